@@ -1,0 +1,28 @@
+/**
+ * Every container image Shipshape runs, pinned in one place.
+ *
+ * A digest is only written here when a public source gives it (cited next to it): no registry is
+ * reachable where this module is developed, so none can be resolved, and an invented digest would
+ * make every pull fail. Users pin the rest through `images.<name>.digest` in shipshape.yaml.
+ */
+export const TOOL_IMAGES = {
+  /**
+   * Digest from dagger/dagger v0.21.8 `sdk/typescript/runtime/tsdistconsts/consts.go`
+   * (`DefaultNodeImageRef`), the image the Dagger TypeScript runtime itself runs on.
+   */
+  node: {
+    repository: "node",
+    tag: "24.13.1-alpine",
+    digest: "sha256:4f696fbf39f383c1e486030ba6b289a5d9af541642fc78ab197e584a113b9c03",
+  },
+  postgres: { repository: "postgres", tag: "16-alpine", digest: undefined },
+} as const satisfies Record<string, ImagePin>;
+
+export interface ImagePin {
+  repository: string;
+  tag: string;
+  digest: string | undefined;
+}
+
+export type ToolName = keyof typeof TOOL_IMAGES;
+export const TOOL_NAMES = Object.keys(TOOL_IMAGES) as ToolName[];
