@@ -1,0 +1,180 @@
+/**
+ * A tiny stand-in for a registry's audit endpoints, so tests can run the REAL `npm audit`
+ * (and pnpm/yarn) against known advisories without the internet. Loopback only.
+ *
+ * Routes (what the clients were seen to call, see fixtures-test-audit/README.md):
+ *  - POST /-/npm/v1/security/advisories/bulk  npm >= 7, yarn berry: body {name: [versions]}
+ *  - POST /-/npm/v1/security/audits/quick     npm's fallback when bulk fails
+ *  - POST /-/npm/v1/security/audits           pnpm / yarn classic: full npm 6 style report
+ *  - GET  /<name>                             packument: arborist loads it to work out which
+ *                                             versions an advisory covers and whether a fix exists
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
+import semver from "semver";
+
+export interface BulkAdvisory {
+  id: number;
+  url: string;
+  title: string;
+  severity: "info" | "low" | "moderate" | "high" | "critical";
+  vulnerable_versions: string;
+  cwe: string[];
+  cvss: { score: number; vectorString: string | null };
+}
+
+/** ok: answer; 405/500: refuse every audit route with that status; hang: never answer audits. */
+export type AdvisoryMode = "ok" | "405" | "500" | "hang";
+
+export interface AdvisoryServer {
+  /** Registry URL with trailing slash, e.g. http://127.0.0.1:41234/ */
+  url: string;
+  setMode(mode: AdvisoryMode): void;
+  /** Every request seen, in order: lets tests assert which route a client used. */
+  requests: { method: string; path: string }[];
+  close(): Promise<void>;
+}
+
+export interface AdvisoryServerOptions {
+  advisories: Record<string, BulkAdvisory[]>;
+  /** Versions each package has on the "registry" (for packuments). */
+  versions: Record<string, string[]>;
+}
+
+const AUDIT_PREFIX = "/-/npm/v1/security/";
+
+export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<AdvisoryServer> {
+  let mode: AdvisoryMode = "ok";
+  const requests: { method: string; path: string }[] = [];
+  const hanging = new Set<ServerResponse>();
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    requests.push({ method: req.method ?? "", path });
+    readBody(req)
+      .then((body) => {
+        if (path.startsWith(AUDIT_PREFIX)) return answerAudit(path, body, res);
+        return answerPackument(decodeURIComponent(path.slice(1)), res);
+      })
+      .catch((err: unknown) => send(res, 400, { error: String(err) }));
+  });
+
+  function answerAudit(path: string, body: unknown, res: ServerResponse): void {
+    if (mode === "hang") {
+      hanging.add(res);
+      return;
+    }
+    if (mode === "405") return send(res, 405, "", { allow: "GET,HEAD" });
+    if (mode === "500") return send(res, 500, { error: "internal server error" });
+    const route = path.slice(AUDIT_PREFIX.length);
+    if (route === "advisories/bulk") return send(res, 200, bulk(asRecord(body)));
+    if (route === "audits/quick" || route === "audits") return send(res, 200, fullReport(asRecord(body)));
+    return send(res, 404, { error: "not found" });
+  }
+
+  /** Bulk: only advisories whose range intersects a version the client sent. */
+  function bulk(body: Record<string, unknown>): Record<string, BulkAdvisory[]> {
+    const out: Record<string, BulkAdvisory[]> = {};
+    for (const [name, sent] of Object.entries(body)) {
+      const vs = Array.isArray(sent) ? sent.filter((v): v is string => typeof v === "string") : [];
+      const hits = (opts.advisories[name] ?? []).filter((a) =>
+        vs.some((v) => semver.satisfies(v, a.vulnerable_versions)),
+      );
+      if (hits.length > 0) out[name] = hits;
+    }
+    return out;
+  }
+
+  /** npm 6 style report from the dependency tree in the request (what pnpm and yarn 1 send). */
+  function fullReport(body: Record<string, unknown>): unknown {
+    const findings = new Map<number, { version: string; paths: string[] }[]>();
+    const walk = (deps: unknown, trail: string[]): void => {
+      for (const [name, raw] of Object.entries(asRecord(deps))) {
+        const node = asRecord(raw);
+        const version = typeof node.version === "string" ? node.version : "";
+        const here = [...trail, name];
+        for (const adv of opts.advisories[name] ?? []) {
+          if (!semver.valid(version) || !semver.satisfies(version, adv.vulnerable_versions)) continue;
+          const list = findings.get(adv.id) ?? [];
+          const f = list.find((x) => x.version === version) ?? { version, paths: [] };
+          if (!list.includes(f)) list.push(f);
+          f.paths.push(here.join(">"));
+          findings.set(adv.id, list);
+        }
+        walk(node.dependencies, here);
+      }
+    };
+    walk(body.dependencies, []);
+    const advisories: Record<string, unknown> = {};
+    const counts = { info: 0, low: 0, moderate: 0, high: 0, critical: 0 };
+    for (const [name, list] of Object.entries(opts.advisories)) {
+      for (const adv of list) {
+        const f = findings.get(adv.id);
+        if (!f) continue;
+        counts[adv.severity] += f.reduce((n, x) => n + x.paths.length, 0);
+        advisories[String(adv.id)] = {
+          id: adv.id, title: adv.title, module_name: name, severity: adv.severity, url: adv.url,
+          vulnerable_versions: adv.vulnerable_versions, patched_versions: `>=${patched(name, adv)}`,
+          github_advisory_id: adv.url.split("/").pop(), cwe: adv.cwe, cves: [], findings: f,
+          overview: adv.title, recommendation: `Upgrade to version ${patched(name, adv)} or later`,
+          access: "public", created: "2021-01-01T00:00:00.000Z", updated: "2021-01-01T00:00:00.000Z",
+          deleted: null, found_by: null, reported_by: null, references: "", metadata: null,
+        };
+      }
+    }
+    return { actions: [], advisories, muted: [], metadata: { vulnerabilities: counts, dependencies: 0, devDependencies: 0, optionalDependencies: 0, totalDependencies: 0 } };
+  }
+
+  function patched(name: string, adv: BulkAdvisory): string {
+    const ok = (opts.versions[name] ?? []).filter((v) => !semver.satisfies(v, adv.vulnerable_versions));
+    return ok.sort(semver.compare)[0] ?? "0.0.0";
+  }
+
+  function answerPackument(name: string, res: ServerResponse): void {
+    const vs = opts.versions[name];
+    if (!vs) return send(res, 404, { error: "not found" });
+    const sorted = [...vs].sort(semver.compare);
+    const versions = Object.fromEntries(
+      sorted.map((v) => [v, { name, version: v, dist: { tarball: `${url}${name}/-/${name}-${v}.tgz` } }]),
+    );
+    send(res, 200, { name, "dist-tags": { latest: sorted[sorted.length - 1] }, versions });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+  return {
+    url,
+    requests,
+    setMode: (m) => {
+      mode = m;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return {};
+  let buf = Buffer.concat(chunks);
+  // npm gzips the audit body; pnpm and yarn send plain JSON.
+  if (req.headers["content-encoding"] === "gzip") buf = gunzipSync(buf);
+  return JSON.parse(buf.toString("utf8")) as unknown;
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
