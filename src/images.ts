@@ -26,3 +26,14 @@ export interface ImagePin {
 
 export type ToolName = keyof typeof TOOL_IMAGES;
 export const TOOL_NAMES = Object.keys(TOOL_IMAGES) as ToolName[];
+
+/**
+ * `repository:tag[@digest]` for a tool. A pinned digest belongs to its pinned tag only: once the
+ * tag changes (another Node version, a user's tag), only a digest the user configured applies.
+ */
+export function imageRef(name: ToolName, override?: { tag?: string; digest?: string }, tag?: string): string {
+  const pin: ImagePin = TOOL_IMAGES[name];
+  const t = override?.tag ?? tag ?? pin.tag;
+  const digest = override?.digest ?? (t === pin.tag ? pin.digest : undefined);
+  return `${pin.repository}:${t}${digest ? `@${digest}` : ""}`;
+}

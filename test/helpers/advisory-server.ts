@@ -31,8 +31,8 @@ export interface AdvisoryServer {
   /** Registry URL with trailing slash, e.g. http://127.0.0.1:41234/ */
   url: string;
   setMode(mode: AdvisoryMode): void;
-  /** Every request seen, in order: lets tests assert which route a client used. */
-  requests: { method: string; path: string }[];
+  /** Every request seen, in order: lets tests assert which route a client used and what it sent. */
+  requests: SeenRequest[];
   close(): Promise<void>;
 }
 
@@ -42,18 +42,24 @@ export interface AdvisoryServerOptions {
   versions: Record<string, string[]>;
 }
 
+export interface SeenRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
 const AUDIT_PREFIX = "/-/npm/v1/security/";
 
 export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<AdvisoryServer> {
   let mode: AdvisoryMode = "ok";
-  const requests: { method: string; path: string }[] = [];
+  const requests: SeenRequest[] = [];
   const hanging = new Set<ServerResponse>();
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    requests.push({ method: req.method ?? "", path });
     readBody(req)
       .then((body) => {
+        requests.push({ method: req.method ?? "", path, body });
         if (path.startsWith(AUDIT_PREFIX)) return answerAudit(path, body, res);
         return answerPackument(decodeURIComponent(path.slice(1)), res);
       })
@@ -126,9 +132,11 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
     return { actions: [], advisories, muted: [], metadata: { vulnerabilities: counts, dependencies: 0, devDependencies: 0, optionalDependencies: 0, totalDependencies: 0 } };
   }
 
+  /** First known version above every vulnerable one. */
   function patched(name: string, adv: BulkAdvisory): string {
-    const ok = (opts.versions[name] ?? []).filter((v) => !semver.satisfies(v, adv.vulnerable_versions));
-    return ok.sort(semver.compare)[0] ?? "0.0.0";
+    const all = [...(opts.versions[name] ?? [])].sort(semver.compare);
+    const lastBad = all.filter((v) => semver.satisfies(v, adv.vulnerable_versions)).pop();
+    return all.find((v) => !lastBad || semver.gt(v, lastBad)) ?? "0.0.0";
   }
 
   function answerPackument(name: string, res: ServerResponse): void {

@@ -47,7 +47,8 @@ export function greet(name: any): string {
 EOF
 printf 'export function half(n: number): number {\n  return n / 2\n' >src/util/broken.ts
 echo 'export const answer = 42;' >src/clean.ts
-printf 'var count = 1;\nexport { count };\n' >src/util/legacy.js
+# The disable comment suppresses nothing, so ESLint reports it with ruleId null (not fatal).
+printf 'var count = 1;\n// eslint-disable-next-line no-console\nexport { count };\n' >src/util/legacy.js
 echo 'var x = 1' >dist/out.js
 run eslint-mixed "$BIN/eslint" --format json .
 run eslint-ignored "$BIN/eslint" --format json dist/out.js
@@ -70,6 +71,10 @@ printf 'export function half(n: number): number {\n  return n / 2\n' >src/lib/br
 run prettier-syntax-error env -u CI "$BIN/prettier" --check .
 run prettier-syntax-error-ci env CI=true "$BIN/prettier" --check .
 run prettier-no-match env -u CI "$BIN/prettier" --check nope/
+# An unknown config key makes prettier print a non-file [warn] line.
+echo '{ "bogus": 1 }' >.prettierrc
+run prettier-unknown-option env -u CI "$BIN/prettier" --check src/ugly.ts src/ok.ts
+rm .prettierrc
 cd "$LAB"
 
 # ---------- tsc ----------

@@ -1,0 +1,42 @@
+/**
+ * audit: known vulnerabilities in dependencies, judged from the tool's JSON (never its exit code:
+ * npm exits non-zero both for findings and when the audit endpoint refuses the request).
+ */
+import { dag } from "@dagger.io/dagger";
+import { auditCommand } from "./commands.js";
+import { judgeAudit } from "./audit/policy.js";
+import { parseAudit } from "./audit/parse.js";
+import type { Gate } from "./gate.js";
+import { progress } from "./progress.js";
+import { base, run } from "./workspace.js";
+import { tail } from "../report/outcome.js";
+
+export const audit: Gate = async ({ project, source }) => {
+  const cfg = project.config.gates.audit;
+  const cmd = auditCommand(project.pm, cfg.level, cfg.production);
+  progress("audit", cmd.join(" "));
+  // Only the manifest and lockfile are needed: the audit neither waits for nor breaks with an install.
+  const step = await run(base(project, source), cmd);
+  const flavour = project.pm.name === "yarn" && project.pm.yarnBerry ? "yarn-berry" : project.pm.name;
+  const result = parseAudit(flavour, step.stdout);
+  const verdict = judgeAudit(result, { level: cfg.level, ignore: cfg.ignore, now: new Date() });
+  const counts = verdict.counts;
+  const summary =
+    verdict.status === "error"
+      ? verdict.cause
+      : `${counts.critical} critical, ${counts.high} high, ${counts.moderate} moderate, ${counts.low} low` +
+        (verdict.ignored.length ? `; ${verdict.ignored.length} ignored` : "") +
+        (verdict.status === "failed" ? ` — ${verdict.cause}` : "");
+  return {
+    verdict: {
+      status: verdict.status,
+      summary,
+      cause: verdict.status === "passed" ? "" : verdict.cause,
+      hint: verdict.status === "passed" ? "" : verdict.hint,
+      metrics: { ...counts },
+      findings: verdict.blocking.slice(0, 20).map((a) => `${a.package} ${a.severity} ${a.id} ${a.title}`),
+      log: verdict.status === "error" ? tail(step.stdout + step.stderr) : "",
+    },
+    files: dag.directory().withNewFile("audit.json", step.stdout).withNewFile("verdict.json", JSON.stringify(verdict, null, 2) + "\n"),
+  };
+};

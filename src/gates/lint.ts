@@ -1,0 +1,71 @@
+/** lint: the project's own ESLint (zero warnings by default) and Prettier --check. */
+import { dag } from "@dagger.io/dagger";
+import { hasDependency } from "../project/detect.js";
+import { Problem } from "../project/problem.js";
+import { toSarif } from "../report/sarif.js";
+import { plural, tail } from "../report/outcome.js";
+import { eslintCommand, prettierCommand, REPORTS_DIR, SOURCE_DIR } from "./commands.js";
+import { findings, firstLine, type Gate } from "./gate.js";
+import { parseEslintJson } from "./lint/eslint.js";
+import { parsePrettierCheck, parsePrettierErrors, prettierDiagnostics } from "./lint/prettier.js";
+import { progress } from "./progress.js";
+import { readFile, run } from "./workspace.js";
+
+export const lint: Gate = async ({ project, installed }) => {
+  const cfg = project.config.gates.lint;
+  if (!hasDependency(project.pkg, "eslint")) {
+    throw new Problem("eslint is not a dependency of the project", "npm install --save-dev eslint (with an eslint.config.js), or set gates.lint.enabled: false in shipshape.yaml");
+  }
+  const ctr = await installed();
+  const eslintCmd = eslintCommand(project.pm, cfg.maxWarnings);
+  progress("lint", eslintCmd.join(" "));
+  const eslint = await run(ctr, eslintCmd);
+  const json = await readFile(eslint.ctr, `${REPORTS_DIR}/eslint.json`);
+  if (json === undefined || eslint.exitCode === 2) {
+    // Exit 2 is ESLint's own failure (bad config, crash), not a finding.
+    throw new Problem(`eslint could not run: ${firstLine(eslint.stderr || eslint.stdout, `exit code ${eslint.exitCode}`)}`, "run npx eslint . locally; a missing or invalid eslint.config.js is the usual cause");
+  }
+  const es = parseEslintJson(json, SOURCE_DIR);
+
+  let unformatted: string[] = [];
+  let prettierNote = "";
+  if (!cfg.prettier) prettierNote = "prettier disabled";
+  else if (!hasDependency(project.pkg, "prettier")) prettierNote = "prettier not installed: skipped";
+  else {
+    const cmd = prettierCommand(project.pm);
+    progress("lint", cmd.join(" "));
+    const p = await run(ctr, cmd);
+    if (p.exitCode === 2) {
+      const errs = parsePrettierErrors(p.stdout + "\n" + p.stderr);
+      throw new Problem(`prettier could not run: ${errs[0] ?? firstLine(p.stderr, "exit code 2")}`, "run npx prettier --check . locally to see the error");
+    }
+    unformatted = parsePrettierCheck(p.stdout + "\n" + p.stderr);
+  }
+
+  const diagnostics = [...es.diagnostics, ...prettierDiagnostics(unformatted)];
+  const overWarnings = cfg.maxWarnings >= 0 && es.warnings > cfg.maxWarnings;
+  const failed = es.errors > 0 || overWarnings || unformatted.length > 0;
+  const parts = [
+    `${plural(es.errors, "error")}, ${plural(es.warnings, "warning")} (eslint${cfg.maxWarnings >= 0 ? `, max ${cfg.maxWarnings} warnings` : ""})`,
+    prettierNote || (unformatted.length ? `${plural(unformatted.length, "file")} not formatted (prettier)` : "formatted (prettier)"),
+  ];
+  const summary = parts.join("; ");
+  const hint = [
+    es.fixable > 0 ? `${es.fixable} fixable with npx eslint . --fix` : es.errors + es.warnings > 0 ? "fix the findings listed (see lint/eslint.sarif)" : "",
+    unformatted.length ? "run npx prettier --write ." : "",
+  ].filter(Boolean).join("; ");
+  const sarif = toSarif({ name: "ESLint", informationUri: "https://eslint.org" }, diagnostics);
+  const files = dag.directory().withFile("eslint.json", eslint.ctr.file(`${REPORTS_DIR}/eslint.json`)).withNewFile("lint.sarif", JSON.stringify(sarif, null, 2) + "\n");
+  return {
+    verdict: {
+      status: failed ? "failed" : "passed",
+      summary,
+      cause: failed ? summary : "",
+      hint: failed ? hint : "",
+      metrics: { errors: es.errors, warnings: es.warnings, fixable: es.fixable, unformatted: unformatted.length },
+      findings: findings(diagnostics),
+      log: failed ? tail(eslint.stdout + eslint.stderr) : "",
+    },
+    files,
+  };
+};

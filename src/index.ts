@@ -1,0 +1,154 @@
+/**
+ * Shipshape: a hardened CI/CD pipeline for Node/TypeScript services, as typed Dagger functions.
+ *
+ * `dagger call ci` runs every quality gate (lint, typecheck, tests against Postgres, dependency
+ * audit) concurrently in containers and prints one table; each gate is also its own function, a
+ * `dagger check`, and a `*Report` function returning an object with SARIF, JUnit and lcov files.
+ * Settings come from an optional shipshape.yaml at the repository root.
+ */
+import { argument, check, dag, func, object, type Directory } from "@dagger.io/dagger";
+import { stringify } from "yaml";
+import { audit } from "./gates/audit.js";
+import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
+import { lint } from "./gates/lint.js";
+import { test } from "./gates/test.js";
+import { typecheck } from "./gates/typecheck.js";
+import { installer } from "./gates/workspace.js";
+import { loadConfig, loadProject } from "./project/load.js";
+import { CiReport, GateReport } from "./report/gate-report.js";
+import { skipped } from "./report/outcome.js";
+import { passedAll, renderTable } from "./report/render.js";
+
+const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
+type GateName = keyof typeof GATES;
+const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
+
+// Per-call memo: the runtime rebuilds this object for every call, and only @func fields survive.
+const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
+
+/** Quality gates for a Node/TypeScript service: lint, typecheck, test with Postgres, audit, ci. */
+@object()
+export class Shipshape {
+  /** The service's source directory. */
+  @func() source: Directory;
+  /** Path of the Shipshape config file, relative to the source. */
+  @func() configPath: string;
+
+  constructor(
+    /** The service's source directory (default: the repository root, without node_modules). */
+    @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/.turbo", ".shipshape"] }) source: Directory,
+    /** Path of the Shipshape config file, relative to the source. */
+    configPath: string = "shipshape.yaml",
+  ) {
+    this.source = source;
+    this.configPath = configPath;
+  }
+
+  /** Run every quality gate concurrently; print the summary table and fail if any gate did not pass. */
+  @func()
+  async ci(): Promise<string> {
+    const report = await this.ciReport();
+    const table = report.table();
+    if (!report.passed()) throw new Error(table);
+    return table;
+  }
+
+  /** Run every quality gate concurrently and return the combined report without failing. */
+  @func()
+  async ciReport(): Promise<CiReport> {
+    const runs = await Promise.all(ORDER.map((g) => this.runGate(g)));
+    return new CiReport(runs.map((r) => new GateReport(r.outcome, r.files)));
+  }
+
+  /** ESLint with zero warnings allowed, and Prettier --check; fails when the gate does. */
+  @func()
+  @check()
+  async lint(): Promise<void> {
+    await this.assertGate("lint");
+  }
+
+  /** The lint gate's report: status, findings and SARIF, without failing. */
+  @func()
+  async lintReport(): Promise<GateReport> {
+    return this.gateReport("lint");
+  }
+
+  /** The project's tsc --noEmit; fails when there are type errors. */
+  @func()
+  @check()
+  async typecheck(): Promise<void> {
+    await this.assertGate("typecheck");
+  }
+
+  /** The typecheck gate's report: status, diagnostics and SARIF, without failing. */
+  @func()
+  async typecheckReport(): Promise<GateReport> {
+    return this.gateReport("typecheck");
+  }
+
+  /** The project's tests against a Postgres service, with coverage thresholds; fails when they fail. */
+  @func()
+  @check()
+  async test(): Promise<void> {
+    await this.assertGate("test");
+  }
+
+  /** The test gate's report: counts, coverage, JUnit XML and lcov files, without failing. */
+  @func()
+  async testReport(): Promise<GateReport> {
+    return this.gateReport("test");
+  }
+
+  /** Dependency audit at the configured severity; fails on vulnerabilities or an audit error. */
+  @func()
+  @check()
+  async audit(): Promise<void> {
+    await this.assertGate("audit");
+  }
+
+  /** The audit gate's report: counts, blocking advisories and the raw audit JSON, without failing. */
+  @func()
+  async auditReport(): Promise<GateReport> {
+    return this.gateReport("audit");
+  }
+
+  /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
+  @func()
+  async config(): Promise<string> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    return stringify(config);
+  }
+
+  private context(): Promise<GateContext> {
+    let ctx = contexts.get(this);
+    if (!ctx) {
+      ctx = loadProject(this.source, this.configPath).then((project) => ({
+        project,
+        source: this.source,
+        installed: installer(project, this.source),
+      }));
+      contexts.set(this, ctx);
+    }
+    return ctx;
+  }
+
+  private async runGate(name: GateName): Promise<GateRun> {
+    return runGate(name, () => this.context(), async (ctx) => {
+      if (!ctx.project.config.gates[name].enabled) {
+        const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
+        return { verdict, files: dag.directory() };
+      }
+      return GATES[name](ctx);
+    });
+  }
+
+  private async gateReport(name: GateName): Promise<GateReport> {
+    const run = await this.runGate(name);
+    return new GateReport(run.outcome, run.files);
+  }
+
+  private async assertGate(name: GateName): Promise<void> {
+    const { outcome } = await this.runGate(name);
+    if (!passedAll([outcome])) throw new Error(renderTable([outcome]));
+  }
+}

@@ -1,0 +1,33 @@
+/** Reads what the gates need to know about a project from its source directory (the only I/O here). */
+import type { Directory } from "@dagger.io/dagger";
+import { parseConfig } from "../config/load.js";
+import type { ShipshapeConfig } from "../config/schema.js";
+import { detectNodeVersion, detectPackageManager, parsePackageJson, type PackageJson, type PackageManagerInfo } from "./detect.js";
+
+export interface Project {
+  entries: string[];
+  pkg: PackageJson;
+  pm: PackageManagerInfo;
+  node: { version: string; from: string };
+  config: ShipshapeConfig;
+  /** Keys the user wrote in shipshape.yaml (a default is applied more leniently than a demand). */
+  explicit: { coverage: boolean };
+}
+
+const readIf = async (source: Directory, entries: string[], name: string) =>
+  entries.includes(name) ? source.file(name).contents() : undefined;
+
+/** Config only: gates that do not need package.json (and `config`) read just this. */
+export async function loadConfig(source: Directory, configPath: string) {
+  const text = (await source.exists(configPath)) ? await source.file(configPath).contents() : undefined;
+  return parseConfig(text, configPath);
+}
+
+export async function loadProject(source: Directory, configPath: string): Promise<Project> {
+  const entries = await source.entries();
+  const { config, explicit } = await loadConfig(source, configPath);
+  const pkg = parsePackageJson(await readIf(source, entries, "package.json"));
+  const pm = detectPackageManager(entries, pkg, config.packageManager);
+  const node = detectNodeVersion(config.node.version, await readIf(source, entries, ".nvmrc"), pkg.engines?.node);
+  return { entries, pkg, pm, node, config, explicit };
+}

@@ -1,0 +1,140 @@
+/** Report objects returned by the gates, so callers can chain `status`, `files`, `markdown`. */
+import { dag, Directory, func, object, type float } from "@dagger.io/dagger";
+import type { GateOutcome } from "./outcome.js";
+import { passedAll, renderMarkdown, renderTable } from "./render.js";
+
+/** How a gate ended. */
+export enum GateStatus {
+  /** Every check of the gate passed. */
+  Passed = "PASSED",
+  /** The project broke a rule of the gate (lint error, failing test, vulnerability...). */
+  Failed = "FAILED",
+  /** The gate could not judge (bad input, tool error, unreachable service). */
+  Error = "ERROR",
+  /** Disabled in shipshape.yaml. */
+  Skipped = "SKIPPED",
+}
+
+/** A named figure a gate measured (error count, coverage percentage...). */
+@object()
+export class GateMetric {
+  /** Metric name, e.g. "errors" or "coverage.lines". */
+  @func() name: string;
+  /** Its value. */
+  @func() value: float;
+  constructor(name: string, value: float) {
+    this.name = name;
+    this.value = value;
+  }
+}
+
+/** What one gate found, with its machine-readable files. */
+@object()
+export class GateReport {
+  /** Gate name: lint, typecheck, test or audit. */
+  @func() gate: string;
+  /** How the gate ended. */
+  @func() status: GateStatus;
+  /** Wall-clock time of the gate in milliseconds. */
+  @func() durationMs: number;
+  /** One-line result. */
+  @func() summary: string;
+  /** Why the gate did not pass; empty when it passed. */
+  @func() cause: string;
+  /** How to fix it; empty when nothing is to be done. */
+  @func() hint: string;
+  /** Figures the gate measured. */
+  @func() metrics: GateMetric[];
+  /** The first findings, one line each. */
+  @func() findings: string[];
+  /** Tail of the tool output. */
+  @func() log: string;
+  /** Machine-readable files: SARIF, JUnit XML, lcov, raw tool reports. */
+  @func() files: Directory;
+
+  constructor(outcome: GateOutcome, files: Directory) {
+    this.gate = outcome.gate;
+    this.status = STATUS[outcome.status];
+    this.durationMs = Math.round(outcome.durationMs);
+    this.summary = outcome.summary;
+    this.cause = outcome.cause;
+    this.hint = outcome.hint;
+    this.metrics = Object.entries(outcome.metrics).map(([k, v]) => new GateMetric(k, v));
+    this.findings = outcome.findings;
+    this.log = outcome.log;
+    this.files = files;
+  }
+
+  /** True when the gate passed or was skipped. */
+  @func()
+  passed(): boolean {
+    return passedAll([toOutcome(this)]);
+  }
+
+  /** The report as Markdown, for a GitHub step summary. */
+  @func()
+  markdown(): string {
+    return renderMarkdown([toOutcome(this)], `Shipshape ${this.gate}`);
+  }
+}
+
+/** All gates of a `ci` run. */
+@object()
+export class CiReport {
+  /** One report per gate, in a fixed order. */
+  @func() gates: GateReport[];
+
+  constructor(gates: GateReport[]) {
+    this.gates = gates;
+  }
+
+  /** True when no gate failed or errored. */
+  @func()
+  passed(): boolean {
+    return passedAll(this.gates.map(toOutcome));
+  }
+
+  /** The summary table printed by `ci`. */
+  @func()
+  table(): string {
+    return renderTable(this.gates.map(toOutcome));
+  }
+
+  /** The summary as Markdown, for $GITHUB_STEP_SUMMARY. */
+  @func()
+  markdown(): string {
+    return renderMarkdown(this.gates.map(toOutcome));
+  }
+
+  /** Every gate's files under <gate>/, plus summary.md and report.json. */
+  @func()
+  files(): Directory {
+    return this.gates.reduce(
+      (dir, g) => dir.withDirectory(g.gate, g.files),
+      dag.directory().withNewFile("summary.md", this.markdown()).withNewFile("report.json", JSON.stringify(this.gates.map(toOutcome), null, 2) + "\n"),
+    );
+  }
+}
+
+const STATUS: Record<GateOutcome["status"], GateStatus> = {
+  passed: GateStatus.Passed,
+  failed: GateStatus.Failed,
+  error: GateStatus.Error,
+  skipped: GateStatus.Skipped,
+};
+
+function toOutcome(r: GateReport): GateOutcome {
+  // A rebuilt object may carry the enum's member name or its value; both lowercase to the key.
+  const status = (Object.keys(STATUS) as GateOutcome["status"][]).find((k) => k === String(r.status).toLowerCase()) ?? "error";
+  return {
+    gate: r.gate,
+    status,
+    durationMs: r.durationMs,
+    summary: r.summary,
+    cause: r.cause,
+    hint: r.hint,
+    metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
+    findings: r.findings,
+    log: r.log,
+  };
+}

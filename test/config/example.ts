@@ -1,0 +1,88 @@
+/** A shipshape.yaml that sets every key, shared by the loader and JSON Schema tests (not a test file itself). */
+import type { ShipshapeConfig } from "../../src/config/schema.js";
+
+const NODE_DIGEST = `sha256:${"a".repeat(64)}`;
+const POSTGRES_DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+
+export const FULL_EXAMPLE_YAML = `# Shipshape settings for the billing service.
+version: 1
+node:
+  version: "22.11.0"
+packageManager: pnpm
+images:
+  node:
+    tag: 22-alpine
+    digest: ${NODE_DIGEST}
+  postgres:
+    digest: ${POSTGRES_DIGEST}
+gates:
+  lint:
+    enabled: true
+    maxWarnings: -1
+    prettier: false
+  typecheck:
+    project: tsconfig.build.json
+  test:
+    script: test:ci
+    timeoutMinutes: 45
+    env:
+      TZ: UTC
+      LOG_LEVEL: warn
+    junit: reports/junit.xml
+    lcov: coverage/lcov.info
+  audit:
+    level: moderate
+    production: false
+    ignore:
+      - id: GHSA-abcd-1234-wxyz
+        reason: Only reachable through the CLI, which we do not ship.
+        expires: 2028-02-29
+      - id: CVE-2024-12345
+        reason: Fixed upstream, waiting for a release.
+database:
+  enabled: false
+  version: "16.4"
+  name: billing_test
+  readyTimeoutSeconds: 120
+coverage:
+  global:
+    lines: 80
+    branches: 70.5
+  paths:
+    "src/billing/**":
+      lines: 90
+      functions: 95
+`;
+
+export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
+  version: 1,
+  node: { version: "22.11.0" },
+  packageManager: "pnpm",
+  images: { node: { tag: "22-alpine", digest: NODE_DIGEST }, postgres: { digest: POSTGRES_DIGEST } },
+  gates: {
+    lint: { enabled: true, maxWarnings: -1, prettier: false },
+    typecheck: { enabled: true, project: "tsconfig.build.json" },
+    test: {
+      enabled: true,
+      script: "test:ci",
+      timeoutMinutes: 45,
+      env: { TZ: "UTC", LOG_LEVEL: "warn" },
+      junit: "reports/junit.xml",
+      lcov: "coverage/lcov.info",
+    },
+    audit: {
+      enabled: true,
+      level: "moderate",
+      production: false,
+      ignore: [
+        { id: "GHSA-abcd-1234-wxyz", reason: "Only reachable through the CLI, which we do not ship.", expires: "2028-02-29" },
+        { id: "CVE-2024-12345", reason: "Fixed upstream, waiting for a release." },
+      ],
+    },
+  },
+  database: { enabled: false, version: "16.4", name: "billing_test", readyTimeoutSeconds: 120 },
+  coverage: {
+    global: { lines: 80, branches: 70.5 },
+    paths: { "src/billing/**": { lines: 90, functions: 95 } },
+  },
+};

@@ -1,0 +1,65 @@
+/**
+ * Runs a container command for real on the host, for the stub engine: container paths map to
+ * host directories and service aliases to 127.0.0.1, and the outputs map back. So a gate driven
+ * through the stub engine gets the real output of the very argv it built.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { ExecContext, ExecResult } from "./model.js";
+
+export interface HostMapping {
+  /** container path prefix -> host directory */
+  paths: Record<string, string>;
+  /** extra env for the host run (e.g. a local registry) */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function mapper(pairs: [string, string][]) {
+  const sorted = [...pairs].sort((a, b) => b[0].length - a[0].length);
+  return (text: string) => sorted.reduce((t, [from, to]) => t.replace(new RegExp(escape(from) + "(?=/|\\b|$)", "g"), to), text);
+}
+
+function listFiles(dir: string, prefix = ""): string[] {
+  let out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name === "node_modules") continue;
+    const p = join(dir, name);
+    const rel = prefix ? `${prefix}/${name}` : name;
+    out = statSync(p).isDirectory() ? out.concat(listFiles(p, rel)) : out.concat(rel);
+  }
+  return out;
+}
+
+export function runOnHost(ctx: ExecContext, m: HostMapping): ExecResult {
+  const toHost = mapper(Object.entries(m.paths));
+  const toCtr = mapper(Object.entries(m.paths).map(([c, h]) => [h, c]));
+  for (const dir of Object.values(m.paths)) mkdirSync(dir, { recursive: true });
+  const aliases = Object.keys(ctx.services);
+  const hostArg = (a: string) => (aliases.includes(a) ? "127.0.0.1" : toHost(a));
+  const hostEnv = (v: string) => aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), "$1127.0.0.1"), toHost(v));
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const [k, v] of Object.entries({ ...ctx.env, ...ctx.secretEnv })) env[k] = hostEnv(v);
+  Object.assign(env, m.env ?? {});
+  const started = Date.now();
+  const r = spawnSync(ctx.args[0]!, ctx.args.slice(1).map(hostArg), {
+    cwd: toHost(ctx.workdir),
+    env,
+    encoding: "utf8",
+    timeout: m.timeoutMs ?? 240_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // Files the command wrote (or rewrote) come back at their container paths.
+  const files: Record<string, string> = {};
+  for (const [ctrPath, hostDir] of Object.entries(m.paths)) {
+    for (const rel of listFiles(hostDir)) {
+      const p = join(hostDir, rel);
+      if (statSync(p).mtimeMs >= started - 5) files[`${ctrPath}/${rel}`] = toCtr(readFileSync(p, "utf8"));
+    }
+  }
+  const exitCode = r.status ?? (r.error ? 127 : 128 + 15);
+  return { exitCode, stdout: toCtr(r.stdout ?? ""), stderr: toCtr((r.stderr ?? "") + (r.error ? String(r.error.message) : "")), files };
+}
