@@ -36,8 +36,10 @@ export const lint: Gate = async ({ project, installed }) => {
     progress("lint", cmd.join(" "));
     const p = await run(ctr, cmd);
     if (p.exitCode === 2) {
-      const errs = parsePrettierErrors(p.stdout + "\n" + p.stderr);
-      throw new Problem(`prettier could not run: ${errs[0] ?? firstLine(p.stderr, "exit code 2")}`, "run npx prettier --check . locally to see the error");
+      // Exit 2: a file prettier cannot parse, or a pattern that matched nothing; not a style finding.
+      const err = parsePrettierErrors(p.stdout + "\n" + p.stderr)[0];
+      const what = err ? `${err.file ? `${err.file}: ` : ""}${err.message}` : firstLine(p.stderr, "exit code 2");
+      throw new Problem(`prettier could not check the project: ${what}`, "run npx prettier --check . locally; fix the syntax error or add the file to .prettierignore");
     }
     unformatted = parsePrettierCheck(p.stdout + "\n" + p.stderr);
   }

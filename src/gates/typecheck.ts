@@ -27,6 +27,11 @@ export const typecheck: Gate = async ({ project, source, installed }) => {
   if (step.exitCode !== 0 && diagnostics.length === 0) {
     throw new Problem(`tsc exited ${step.exitCode} without diagnostics: ${firstLine(output, "no output")}`, "run npx tsc --noEmit locally");
   }
+  // Only location-less errors (TS5058 missing path, TS18003 no inputs...): the project itself
+  // could not be loaded, so there is no verdict on the code.
+  if (errors.length > 0 && errors.every((d) => !d.file)) {
+    throw new Problem(`tsc could not load ${cfg.project}: ${errors[0]!.ruleId} ${firstLine(errors[0]!.message, "")}`, `fix ${cfg.project} (npx tsc --noEmit -p ${cfg.project} reproduces it)`);
+  }
   const filesWithErrors = new Set(errors.map((d) => d.file ?? "(global)")).size;
   const failed = step.exitCode !== 0 || errors.length > 0;
   const summary = failed ? `${plural(errors.length, "type error")} in ${plural(filesWithErrors, "file")}` : "no type errors";

@@ -1,0 +1,126 @@
+/**
+ * The module's API as the engine will register it: the SDK's own scanner on src/, then the SDK's
+ * own registration code against the stub engine (every typedef query validated by the schema).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "../harness/scan.js";
+import { StubEngine } from "../harness/stub-engine.js";
+
+let mod: ScannedModule;
+beforeAll(async () => {
+  mod = await scanModule();
+}, 120_000);
+
+const SDK = import.meta.resolve("@dagger.io/dagger");
+
+/** name -> [return type, isCheck, argument names]; the whole public surface of Shipshape. */
+const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
+  ci: ["STRING_KIND", false, []],
+  ciReport: ["CiReport", false, []],
+  lint: ["VOID_KIND", true, []],
+  lintReport: ["GateReport", false, []],
+  typecheck: ["VOID_KIND", true, []],
+  typecheckReport: ["GateReport", false, []],
+  test: ["VOID_KIND", true, []],
+  testReport: ["GateReport", false, []],
+  audit: ["VOID_KIND", true, []],
+  auditReport: ["GateReport", false, []],
+  config: ["STRING_KIND", false, []],
+};
+
+const typeName = (t: ScannedFunction["returnType"]) => t.name ?? t.kind;
+
+function allFunctions(m: ScannedModule): [string, ScannedFunction][] {
+  return Object.values(m.objects).flatMap((o) => [
+    ...Object.values(o.methods).map((f): [string, ScannedFunction] => [`${o.name}.${f.name}`, f]),
+    ...(o._constructor ? [[`${o.name}.constructor`, o._constructor] as [string, ScannedFunction]] : []),
+  ]);
+}
+
+describe("API contract (SDK scanner on src/)", () => {
+  it("exposes the Shipshape object with a module description", () => {
+    expect(mod.name).toBe("Shipshape");
+    expect(mod.description).toMatch(/^Shipshape: a hardened CI\/CD pipeline/);
+    expect(Object.keys(mod.objects).sort()).toEqual(["CiReport", "GateMetric", "GateReport", "Shipshape"]);
+  });
+
+  it("takes the source from the repository root without node_modules, and a config path", () => {
+    const args = mod.objects.Shipshape!._constructor!.arguments;
+    expect(Object.keys(args)).toEqual(["source", "configPath"]);
+    expect(args.source!.type).toMatchObject({ kind: "OBJECT_KIND", name: "Directory" });
+    expect(args.source!.defaultPath).toBe("/");
+    expect(args.source!.ignore).toEqual(["**/node_modules", "**/.turbo", ".shipshape"]);
+    expect(args.configPath).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "shipshape.yaml" });
+  });
+
+  it("has exactly the documented functions, with their return types and checks", () => {
+    const methods = mod.objects.Shipshape!.methods;
+    expect(Object.keys(methods).sort()).toEqual(Object.keys(SHIPSHAPE).sort());
+    for (const [name, [ret, isCheck, args]] of Object.entries(SHIPSHAPE)) {
+      const f = methods[name]!;
+      expect(typeName(f.returnType), name).toBe(ret);
+      expect(Boolean(f.isCheck), `${name} isCheck`).toBe(isCheck);
+      expect(Object.keys(f.arguments), name).toEqual(args);
+    }
+  });
+
+  it("documents every function in exactly one line", () => {
+    for (const [name, f] of allFunctions(mod).filter(([n]) => !n.endsWith(".constructor"))) {
+      expect(f.description, name).toMatch(/^\S.{10,140}$/);
+    }
+  });
+
+  it("checks take no required argument (dagger check calls them bare)", () => {
+    for (const f of Object.values(mod.objects.Shipshape!.methods).filter((m) => m.isCheck)) {
+      const required = Object.values(f.arguments).filter((a) => !a.isOptional && a.defaultValue === undefined && !a.defaultPath);
+      expect(required, f.name).toEqual([]);
+    }
+  });
+
+  it("takes credentials only as Secret", () => {
+    const credential = /token|password|passwd|secret|key|credential/i;
+    const offenders: string[] = [];
+    for (const [name, f] of allFunctions(mod)) {
+      for (const a of Object.values<ScannedArg>(f.arguments)) {
+        if (credential.test(a.name) && a.type.name !== "Secret") offenders.push(`${name}(${a.name}: ${a.type.name ?? a.type.kind})`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("marks side-effect functions cache: never", () => {
+    const sideEffect = /^(publish|sign|attest|deploy|rollback|release|promote|abort)/;
+    for (const [name, f] of allFunctions(mod)) {
+      if (sideEffect.test(name.split(".")[1]!)) expect(f.cache, name).toBe("never");
+    }
+    // Pure reads keep the default cache: a repeated ci run on the same source is instant.
+    expect(mod.objects.Shipshape!.methods.ci!.cache).toBeUndefined();
+  });
+
+  it("exposes the report objects' fields and the GateStatus enum", () => {
+    const report = mod.objects.GateReport!;
+    expect(Object.keys(report.properties).sort()).toEqual(["cause", "durationMs", "files", "findings", "gate", "hint", "log", "metrics", "status", "summary"]);
+    expect(report.properties.status!.type).toMatchObject({ kind: "ENUM_KIND", name: "GateStatus" });
+    expect(Object.keys(report.methods).sort()).toEqual(["markdown", "passed"]);
+    expect(Object.keys(mod.objects.CiReport!.methods).sort()).toEqual(["files", "markdown", "passed", "table"]);
+    const values = Object.values(mod.enums.GateStatus!.values).map((v) => v.value);
+    expect(values).toEqual(["PASSED", "FAILED", "ERROR", "SKIPPED"]);
+  });
+
+  it("registers through the SDK's own Register with queries the v0.21.8 engine accepts", async () => {
+    const engine = await new StubEngine().install();
+    try {
+      const { Register } = (await import(new URL("./module/entrypoint/register.js", SDK).href)) as {
+        Register: new (m: ScannedModule) => { run(): Promise<string> };
+      };
+      const id = await new Register(mod).run();
+      expect(id).toMatch(/^Module#/);
+      const text = engine.queries.map((q) => q.text).join("\n");
+      expect(text).toContain('withObject (name: "Shipshape"');
+      expect(text).toContain('withEnum (name: "GateStatus"');
+      expect(text).toContain("withCheck");
+    } finally {
+      engine.uninstall();
+    }
+  });
+});
