@@ -92,9 +92,15 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
     return out;
   }
 
-  /** npm 6 style report from the dependency tree in the request (what pnpm and yarn 1 send). */
+  /**
+   * npm 6 style report from the dependency tree in the request (pnpm and yarn 1 send that tree).
+   * yarn 1 prints one auditAdvisory line per `actions[].resolves[]`, so actions are filled in.
+   */
   function fullReport(body: Record<string, unknown>): unknown {
-    const findings = new Map<number, { version: string; paths: string[] }[]>();
+    type Finding = { version: string; paths: string[] };
+    type Resolve = { id: number; path: string; dev: boolean; optional: boolean; bundled: boolean };
+    const findings = new Map<number, Finding[]>();
+    const resolves = new Map<string, Resolve[]>();
     const walk = (deps: unknown, trail: string[]): void => {
       for (const [name, raw] of Object.entries(asRecord(deps))) {
         const node = asRecord(raw);
@@ -103,10 +109,13 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
         for (const adv of opts.advisories[name] ?? []) {
           if (!semver.valid(version) || !semver.satisfies(version, adv.vulnerable_versions)) continue;
           const list = findings.get(adv.id) ?? [];
-          const f = list.find((x) => x.version === version) ?? { version, paths: [] };
-          if (!list.includes(f)) list.push(f);
+          let f = list.find((x) => x.version === version);
+          if (!f) list.push((f = { version, paths: [] }));
           f.paths.push(here.join(">"));
           findings.set(adv.id, list);
+          const r = resolves.get(name) ?? [];
+          r.push({ id: adv.id, path: here.join(">"), dev: node.dev === true, optional: false, bundled: false });
+          resolves.set(name, r);
         }
         walk(node.dependencies, here);
       }
@@ -129,7 +138,12 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
         };
       }
     }
-    return { actions: [], advisories, muted: [], metadata: { vulnerabilities: counts, dependencies: 0, devDependencies: 0, optionalDependencies: 0, totalDependencies: 0 } };
+    const actions = [...resolves].map(([module, r]) => {
+      const target = (opts.versions[module] ?? []).slice().sort(semver.compare).pop() ?? "0.0.0";
+      return { action: "update", module, target, depth: 1, resolves: r };
+    });
+    const meta = { dependencies: 0, devDependencies: 0, optionalDependencies: 0, totalDependencies: 0 };
+    return { actions, advisories, muted: [], metadata: { vulnerabilities: counts, ...meta } };
   }
 
   /** First known version above every vulnerable one. */

@@ -1,0 +1,141 @@
+/**
+ * Each gate end to end: Shipshape's function code -> queries validated by the v0.21.8 schema ->
+ * the exact command lines run for real on the host (ESLint, Prettier, tsc, vitest with the real
+ * Postgres) against the fixture service and its broken variants.
+ */
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eslintCommand, prettierCommand, tscCommand } from "../../src/gates/commands.js";
+import { TOOL_IMAGES } from "../../src/images.js";
+import type { GateReport } from "../../src/report/gate-report.js";
+import { drive, type Driven } from "../helpers/drive.js";
+import { ensureDatabase } from "../helpers/pg.js";
+
+const npm = { name: "npm" as const, yarnBerry: false, lockfile: "package-lock.json" };
+let current: Driven | undefined;
+beforeAll(() => ensureDatabase("app_test"));
+afterEach(() => current?.engine.uninstall());
+
+async function run(gate: "lintReport" | "typecheckReport" | "testReport", opts: Parameters<typeof drive>[0] = {}) {
+  current = await drive(opts);
+  return { report: await current.ship[gate](), engine: current.engine };
+}
+const metric = (r: GateReport, name: string) => r.metrics.find((m) => m.name === name)?.value;
+
+describe("lint gate", () => {
+  it("passes the clean service with the project's own ESLint and Prettier", async () => {
+    const { report, engine } = await run("lintReport");
+    expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); formatted (prettier)");
+    expect(report.passed()).toBe(true);
+    expect(engine.commands).toContainEqual(eslintCommand(npm, 0));
+    expect(engine.commands).toContainEqual(prettierCommand(npm));
+    const eslintRun = engine.execs.find((e) => e.args[0] === "node_modules/.bin/eslint")!;
+    // .nvmrc says 24.13.1: the digest-pinned image Dagger's own runtime uses.
+    expect(eslintRun.image).toBe(`node:24.13.1-alpine@${TOOL_IMAGES.node.digest}`);
+    expect(eslintRun.workdir).toBe("/src");
+  });
+
+  it("fails on an ESLint error and reports it as a finding and in SARIF", async () => {
+    const { report } = await run("lintReport", { variant: "lint-error" });
+    expect(report.status).toBe("FAILED");
+    expect(metric(report, "errors")).toBe(1);
+    expect(report.findings.some((f) => /^src\/db\.ts:\d+:\d+ @typescript-eslint\/no-unused-vars /.test(f))).toBe(true);
+    const sarif = JSON.parse(await report.files.file("lint.sarif").contents()) as { runs: { results: { ruleId: string }[] }[] };
+    expect(sarif.runs[0]!.results.map((r) => r.ruleId)).toContain("@typescript-eslint/no-unused-vars");
+    expect(await report.files.entries()).toEqual(["eslint.json", "lint.sarif"]);
+  });
+
+  it("fails on a file Prettier would reformat, and says how to fix it", async () => {
+    const { report } = await run("lintReport", { variant: "format-error" });
+    expect(report.status).toBe("FAILED");
+    expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); 1 file not formatted (prettier)");
+    expect(report.findings).toEqual(["src/db.ts prettier/format File is not formatted; run prettier --write src/db.ts"]);
+    expect(report.hint).toContain("npx prettier --write .");
+  });
+
+  it("reports a project without ESLint as an error with a fix hint", async () => {
+    const { report, engine } = await run("lintReport", { files: { "package.json": JSON.stringify({ name: "x", scripts: { test: "vitest run" } }) } });
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toBe("eslint is not a dependency of the project");
+    expect(report.hint).toMatch(/gates\.lint\.enabled: false/);
+    expect(engine.commands.some((c) => c[0]?.includes("eslint"))).toBe(false);
+  });
+});
+
+describe("typecheck gate", () => {
+  it("passes the clean service", async () => {
+    const { report, engine } = await run("typecheckReport");
+    expect(report.summary).toBe("no type errors");
+    expect(engine.commands).toContainEqual(tscCommand(npm, "tsconfig.json"));
+  });
+
+  it("fails on a type error with file, line and code", async () => {
+    const { report } = await run("typecheckReport", { variant: "type-error" });
+    expect(report.status).toBe("FAILED");
+    expect(report.summary).toBe("1 type error in 1 file");
+    expect(report.findings[0]).toMatch(/^src\/server\.ts:\d+:\d+ TS2322 Type 'string' is not assignable to type 'number'/);
+  });
+
+  it("reports a tsconfig that cannot be loaded as an error, not as type errors", async () => {
+    const { report } = await run("typecheckReport", { files: { "shipshape.yaml": "gates:\n  typecheck:\n    project: tsconfig.missing.json\n" } });
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toBe("no tsconfig.missing.json in the project");
+  });
+});
+
+describe("test gate", () => {
+  it("runs the tests against Postgres bound as db and collects JUnit and lcov", async () => {
+    const { report, engine } = await run("testReport");
+    expect(report.status).toBe("PASSED");
+    expect(metric(report, "tests")).toBe(48);
+    expect(metric(report, "failures")).toBe(0);
+    expect(metric(report, "coverage.lines")).toBeGreaterThan(90);
+    expect(report.summary).toMatch(/^48\/48 tests passed; lines \d+\.\d%$/);
+    expect(await report.files.entries()).toEqual(["coverage.json", "junit.xml", "lcov.info"]);
+    const testRun = engine.execs.find((e) => e.args.includes("npm") && e.args.includes("test"))!;
+    expect(testRun.services).toEqual({ db: "postgres:16-alpine" });
+    expect(testRun.env.DATABASE_URL).toBe("postgres://postgres@db:5432/app_test");
+    expect(testRun.args.slice(0, 2)).toEqual(["timeout", "1800"]);
+    // readiness is checked over TCP before the tests start
+    const waitIdx = engine.execs.findIndex((e) => e.args[0] === "node" && e.args[1] === "-e");
+    expect(waitIdx).toBeGreaterThan(-1);
+    expect(engine.execs[waitIdx]!.args.slice(3)).toEqual(["db", "5432", "60"]);
+    expect(waitIdx).toBeLessThan(engine.execs.indexOf(testRun));
+  });
+
+  it("fails with the failing test named", async () => {
+    const { report } = await run("testReport", { variant: "failing-test" });
+    expect(report.status).toBe("FAILED");
+    expect(report.cause).toBe("1 test failed of 49");
+    expect(report.findings[0]).toMatch(/tax/i);
+  });
+
+  it("fails when global coverage falls below the 75% default", async () => {
+    const { report } = await run("testReport", { variant: "low-coverage" });
+    expect(report.status).toBe("FAILED");
+    expect(report.cause).toMatch(/^coverage below policy: .*lines 65\.\d% < 75%/);
+  });
+
+  it("enforces per-path thresholds from shipshape.yaml", async () => {
+    const yaml = 'coverage:\n  paths:\n    "src/migrate.ts": { lines: 90 }\n    "src/pricing.ts": { lines: 90 }\n';
+    const { report } = await run("testReport", { files: { "shipshape.yaml": yaml } });
+    expect(report.status).toBe("FAILED");
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatch(/^src\/migrate\.ts: lines 80\.\d% < 90%/);
+  });
+
+  it("reports a missing test script as an error with a fix hint", async () => {
+    const { report, engine } = await run("testReport", { variant: "no-test-script" });
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toBe('no "test" script in package.json');
+    expect(engine.commands.some((c) => c.includes("run"))).toBe(false);
+  });
+
+  it("reports a Postgres that never becomes ready, without running the tests", async () => {
+    current = await drive({ files: { "shipshape.yaml": "database:\n  readyTimeoutSeconds: 5\n" } });
+    current.engine.onExec((a) => a[0] === "node" && a[1] === "-e", { exitCode: 3, stderr: "not ready after 5s: db:5432" });
+    const report = await current.ship.testReport();
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toBe("Postgres never became ready at db:5432 within 5s");
+    expect(current.engine.commands.some((c) => c[0] === "timeout")).toBe(false);
+  });
+});

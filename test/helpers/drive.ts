@@ -1,0 +1,33 @@
+/**
+ * Drives Shipshape's real function code through the stub engine, with every container command
+ * run for real on the host against a copy of the fixture (same argv, paths mapped). Only the
+ * dependency install is answered without running: the fixture's node_modules is installed once
+ * by .ci/run with the very same `npm ci` command line.
+ */
+import { dag } from "@dagger.io/dagger";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { installCommand } from "../../src/gates/commands.js";
+import { Shipshape } from "../../src/index.js";
+import { runOnHost } from "../harness/host-exec.js";
+import { StubEngine } from "../harness/stub-engine.js";
+import { prepareFixture } from "./fixture.js";
+
+export interface Driven {
+  engine: StubEngine;
+  root: string;
+  ship: Shipshape;
+}
+
+export async function drive(opts: { variant?: string; files?: Record<string, string>; env?: Record<string, string> } = {}): Promise<Driven> {
+  const engine = await new StubEngine().install();
+  const root = prepareFixture(opts.variant, opts.files);
+  const scratch = mkdtempSync(join(tmpdir(), "shipshape-ctr-"));
+  const paths = { "/src": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
+  engine.onExec(() => true, (ctx) => runOnHost(ctx, { paths, env: opts.env }));
+  const npmCi = installCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" });
+  engine.onExec((args) => args.join(" ") === npmCi.join(" "), { exitCode: 0, stdout: "added 173 packages in 9s\n" });
+  const ship = new Shipshape(dag.host().directory(root, { exclude: ["node_modules"] }), "shipshape.yaml");
+  return { engine, root, ship };
+}
