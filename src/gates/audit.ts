@@ -8,8 +8,8 @@ import { judgeAudit } from "./audit/policy.js";
 import { parseAudit } from "./audit/parse.js";
 import type { Gate } from "./gate.js";
 import { progress } from "./progress.js";
-import { base, run } from "./workspace.js";
 import { tail } from "../report/outcome.js";
+import { base, run } from "./workspace.js";
 
 export const audit: Gate = async ({ project, source }) => {
   const cfg = project.config.gates.audit;
@@ -18,7 +18,7 @@ export const audit: Gate = async ({ project, source }) => {
   // Only the manifest and lockfile are needed: the audit neither waits for nor breaks with an install.
   const step = await run(base(project, source), cmd);
   const flavour = project.pm.name === "yarn" && project.pm.yarnBerry ? "yarn-berry" : project.pm.name;
-  const result = parseAudit(flavour, step.stdout);
+  const result = parseAudit(flavour, { stdout: step.stdout, stderr: step.stderr, exitCode: step.exitCode });
   const verdict = judgeAudit(result, { level: cfg.level, ignore: cfg.ignore, now: new Date() });
   const counts = verdict.counts;
   const summary =

@@ -92,7 +92,8 @@ export function testReportFlags(runner: TestRunner, opts: { coverage: boolean; j
   switch (runner) {
     case "vitest": {
       const cov = opts.coverage
-        ? ["--coverage.enabled", "--coverage.reporter=lcov", "--coverage.reporter=text-summary", `--coverage.reportsDirectory=${reports}/coverage`]
+        ? // reportOnFailure: vitest writes no lcov when a test fails, and the figures still help then.
+          ["--coverage.enabled", "--coverage.reporter=lcov", "--coverage.reporter=text-summary", "--coverage.reportOnFailure", `--coverage.reportsDirectory=${reports}/coverage`]
         : [];
       return {
         args: ["--reporter=default", "--reporter=junit", `--outputFile.junit=${reports}/junit.xml`, ...cov],
@@ -105,7 +106,8 @@ export function testReportFlags(runner: TestRunner, opts: { coverage: boolean; j
       const junit = opts.jestJunit ? ["--reporters=default", "--reporters=jest-junit"] : [];
       return {
         args: ["--ci", "--coverage", "--coverageReporters=lcov", "--coverageReporters=text-summary", `--coverageDirectory=${reports}/coverage`, ...junit],
-        env: opts.jestJunit ? { JEST_JUNIT_OUTPUT_DIR: reports, JEST_JUNIT_OUTPUT_NAME: "junit.xml" } : {},
+        // Without REPORT_TEST_SUITE_ERRORS a test file that fails to load is missing from the XML.
+        env: opts.jestJunit ? { JEST_JUNIT_OUTPUT_DIR: reports, JEST_JUNIT_OUTPUT_NAME: "junit.xml", JEST_JUNIT_REPORT_TEST_SUITE_ERRORS: "true" } : {},
         junit: opts.jestJunit ? `${reports}/junit.xml` : undefined,
         lcov: `${reports}/coverage/lcov.info`,
       };
@@ -138,7 +140,8 @@ export function auditCommand(pm: PackageManagerInfo, level: AuditLevel, producti
       return ["pnpm", "audit", "--json", "--audit-level", level, ...(production ? ["--prod"] : [])];
     case "yarn":
       return pm.yarnBerry
-        ? ["yarn", "npm", "audit", "--json", "--recursive", "--severity", level, ...(production ? ["--environment", "production"] : [])]
+        ? // --all covers every workspace, --recursive the transitive dependencies (missed without it)
+          ["yarn", "npm", "audit", "--json", "--all", "--recursive", "--severity", level, ...(production ? ["--environment", "production"] : [])]
         : ["yarn", "audit", "--json", "--level", level, ...(production ? ["--groups", "dependencies"] : [])];
   }
 }

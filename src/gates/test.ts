@@ -59,8 +59,8 @@ export const test: Gate = async ({ project, installed }) => {
   progress("test", cmd.args.join(" "));
   const step = await run(ctr, cmd.args);
   const [junitXml, lcovText] = await Promise.all([cmd.junit ? readFile(step.ctr, cmd.junit) : undefined, cmd.lcov ? readFile(step.ctr, cmd.lcov) : undefined]);
-  const junit = junitXml ? parseJUnit(junitXml) : undefined;
-  const coverage = lcovText ? evaluateCoverage(parseLcov(lcovText, "/src"), project.config.coverage) : undefined;
+  const junit = junitXml ? parseReport("JUnit", cmd.junit, () => parseJUnit(junitXml)) : undefined;
+  const coverage = lcovText ? parseReport("lcov", cmd.lcov, () => evaluateCoverage(parseLcov(lcovText, SOURCE_DIR), project.config.coverage)) : undefined;
   const verdict = judgeTests(project, step.exitCode, junit, coverage, step.stdout + step.stderr);
   let files: Directory = dag.directory();
   if (junitXml) files = files.withNewFile("junit.xml", junitXml);
@@ -68,6 +68,15 @@ export const test: Gate = async ({ project, installed }) => {
   if (coverage) files = files.withNewFile("coverage.json", JSON.stringify(coverage, null, 2) + "\n");
   return { verdict, files };
 };
+
+/** A report the runner wrote but we cannot read (truncated, wrong format) is an error, not a pass. */
+function parseReport<T>(kind: string, path: string | undefined, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new Problem(`the ${kind} report at ${path} could not be read: ${(e as Error).message.split("\n")[0]}`, `check that the test runner finished writing ${path}; a crash or a full disk truncates it`);
+  }
+}
 
 /** Pure: the test gate's decision from what the run left behind. */
 export function judgeTests(project: Project, exitCode: number, junit: JUnitSummary | undefined, coverage: CoverageVerdict | undefined, output: string): Omit<GateOutcome, "gate" | "durationMs"> {

@@ -37,7 +37,8 @@ describe("command lines", () => {
     expect(v.args).toContain("--outputFile.junit=/r/junit.xml");
     expect(testReportFlags("vitest", { coverage: false, jestJunit: false }, "/r").lcov).toBeUndefined();
     const j = testReportFlags("jest", { coverage: true, jestJunit: true }, "/r");
-    expect(j.env).toEqual({ JEST_JUNIT_OUTPUT_DIR: "/r", JEST_JUNIT_OUTPUT_NAME: "junit.xml" });
+    expect(j.env).toEqual({ JEST_JUNIT_OUTPUT_DIR: "/r", JEST_JUNIT_OUTPUT_NAME: "junit.xml", JEST_JUNIT_REPORT_TEST_SUITE_ERRORS: "true" });
+    expect(v.args).toContain("--coverage.reportOnFailure");
     expect(testReportFlags("jest", { coverage: true, jestJunit: false }, "/r").junit).toBeUndefined();
     expect(testReportFlags("other", { coverage: true, jestJunit: false })).toEqual({ args: [], env: {} });
   });
@@ -46,6 +47,6 @@ describe("command lines", () => {
     expect(auditCommand(npm, "high", true)).toEqual(["npm", "audit", "--json", "--package-lock-only", "--audit-level=high", "--omit=dev"]);
     expect(auditCommand(pnpm, "critical", false)).toEqual(["pnpm", "audit", "--json", "--audit-level", "critical"]);
     expect(auditCommand(yarn1, "moderate", true)).toEqual(["yarn", "audit", "--json", "--level", "moderate", "--groups", "dependencies"]);
-    expect(auditCommand(berry, "low", true)).toEqual(["yarn", "npm", "audit", "--json", "--recursive", "--severity", "low", "--environment", "production"]);
+    expect(auditCommand(berry, "low", true)).toEqual(["yarn", "npm", "audit", "--json", "--all", "--recursive", "--severity", "low", "--environment", "production"]);
   });
 });

@@ -3,7 +3,7 @@
  * host directories and service aliases to 127.0.0.1, and the outputs map back. So a gate driven
  * through the stub engine gets the real output of the very argv it built.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ExecContext, ExecResult } from "./model.js";
@@ -34,7 +34,7 @@ function listFiles(dir: string, prefix = ""): string[] {
   return out;
 }
 
-export function runOnHost(ctx: ExecContext, m: HostMapping): ExecResult {
+export async function runOnHost(ctx: ExecContext, m: HostMapping): Promise<ExecResult> {
   const toHost = mapper(Object.entries(m.paths));
   const toCtr = mapper(Object.entries(m.paths).map(([c, h]) => [h, c]));
   for (const dir of Object.values(m.paths)) mkdirSync(dir, { recursive: true });
@@ -45,12 +45,24 @@ export function runOnHost(ctx: ExecContext, m: HostMapping): ExecResult {
   for (const [k, v] of Object.entries({ ...ctx.env, ...ctx.secretEnv })) env[k] = hostEnv(v);
   Object.assign(env, m.env ?? {});
   const started = Date.now();
-  const r = spawnSync(ctx.args[0]!, ctx.args.slice(1).map(hostArg), {
-    cwd: toHost(ctx.workdir),
-    env,
-    encoding: "utf8",
-    timeout: m.timeoutMs ?? 240_000,
-    maxBuffer: 64 * 1024 * 1024,
+  // Async on purpose: a sync spawn would freeze this process, and with it any loopback server
+  // (advisory registry, local registry) the command under test needs to talk to.
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(ctx.args[0]!, ctx.args.slice(1).map(hostArg), { cwd: toHost(ctx.workdir), env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), m.timeoutMs ?? 240_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      // What the engine reports for a missing binary: exit 127 and a shell-like message.
+      resolve({ status: 127, stdout, stderr: stderr + `exec: "${ctx.args[0]}": ${e.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? (signal ? 128 + 9 : 1), stdout, stderr });
+    });
   });
   // Files the command wrote (or rewrote) come back at their container paths.
   const files: Record<string, string> = {};
@@ -60,6 +72,5 @@ export function runOnHost(ctx: ExecContext, m: HostMapping): ExecResult {
       if (statSync(p).mtimeMs >= started - 5) files[`${ctrPath}/${rel}`] = toCtr(readFileSync(p, "utf8"));
     }
   }
-  const exitCode = r.status ?? (r.error ? 127 : 128 + 15);
-  return { exitCode, stdout: toCtr(r.stdout ?? ""), stderr: toCtr((r.stderr ?? "") + (r.error ? String(r.error.message) : "")), files };
+  return { exitCode: r.status ?? 1, stdout: toCtr(r.stdout), stderr: toCtr(r.stderr), files };
 }

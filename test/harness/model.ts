@@ -34,7 +34,7 @@ export interface ExecRecord extends Omit<ExecContext, "read" | "exists"> {
   caches: Record<string, string>;
 }
 
-export type ExecScript = (ctx: ExecContext) => ExecResult | undefined;
+export type ExecScript = (ctx: ExecContext) => ExecResult | Promise<ExecResult> | undefined;
 
 export class EngineError extends Error {
   constructor(
@@ -144,8 +144,8 @@ export const strs = (v: Value | undefined): string[] => (Array.isArray(v) ? v.ma
 
 export type Lookup = (id: string, expected: string) => State;
 
-/** Applies one call to the state of its parent; returns the state of the result. */
-export function apply(s: State, call: Call, lookup: Lookup, runExec: (s: State, call: Call) => State): State {
+/** Applies one call to the state of its parent; `withExec` is the engine's (it may be async). */
+export function apply(s: State, call: Call, lookup: Lookup): State {
   const a = call.args;
   const out = (type: string) => clone(s, type);
   const idArg = (name: string) => lookup(str(a[name]), call.expectedIdTypes[name] ?? "");
@@ -218,7 +218,7 @@ export function apply(s: State, call: Call, lookup: Lookup, runExec: (s: State, 
     }
     case "Directory.withDirectory": {
       const st = out("Directory");
-      graft(st.files, str(a.path), idArg("source").files);
+      graft(st.files, resolvePath("/", str(a.path)), idArg("source").files);
       return st;
     }
     case "Container.withServiceBinding": {
@@ -226,8 +226,6 @@ export function apply(s: State, call: Call, lookup: Lookup, runExec: (s: State, 
       st.services[str(a.alias)] = idArg("service").image ?? "";
       return st;
     }
-    case "Container.withExec":
-      return runExec(s, call);
     case "Container.directory":
     case "Directory.directory": {
       const path = resolvePath(s.workdir, str(a.path));

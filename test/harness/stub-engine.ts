@@ -28,7 +28,7 @@ export class StubEngine {
   readonly queries: RecordedQuery[] = [];
   readonly execs: ExecRecord[] = [];
   private readonly states = new Map<string, State>();
-  private readonly memo = new Map<string, State>();
+  private readonly memo = new Map<string, Promise<State>>();
   private readonly scripts: ExecScript[] = [];
   private readonly leafHandlers: LeafHandler[] = [];
   private nextId = 1;
@@ -46,7 +46,7 @@ export class StubEngine {
   }
 
   /** Scripts the result of commands; later scripts win. Return undefined to pass. */
-  onExec(match: (args: string[], ctx: ExecContext) => boolean, result: ExecResult | ((ctx: ExecContext) => ExecResult)): this {
+  onExec(match: (args: string[], ctx: ExecContext) => boolean, result: ExecResult | ((ctx: ExecContext) => ExecResult | Promise<ExecResult>)): this {
     this.scripts.unshift((ctx) => (match(ctx.args, ctx) ? (typeof result === "function" ? result(ctx) : result) : undefined));
     return this;
   }
@@ -64,7 +64,7 @@ export class StubEngine {
 
   private async request(text: string): Promise<unknown> {
     try {
-      return this.resolve(text);
+      return await this.resolve(text);
     } catch (e) {
       // Everything the engine refuses reaches the SDK as a GraphQL error response.
       if (e instanceof ClientError) throw e;
@@ -72,32 +72,35 @@ export class StubEngine {
     }
   }
 
-  private resolve(text: string): unknown {
+  private async resolve(text: string): Promise<unknown> {
     const errors = validateQuery(text);
     if (errors.length) throw new Error(`query rejected by the v0.21.8 schema: ${errors.join("; ")}\n${text}`);
     const calls = parseChain(text);
     this.queries.push({ text, calls });
     const leaf = calls[calls.length - 1]!;
-    const state = this.evaluate(calls.slice(0, -1));
+    const state = await this.evaluate(calls.slice(0, -1));
     const answer = this.answer(leaf, state);
     // Rebuild the nested response: one key per level, as the SDK's queryFlatten expects.
     return calls.reduceRight<unknown>((inner, c) => ({ [c.field]: inner }), answer);
   }
 
-  private evaluate(calls: Call[]): State {
+  private async evaluate(calls: Call[]): Promise<State> {
     let state = emptyState("Query");
-    calls.forEach((call, i) => {
+    for (const [i, call] of calls.entries()) {
       const key = JSON.stringify(calls.slice(0, i + 1).map((c) => [c.parentType, c.field, c.args]));
-      const hit = this.memo.get(key);
-      if (hit) {
-        state = hit;
-        return;
+      let hit = this.memo.get(key);
+      if (!hit) {
+        // The engine runs an exec once per identical chain; so does the model (memo by prefix).
+        const next =
+          call.field === "node" ? Promise.resolve(this.lookup(str(call.args.id), ""))
+          : call.field === "host" ? Promise.resolve(emptyState("Host"))
+          : call.parentType === "Container" && call.field === "withExec" ? this.exec(state, call)
+          : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
+        hit = next;
+        this.memo.set(key, hit);
       }
-      if (call.field === "node") state = this.lookup(str(call.args.id), "");
-      else if (call.field === "host") state = emptyState("Host");
-      else state = apply(state, call, (id, t) => this.lookup(id, t), (s, c) => this.exec(s, c));
-      this.memo.set(key, state);
-    });
+      state = await hit;
+    }
     return state;
   }
 
@@ -114,7 +117,7 @@ export class StubEngine {
     return id;
   }
 
-  private exec(s: State, call: Call): State {
+  private async exec(s: State, call: Call): Promise<State> {
     const args = strs(call.args.args);
     const expect = str(call.args.expect) || "SUCCESS";
     const ctx: ExecContext = {
@@ -130,7 +133,7 @@ export class StubEngine {
     };
     let result: ExecResult = {};
     for (const script of this.scripts) {
-      const r = script(ctx);
+      const r = await script(ctx);
       if (r) {
         result = r;
         break;

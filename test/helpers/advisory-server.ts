@@ -40,6 +40,12 @@ export interface AdvisoryServerOptions {
   advisories: Record<string, BulkAdvisory[]>;
   /** Versions each package has on the "registry" (for packuments). */
   versions: Record<string, string[]>;
+  /**
+   * Dependencies of "name@version" in the packument. npm needs them to see that a dependent
+   * (mkdirp@0.5.1 -> minimist@0.0.8) is a metavulnerability; without them its answer depends on
+   * what its cache holds from earlier runs.
+   */
+  dependencies?: Record<string, Record<string, string>>;
 }
 
 export interface SeenRequest {
@@ -158,7 +164,10 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
     if (!vs) return send(res, 404, { error: "not found" });
     const sorted = [...vs].sort(semver.compare);
     const versions = Object.fromEntries(
-      sorted.map((v) => [v, { name, version: v, dist: { tarball: `${url}${name}/-/${name}-${v}.tgz` } }]),
+      sorted.map((v) => [
+        v,
+        { name, version: v, dependencies: opts.dependencies?.[`${name}@${v}`] ?? {}, dist: { tarball: `${url}${name}/-/${name}-${v}.tgz` } },
+      ]),
     );
     send(res, 200, { name, "dist-tags": { latest: sorted[sorted.length - 1] }, versions });
   }

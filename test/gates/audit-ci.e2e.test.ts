@@ -1,0 +1,126 @@
+/**
+ * The audit gate and `ci` end to end: the real `npm audit` (same argv as in the container) against
+ * a loopback advisory registry, and all gates together on the fixture service.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { auditCommand } from "../../src/gates/commands.js";
+import { startAdvisoryServer, type AdvisoryServer } from "../helpers/advisory-server.js";
+import { drive, type Driven } from "../helpers/drive.js";
+import { ensureDatabase } from "../helpers/pg.js";
+
+const GHSA = "GHSA-x4jg-mjrx-434g";
+let registry: AdvisoryServer;
+let current: Driven | undefined;
+
+beforeAll(async () => {
+  ensureDatabase("app_test");
+  registry = await startAdvisoryServer({
+    advisories: {
+      "pg-protocol": [{ id: 1101, url: `https://github.com/advisories/${GHSA}`, title: "Message length overflow", severity: "high", vulnerable_versions: "<1.16.2", cwe: ["CWE-190"], cvss: { score: 7.5, vectorString: null } }],
+    },
+    versions: { "pg-protocol": ["1.16.1", "1.16.2"] },
+  });
+});
+afterAll(() => registry.close());
+afterEach(() => {
+  current?.engine.uninstall();
+  registry.setMode("ok");
+});
+
+async function auditWith(files: Record<string, string> = {}, env: Record<string, string> = { npm_config_registry: registry.url }) {
+  current = await drive({ files, env });
+  return current.ship.auditReport();
+}
+
+describe("audit gate", () => {
+  it("fails on a high advisory in a production dependency, judged from the JSON", async () => {
+    const report = await auditWith();
+    expect(report.status).toBe("FAILED");
+    expect(report.summary).toMatch(/^0 critical, 1 high, 0 moderate, 0 low — /);
+    expect(report.findings).toEqual([`pg-protocol high ${GHSA} Message length overflow`]);
+    expect(current!.engine.commands).toContainEqual(auditCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" }, "high", true));
+    // the audit needs no install: it ran on the manifest and lockfile alone
+    expect(current!.engine.commands.some((c) => c[0] === "npm" && c[1] === "ci")).toBe(false);
+    expect(registry.requests.some((r) => r.path === "/-/npm/v1/security/advisories/bulk")).toBe(true);
+  });
+
+  it("passes when the level is above the finding, or the advisory is ignored with a reason", async () => {
+    expect((await auditWith({ "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" })).status).toBe("PASSED");
+    current!.engine.uninstall();
+    const yaml = `gates:\n  audit:\n    ignore:\n      - id: ${GHSA}\n        reason: length is bounded by our proxy\n        expires: "2999-01-01"\n`;
+    const report = await auditWith({ "shipshape.yaml": yaml });
+    expect(report.status).toBe("PASSED");
+    expect(report.summary).toBe("0 critical, 1 high, 0 moderate, 0 low; 1 ignored");
+  });
+
+  it("fails on an expired ignore entry and names it", async () => {
+    const yaml = `gates:\n  audit:\n    ignore:\n      - id: ${GHSA}\n        reason: accepted until the upgrade\n        expires: "2020-01-01"\n`;
+    const report = await auditWith({ "shipshape.yaml": yaml });
+    expect(report.status).toBe("FAILED");
+    expect(report.cause).toContain(GHSA);
+    expect(report.cause).toMatch(/expired/);
+  });
+
+  it("reports an audit endpoint that refuses as an ERROR, never as clean or vulnerable", async () => {
+    registry.setMode("405");
+    const report = await auditWith();
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toMatch(/405/);
+    expect(report.hint).not.toBe("");
+  });
+});
+
+describe("ci", () => {
+  it("runs every gate and returns the table when all pass", async () => {
+    current = await drive({ files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" }, env: { npm_config_registry: registry.url } });
+    const table = await current.ship.ci();
+    expect(table.split("\n").slice(1, 5).map((l) => l.split(/\s+/).slice(0, 2).join(" "))).toEqual(["lint PASSED", "typecheck PASSED", "test PASSED", "audit PASSED"]);
+    expect(table).toContain("all gates passed");
+    // one install shared by the gates that need it
+    expect(current.engine.commands.filter((c) => c[0] === "npm" && c[1] === "ci")).toHaveLength(1);
+  });
+
+  it("keeps going past a failed gate and fails with the table", async () => {
+    current = await drive({ variant: "type-error", env: { npm_config_registry: registry.url } });
+    const err = await current.ship.ci().then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toMatch(/^typecheck\s+FAILED\s+\S+\s+1 type error in 1 file$/m);
+    expect(err!.message).toMatch(/^lint\s+PASSED/m);
+    expect(err!.message).toMatch(/^test\s+PASSED/m);
+    expect(err!.message).toMatch(/^audit\s+FAILED/m);
+    expect(err!.message).toContain("2 of 4 gates did not pass");
+    const report = await current.ship.ciReport();
+    expect(report.passed()).toBe(false);
+    expect(report.markdown()).toContain("| typecheck | ❌ failed |");
+    expect(await report.files().entries()).toEqual(["audit", "lint", "report.json", "summary.md", "test", "typecheck"]);
+  });
+
+  it("reports an invalid shipshape.yaml on every gate with the exact cause", async () => {
+    current = await drive({ files: { "shipshape.yaml": "coverage:\n  global:\n    lines: 80%\n" } });
+    const report = await current.ship.ciReport();
+    const causes = new Set(report.gates.map((g) => `${g.status} ${g.cause}`));
+    expect([...causes]).toEqual(['ERROR shipshape.yaml is invalid: coverage.global.lines: expected a number from 0 to 100, got "80%"']);
+    expect(report.gates[0]!.hint).toMatch(/shipshape\.yaml/);
+    expect(current.engine.execs).toHaveLength(0);
+  });
+
+  it("reports a failed install on the gates that need it; the audit still runs", async () => {
+    current = await drive({ files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" }, env: { npm_config_registry: registry.url } });
+    current.engine.onExec((a) => a[0] === "npm" && a[1] === "ci", {
+      exitCode: 1,
+      stderr: "npm error code EUSAGE\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.\n",
+    });
+    const report = await current.ship.ciReport();
+    const byGate = Object.fromEntries(report.gates.map((g) => [g.gate, `${g.status} ${g.cause}`]));
+    const installError = "ERROR dependencies failed to install (npm ci --no-audit --no-fund): npm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
+    expect(byGate).toEqual({ lint: installError, typecheck: installError, test: installError, audit: "PASSED " });
+  });
+
+  it("skips a gate disabled in shipshape.yaml", async () => {
+    current = await drive({ files: { "shipshape.yaml": "gates:\n  audit:\n    enabled: false\n  lint:\n    enabled: false\n  typecheck:\n    enabled: false\n  test:\n    enabled: false\n" } });
+    const report = await current.ship.ciReport();
+    expect(report.gates.map((g) => g.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"]);
+    expect(report.passed()).toBe(true);
+    expect(current.engine.execs).toHaveLength(0);
+  });
+});
