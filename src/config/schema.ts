@@ -42,6 +42,10 @@ export const NodeConfigSchema = z
     version: pattern(/^\d+(\.\d+){0,2}$/, 'a quoted Node.js version like "22" or "22.11.0"')
       .optional()
       .describe('Node.js version to build and test with, e.g. "22" or "22.11.0"; unset reads .nvmrc or engines.node.'),
+    systemPackages: z
+      .array(pattern(/^[a-z0-9][a-z0-9+._-]*$/, 'an OS package name like "git" or "python3"', "Name of an OS package."))
+      .default([])
+      .describe("OS packages installed (apk on alpine images, apt-get otherwise) before dependencies, e.g. git, or python3 make g++ for native addons."),
   })
   .describe("Node.js runtime settings.");
 

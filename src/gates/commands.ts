@@ -15,6 +15,14 @@ export function projectBin(pm: PackageManagerInfo, tool: string): string[] {
   return pm.yarnBerry ? ["yarn", tool] : [`node_modules/.bin/${tool}`];
 }
 
+/** OS packages for the Node image: alpine images have apk, Debian ones apt-get. */
+export function systemPackagesCommand(image: string, packages: string[]): string[] | undefined {
+  if (packages.length === 0) return undefined;
+  return /alpine/.test(image)
+    ? ["apk", "add", "--no-cache", ...packages]
+    : ["sh", "-c", `apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages.join(" ")} && rm -rf /var/lib/apt/lists/*`];
+}
+
 export function setupCommands(pm: PackageManagerInfo): string[][] {
   if (pm.name === "npm") return [];
   return [

@@ -7,7 +7,7 @@ import { dag, ReturnType, type Container, type Directory } from "@dagger.io/dagg
 import { imageRef } from "../images.js";
 import type { Project } from "../project/load.js";
 import { Problem } from "../project/problem.js";
-import { installCommand, REPORTS_DIR, setupCommands, SOURCE_DIR } from "./commands.js";
+import { installCommand, REPORTS_DIR, setupCommands, SOURCE_DIR, systemPackagesCommand } from "./commands.js";
 import { progress } from "./progress.js";
 
 export interface Step {
@@ -38,9 +38,11 @@ const MANIFESTS = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "
 
 export function base(project: Project, source: Directory): Container {
   const manifests = source.filter({ include: MANIFESTS.filter((m) => project.entries.includes(m)) });
-  let ctr = dag
-    .container()
-    .from(nodeImage(project))
+  const image = nodeImage(project);
+  let ctr = dag.container().from(image);
+  const system = systemPackagesCommand(image, project.config.node.systemPackages);
+  if (system) ctr = ctr.withExec(system);
+  ctr = ctr
     .withEnvVariable("CI", "true")
     .withEnvVariable("npm_config_cache", "/cache/npm")
     .withEnvVariable("npm_config_store_dir", "/cache/pnpm")

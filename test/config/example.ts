@@ -8,6 +8,7 @@ export const FULL_EXAMPLE_YAML = `# Shipshape settings for the billing service.
 version: 1
 node:
   version: "22.11.0"
+  systemPackages: [git, python3]
 packageManager: pnpm
 images:
   node:
@@ -56,7 +57,7 @@ coverage:
 
 export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   version: 1,
-  node: { version: "22.11.0" },
+  node: { version: "22.11.0", systemPackages: ["git", "python3"] },
   packageManager: "pnpm",
   images: { node: { tag: "22-alpine", digest: NODE_DIGEST }, postgres: { digest: POSTGRES_DIGEST } },
   gates: {

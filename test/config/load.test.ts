@@ -23,7 +23,7 @@ const issuesOf = (text: string) => configError(text).issues;
 describe("defaults", () => {
   const expected: ShipshapeConfig = {
     version: 1,
-    node: {},
+    node: { systemPackages: [] },
     packageManager: "auto",
     images: {},
     gates: {

@@ -13,7 +13,7 @@ let registry: AdvisoryServer;
 let current: Driven | undefined;
 
 beforeAll(async () => {
-  ensureDatabase("app_test");
+  await ensureDatabase("app_test");
   registry = await startAdvisoryServer({
     advisories: {
       "pg-protocol": [{ id: 1101, url: `https://github.com/advisories/${GHSA}`, title: "Message length overflow", severity: "high", vulnerable_versions: "<1.16.2", cwe: ["CWE-190"], cvss: { score: 7.5, vectorString: null } }],

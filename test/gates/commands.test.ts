@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditCommand, eslintCommand, installCommand, runScriptCommand, setupCommands, testReportFlags, tscCommand } from "../../src/gates/commands.js";
+import { auditCommand, eslintCommand, installCommand, runScriptCommand, setupCommands, systemPackagesCommand, testReportFlags, tscCommand } from "../../src/gates/commands.js";
 import type { PackageManagerInfo } from "../../src/project/detect.js";
 
 const npm: PackageManagerInfo = { name: "npm", yarnBerry: false, lockfile: "package-lock.json" };
@@ -15,6 +15,12 @@ describe("command lines", () => {
     expect(installCommand(berry)).toEqual(["yarn", "install", "--immutable"]);
     expect(setupCommands(npm)).toEqual([]);
     expect(setupCommands(pnpm).at(-1)).toEqual(["corepack", "enable"]);
+  });
+
+  it("installs OS packages with the image's own package manager", () => {
+    expect(systemPackagesCommand("node:24.13.1-alpine@sha256:abc", ["git", "python3"])).toEqual(["apk", "add", "--no-cache", "git", "python3"]);
+    expect(systemPackagesCommand("node:22-bookworm-slim", ["git"])).toEqual(["sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends git && rm -rf /var/lib/apt/lists/*"]);
+    expect(systemPackagesCommand("node:22-alpine", [])).toBeUndefined();
   });
 
   it("runs the project's own binaries, through yarn under Plug'n'Play", () => {

@@ -52,6 +52,15 @@ describe("lint gate", () => {
     expect(report.hint).toContain("npx prettier --write .");
   });
 
+  it("installs configured OS packages before the dependencies", async () => {
+    current = await drive({ files: { "shipshape.yaml": "node:\n  systemPackages: [git, python3]\n" } });
+    current.engine.onExec((a) => a[0] === "apk", { exitCode: 0 });
+    expect((await current.ship.lintReport()).status).toBe("PASSED");
+    const order = current.engine.commands.map((c) => c.slice(0, 2).join(" "));
+    expect(current.engine.commands[0]).toEqual(["apk", "add", "--no-cache", "git", "python3"]);
+    expect(order.indexOf("apk add")).toBeLessThan(order.indexOf("npm ci"));
+  });
+
   it("reports a project without ESLint as an error with a fix hint", async () => {
     const { report, engine } = await run("lintReport", { files: { "package.json": JSON.stringify({ name: "x", scripts: { test: "vitest run" } }) } });
     expect(report.status).toBe("ERROR");
@@ -83,6 +92,14 @@ describe("typecheck gate", () => {
 });
 
 describe("test gate", () => {
+  it("reports a truncated JUnit report as an error, not a pass", async () => {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "timeout", { exitCode: 0, files: { "/shipshape/reports/junit.xml": '<testsuites><testsuite name="a" tests="2"><testcase' } });
+    const report = await current.ship.testReport();
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toMatch(/^the JUnit report at \/shipshape\/reports\/junit\.xml could not be read: JUnit report is not valid XML/);
+  });
+
   it("runs the tests against Postgres bound as db and collects JUnit and lcov", async () => {
     const { report, engine } = await run("testReport");
     expect(report.status).toBe("PASSED");

@@ -14,6 +14,8 @@ export interface HostMapping {
   /** extra env for the host run (e.g. a local registry) */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Where bound services really are (default: $PGHOST or 127.0.0.1). */
+  serviceHost?: string;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -38,9 +40,12 @@ export async function runOnHost(ctx: ExecContext, m: HostMapping): Promise<ExecR
   const toHost = mapper(Object.entries(m.paths));
   const toCtr = mapper(Object.entries(m.paths).map(([c, h]) => [h, c]));
   for (const dir of Object.values(m.paths)) mkdirSync(dir, { recursive: true });
+  // A bound service is this machine's real one: Postgres here, or `db` when this suite itself
+  // runs inside Shipshape's test gate.
+  const serviceHost = m.serviceHost ?? (process.env.PGHOST || "127.0.0.1");
   const aliases = Object.keys(ctx.services);
-  const hostArg = (a: string) => (aliases.includes(a) ? "127.0.0.1" : toHost(a));
-  const hostEnv = (v: string) => aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), "$1127.0.0.1"), toHost(v));
+  const hostArg = (a: string) => (aliases.includes(a) ? serviceHost : toHost(a));
+  const hostEnv = (v: string) => aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), `$1${serviceHost}`), toHost(v));
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries({ ...ctx.env, ...ctx.secretEnv })) env[k] = hostEnv(v);
   Object.assign(env, m.env ?? {});

@@ -1,13 +1,23 @@
-/** The machine's real Postgres, where the fixture's tests run when a gate is driven on the host. */
-import { spawnSync } from "node:child_process";
+/**
+ * The real Postgres the fixture's tests run against when a gate is driven on the host: this
+ * machine's (127.0.0.1), or, when this suite itself runs inside Shipshape's test gate (dogfood),
+ * the service that gate binds as `db` (it exports PGHOST=db).
+ */
+import pg from "pg";
 
-export const PG_HOST = process.env.PGHOST_TEST ?? "127.0.0.1";
+export const PG_HOST = process.env.PGHOST || "127.0.0.1";
 
-export function ensureDatabase(name: string): void {
-  const q = spawnSync("psql", ["-h", PG_HOST, "-U", "postgres", "-tAc", `SELECT 1 FROM pg_database WHERE datname='${name}'`], { encoding: "utf8" });
-  if (q.status !== 0) throw new Error(`Postgres is not reachable at ${PG_HOST}:5432: ${q.stderr.trim()}`);
-  if (q.stdout.trim() !== "1") {
-    const c = spawnSync("createdb", ["-h", PG_HOST, "-U", "postgres", name], { encoding: "utf8" });
-    if (c.status !== 0) throw new Error(`createdb ${name} failed: ${c.stderr.trim()}`);
+export async function ensureDatabase(name: string): Promise<void> {
+  const client = new pg.Client({ host: PG_HOST, user: process.env.PGUSER || "postgres", database: "postgres", connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new Error(`Postgres is not reachable at ${PG_HOST}:5432 (${(e as Error).message}): start it, or set PGHOST`);
+  }
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, "")}"`);
+  } finally {
+    await client.end();
   }
 }
