@@ -2,7 +2,7 @@
  * The module's API as the engine will register it: the SDK's own scanner on src/, then the SDK's
  * own registration code against the stub engine (every typedef query validated by the schema).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "../harness/scan.js";
 import { StubEngine } from "../harness/stub-engine.js";
 

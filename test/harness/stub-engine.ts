@@ -185,7 +185,7 @@ export class StubEngine {
       case "Container.exists":
         return pathExists(s.files, resolvePath(s.workdir, str(a.path)));
       case "Directory.glob": {
-        const re = new RegExp("^/" + str(a.pattern).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\/?/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*") + "$");
+        const re = globRegExp(str(a.pattern));
         return [...s.files.keys()].filter((p) => re.test(p)).map((p) => p.slice(1)).sort();
       }
     }
@@ -198,6 +198,13 @@ export class StubEngine {
     const errors = [{ message: e.message, extensions }] as unknown as ConstructorParameters<typeof ClientError>[0]["errors"];
     return new ClientError({ errors, status: 200, headers: new Headers(), body: "" }, { query: "" });
   }
+}
+
+/** `**` spans directories, `*` stays within one; the engine's glob semantics for what we use. */
+function globRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  const body = escaped.split("**/").map((part) => part.split("**").map((p) => p.replace(/\*/g, "[^/]*")).join(".*")).join("(?:.*/)?");
+  return new RegExp(`^/${body}$`);
 }
 
 function defaultFor(leaf: Call): Value {

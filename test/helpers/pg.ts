@@ -12,7 +12,7 @@ export async function ensureDatabase(name: string): Promise<void> {
   try {
     await client.connect();
   } catch (e) {
-    throw new Error(`Postgres is not reachable at ${PG_HOST}:5432 (${(e as Error).message}): start it, or set PGHOST`);
+    throw new Error(`Postgres is not reachable at ${PG_HOST}:5432 (${(e as Error).message}): start it, or set PGHOST`, { cause: e });
   }
   try {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);

