@@ -17,8 +17,8 @@ export interface Commit {
   message: string;
 }
 
-// Unit separator between fields, record separator after each commit: neither occurs in messages
-// people type, unlike newlines or NUL-free markers such as "---".
+// Unit separator between fields, record separator after each commit: control characters nobody
+// types into a message, whereas newlines and markers like "---" do occur in bodies.
 const FIELD = "\x1f";
 const RECORD = "\x1e";
 
@@ -99,26 +99,40 @@ export function shallowProblem(): Problem {
  * git's stderr (exit 128) as a Problem. `shallow` comes from isShallowCommand: a base ref that is
  * unknown in a shallow clone was most likely cut off, not misspelled.
  */
-export function gitProblem(stderr: string, opts: { range?: string; shallow?: boolean } = {}): Problem {
+export function gitProblem(stderr: string, opts: { shallow?: boolean } = {}): Problem {
   const first = stderr.split("\n").find((line) => line.startsWith("fatal: ")) ?? stderr.trim().split("\n")[0] ?? "";
   const unknown = /^fatal: (?:bad revision|ambiguous argument) '([^']*)'/.exec(first);
-  if (unknown) {
+  // `git log HEAD --` in a repository without commits says "bad revision 'HEAD'".
+  if (unknown && unknown[1] !== "HEAD") {
     const ref = unknown[1] ?? "";
     if (opts.shallow) return new Problem(`${ref} is not in this shallow clone`, FETCH_ALL);
     // HEAD always resolves once there is a commit, so with "<base>..HEAD" the base is what is missing.
     const [base, head = "HEAD"] = ref.split(/\.{2,3}/);
-    const cause = head === "HEAD" ? `base ref ${base} does not exist in this clone` : `range ${ref} names a ref that does not exist in this clone`;
-    return new Problem(cause, "check the branch or tag name; a remote branch needs its remote prefix (origin/main) and must have been fetched");
+    const cause =
+      head === "HEAD" ? `base ref ${base} does not exist in this clone` : `range ${ref} names a ref that does not exist in this clone`;
+    return new Problem(
+      cause,
+      "check the branch or tag name; a remote branch needs its remote prefix (origin/main) and must have been fetched",
+    );
   }
   if (first.startsWith("fatal: not a git repository")) {
-    return new Problem("the source directory is not a git repository", "pass the repository root with its .git directory (do not exclude .git from the source)");
+    return new Problem(
+      "the source directory is not a git repository",
+      "pass the repository root with its .git directory (do not exclude .git from the source)",
+    );
   }
   const dubious = /^fatal: detected dubious ownership in repository at '([^']*)'/.exec(first);
   if (dubious) {
-    return new Problem(`git refuses ${dubious[1]}: it is owned by another user`, `run \`git config --global --add safe.directory ${dubious[1]}\` first`);
+    return new Problem(
+      `git refuses ${dubious[1]}: it is owned by another user`,
+      `run \`git config --global --add safe.directory ${dubious[1]}\` first`,
+    );
   }
-  if (/^fatal: your current branch '.*' does not have any commits yet|^fatal: malformed object name HEAD/.test(first)) {
+  if (unknown || /^fatal: your current branch '.*' does not have any commits yet|^fatal: malformed object name HEAD/.test(first)) {
     return new Problem("the repository has no commits yet", "commit something first; release history starts at the first commit");
   }
-  return new Problem(first.replace(/^fatal: /, "git failed: ") || "git failed without a message", "run the same git command locally to see the full error");
+  return new Problem(
+    first.replace(/^fatal: /, "git failed: ") || "git failed without a message",
+    "run the same git command locally to see the full error",
+  );
 }

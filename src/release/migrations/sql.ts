@@ -65,7 +65,7 @@ export function splitStatements(sql: string): Statement[] {
   let i = 0;
   while (i < sql.length) {
     const c = sql[i] ?? "";
-    const prev = i > 0 ? sql[i - 1] ?? "" : "";
+    const prev = i > 0 ? (sql[i - 1] ?? "") : "";
     let next = i + 1;
     let masked: string | undefined; // undefined: the characters are code
     if (sql.startsWith("--", i)) {
@@ -79,13 +79,14 @@ export function splitStatements(sql: string): Statement[] {
       // E'...' strings take backslash escapes; a bare e before the quote is not part of a longer word.
       const escapeString = c === "'" && /[eE]/.test(prev) && !IDENT_CHAR.test(sql[i - 2] ?? "");
       next = quotedEnd(sql, i, c, escapeString);
-      masked = c + blank(sql.slice(i + 1, next - 1)) + (next - i > 1 ? c : "");
+      const closed = next - i >= 2 && sql[next - 1] === c;
+      masked = c + blank(sql.slice(i + 1, closed ? next - 1 : next)) + (closed ? c : "");
     } else if (c === "$" && !IDENT_CHAR.test(prev)) {
       const tag = DOLLAR_TAG.exec(sql.slice(i, i + 64))?.[0];
       if (tag !== undefined) {
-        const close = sql.indexOf(tag, i + tag.length);
-        next = close < 0 ? sql.length : close + tag.length;
-        masked = tag + blank(sql.slice(i + tag.length, next - tag.length)) + (close < 0 ? "" : tag);
+        const closing = sql.indexOf(tag, i + tag.length);
+        next = closing < 0 ? sql.length : closing + tag.length;
+        masked = tag + blank(sql.slice(i + tag.length, closing < 0 ? next : closing)) + (closing < 0 ? "" : tag);
       }
     }
     const isComment = masked !== undefined && masked.trim() === "";
@@ -126,14 +127,14 @@ export interface TextPosition {
 
 /**
  * Squawk counts columns in UTF-8 bytes from the start of the line (a BOM counts too); editors and
- * SARIF count UTF-16 code units. Converts a 1-based line and 0-based byte column.
+ * SARIF count UTF-16 code units. Converts a 1-based line and a byte offset into it.
  */
-export function positionFromBytes(text: string, starts: readonly number[], line: number, byteColumn: number): TextPosition {
+export function positionFromBytes(text: string, starts: readonly number[], line: number, byteOffset: number): TextPosition {
   const index = Math.min(Math.max(line, 1), starts.length) - 1;
   const lineStart = starts[index] ?? 0;
   const lineEnd = starts[index + 1] ?? text.length;
   const bytes = Buffer.from(text.slice(lineStart, lineEnd), "utf8");
-  const chars = bytes.subarray(0, Math.max(0, byteColumn)).toString("utf8").length;
+  const chars = bytes.subarray(0, Math.max(0, byteOffset)).toString("utf8").length;
   // An invisible BOM is no column in an editor.
   const bom = index === 0 && text.startsWith("\uFEFF") && chars > 0 ? 1 : 0;
   return { offset: lineStart + chars, line: index + 1, column: chars - bom + 1 };

@@ -1,0 +1,121 @@
+/**
+ * gitleaks JSON and SARIF reports, read only once they are proven redacted. A report that still
+ * holds a secret is refused whole, so it can never be copied into a gate report, a log or an
+ * exported artifact; the error names where the finding is, never what it is.
+ */
+import { z } from "zod";
+import { Problem } from "../../project/problem.js";
+
+export interface SecretFinding {
+  rule: string;
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** "" for `dir` scans. */
+  commit: string;
+  /** `<commit>:<file>:<rule>:<line>` (git) or `<file>:<rule>:<line>` (dir): the line for .gitleaksignore. */
+  fingerprint: string;
+}
+
+export const REDACTED = "REDACTED";
+
+function unredacted(where: string): Problem {
+  return new Problem(
+    `the gitleaks report holds an unredacted secret (${where}); refusing to read it so it cannot reach a report`,
+    "run gitleaks with --redact (100%, no percentage), delete the unredacted report, and rotate the secret if it left the machine",
+  );
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`the ${what} is not valid JSON (truncated?): ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function shapeError(what: string, error: z.ZodError): Error {
+  const issue = error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? "top level" : issue.path.join(".");
+  return new Error(`the ${what} does not have the expected shape at ${where}: ${issue?.message ?? "invalid"}`);
+}
+
+const JsonFindingSchema = z.object({
+  RuleID: z.string(),
+  StartLine: z.number().int(),
+  File: z.string(),
+  Commit: z.string().optional(),
+  Fingerprint: z.string().optional(),
+  Match: z.string(),
+  Secret: z.string(),
+  // Raw file content when present (gitleaks 8.2x declares it, omitempty); never redacted.
+  Fragment: z.unknown().optional(),
+});
+
+function fingerprintOf(commit: string, file: string, rule: string, line: number): string {
+  return commit ? `${commit}:${file}:${rule}:${line}` : `${file}:${rule}:${line}`;
+}
+
+/** A gitleaks `--report-format json` report (or a baseline). */
+export function parseGitleaksJson(text: string): SecretFinding[] {
+  const parsed = z.array(JsonFindingSchema).safeParse(parseJson(text, "gitleaks report"));
+  if (!parsed.success) throw shapeError("gitleaks JSON report", parsed.error);
+  return parsed.data.map((f) => {
+    const where = `rule ${f.RuleID} in ${f.File}:${f.StartLine}`;
+    // Full redaction replaces the secret with REDACTED everywhere in Match (report/finding.go Redact).
+    if (f.Secret !== REDACTED || !f.Match.includes(REDACTED) || (f.Fragment !== undefined && f.Fragment !== null))
+      throw unredacted(where);
+    const commit = f.Commit ?? "";
+    return {
+      rule: f.RuleID,
+      file: f.File,
+      line: f.StartLine,
+      commit,
+      fingerprint: f.Fingerprint || fingerprintOf(commit, f.File, f.RuleID, f.StartLine),
+    };
+  });
+}
+
+const SarifSchema = z.object({
+  version: z.literal("2.1.0"),
+  runs: z
+    .array(
+      z.object({
+        results: z
+          .array(
+            z.object({
+              ruleId: z.string(),
+              locations: z
+                .array(
+                  z.object({
+                    physicalLocation: z.object({
+                      artifactLocation: z.object({ uri: z.string() }),
+                      region: z.object({ startLine: z.number().int(), snippet: z.object({ text: z.string() }).optional() }),
+                    }),
+                  }),
+                )
+                .min(1),
+              partialFingerprints: z.object({ commitSha: z.string().optional() }).optional(),
+            }),
+          )
+          .nullish(),
+      }),
+    )
+    .min(1),
+});
+
+/** A gitleaks `--report-format sarif` report; the snippet is the Secret field, so it must be REDACTED. */
+export function parseGitleaksSarif(text: string): SecretFinding[] {
+  const parsed = SarifSchema.safeParse(parseJson(text, "gitleaks SARIF report"));
+  if (!parsed.success) throw shapeError("gitleaks SARIF report", parsed.error);
+  return parsed.data.runs.flatMap((run) =>
+    (run.results ?? []).map((r) => {
+      const loc = r.locations[0]!.physicalLocation; // .min(1) above
+      const file = loc.artifactLocation.uri;
+      const line = loc.region.startLine;
+      if (loc.region.snippet !== undefined && loc.region.snippet.text !== REDACTED) throw unredacted(`rule ${r.ruleId} in ${file}:${line}`);
+      const commit = r.partialFingerprints?.commitSha ?? "";
+      return { rule: r.ruleId, file, line, commit, fingerprint: fingerprintOf(commit, file, r.ruleId, line) };
+    }),
+  );
+}
