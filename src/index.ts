@@ -133,13 +133,17 @@ export class Shipshape {
   }
 
   private async runGate(name: GateName): Promise<GateRun> {
-    return runGate(name, () => this.context(), async (ctx) => {
-      if (!ctx.project.config.gates[name].enabled) {
-        const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
-        return { verdict, files: dag.directory() };
-      }
-      return GATES[name](ctx);
-    });
+    return runGate(
+      name,
+      () => this.context(),
+      async (ctx) => {
+        if (!ctx.project.config.gates[name].enabled) {
+          const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
+          return { verdict, files: dag.directory() };
+        }
+        return GATES[name](ctx);
+      },
+    );
   }
 
   private async gateReport(name: GateName): Promise<GateReport> {

@@ -57,8 +57,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const segment of path) {
     if (typeof segment === "number") out += `[${segment}]`;
-    else if (typeof segment === "string" && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment))
-      out += out === "" ? segment : `.${segment}`;
+    else if (typeof segment === "string" && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += out === "" ? segment : `.${segment}`;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out === "" ? "(top level)" : out;
@@ -73,8 +72,7 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, (before[j - 2] ?? 0) + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, (before[j - 2] ?? 0) + 1);
       current.push(best);
     }
     before = previous;
@@ -133,8 +131,7 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === "invalid_key") return issue.issues.map((inner) => inner.message).join("; ");
   const entry = issue.schema === undefined ? undefined : expectations.get(issue.schema);
   const expected = entry?.expected ?? genericExpectation(issue);
-  if (issue.code === "invalid_type" && issue.input === undefined)
-    return `required: ${entry?.required ?? `expected ${expected}`}`;
+  if (issue.code === "invalid_type" && issue.input === undefined) return `required: ${entry?.required ?? `expected ${expected}`}`;
   return `expected ${expected}, got ${renderValue(issue.input)}`;
 };
 
@@ -142,8 +139,7 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
 function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let current = schema;
   for (;;) {
-    if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional)
-      current = current.unwrap();
+    if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) current = current.unwrap();
     else if (current instanceof z.ZodPipe) current = current.in;
     else return current;
   }

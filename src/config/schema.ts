@@ -13,11 +13,9 @@ import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
 
-const intRange = (min: number, max: number) =>
-  expecting(z.int().min(min).max(max), `a whole number from ${min} to ${max}`);
+const intRange = (min: number, max: number) => expecting(z.int().min(min).max(max), `a whole number from ${min} to ${max}`);
 
-const percent = (description: string) =>
-  expecting(z.number().min(0).max(100).describe(description), "a number from 0 to 100");
+const percent = (description: string) => expecting(z.number().min(0).max(100).describe(description), "a number from 0 to 100");
 
 /** `description` goes on before the phrase is attached: .describe() clones, and the clone raises the issues. */
 const pattern = (regex: RegExp, expected: string, description?: string, required?: string) => {
@@ -27,10 +25,7 @@ const pattern = (regex: RegExp, expected: string, description?: string, required
 
 /** Paths are resolved inside the checked-out repo; absolute ones or `..` would reach outside it. */
 const relativePath = (example: string) =>
-  pattern(
-    /^(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$)).+$/,
-    `a path relative to the repository root, like "${example}"`,
-  );
+  pattern(/^(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$)).+$/, `a path relative to the repository root, like "${example}"`);
 
 const enabled = (what: string) => z.boolean().default(true).describe(`Run ${what}; false skips it.`);
 
@@ -45,7 +40,9 @@ export const NodeConfigSchema = z
     systemPackages: z
       .array(pattern(/^[a-z0-9][a-z0-9+._-]*$/, 'an OS package name like "git" or "python3"', "Name of an OS package."))
       .default([])
-      .describe("OS packages installed (apk on alpine images, apt-get otherwise) before dependencies, e.g. git, or python3 make g++ for native addons."),
+      .describe(
+        "OS packages installed (apk on alpine images, apt-get otherwise) before dependencies, e.g. git, or python3 make g++ for native addons.",
+      ),
   })
   .describe("Node.js runtime settings.");
 
@@ -70,9 +67,7 @@ const imageShape = Object.fromEntries(
   TOOL_NAMES.map((name) => [name, ImageOverrideSchema.optional().describe(`Override for the ${name} image.`)]),
 ) as Record<ToolName, z.ZodOptional<typeof ImageOverrideSchema>>;
 
-export const ImagesConfigSchema = z
-  .strictObject(imageShape)
-  .describe("Per-tool container image overrides, keyed by tool name.");
+export const ImagesConfigSchema = z.strictObject(imageShape).describe("Per-tool container image overrides, keyed by tool name.");
 
 // --- gates ---------------------------------------------------------------------------------
 
@@ -118,10 +113,7 @@ export const GateTestSchema = z
     timeoutMinutes: intRange(1, 360).default(30).describe("Minutes the test run may take before it is stopped."),
     env: z
       // Values must be strings: YAML would turn `1.10` into 1.1 and `010` into 10.
-      .record(
-        EnvNameSchema,
-        expecting(z.string().describe("Value of the variable."), 'a string (quote numbers and booleans, e.g. "5432")'),
-      )
+      .record(EnvNameSchema, expecting(z.string().describe("Value of the variable."), 'a string (quote numbers and booleans, e.g. "5432")'))
       .default({})
       .describe("Non-secret environment variables for the test run; pass secrets as Dagger Secrets."),
     junit: relativePath("reports/junit.xml")
@@ -170,10 +162,7 @@ function isCalendarDate(text: string): boolean {
 export const GateAuditSchema = z
   .strictObject({
     enabled: enabled("the dependency audit gate"),
-    level: z
-      .enum(["low", "moderate", "high", "critical"])
-      .default("high")
-      .describe("Lowest advisory severity that fails the gate."),
+    level: z.enum(["low", "moderate", "high", "critical"]).default("high").describe("Lowest advisory severity that fails the gate."),
     production: z.boolean().default(true).describe("Audit only production dependencies, not devDependencies."),
     ignore: z.array(AuditIgnoreEntrySchema).default([]).describe("Advisories accepted on purpose, each with a reason."),
   })

@@ -37,6 +37,9 @@ export const audit: Gate = async ({ project, source }) => {
       findings: verdict.blocking.slice(0, 20).map((a) => `${a.package} ${a.severity} ${a.id} ${a.title}`),
       log: verdict.status === "error" ? tail(step.stdout + step.stderr) : "",
     },
-    files: dag.directory().withNewFile("audit.json", step.stdout).withNewFile("verdict.json", JSON.stringify(verdict, null, 2) + "\n"),
+    files: dag
+      .directory()
+      .withNewFile("audit.json", step.stdout)
+      .withNewFile("verdict.json", JSON.stringify(verdict, null, 2) + "\n"),
   };
 };

@@ -20,7 +20,11 @@ export function systemPackagesCommand(image: string, packages: string[]): string
   if (packages.length === 0) return undefined;
   return /alpine/.test(image)
     ? ["apk", "add", "--no-cache", ...packages]
-    : ["sh", "-c", `apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages.join(" ")} && rm -rf /var/lib/apt/lists/*`];
+    : [
+        "sh",
+        "-c",
+        `apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages.join(" ")} && rm -rf /var/lib/apt/lists/*`,
+      ];
 }
 
 export function setupCommands(pm: PackageManagerInfo): string[][] {
@@ -96,12 +100,22 @@ export interface TestReportFlags {
  * Flags that make a known runner write JUnit and lcov where the gate collects them; for other
  * runners the project's own output paths from shipshape.yaml are used instead.
  */
-export function testReportFlags(runner: TestRunner, opts: { coverage: boolean; jestJunit: boolean }, reports = REPORTS_DIR): TestReportFlags {
+export function testReportFlags(
+  runner: TestRunner,
+  opts: { coverage: boolean; jestJunit: boolean },
+  reports = REPORTS_DIR,
+): TestReportFlags {
   switch (runner) {
     case "vitest": {
       const cov = opts.coverage
         ? // reportOnFailure: vitest writes no lcov when a test fails, and the figures still help then.
-          ["--coverage.enabled", "--coverage.reporter=lcov", "--coverage.reporter=text-summary", "--coverage.reportOnFailure", `--coverage.reportsDirectory=${reports}/coverage`]
+          [
+            "--coverage.enabled",
+            "--coverage.reporter=lcov",
+            "--coverage.reporter=text-summary",
+            "--coverage.reportOnFailure",
+            `--coverage.reportsDirectory=${reports}/coverage`,
+          ]
         : [];
       return {
         args: ["--reporter=default", "--reporter=junit", `--outputFile.junit=${reports}/junit.xml`, ...cov],
@@ -113,9 +127,18 @@ export function testReportFlags(runner: TestRunner, opts: { coverage: boolean; j
     case "jest": {
       const junit = opts.jestJunit ? ["--reporters=default", "--reporters=jest-junit"] : [];
       return {
-        args: ["--ci", "--coverage", "--coverageReporters=lcov", "--coverageReporters=text-summary", `--coverageDirectory=${reports}/coverage`, ...junit],
+        args: [
+          "--ci",
+          "--coverage",
+          "--coverageReporters=lcov",
+          "--coverageReporters=text-summary",
+          `--coverageDirectory=${reports}/coverage`,
+          ...junit,
+        ],
         // Without REPORT_TEST_SUITE_ERRORS a test file that fails to load is missing from the XML.
-        env: opts.jestJunit ? { JEST_JUNIT_OUTPUT_DIR: reports, JEST_JUNIT_OUTPUT_NAME: "junit.xml", JEST_JUNIT_REPORT_TEST_SUITE_ERRORS: "true" } : {},
+        env: opts.jestJunit
+          ? { JEST_JUNIT_OUTPUT_DIR: reports, JEST_JUNIT_OUTPUT_NAME: "junit.xml", JEST_JUNIT_REPORT_TEST_SUITE_ERRORS: "true" }
+          : {},
         junit: opts.jestJunit ? `${reports}/junit.xml` : undefined,
         lcov: `${reports}/coverage/lcov.info`,
       };
@@ -149,7 +172,17 @@ export function auditCommand(pm: PackageManagerInfo, level: AuditLevel, producti
     case "yarn":
       return pm.yarnBerry
         ? // --all covers every workspace, --recursive the transitive dependencies (missed without it)
-          ["yarn", "npm", "audit", "--json", "--all", "--recursive", "--severity", level, ...(production ? ["--environment", "production"] : [])]
+          [
+            "yarn",
+            "npm",
+            "audit",
+            "--json",
+            "--all",
+            "--recursive",
+            "--severity",
+            level,
+            ...(production ? ["--environment", "production"] : []),
+          ]
         : ["yarn", "audit", "--json", "--level", level, ...(production ? ["--groups", "dependencies"] : [])];
   }
 }

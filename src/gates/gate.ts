@@ -42,4 +42,8 @@ export function formatFinding(d: Diagnostic): string {
 
 export const findings = (diags: Diagnostic[]) => diags.slice(0, MAX_FINDINGS).map(formatFinding);
 
-export const firstLine = (text: string, fallback: string) => text.trim().split("\n").find((l) => l.trim()) ?? fallback;
+export const firstLine = (text: string, fallback: string) =>
+  text
+    .trim()
+    .split("\n")
+    .find((l) => l.trim()) ?? fallback;

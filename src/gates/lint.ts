@@ -14,7 +14,10 @@ import { readFile, run } from "./workspace.js";
 export const lint: Gate = async ({ project, installed }) => {
   const cfg = project.config.gates.lint;
   if (!hasDependency(project.pkg, "eslint")) {
-    throw new Problem("eslint is not a dependency of the project", "npm install --save-dev eslint (with an eslint.config.js), or set gates.lint.enabled: false in shipshape.yaml");
+    throw new Problem(
+      "eslint is not a dependency of the project",
+      "npm install --save-dev eslint (with an eslint.config.js), or set gates.lint.enabled: false in shipshape.yaml",
+    );
   }
   const ctr = await installed();
   const eslintCmd = eslintCommand(project.pm, cfg.maxWarnings);
@@ -23,7 +26,10 @@ export const lint: Gate = async ({ project, installed }) => {
   const json = await readFile(eslint.ctr, `${REPORTS_DIR}/eslint.json`);
   if (json === undefined || eslint.exitCode === 2) {
     // Exit 2 is ESLint's own failure (bad config, crash), not a finding.
-    throw new Problem(`eslint could not run: ${firstLine(eslint.stderr || eslint.stdout, `exit code ${eslint.exitCode}`)}`, "run npx eslint . locally; a missing or invalid eslint.config.js is the usual cause");
+    throw new Problem(
+      `eslint could not run: ${firstLine(eslint.stderr || eslint.stdout, `exit code ${eslint.exitCode}`)}`,
+      "run npx eslint . locally; a missing or invalid eslint.config.js is the usual cause",
+    );
   }
   const es = parseEslintJson(json, SOURCE_DIR);
 
@@ -39,7 +45,10 @@ export const lint: Gate = async ({ project, installed }) => {
       // Exit 2: a file prettier cannot parse, or a pattern that matched nothing; not a style finding.
       const err = parsePrettierErrors(p.stdout + "\n" + p.stderr)[0];
       const what = err ? `${err.file ? `${err.file}: ` : ""}${err.message}` : firstLine(p.stderr, "exit code 2");
-      throw new Problem(`prettier could not check the project: ${what}`, "run npx prettier --check . locally; fix the syntax error or add the file to .prettierignore");
+      throw new Problem(
+        `prettier could not check the project: ${what}`,
+        "run npx prettier --check . locally; fix the syntax error or add the file to .prettierignore",
+      );
     }
     unformatted = parsePrettierCheck(p.stdout + "\n" + p.stderr);
   }
@@ -53,11 +62,20 @@ export const lint: Gate = async ({ project, installed }) => {
   ];
   const summary = parts.join("; ");
   const hint = [
-    es.fixable > 0 ? `${es.fixable} fixable with npx eslint . --fix` : es.errors + es.warnings > 0 ? "fix the findings listed (see lint/eslint.sarif)" : "",
+    es.fixable > 0
+      ? `${es.fixable} fixable with npx eslint . --fix`
+      : es.errors + es.warnings > 0
+        ? "fix the findings listed (see lint/eslint.sarif)"
+        : "",
     unformatted.length ? "run npx prettier --write ." : "",
-  ].filter(Boolean).join("; ");
+  ]
+    .filter(Boolean)
+    .join("; ");
   const sarif = toSarif({ name: "ESLint", informationUri: "https://eslint.org" }, diagnostics);
-  const files = dag.directory().withFile("eslint.json", eslint.ctr.file(`${REPORTS_DIR}/eslint.json`)).withNewFile("lint.sarif", JSON.stringify(sarif, null, 2) + "\n");
+  const files = dag
+    .directory()
+    .withFile("eslint.json", eslint.ctr.file(`${REPORTS_DIR}/eslint.json`))
+    .withNewFile("lint.sarif", JSON.stringify(sarif, null, 2) + "\n");
   return {
     verdict: {
       status: failed ? "failed" : "passed",

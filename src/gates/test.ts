@@ -24,7 +24,10 @@ export function testCommand(project: Project, reports = REPORTS_DIR, root = SOUR
   const cfg = project.config.gates.test;
   const script = project.pkg.scripts?.[cfg.script];
   if (script === undefined) {
-    throw new Problem(`no "${cfg.script}" script in package.json`, `add "${cfg.script}": "vitest run" (or your runner) to scripts, or set gates.test.script in shipshape.yaml`);
+    throw new Problem(
+      `no "${cfg.script}" script in package.json`,
+      `add "${cfg.script}": "vitest run" (or your runner) to scripts, or set gates.test.script in shipshape.yaml`,
+    );
   }
   const runner = detectTestRunner(script);
   const coverage = runner !== "vitest" || ["@vitest/coverage-v8", "@vitest/coverage-istanbul"].some((d) => hasDependency(project.pkg, d));
@@ -46,9 +49,16 @@ async function withDatabase(project: Project, ctr: Container): Promise<Container
   progress("test", `waiting for Postgres ${db.version} at ${DB_HOST}:${DB_PORT} (up to ${db.readyTimeoutSeconds}s)`);
   const wait = await run(withDb, waitForTcpCommand(DB_HOST, DB_PORT, db.readyTimeoutSeconds));
   if (wait.exitCode === WAIT_TIMEOUT_EXIT) {
-    throw new Problem(`Postgres never became ready at ${DB_HOST}:${DB_PORT} within ${db.readyTimeoutSeconds}s`, "check database.version and images.postgres in shipshape.yaml, or raise database.readyTimeoutSeconds; the service log is in the Dagger trace");
+    throw new Problem(
+      `Postgres never became ready at ${DB_HOST}:${DB_PORT} within ${db.readyTimeoutSeconds}s`,
+      "check database.version and images.postgres in shipshape.yaml, or raise database.readyTimeoutSeconds; the service log is in the Dagger trace",
+    );
   }
-  if (wait.exitCode !== 0) throw new Problem(`the Postgres readiness check failed: ${firstLine(wait.stderr, `exit code ${wait.exitCode}`)}`, "the Node image must provide node; set images.node in shipshape.yaml");
+  if (wait.exitCode !== 0)
+    throw new Problem(
+      `the Postgres readiness check failed: ${firstLine(wait.stderr, `exit code ${wait.exitCode}`)}`,
+      "the Node image must provide node; set images.node in shipshape.yaml",
+    );
   return wait.ctr;
 }
 
@@ -58,9 +68,14 @@ export const test: Gate = async ({ project, installed }) => {
   for (const [k, v] of Object.entries(cmd.env)) ctr = ctr.withEnvVariable(k, v);
   progress("test", cmd.args.join(" "));
   const step = await run(ctr, cmd.args);
-  const [junitXml, lcovText] = await Promise.all([cmd.junit ? readFile(step.ctr, cmd.junit) : undefined, cmd.lcov ? readFile(step.ctr, cmd.lcov) : undefined]);
+  const [junitXml, lcovText] = await Promise.all([
+    cmd.junit ? readFile(step.ctr, cmd.junit) : undefined,
+    cmd.lcov ? readFile(step.ctr, cmd.lcov) : undefined,
+  ]);
   const junit = junitXml ? parseReport("JUnit", cmd.junit, () => parseJUnit(junitXml)) : undefined;
-  const coverage = lcovText ? parseReport("lcov", cmd.lcov, () => evaluateCoverage(parseLcov(lcovText, SOURCE_DIR), project.config.coverage)) : undefined;
+  const coverage = lcovText
+    ? parseReport("lcov", cmd.lcov, () => evaluateCoverage(parseLcov(lcovText, SOURCE_DIR), project.config.coverage))
+    : undefined;
   const verdict = judgeTests(project, step.exitCode, junit, coverage, step.stdout + step.stderr);
   let files: Directory = dag.directory();
   if (junitXml) files = files.withNewFile("junit.xml", junitXml);
@@ -74,17 +89,33 @@ function parseReport<T>(kind: string, path: string | undefined, parse: () => T):
   try {
     return parse();
   } catch (e) {
-    throw new Problem(`the ${kind} report at ${path} could not be read: ${(e as Error).message.split("\n")[0]}`, `check that the test runner finished writing ${path}; a crash or a full disk truncates it`);
+    throw new Problem(
+      `the ${kind} report at ${path} could not be read: ${(e as Error).message.split("\n")[0]}`,
+      `check that the test runner finished writing ${path}; a crash or a full disk truncates it`,
+    );
   }
 }
 
 /** Pure: the test gate's decision from what the run left behind. */
-export function judgeTests(project: Project, exitCode: number, junit: JUnitSummary | undefined, coverage: CoverageVerdict | undefined, output: string): Omit<GateOutcome, "gate" | "durationMs"> {
+export function judgeTests(
+  project: Project,
+  exitCode: number,
+  junit: JUnitSummary | undefined,
+  coverage: CoverageVerdict | undefined,
+  output: string,
+): Omit<GateOutcome, "gate" | "durationMs"> {
   const cfg = project.config.gates.test;
   const metrics: Record<string, number> = {};
   if (junit) Object.assign(metrics, { tests: junit.tests, failures: junit.failures + junit.errors, skipped: junit.skipped });
-  if (coverage) Object.assign(metrics, { "coverage.lines": coverage.global.lines, "coverage.branches": coverage.global.branches, "coverage.functions": coverage.global.functions });
-  const counts = junit ? `${junit.tests - junit.skipped - junit.failures - junit.errors}/${junit.tests - junit.skipped} tests passed${junit.skipped ? `, ${junit.skipped} skipped` : ""}` : "";
+  if (coverage)
+    Object.assign(metrics, {
+      "coverage.lines": coverage.global.lines,
+      "coverage.branches": coverage.global.branches,
+      "coverage.functions": coverage.global.functions,
+    });
+  const counts = junit
+    ? `${junit.tests - junit.skipped - junit.failures - junit.errors}/${junit.tests - junit.skipped} tests passed${junit.skipped ? `, ${junit.skipped} skipped` : ""}`
+    : "";
   const covLine = coverage ? `lines ${coverage.global.lines}%` : project.explicit.coverage ? "" : "coverage not measured";
   const base = { metrics, log: "" };
 
@@ -100,25 +131,45 @@ export function judgeTests(project: Project, exitCode: number, junit: JUnitSumma
       status: "failed",
       summary: cause,
       cause,
-      hint: TIMEOUT_EXITS.includes(exitCode) ? "find the hanging test (an open handle or server), or raise gates.test.timeoutMinutes" : `reproduce with npm run ${cfg.script} against a local Postgres (DATABASE_URL)`,
+      hint: TIMEOUT_EXITS.includes(exitCode)
+        ? "find the hanging test (an open handle or server), or raise gates.test.timeoutMinutes"
+        : `reproduce with npm run ${cfg.script} against a local Postgres (DATABASE_URL)`,
       findings: failed.slice(0, 20).map((f) => `${f.suite} › ${f.name}: ${f.message.split("\n")[0]}`),
       log: tail(output),
     };
   }
   if (!coverage && project.explicit.coverage) {
     const cause = "coverage thresholds are set but no lcov report was produced";
-    return { ...base, status: "failed", summary: cause, cause, hint: "install @vitest/coverage-v8 (vitest) or set gates.test.lcov to where your runner writes lcov.info", findings: [] };
+    return {
+      ...base,
+      status: "failed",
+      summary: cause,
+      cause,
+      hint: "install @vitest/coverage-v8 (vitest) or set gates.test.lcov to where your runner writes lcov.info",
+      findings: [],
+    };
   }
   if (coverage && !coverage.passed) {
     const lines = coverage.violations.map(formatViolation);
     const cause = `coverage below policy: ${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ""}`;
-    return { ...base, status: "failed", summary: [counts, cause].filter(Boolean).join("; "), cause, hint: "add tests for the uncovered code, or change coverage in shipshape.yaml deliberately", findings: lines };
+    return {
+      ...base,
+      status: "failed",
+      summary: [counts, cause].filter(Boolean).join("; "),
+      cause,
+      hint: "add tests for the uncovered code, or change coverage in shipshape.yaml deliberately",
+      findings: lines,
+    };
   }
   const summary = [counts || "test script passed", covLine].filter(Boolean).join("; ");
   return { ...base, status: "passed", summary, cause: "", hint: "", findings: [] };
 }
 
 function lastMeaningfulLine(output: string): string {
-  const lines = output.trim().split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("npm ") && !/^>\s/.test(l));
+  const lines = output
+    .trim()
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("npm ") && !/^>\s/.test(l));
   return lines.at(-1) ?? "no output";
 }

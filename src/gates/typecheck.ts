@@ -13,7 +13,10 @@ import { run } from "./workspace.js";
 export const typecheck: Gate = async ({ project, source, installed }) => {
   const cfg = project.config.gates.typecheck;
   if (!hasDependency(project.pkg, "typescript")) {
-    throw new Problem("typescript is not a dependency of the project", "npm install --save-dev typescript, or set gates.typecheck.enabled: false in shipshape.yaml");
+    throw new Problem(
+      "typescript is not a dependency of the project",
+      "npm install --save-dev typescript, or set gates.typecheck.enabled: false in shipshape.yaml",
+    );
   }
   if (!(await source.exists(cfg.project))) {
     throw new Problem(`no ${cfg.project} in the project`, "add a tsconfig.json, or point gates.typecheck.project at the one to check");
@@ -30,7 +33,10 @@ export const typecheck: Gate = async ({ project, source, installed }) => {
   // Only location-less errors (TS5058 missing path, TS18003 no inputs...): the project itself
   // could not be loaded, so there is no verdict on the code.
   if (errors.length > 0 && errors.every((d) => !d.file)) {
-    throw new Problem(`tsc could not load ${cfg.project}: ${errors[0]!.ruleId} ${firstLine(errors[0]!.message, "")}`, `fix ${cfg.project} (npx tsc --noEmit -p ${cfg.project} reproduces it)`);
+    throw new Problem(
+      `tsc could not load ${cfg.project}: ${errors[0]!.ruleId} ${firstLine(errors[0]!.message, "")}`,
+      `fix ${cfg.project} (npx tsc --noEmit -p ${cfg.project} reproduces it)`,
+    );
   }
   const filesWithErrors = new Set(errors.map((d) => d.file ?? "(global)")).size;
   const failed = step.exitCode !== 0 || errors.length > 0;
@@ -46,6 +52,9 @@ export const typecheck: Gate = async ({ project, source, installed }) => {
       findings: findings(diagnostics),
       log: failed ? tail(output) : "",
     },
-    files: dag.directory().withNewFile("tsc.txt", output).withNewFile("typecheck.sarif", JSON.stringify(sarif, null, 2) + "\n"),
+    files: dag
+      .directory()
+      .withNewFile("tsc.txt", output)
+      .withNewFile("typecheck.sarif", JSON.stringify(sarif, null, 2) + "\n"),
   };
 };

@@ -34,7 +34,16 @@ export function nodeImage(project: Project): string {
 }
 
 /** Manifest files that decide the dependency tree; copied first so installs cache across edits. */
-const MANIFESTS = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", "yarn.lock", ".yarnrc.yml", ".npmrc"];
+const MANIFESTS = [
+  "package.json",
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "pnpm-lock.yaml",
+  "pnpm-workspace.yaml",
+  "yarn.lock",
+  ".yarnrc.yml",
+  ".npmrc",
+];
 
 export function base(project: Project, source: Directory): Container {
   const manifests = source.filter({ include: MANIFESTS.filter((m) => project.entries.includes(m)) });
@@ -68,7 +77,10 @@ export function installer(project: Project, source: Directory): () => Promise<Co
       const step = await run(base(project, source), cmd);
       if (step.exitCode !== 0) {
         const last = step.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${step.exitCode}`;
-        throw new Problem(`dependencies failed to install (${cmd.join(" ")}): ${last}`, `run ${cmd.join(" ")} locally; a lockfile out of sync with package.json is the usual cause`);
+        throw new Problem(
+          `dependencies failed to install (${cmd.join(" ")}): ${last}`,
+          `run ${cmd.join(" ")} locally; a lockfile out of sync with package.json is the usual cause`,
+        );
       }
       // The full source goes in after the install so that source edits keep the install cached.
       return step.ctr.withDirectory(SOURCE_DIR, source).withExec(["mkdir", "-p", REPORTS_DIR]);

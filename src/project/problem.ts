@@ -19,6 +19,6 @@ export function describeError(e: unknown): { cause: string; hint: string } {
   const message = typeof withHint.message === "string" ? withHint.message : String(e);
   const [first = "unknown error", ...rest] = message.split("\n");
   const hintLine = rest.find((l) => l.startsWith("hint: "));
-  const hint = typeof withHint.hint === "string" ? withHint.hint : hintLine?.slice(6) ?? "";
+  const hint = typeof withHint.hint === "string" ? withHint.hint : (hintLine?.slice(6) ?? "");
   return { cause: first, hint };
 }

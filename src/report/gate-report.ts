@@ -111,7 +111,10 @@ export class CiReport {
   files(): Directory {
     return this.gates.reduce(
       (dir, g) => dir.withDirectory(g.gate, g.files),
-      dag.directory().withNewFile("summary.md", this.markdown()).withNewFile("report.json", JSON.stringify(this.gates.map(toOutcome), null, 2) + "\n"),
+      dag
+        .directory()
+        .withNewFile("summary.md", this.markdown())
+        .withNewFile("report.json", JSON.stringify(this.gates.map(toOutcome), null, 2) + "\n"),
     );
   }
 }

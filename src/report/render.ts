@@ -11,11 +11,21 @@ export const passedAll = (outcomes: GateOutcome[]) => outcomes.every((o) => o.st
 
 /** Fixed-width table: gate, status, duration, one-line cause; hints follow for what did not pass. */
 export function renderTable(outcomes: GateOutcome[]): string {
-  const rows = [["GATE", "STATUS", "TIME", "DETAIL"], ...outcomes.map((o) => [o.gate, o.status.toUpperCase(), seconds(o.durationMs), o.summary])];
+  const rows = [
+    ["GATE", "STATUS", "TIME", "DETAIL"],
+    ...outcomes.map((o) => [o.gate, o.status.toUpperCase(), seconds(o.durationMs), o.summary]),
+  ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join("  ").trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c))
+      .join("  ")
+      .trimEnd(),
+  );
   const hints = outcomes.filter((o) => o.hint && o.status !== "passed").map((o) => `${o.gate}: ${o.hint}`);
-  const verdict = passedAll(outcomes) ? "all gates passed" : `${outcomes.filter((o) => o.status === "failed" || o.status === "error").length} of ${outcomes.length} gates did not pass`;
+  const verdict = passedAll(outcomes)
+    ? "all gates passed"
+    : `${outcomes.filter((o) => o.status === "failed" || o.status === "error").length} of ${outcomes.length} gates did not pass`;
   return [...lines, "", verdict, ...(hints.length ? ["", "how to fix:", ...hints.map((h) => `  ${h}`)] : [])].join("\n");
 }
 

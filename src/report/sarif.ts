@@ -54,9 +54,7 @@ export interface SarifTool {
 // A relative URI reference: keep "/" but escape what would otherwise start a
 // query/fragment or be invalid in a URI (spaces, non-ASCII, brackets).
 function toUri(file: string): string {
-  return encodeURI(file.replace(/\\/g, "/").replace(/^\.\//, ""))
-    .replace(/\?/g, "%3F")
-    .replace(/#/g, "%23");
+  return encodeURI(file.replace(/\\/g, "/").replace(/^\.\//, "")).replace(/\?/g, "%3F").replace(/#/g, "%23");
 }
 
 function positive(n: number | undefined): number | undefined {

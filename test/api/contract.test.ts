@@ -99,7 +99,18 @@ describe("API contract (SDK scanner on src/)", () => {
 
   it("exposes the report objects' fields and the GateStatus enum", () => {
     const report = mod.objects.GateReport!;
-    expect(Object.keys(report.properties).sort()).toEqual(["cause", "durationMs", "files", "findings", "gate", "hint", "log", "metrics", "status", "summary"]);
+    expect(Object.keys(report.properties).sort()).toEqual([
+      "cause",
+      "durationMs",
+      "files",
+      "findings",
+      "gate",
+      "hint",
+      "log",
+      "metrics",
+      "status",
+      "summary",
+    ]);
     expect(report.properties.status!.type).toMatchObject({ kind: "ENUM_KIND", name: "GateStatus" });
     expect(Object.keys(report.methods).sort()).toEqual(["markdown", "passed"]);
     expect(Object.keys(mod.objects.CiReport!.methods).sort()).toEqual(["files", "markdown", "passed", "table"]);

@@ -19,8 +19,7 @@ function fields(node: JsonSchema, pointer = ""): [string, JsonSchema][] {
     out.push([at, child]);
     out.push(...fields(child, at));
   };
-  if (isSchema(node.properties))
-    for (const [key, child] of Object.entries(node.properties)) visit(child, `${pointer}/properties/${key}`);
+  if (isSchema(node.properties)) for (const [key, child] of Object.entries(node.properties)) visit(child, `${pointer}/properties/${key}`);
   visit(node.additionalProperties, `${pointer}/additionalProperties`);
   visit(node.items, `${pointer}/items`);
   return out;

@@ -4,8 +4,7 @@ import { parseConfig, validateConfig } from "../../src/config/load.js";
 import { DEFAULT_CONFIG, type ShipshapeConfig } from "../../src/config/schema.js";
 import { FULL_EXAMPLE_CONFIG, FULL_EXAMPLE_YAML } from "./example.js";
 
-const SCHEMA_HINT =
-  "hint: fix the value in shipshape.yaml; the JSON Schema at schema/shipshape.schema.json gives editor completion";
+const SCHEMA_HINT = "hint: fix the value in shipshape.yaml; the JSON Schema at schema/shipshape.schema.json gives editor completion";
 
 /** Runs parseConfig expecting a ConfigError, and returns it. */
 function configError(text: string, fileName?: string): ConfigError {
@@ -90,24 +89,68 @@ describe("valid files", () => {
 describe("error messages", () => {
   it.each([
     ["number as text", "coverage:\n  global:\n    lines: 80%\n", 'coverage.global.lines: expected a number from 0 to 100, got "80%"'],
-    ["number out of range", "coverage:\n  global:\n    branches: 101\n", "coverage.global.branches: expected a number from 0 to 100, got 101"],
+    [
+      "number out of range",
+      "coverage:\n  global:\n    branches: 101\n",
+      "coverage.global.branches: expected a number from 0 to 100, got 101",
+    ],
     ["enum", "gates:\n  audit:\n    level: severe\n", 'gates.audit.level: expected one of low, moderate, high, critical, got "severe"'],
     ["package manager", "packageManager: bun\n", 'packageManager: expected one of auto, npm, pnpm, yarn, got "bun"'],
     ["digest", "images:\n  node:\n    digest: abc\n", 'images.node.digest: expected a digest like sha256:<64 hex chars>, got "abc"'],
-    ["boolean", "gates:\n  lint:\n    enabled: \"yes\"\n", 'gates.lint.enabled: expected true or false, got "yes"'],
+    ["boolean", 'gates:\n  lint:\n    enabled: "yes"\n', 'gates.lint.enabled: expected true or false, got "yes"'],
     ["version literal", "version: 2\n", "version: expected 1, got 2"],
-    ["int with fraction", "database:\n  readyTimeoutSeconds: 2.5\n", "database.readyTimeoutSeconds: expected a whole number from 5 to 600, got 2.5"],
-    ["int too big", "gates:\n  test:\n    timeoutMinutes: 361\n", "gates.test.timeoutMinutes: expected a whole number from 1 to 360, got 361"],
-    ["max warnings below -1", "gates:\n  lint:\n    maxWarnings: -2\n", "gates.lint.maxWarnings: expected a whole number of allowed warnings, 0 or more (-1 for unlimited), got -2"],
-    ["unquoted node version", "node:\n  version: 20.10\n", 'node.version: expected a quoted Node.js version like "22" or "22.11.0", got 20.1'],
-    ["database name", "database:\n  name: app-test\n", 'database.name: expected a database name of letters, digits and _ (not starting with a digit, at most 63), got "app-test"'],
-    ["absolute path", "gates:\n  test:\n    junit: /tmp/junit.xml\n", 'gates.test.junit: expected a path relative to the repository root, like "reports/junit.xml", got "/tmp/junit.xml"'],
-    ["path leaving the repo", "gates:\n  typecheck:\n    project: ../tsconfig.json\n", 'gates.typecheck.project: expected a path relative to the repository root, like "tsconfig.json", got "../tsconfig.json"'],
+    [
+      "int with fraction",
+      "database:\n  readyTimeoutSeconds: 2.5\n",
+      "database.readyTimeoutSeconds: expected a whole number from 5 to 600, got 2.5",
+    ],
+    [
+      "int too big",
+      "gates:\n  test:\n    timeoutMinutes: 361\n",
+      "gates.test.timeoutMinutes: expected a whole number from 1 to 360, got 361",
+    ],
+    [
+      "max warnings below -1",
+      "gates:\n  lint:\n    maxWarnings: -2\n",
+      "gates.lint.maxWarnings: expected a whole number of allowed warnings, 0 or more (-1 for unlimited), got -2",
+    ],
+    [
+      "unquoted node version",
+      "node:\n  version: 20.10\n",
+      'node.version: expected a quoted Node.js version like "22" or "22.11.0", got 20.1',
+    ],
+    [
+      "database name",
+      "database:\n  name: app-test\n",
+      'database.name: expected a database name of letters, digits and _ (not starting with a digit, at most 63), got "app-test"',
+    ],
+    [
+      "absolute path",
+      "gates:\n  test:\n    junit: /tmp/junit.xml\n",
+      'gates.test.junit: expected a path relative to the repository root, like "reports/junit.xml", got "/tmp/junit.xml"',
+    ],
+    [
+      "path leaving the repo",
+      "gates:\n  typecheck:\n    project: ../tsconfig.json\n",
+      'gates.typecheck.project: expected a path relative to the repository root, like "tsconfig.json", got "../tsconfig.json"',
+    ],
     ["section not a mapping", "gates: yes\n", 'gates: expected a mapping with keys lint, typecheck, test, audit, got "yes"'],
     ["empty section", "coverage:\n", "coverage: expected a mapping with keys global, paths, got null"],
-    ["empty coverage path entry", 'coverage:\n  paths:\n    "src/billing/**": {}\n', 'coverage.paths["src/billing/**"]: expected at least one of lines, branches, functions, statements, got {}'],
-    ["env value not a string", "gates:\n  test:\n    env:\n      PORT: 5432\n", 'gates.test.env.PORT: expected a string (quote numbers and booleans, e.g. "5432"), got 5432'],
-    ["env name not upper snake case", "gates:\n  test:\n    env:\n      log_level: warn\n", 'gates.test.env.log_level: expected an environment variable name in UPPER_SNAKE_CASE, got "log_level"'],
+    [
+      "empty coverage path entry",
+      'coverage:\n  paths:\n    "src/billing/**": {}\n',
+      'coverage.paths["src/billing/**"]: expected at least one of lines, branches, functions, statements, got {}',
+    ],
+    [
+      "env value not a string",
+      "gates:\n  test:\n    env:\n      PORT: 5432\n",
+      'gates.test.env.PORT: expected a string (quote numbers and booleans, e.g. "5432"), got 5432',
+    ],
+    [
+      "env name not upper snake case",
+      "gates:\n  test:\n    env:\n      log_level: warn\n",
+      'gates.test.env.log_level: expected an environment variable name in UPPER_SNAKE_CASE, got "log_level"',
+    ],
   ])("%s", (_name, text, issue) => {
     expect(issuesOf(text)).toEqual([issue]);
   });
@@ -134,7 +177,9 @@ describe("error messages", () => {
 
   it("names the given file in message and hint", () => {
     const error = configError("version: 2\n", ".shipshape/config.yaml");
-    expect(error.message).toMatch(/^\.shipshape\/config\.yaml is invalid: version: expected 1, got 2\nhint: fix the value in \.shipshape\/config\.yaml;/);
+    expect(error.message).toMatch(
+      /^\.shipshape\/config\.yaml is invalid: version: expected 1, got 2\nhint: fix the value in \.shipshape\/config\.yaml;/,
+    );
   });
 
   it("truncates long values", () => {
@@ -156,7 +201,11 @@ describe("unknown keys", () => {
     ["nested", "gates:\n  lnt:\n    enabled: false\n", 'gates.lnt: unknown key; did you mean "lint"?'],
     ["swapped letters", "gates:\n  audit:\n    levle: low\n", 'gates.audit.levle: unknown key; did you mean "level"?'],
     ["image tool name", "images:\n  postgre:\n    tag: 17-alpine\n", 'images.postgre: unknown key; did you mean "postgres"?'],
-    ["inside a list item", "gates:\n  audit:\n    ignore:\n      - id: CVE-2024-12345\n        reason: ok\n        expiry: 2026-01-01\n", 'gates.audit.ignore[0].expiry: unknown key; did you mean "expires"?'],
+    [
+      "inside a list item",
+      "gates:\n  audit:\n    ignore:\n      - id: CVE-2024-12345\n        reason: ok\n        expiry: 2026-01-01\n",
+      'gates.audit.ignore[0].expiry: unknown key; did you mean "expires"?',
+    ],
     ["nothing close", "gates:\n  deploy: {}\n", "gates.deploy: unknown key"],
     ["a future section", "release: {}\n", "release: unknown key"],
   ])("%s", (_name, text, issue) => {
@@ -179,9 +228,7 @@ describe("audit ignore entries", () => {
   });
 
   it("rejects a blank reason", () => {
-    expect(issuesOf(entry('        reason: "  "\n'))).toEqual([
-      'gates.audit.ignore[0].reason: expected a non-empty reason, got "  "',
-    ]);
+    expect(issuesOf(entry('        reason: "  "\n'))).toEqual(['gates.audit.ignore[0].reason: expected a non-empty reason, got "  "']);
   });
 
   it("requires an advisory ID of a known form", () => {

@@ -16,7 +16,17 @@ beforeAll(async () => {
   await ensureDatabase("app_test");
   registry = await startAdvisoryServer({
     advisories: {
-      "pg-protocol": [{ id: 1101, url: `https://github.com/advisories/${GHSA}`, title: "Message length overflow", severity: "high", vulnerable_versions: "<1.16.2", cwe: ["CWE-190"], cvss: { score: 7.5, vectorString: null } }],
+      "pg-protocol": [
+        {
+          id: 1101,
+          url: `https://github.com/advisories/${GHSA}`,
+          title: "Message length overflow",
+          severity: "high",
+          vulnerable_versions: "<1.16.2",
+          cwe: ["CWE-190"],
+          cvss: { score: 7.5, vectorString: null },
+        },
+      ],
     },
     versions: { "pg-protocol": ["1.16.1", "1.16.2"] },
   });
@@ -38,7 +48,9 @@ describe("audit gate", () => {
     expect(report.status).toBe("FAILED");
     expect(report.summary).toMatch(/^0 critical, 1 high, 0 moderate, 0 low — /);
     expect(report.findings).toEqual([`pg-protocol high ${GHSA} Message length overflow`]);
-    expect(current!.engine.commands).toContainEqual(auditCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" }, "high", true));
+    expect(current!.engine.commands).toContainEqual(
+      auditCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" }, "high", true),
+    );
     // the audit needs no install: it ran on the manifest and lockfile alone
     expect(current!.engine.commands.some((c) => c[0] === "npm" && c[1] === "ci")).toBe(false);
     expect(registry.requests.some((r) => r.path === "/-/npm/v1/security/advisories/bulk")).toBe(true);
@@ -72,9 +84,17 @@ describe("audit gate", () => {
 
 describe("ci", () => {
   it("runs every gate and returns the table when all pass", async () => {
-    current = await drive({ files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" }, env: { npm_config_registry: registry.url } });
+    current = await drive({
+      files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" },
+      env: { npm_config_registry: registry.url },
+    });
     const table = await current.ship.ci();
-    expect(table.split("\n").slice(1, 5).map((l) => l.split(/\s+/).slice(0, 2).join(" "))).toEqual(["lint PASSED", "typecheck PASSED", "test PASSED", "audit PASSED"]);
+    expect(
+      table
+        .split("\n")
+        .slice(1, 5)
+        .map((l) => l.split(/\s+/).slice(0, 2).join(" ")),
+    ).toEqual(["lint PASSED", "typecheck PASSED", "test PASSED", "audit PASSED"]);
     expect(table).toContain("all gates passed");
     // one install shared by the gates that need it
     expect(current.engine.commands.filter((c) => c[0] === "npm" && c[1] === "ci")).toHaveLength(1);
@@ -82,7 +102,10 @@ describe("ci", () => {
 
   it("keeps going past a failed gate and fails with the table", async () => {
     current = await drive({ variant: "type-error", env: { npm_config_registry: registry.url } });
-    const err = await current.ship.ci().then(() => undefined, (e: Error) => e);
+    const err = await current.ship.ci().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).toMatch(/^typecheck\s+FAILED\s+\S+\s+1 type error in 1 file$/m);
     expect(err!.message).toMatch(/^lint\s+PASSED/m);
@@ -105,19 +128,29 @@ describe("ci", () => {
   });
 
   it("reports a failed install on the gates that need it; the audit still runs", async () => {
-    current = await drive({ files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" }, env: { npm_config_registry: registry.url } });
+    current = await drive({
+      files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" },
+      env: { npm_config_registry: registry.url },
+    });
     current.engine.onExec((a) => a[0] === "npm" && a[1] === "ci", {
       exitCode: 1,
-      stderr: "npm error code EUSAGE\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.\n",
+      stderr:
+        "npm error code EUSAGE\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.\n",
     });
     const report = await current.ship.ciReport();
     const byGate = Object.fromEntries(report.gates.map((g) => [g.gate, `${g.status} ${g.cause}`]));
-    const installError = "ERROR dependencies failed to install (npm ci --no-audit --no-fund): npm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
+    const installError =
+      "ERROR dependencies failed to install (npm ci --no-audit --no-fund): npm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
     expect(byGate).toEqual({ lint: installError, typecheck: installError, test: installError, audit: "PASSED " });
   });
 
   it("skips a gate disabled in shipshape.yaml", async () => {
-    current = await drive({ files: { "shipshape.yaml": "gates:\n  audit:\n    enabled: false\n  lint:\n    enabled: false\n  typecheck:\n    enabled: false\n  test:\n    enabled: false\n" } });
+    current = await drive({
+      files: {
+        "shipshape.yaml":
+          "gates:\n  audit:\n    enabled: false\n  lint:\n    enabled: false\n  typecheck:\n    enabled: false\n  test:\n    enabled: false\n",
+      },
+    });
     const report = await current.ship.ciReport();
     expect(report.gates.map((g) => g.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"]);
     expect(report.passed()).toBe(true);

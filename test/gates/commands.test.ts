@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { auditCommand, eslintCommand, installCommand, runScriptCommand, setupCommands, systemPackagesCommand, testReportFlags, tscCommand } from "../../src/gates/commands.js";
+import {
+  auditCommand,
+  eslintCommand,
+  installCommand,
+  runScriptCommand,
+  setupCommands,
+  systemPackagesCommand,
+  testReportFlags,
+  tscCommand,
+} from "../../src/gates/commands.js";
 import type { PackageManagerInfo } from "../../src/project/detect.js";
 
 const npm: PackageManagerInfo = { name: "npm", yarnBerry: false, lockfile: "package-lock.json" };
@@ -18,15 +27,41 @@ describe("command lines", () => {
   });
 
   it("installs OS packages with the image's own package manager", () => {
-    expect(systemPackagesCommand("node:24.13.1-alpine@sha256:abc", ["git", "python3"])).toEqual(["apk", "add", "--no-cache", "git", "python3"]);
-    expect(systemPackagesCommand("node:22-bookworm-slim", ["git"])).toEqual(["sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends git && rm -rf /var/lib/apt/lists/*"]);
+    expect(systemPackagesCommand("node:24.13.1-alpine@sha256:abc", ["git", "python3"])).toEqual([
+      "apk",
+      "add",
+      "--no-cache",
+      "git",
+      "python3",
+    ]);
+    expect(systemPackagesCommand("node:22-bookworm-slim", ["git"])).toEqual([
+      "sh",
+      "-c",
+      "apt-get update -qq && apt-get install -y -qq --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+    ]);
     expect(systemPackagesCommand("node:22-alpine", [])).toBeUndefined();
   });
 
   it("runs the project's own binaries, through yarn under Plug'n'Play", () => {
-    expect(eslintCommand(npm, 0)).toEqual(["node_modules/.bin/eslint", ".", "--max-warnings", "0", "--format", "json", "--output-file", "/shipshape/reports/eslint.json"]);
+    expect(eslintCommand(npm, 0)).toEqual([
+      "node_modules/.bin/eslint",
+      ".",
+      "--max-warnings",
+      "0",
+      "--format",
+      "json",
+      "--output-file",
+      "/shipshape/reports/eslint.json",
+    ]);
     expect(eslintCommand(berry, -1, "/r")).toEqual(["yarn", "eslint", ".", "--format", "json", "--output-file", "/r/eslint.json"]);
-    expect(tscCommand(pnpm, "tsconfig.app.json")).toEqual(["node_modules/.bin/tsc", "--noEmit", "--pretty", "false", "-p", "tsconfig.app.json"]);
+    expect(tscCommand(pnpm, "tsconfig.app.json")).toEqual([
+      "node_modules/.bin/tsc",
+      "--noEmit",
+      "--pretty",
+      "false",
+      "-p",
+      "tsconfig.app.json",
+    ]);
   });
 
   it("passes runner flags through each package manager's script runner", () => {
@@ -43,7 +78,11 @@ describe("command lines", () => {
     expect(v.args).toContain("--outputFile.junit=/r/junit.xml");
     expect(testReportFlags("vitest", { coverage: false, jestJunit: false }, "/r").lcov).toBeUndefined();
     const j = testReportFlags("jest", { coverage: true, jestJunit: true }, "/r");
-    expect(j.env).toEqual({ JEST_JUNIT_OUTPUT_DIR: "/r", JEST_JUNIT_OUTPUT_NAME: "junit.xml", JEST_JUNIT_REPORT_TEST_SUITE_ERRORS: "true" });
+    expect(j.env).toEqual({
+      JEST_JUNIT_OUTPUT_DIR: "/r",
+      JEST_JUNIT_OUTPUT_NAME: "junit.xml",
+      JEST_JUNIT_REPORT_TEST_SUITE_ERRORS: "true",
+    });
     expect(v.args).toContain("--coverage.reportOnFailure");
     expect(testReportFlags("jest", { coverage: true, jestJunit: false }, "/r").junit).toBeUndefined();
     expect(testReportFlags("other", { coverage: true, jestJunit: false })).toEqual({ args: [], env: {} });
@@ -53,6 +92,17 @@ describe("command lines", () => {
     expect(auditCommand(npm, "high", true)).toEqual(["npm", "audit", "--json", "--package-lock-only", "--audit-level=high", "--omit=dev"]);
     expect(auditCommand(pnpm, "critical", false)).toEqual(["pnpm", "audit", "--json", "--audit-level", "critical"]);
     expect(auditCommand(yarn1, "moderate", true)).toEqual(["yarn", "audit", "--json", "--level", "moderate", "--groups", "dependencies"]);
-    expect(auditCommand(berry, "low", true)).toEqual(["yarn", "npm", "audit", "--json", "--all", "--recursive", "--severity", "low", "--environment", "production"]);
+    expect(auditCommand(berry, "low", true)).toEqual([
+      "yarn",
+      "npm",
+      "audit",
+      "--json",
+      "--all",
+      "--recursive",
+      "--severity",
+      "low",
+      "--environment",
+      "production",
+    ]);
   });
 });

@@ -62,7 +62,9 @@ describe("lint gate", () => {
   });
 
   it("reports a project without ESLint as an error with a fix hint", async () => {
-    const { report, engine } = await run("lintReport", { files: { "package.json": JSON.stringify({ name: "x", scripts: { test: "vitest run" } }) } });
+    const { report, engine } = await run("lintReport", {
+      files: { "package.json": JSON.stringify({ name: "x", scripts: { test: "vitest run" } }) },
+    });
     expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("eslint is not a dependency of the project");
     expect(report.hint).toMatch(/gates\.lint\.enabled: false/);
@@ -85,7 +87,9 @@ describe("typecheck gate", () => {
   });
 
   it("reports a tsconfig that cannot be loaded as an error, not as type errors", async () => {
-    const { report } = await run("typecheckReport", { files: { "shipshape.yaml": "gates:\n  typecheck:\n    project: tsconfig.missing.json\n" } });
+    const { report } = await run("typecheckReport", {
+      files: { "shipshape.yaml": "gates:\n  typecheck:\n    project: tsconfig.missing.json\n" },
+    });
     expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("no tsconfig.missing.json in the project");
   });
@@ -94,7 +98,10 @@ describe("typecheck gate", () => {
 describe("test gate", () => {
   it("reports a truncated JUnit report as an error, not a pass", async () => {
     current = await drive();
-    current.engine.onExec((a) => a[0] === "timeout", { exitCode: 0, files: { "/shipshape/reports/junit.xml": '<testsuites><testsuite name="a" tests="2"><testcase' } });
+    current.engine.onExec((a) => a[0] === "timeout", {
+      exitCode: 0,
+      files: { "/shipshape/reports/junit.xml": '<testsuites><testsuite name="a" tests="2"><testcase' },
+    });
     const report = await current.ship.testReport();
     expect(report.status).toBe("ERROR");
     expect(report.cause).toMatch(/^the JUnit report at \/shipshape\/reports\/junit\.xml could not be read: JUnit report is not valid XML/);

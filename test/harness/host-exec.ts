@@ -45,7 +45,8 @@ export async function runOnHost(ctx: ExecContext, m: HostMapping): Promise<ExecR
   const serviceHost = m.serviceHost ?? (process.env.PGHOST || "127.0.0.1");
   const aliases = Object.keys(ctx.services);
   const hostArg = (a: string) => (aliases.includes(a) ? serviceHost : toHost(a));
-  const hostEnv = (v: string) => aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), `$1${serviceHost}`), toHost(v));
+  const hostEnv = (v: string) =>
+    aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), `$1${serviceHost}`), toHost(v));
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries({ ...ctx.env, ...ctx.secretEnv })) env[k] = hostEnv(v);
   Object.assign(env, m.env ?? {});

@@ -102,8 +102,7 @@ export function parseChain(text: string): Call[] {
     }
     if (sel.kind !== Kind.FIELD) throw new Error("unexpected selection: " + text);
     const fieldNode: FieldNode = sel;
-    const fields: Record<string, GraphQLField<unknown, unknown>> =
-      "getFields" in parent ? (parent as GraphQLObjectType).getFields() : {};
+    const fields: Record<string, GraphQLField<unknown, unknown>> = "getFields" in parent ? (parent as GraphQLObjectType).getFields() : {};
     const def: GraphQLField<unknown, unknown> | undefined = fields[fieldNode.name.value];
     if (!def) throw new Error(`no field ${fieldNode.name.value} on ${parent.name}`);
     const args: Record<string, Value> = {};

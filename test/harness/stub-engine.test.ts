@@ -44,6 +44,8 @@ describe("stub engine", () => {
   it("rejects an ID of the wrong type, as the engine does", async () => {
     const file = dag.directory().withNewFile("a", "1").file("a");
     const dirLike = file as unknown as Directory;
-    await expect(dag.container().withMountedDirectory("/x", dirLike).sync()).rejects.toThrow(/is a File, but the argument expects a Directory/);
+    await expect(dag.container().withMountedDirectory("/x", dirLike).sync()).rejects.toThrow(
+      /is a File, but the argument expects a Directory/,
+    );
   });
 });

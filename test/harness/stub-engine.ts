@@ -46,7 +46,10 @@ export class StubEngine {
   }
 
   /** Scripts the result of commands; later scripts win. Return undefined to pass. */
-  onExec(match: (args: string[], ctx: ExecContext) => boolean, result: ExecResult | ((ctx: ExecContext) => ExecResult | Promise<ExecResult>)): this {
+  onExec(
+    match: (args: string[], ctx: ExecContext) => boolean,
+    result: ExecResult | ((ctx: ExecContext) => ExecResult | Promise<ExecResult>),
+  ): this {
     this.scripts.unshift((ctx) => (match(ctx.args, ctx) ? (typeof result === "function" ? result(ctx) : result) : undefined));
     return this;
   }
@@ -92,10 +95,13 @@ export class StubEngine {
       if (!hit) {
         // The engine runs an exec once per identical chain; so does the model (memo by prefix).
         const next =
-          call.field === "node" ? Promise.resolve(this.lookup(str(call.args.id), ""))
-          : call.field === "host" ? Promise.resolve(emptyState("Host"))
-          : call.parentType === "Container" && call.field === "withExec" ? this.exec(state, call)
-          : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
+          call.field === "node"
+            ? Promise.resolve(this.lookup(str(call.args.id), ""))
+            : call.field === "host"
+              ? Promise.resolve(emptyState("Host"))
+              : call.parentType === "Container" && call.field === "withExec"
+                ? this.exec(state, call)
+                : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
         hit = next;
         this.memo.set(key, hit);
       }
@@ -186,7 +192,10 @@ export class StubEngine {
         return pathExists(s.files, resolvePath(s.workdir, str(a.path)));
       case "Directory.glob": {
         const re = globRegExp(str(a.pattern));
-        return [...s.files.keys()].filter((p) => re.test(p)).map((p) => p.slice(1)).sort();
+        return [...s.files.keys()]
+          .filter((p) => re.test(p))
+          .map((p) => p.slice(1))
+          .sort();
       }
     }
     return defaultFor(leaf);
@@ -203,7 +212,15 @@ export class StubEngine {
 /** `**` spans directories, `*` stays within one; the engine's glob semantics for what we use. */
 function globRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  const body = escaped.split("**/").map((part) => part.split("**").map((p) => p.replace(/\*/g, "[^/]*")).join(".*")).join("(?:.*/)?");
+  const body = escaped
+    .split("**/")
+    .map((part) =>
+      part
+        .split("**")
+        .map((p) => p.replace(/\*/g, "[^/]*"))
+        .join(".*"),
+    )
+    .join("(?:.*/)?");
   return new RegExp(`^/${body}$`);
 }
 

@@ -90,9 +90,7 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
     const out: Record<string, BulkAdvisory[]> = {};
     for (const [name, sent] of Object.entries(body)) {
       const vs = Array.isArray(sent) ? sent.filter((v): v is string => typeof v === "string") : [];
-      const hits = (opts.advisories[name] ?? []).filter((a) =>
-        vs.some((v) => semver.satisfies(v, a.vulnerable_versions)),
-      );
+      const hits = (opts.advisories[name] ?? []).filter((a) => vs.some((v) => semver.satisfies(v, a.vulnerable_versions)));
       if (hits.length > 0) out[name] = hits;
     }
     return out;
@@ -135,12 +133,27 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
         if (!f) continue;
         counts[adv.severity] += f.reduce((n, x) => n + x.paths.length, 0);
         advisories[String(adv.id)] = {
-          id: adv.id, title: adv.title, module_name: name, severity: adv.severity, url: adv.url,
-          vulnerable_versions: adv.vulnerable_versions, patched_versions: `>=${patched(name, adv)}`,
-          github_advisory_id: adv.url.split("/").pop(), cwe: adv.cwe, cves: [], findings: f,
-          overview: adv.title, recommendation: `Upgrade to version ${patched(name, adv)} or later`,
-          access: "public", created: "2021-01-01T00:00:00.000Z", updated: "2021-01-01T00:00:00.000Z",
-          deleted: null, found_by: null, reported_by: null, references: "", metadata: null,
+          id: adv.id,
+          title: adv.title,
+          module_name: name,
+          severity: adv.severity,
+          url: adv.url,
+          vulnerable_versions: adv.vulnerable_versions,
+          patched_versions: `>=${patched(name, adv)}`,
+          github_advisory_id: adv.url.split("/").pop(),
+          cwe: adv.cwe,
+          cves: [],
+          findings: f,
+          overview: adv.title,
+          recommendation: `Upgrade to version ${patched(name, adv)} or later`,
+          access: "public",
+          created: "2021-01-01T00:00:00.000Z",
+          updated: "2021-01-01T00:00:00.000Z",
+          deleted: null,
+          found_by: null,
+          reported_by: null,
+          references: "",
+          metadata: null,
         };
       }
     }
@@ -166,7 +179,12 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
     const versions = Object.fromEntries(
       sorted.map((v) => [
         v,
-        { name, version: v, dependencies: opts.dependencies?.[`${name}@${v}`] ?? {}, dist: { tarball: `${url}${name}/-/${name}-${v}.tgz` } },
+        {
+          name,
+          version: v,
+          dependencies: opts.dependencies?.[`${name}@${v}`] ?? {},
+          dist: { tarball: `${url}${name}/-/${name}-${v}.tgz` },
+        },
       ]),
     );
     send(res, 200, { name, "dist-tags": { latest: sorted[sorted.length - 1] }, versions });

@@ -20,12 +20,17 @@ export interface Driven {
   ship: Shipshape;
 }
 
-export async function drive(opts: { variant?: string; files?: Record<string, string>; env?: Record<string, string> } = {}): Promise<Driven> {
+export async function drive(
+  opts: { variant?: string; files?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<Driven> {
   const engine = await new StubEngine().install();
   const root = prepareFixture(opts.variant, opts.files);
   const scratch = mkdtempSync(join(tmpdir(), "shipshape-ctr-"));
   const paths = { "/src": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
-  engine.onExec(() => true, (ctx) => runOnHost(ctx, { paths, env: opts.env }));
+  engine.onExec(
+    () => true,
+    (ctx) => runOnHost(ctx, { paths, env: opts.env }),
+  );
   const npmCi = installCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" });
   engine.onExec((args) => args.join(" ") === npmCi.join(" "), { exitCode: 0, stdout: "added 173 packages in 9s\n" });
   const ship = new Shipshape(dag.host().directory(root, { exclude: ["node_modules"] }), "shipshape.yaml");

@@ -8,7 +8,12 @@ import pg from "pg";
 export const PG_HOST = process.env.PGHOST || "127.0.0.1";
 
 export async function ensureDatabase(name: string): Promise<void> {
-  const client = new pg.Client({ host: PG_HOST, user: process.env.PGUSER || "postgres", database: "postgres", connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({
+    host: PG_HOST,
+    user: process.env.PGUSER || "postgres",
+    database: "postgres",
+    connectionTimeoutMillis: 10_000,
+  });
   try {
     await client.connect();
   } catch (e) {

@@ -7,12 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../src/report/diagnostic.js";
 import { toSarif } from "../../src/report/sarif.js";
 import { parseEslintJson } from "../../src/gates/lint/eslint.js";
-import {
-  parsePrettierCheck,
-  parsePrettierErrors,
-  prettierDiagnostics,
-  prettierErrorDiagnostics,
-} from "../../src/gates/lint/prettier.js";
+import { parsePrettierCheck, parsePrettierErrors, prettierDiagnostics, prettierErrorDiagnostics } from "../../src/gates/lint/prettier.js";
 import { parseTscOutput, summarizeTsc } from "../../src/gates/typecheck/tsc.js";
 
 // Real outputs captured by fixtures-lint/capture.sh (see fixtures-lint/README.md).
@@ -69,9 +64,7 @@ describe("parseEslintJson on real ESLint 9 output", () => {
   it("handles an ignored-file warning that has no position", () => {
     const ignored = parseEslintJson(fixture("eslint-ignored.stdout.txt"), ESLINT_ROOT);
     expect(ignored).toMatchObject({ errors: 0, warnings: 1, fixable: 0, filesWithProblems: 1 });
-    expect(ignored.diagnostics).toEqual([
-      expect.objectContaining({ ruleId: "eslint/core", severity: "warning", file: "dist/out.js" }),
-    ]);
+    expect(ignored.diagnostics).toEqual([expect.objectContaining({ ruleId: "eslint/core", severity: "warning", file: "dist/out.js" })]);
     expect(ignored.diagnostics[0]).not.toHaveProperty("line");
   });
 
@@ -87,9 +80,7 @@ describe("parseEslintJson on real ESLint 9 output", () => {
 
   it("rejects truncated, empty and non-JSON output with a clear message", () => {
     const full = fixture("eslint-mixed.stdout.txt");
-    expect(() => parseEslintJson(full.slice(0, 500), ESLINT_ROOT)).toThrow(
-      `ESLint report is not valid JSON: ${full.slice(0, 80)}`,
-    );
+    expect(() => parseEslintJson(full.slice(0, 500), ESLINT_ROOT)).toThrow(`ESLint report is not valid JSON: ${full.slice(0, 80)}`);
     // A crashed ESLint (exit 2) leaves stdout empty.
     expect(fixture("eslint-no-files.stdout.txt")).toBe("");
     expect(() => parseEslintJson(fixture("eslint-no-files.stdout.txt"), ESLINT_ROOT)).toThrow(
@@ -101,9 +92,7 @@ describe("parseEslintJson on real ESLint 9 output", () => {
   });
 
   it("rejects JSON of the wrong shape, naming the offending path", () => {
-    expect(() => parseEslintJson(`{"results":[]}`, ESLINT_ROOT)).toThrow(
-      /^ESLint report has an unexpected shape: \(root\): /,
-    );
+    expect(() => parseEslintJson(`{"results":[]}`, ESLINT_ROOT)).toThrow(/^ESLint report has an unexpected shape: \(root\): /);
     const wrong = JSON.parse(fixture("eslint-mixed.stdout.txt")) as { messages: { severity: number }[] }[];
     const first = wrong[1]?.messages[0];
     if (!first) throw new Error("fixture changed: expected messages in the second file");
@@ -232,7 +221,9 @@ describe("parseTscOutput on real tsc 5.9.3 output", () => {
     const noInputs = parseTscOutput(fixture("tsc-noinputs.stdout.txt"));
     expect(noInputs).toHaveLength(1);
     expect(noInputs[0]?.ruleId).toBe("TS18003");
-    expect(noInputs[0]?.message).toMatch(/^No inputs were found in config file '.*tsconfig\.json'\. Specified 'include' paths were '\["src"\]'/);
+    expect(noInputs[0]?.message).toMatch(
+      /^No inputs were found in config file '.*tsconfig\.json'\. Specified 'include' paths were '\["src"\]'/,
+    );
     expect(summarizeTsc(noInputs)).toEqual({ errors: 1, warnings: 0, files: [], global: 1 });
   });
 
@@ -336,7 +327,16 @@ describe("toSarif", () => {
 
   it("maps levels, relative URIs and regions", () => {
     expect(run.results.map((r) => r.level)).toEqual([
-      "error", "error", "error", "warning", "warning", "error", "warning", "warning", "error", "note",
+      "error",
+      "error",
+      "error",
+      "warning",
+      "warning",
+      "error",
+      "warning",
+      "warning",
+      "error",
+      "note",
     ]);
     expect(run.results[0]).toEqual({
       ruleId: "prefer-const",

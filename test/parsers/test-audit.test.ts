@@ -27,7 +27,12 @@ describe("parseJUnit", () => {
     expect(s.timeSeconds).toBeCloseTo(0.027054837, 9);
     expect(s.failed).toEqual([
       { suite: "test/invoice.test.js", name: "throws an error", message: "boom & <bang>", file: "test/invoice.test.js" },
-      { suite: "test/pricing.test.js", name: "price > discounts bulk", message: "expected 180 to be 999 // Object.is equality", file: "test/pricing.test.js" },
+      {
+        suite: "test/pricing.test.js",
+        name: "price > discounts bulk",
+        message: "expected 180 to be 999 // Object.is equality",
+        file: "test/pricing.test.js",
+      },
     ]);
   });
 
@@ -57,7 +62,12 @@ describe("parseJUnit", () => {
     const s = junit("jest-30.5.2-jest-junit-17.0.0.xml");
     expect(s).toMatchObject({ tests: 6, failures: 1, errors: 0, skipped: 1, timeSeconds: 0.62 });
     expect(s.failed).toEqual([
-      { suite: "math", name: "math breaks", message: "Error: expect(received).toBe(expected) // Object.is equality", file: "test/a.test.js" },
+      {
+        suite: "math",
+        name: "math breaks",
+        message: "Error: expect(received).toBe(expected) // Object.is equality",
+        file: "test/a.test.js",
+      },
     ]);
   });
 
@@ -90,7 +100,12 @@ describe("parseJUnit", () => {
 
   it("failed tests as Diagnostics", () => {
     expect(failedTestDiagnostics(junit("jest-30.5.2-jest-junit-17.0.0.xml"))).toEqual([
-      { ruleId: "test/failed", severity: "error", message: "math > math breaks: Error: expect(received).toBe(expected) // Object.is equality", file: "test/a.test.js" },
+      {
+        ruleId: "test/failed",
+        severity: "error",
+        message: "math > math breaks: Error: expect(received).toBe(expected) // Object.is equality",
+        file: "test/a.test.js",
+      },
     ]);
   });
 });
@@ -189,7 +204,12 @@ describe("evaluateCoverage", () => {
   });
 
   it("found = 0 counts as 100 %; display truncates; comparison is exact", () => {
-    const f = (found: number, hit: number): FileCoverage => ({ file: "a.ts", lines: { found, hit }, functions: { found: 0, hit: 0 }, branches: { found: 0, hit: 0 } });
+    const f = (found: number, hit: number): FileCoverage => ({
+      file: "a.ts",
+      lines: { found, hit },
+      functions: { found: 0, hit: 0 },
+      branches: { found: 0, hit: 0 },
+    });
     expect(evaluateCoverage([f(3, 2)], { global: { lines: 66.7, functions: 100 }, paths: {} }).violations).toEqual([
       { scope: "global", metric: "lines", actual: 66.6, required: 66.7 },
     ]);
@@ -198,7 +218,9 @@ describe("evaluateCoverage", () => {
   });
 
   it("formatViolation", () => {
-    expect(formatViolation({ scope: "src/pricing.ts", metric: "lines", actual: 82.1, required: 90 })).toBe("src/pricing.ts: lines 82.1% < 90%");
+    expect(formatViolation({ scope: "src/pricing.ts", metric: "lines", actual: 82.1, required: 90 })).toBe(
+      "src/pricing.ts: lines 82.1% < 90%",
+    );
   });
 });
 
@@ -213,7 +235,8 @@ const audit = (tool: AuditTool, base: string, exitCode = 1): AuditResult => {
   const stdout = /\.(json|ndjson)$/.test(base) ? read(`audit/${base}`) : file(".stdout");
   return parseAudit(tool, { stdout, stderr: file(".stderr"), exitCode });
 };
-const ids = (r: AuditResult): string[] => (r.kind === "report" ? r.advisories.map((a) => `${a.package} ${a.severity} ${a.id} ${a.direct ? "direct" : "transitive"}`).sort() : []);
+const ids = (r: AuditResult): string[] =>
+  r.kind === "report" ? r.advisories.map((a) => `${a.package} ${a.severity} ${a.id} ${a.direct ? "direct" : "transitive"}`).sort() : [];
 
 const ALL_FIVE = [
   "lodash high GHSA-35jh-r3h4-6jhm direct",
@@ -224,14 +247,16 @@ const ALL_FIVE = [
 ];
 
 describe("audit parsers", () => {
-  it("npm 11: metavulnerabilities (via: [\"minimist\"]) are not advisories; counts are npm's own", () => {
+  it('npm 11: metavulnerabilities (via: ["minimist"]) are not advisories; counts are npm\'s own', () => {
     const r = audit("npm", "npm-11.19.1-audit-vulnerable.json");
     if (r.kind !== "report") throw new Error(r.message);
     expect(r.counts).toEqual({ info: 0, low: 1, moderate: 1, high: 1, critical: 1, total: 4 });
     // npm keys by package name: both minimist advisories sit under the direct minimist entry.
     expect(ids(r)).toEqual(ALL_FIVE.map((s) => s.replace("transitive", "direct")));
     expect(r.advisories.find((a) => a.package === "lodash")).toMatchObject({
-      title: "Command Injection in lodash", url: "https://github.com/advisories/GHSA-35jh-r3h4-6jhm", fixAvailable: true,
+      title: "Command Injection in lodash",
+      url: "https://github.com/advisories/GHSA-35jh-r3h4-6jhm",
+      fixAvailable: true,
     });
     expect(r.advisories.some((a) => a.package === "mkdirp")).toBe(false);
   });
@@ -244,14 +269,23 @@ describe("audit parsers", () => {
 
   it("npm error objects are errors, with the HTTP status when there is one", () => {
     expect(audit("npm", "npm-11.19.1-audit-error-405-shared.json")).toEqual({
-      kind: "error", statusCode: 405, message: "npm audit: 405 Method Not Allowed - POST https://registry.example/-/npm/v1/security/advisories/bulk",
+      kind: "error",
+      statusCode: 405,
+      message: "npm audit: 405 Method Not Allowed - POST https://registry.example/-/npm/v1/security/advisories/bulk",
     });
     expect(audit("npm", "npm-11.19.1-audit-error-500.json")).toMatchObject({ kind: "error", statusCode: 500 });
-    expect(audit("npm", "npm-11.19.1-audit-error-timeout.json")).toMatchObject({ kind: "error", message: expect.stringContaining("network timeout") });
+    expect(audit("npm", "npm-11.19.1-audit-error-timeout.json")).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("network timeout"),
+    });
     const refused = audit("npm", "npm-11.19.1-audit-error-refused.json");
     expect(refused).toMatchObject({ kind: "error", message: expect.stringContaining("ECONNREFUSED") });
     expect("statusCode" in refused).toBe(false);
-    expect(audit("npm", "npm-11.19.1-audit-clean.json", 0)).toEqual({ kind: "report", counts: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, total: 0 }, advisories: [] });
+    expect(audit("npm", "npm-11.19.1-audit-clean.json", 0)).toEqual({
+      kind: "report",
+      counts: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, total: 0 },
+      advisories: [],
+    });
   });
 
   it.each(["9.15.9", "10.34.9", "12.21.0"])("pnpm %s report", (v) => {
@@ -261,13 +295,21 @@ describe("audit parsers", () => {
   });
 
   it.each(["9.15.9", "10.34.9", "12.21.0"])("pnpm %s: 405 is an error (pnpm 12 only says so on stderr)", (v) => {
-    expect(audit("pnpm", `pnpm-${v}-audit-error-405`)).toMatchObject({ kind: "error", statusCode: 405, message: expect.stringMatching(/^pnpm audit: ERR_PNPM_AUDIT_BAD_RESPONSE: The audit endpoint \(at http:\/\/127\.0\.0\.1:\d+\/-\/npm\/v1\/security\/[a-z/]+\) responded with 405/) });
+    expect(audit("pnpm", `pnpm-${v}-audit-error-405`)).toMatchObject({
+      kind: "error",
+      statusCode: 405,
+      message: expect.stringMatching(
+        /^pnpm audit: ERR_PNPM_AUDIT_BAD_RESPONSE: The audit endpoint \(at http:\/\/127\.0\.0\.1:\d+\/-\/npm\/v1\/security\/[a-z/]+\) responded with 405/,
+      ),
+    });
   });
 
   it("the real npm registry refuses the old audits endpoint (pnpm 9 and yarn 1 use it)", () => {
     expect(audit("pnpm", "pnpm-9.15.9-audit-error-405-real-registry")).toEqual({
-      kind: "error", statusCode: 405,
-      message: "pnpm audit: ERR_PNPM_AUDIT_BAD_RESPONSE: The audit endpoint (at https://registry.npmjs.org/-/npm/v1/security/audits) responded with 405:",
+      kind: "error",
+      statusCode: 405,
+      message:
+        "pnpm audit: ERR_PNPM_AUDIT_BAD_RESPONSE: The audit endpoint (at https://registry.npmjs.org/-/npm/v1/security/audits) responded with 405:",
     });
   });
 
@@ -276,10 +318,16 @@ describe("audit parsers", () => {
     expect(r.kind === "report" && r.counts).toEqual({ info: 0, low: 1, moderate: 2, high: 1, critical: 1, total: 5 });
     expect(ids(r)).toEqual(ALL_FIVE);
     expect(audit("yarn", "yarn-1.22.22-audit-error-405-real-registry")).toEqual({
-      kind: "error", statusCode: 405,
-      message: 'yarn audit: Error: https://registry.yarnpkg.com/-/npm/v1/security/audits: Request "https://registry.yarnpkg.com/-/npm/v1/security/audits" returned a 405',
+      kind: "error",
+      statusCode: 405,
+      message:
+        'yarn audit: Error: https://registry.yarnpkg.com/-/npm/v1/security/audits: Request "https://registry.yarnpkg.com/-/npm/v1/security/audits" returned a 405',
     });
-    expect(audit("yarn", "yarn-1.22.22-audit-error-500")).toEqual({ kind: "error", statusCode: 500, message: 'yarn audit: ResponseError: Request failed "500 Internal Server Error"' });
+    expect(audit("yarn", "yarn-1.22.22-audit-error-500")).toEqual({
+      kind: "error",
+      statusCode: 500,
+      message: 'yarn audit: ResponseError: Request failed "500 Internal Server Error"',
+    });
     expect(audit("yarn", "yarn-1.22.22-audit-clean.ndjson", 0)).toMatchObject({ kind: "report", counts: { total: 0 } });
   });
 
@@ -291,19 +339,37 @@ describe("audit parsers", () => {
     expect(audit("yarn-berry", "yarn-4.18.1-npm-audit-clean", 0)).toMatchObject({ kind: "report", counts: { total: 0 } });
     expect(audit("yarn-berry", "yarn-4.18.1-npm-audit-clean", 1).kind).toBe("error");
     expect(parseAudit("yarn-berry", "").kind).toBe("error"); // stdout alone: can't tell clean from a crash
-    expect(audit("yarn-berry", "yarn-4.18.1-npm-audit-error-405")).toEqual({ kind: "error", statusCode: 405, message: "yarn npm audit: Zt [Error]: The remote server failed to provide the requested resource" });
-    expect(audit("yarn-berry", "yarn-4.18.1-npm-audit-error-packument-404")).toMatchObject({ kind: "error", statusCode: 404, message: expect.stringContaining("YN0035: Package not found") });
+    expect(audit("yarn-berry", "yarn-4.18.1-npm-audit-error-405")).toEqual({
+      kind: "error",
+      statusCode: 405,
+      message: "yarn npm audit: Zt [Error]: The remote server failed to provide the requested resource",
+    });
+    expect(audit("yarn-berry", "yarn-4.18.1-npm-audit-error-packument-404")).toMatchObject({
+      kind: "error",
+      statusCode: 404,
+      message: expect.stringContaining("YN0035: Package not found"),
+    });
   });
 
   it("truncated or malformed output is an error, never a report", () => {
     const npm = read("audit/npm-11.19.1-audit-vulnerable.json");
-    expect(parseAudit("npm", npm.slice(0, npm.length / 2))).toMatchObject({ kind: "error", message: expect.stringContaining("printed no JSON object") });
-    expect(parseAudit("npm", npm.replace('"severity": "high"', '"severity": "urgent"'))).toMatchObject({
-      kind: "error", message: expect.stringMatching(/^npm audit: output has an unexpected shape at vulnerabilities\.lodash\.severity/),
+    expect(parseAudit("npm", npm.slice(0, npm.length / 2))).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("printed no JSON object"),
     });
-    expect(parseAudit("npm", { stdout: "", stderr: "npm error audit endpoint returned an error\n" })).toEqual({ kind: "error", message: "npm audit: npm error audit endpoint returned an error" });
+    expect(parseAudit("npm", npm.replace('"severity": "high"', '"severity": "urgent"'))).toMatchObject({
+      kind: "error",
+      message: expect.stringMatching(/^npm audit: output has an unexpected shape at vulnerabilities\.lodash\.severity/),
+    });
+    expect(parseAudit("npm", { stdout: "", stderr: "npm error audit endpoint returned an error\n" })).toEqual({
+      kind: "error",
+      message: "npm audit: npm error audit endpoint returned an error",
+    });
     const yarn = read("audit/yarn-1.22.22-audit.ndjson").trim().split("\n");
-    expect(parseAudit("yarn-classic", yarn.slice(0, -1).join("\n"))).toMatchObject({ kind: "error", message: expect.stringContaining("no auditSummary") });
+    expect(parseAudit("yarn-classic", yarn.slice(0, -1).join("\n"))).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("no auditSummary"),
+    });
     expect(parseAudit("pnpm", "{")).toMatchObject({ kind: "error" });
   });
 });
@@ -324,7 +390,9 @@ describe("judgeAudit", () => {
 
   it("level boundaries: critical only, moderate includes moderate", () => {
     expect(judgeAudit(npmReport, opts({ level: "critical" })).cause).toBe('1 critical vulnerability at or above "critical" (minimist)');
-    expect(judgeAudit(npmReport, opts({ level: "moderate" })).cause).toBe('2 moderate, 1 high, 1 critical vulnerabilities at or above "moderate" (lodash, minimist)');
+    expect(judgeAudit(npmReport, opts({ level: "moderate" })).cause).toBe(
+      '2 moderate, 1 high, 1 critical vulnerabilities at or above "moderate" (lodash, minimist)',
+    );
     expect(judgeAudit(npmReport, opts({ level: "low" })).blocking).toHaveLength(5);
   });
 
@@ -350,8 +418,12 @@ describe("judgeAudit", () => {
     expect(v.cause).toBe('1 critical vulnerability at or above "critical" (minimist); expired ignore entry: GHSA-xvch-5gv4-984h');
     // Expiry is through the end of the day (UTC): one millisecond later it has lapsed.
     const edge = { id: "GHSA-xvch-5gv4-984h", reason: "r", expires: "2026-11-23" };
-    expect(judgeAudit(npmReport, opts({ level: "critical", ignore: [edge], now: new Date("2026-11-23T23:59:59.999Z") })).status).toBe("passed");
-    expect(judgeAudit(npmReport, opts({ level: "critical", ignore: [edge], now: new Date("2026-11-24T00:00:00.000Z") })).expiredIgnores).toEqual(["GHSA-xvch-5gv4-984h"]);
+    expect(judgeAudit(npmReport, opts({ level: "critical", ignore: [edge], now: new Date("2026-11-23T23:59:59.999Z") })).status).toBe(
+      "passed",
+    );
+    expect(
+      judgeAudit(npmReport, opts({ level: "critical", ignore: [edge], now: new Date("2026-11-24T00:00:00.000Z") })).expiredIgnores,
+    ).toEqual(["GHSA-xvch-5gv4-984h"]);
   });
 
   it("an expired ignore for an advisory that is gone still fails (stale entries must be cleaned up)", () => {
@@ -362,7 +434,16 @@ describe("judgeAudit", () => {
   });
 
   it("a CVE ignore matches where the tool reports CVEs", () => {
-    const adv: Advisory = { id: "GHSA-xvch-5gv4-984h", package: "minimist", severity: "critical", title: "t", url: "", fixAvailable: false, direct: true, aliases: ["CVE-2021-44906"] };
+    const adv: Advisory = {
+      id: "GHSA-xvch-5gv4-984h",
+      package: "minimist",
+      severity: "critical",
+      title: "t",
+      url: "",
+      fixAvailable: false,
+      direct: true,
+      aliases: ["CVE-2021-44906"],
+    };
     const r: AuditResult = { kind: "report", counts: { info: 0, low: 0, moderate: 0, high: 0, critical: 1, total: 1 }, advisories: [adv] };
     expect(judgeAudit(r, opts({ ignore: [{ id: "CVE-2021-44906", reason: "r" }] })).status).toBe("passed");
     expect(judgeAudit(r, opts()).hint).toMatch(/^no fix is known for minimist/);
@@ -372,14 +453,24 @@ describe("judgeAudit", () => {
     const v = judgeAudit(audit("npm", "npm-11.19.1-audit-error-405-shared.json"), opts());
     expect(v).toMatchObject({ status: "error", blocking: [], counts: { total: 0 } });
     expect(v.cause).toBe("the audit endpoint refused the request (HTTP 405): the registry does not support npm audit");
-    expect(judgeAudit(audit("npm", "npm-11.19.1-audit-error-500.json"), opts()).cause).toBe("the registry's audit service failed (HTTP 500)");
-    expect(judgeAudit(audit("npm", "npm-11.19.1-audit-error-timeout.json"), opts()).cause).toBe("the audit endpoint did not answer in time");
-    expect(judgeAudit(audit("npm", "npm-11.19.1-audit-error-refused.json"), opts()).cause).toBe("the registry could not be reached for the audit");
+    expect(judgeAudit(audit("npm", "npm-11.19.1-audit-error-500.json"), opts()).cause).toBe(
+      "the registry's audit service failed (HTTP 500)",
+    );
+    expect(judgeAudit(audit("npm", "npm-11.19.1-audit-error-timeout.json"), opts()).cause).toBe(
+      "the audit endpoint did not answer in time",
+    );
+    expect(judgeAudit(audit("npm", "npm-11.19.1-audit-error-refused.json"), opts()).cause).toBe(
+      "the registry could not be reached for the audit",
+    );
   });
 
   it("blocking advisories as Diagnostics", () => {
     expect(auditDiagnostics(judgeAudit(npmReport, opts({ level: "critical" })))).toEqual([
-      { ruleId: "GHSA-xvch-5gv4-984h", severity: "error", message: "minimist: Prototype Pollution in minimist (critical, fix available) https://github.com/advisories/GHSA-xvch-5gv4-984h" },
+      {
+        ruleId: "GHSA-xvch-5gv4-984h",
+        severity: "error",
+        message: "minimist: Prototype Pollution in minimist (critical, fix available) https://github.com/advisories/GHSA-xvch-5gv4-984h",
+      },
     ]);
   });
 });
@@ -404,7 +495,17 @@ describe("live npm audit against a local advisory server", { timeout: 60_000 }, 
   // Async on purpose: a sync spawn would block the event loop the in-process server answers on.
   const npmAudit = (...extra: string[]) =>
     new Promise<{ stdout: string; stderr: string; exitCode: number }>((resolve) => {
-      const args = ["audit", "--json", "--package-lock-only", "--registry", server.url, "--fetch-retries=0", `--userconfig=${join(dir, "npmrc")}`, `--cache=${join(dir, "cache")}`, ...extra];
+      const args = [
+        "audit",
+        "--json",
+        "--package-lock-only",
+        "--registry",
+        server.url,
+        "--fetch-retries=0",
+        `--userconfig=${join(dir, "npmrc")}`,
+        `--cache=${join(dir, "cache")}`,
+        ...extra,
+      ];
       execFile("npm", args, { cwd: dir, timeout: 50_000 }, (err, stdout, stderr) => {
         const code = err && typeof err.code === "number" ? err.code : err ? -1 : 0;
         resolve({ stdout, stderr, exitCode: code });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_NODE_VERSION, detectNodeVersion, detectPackageManager, detectTestRunner, parsePackageJson } from "../../src/project/detect.js";
+import {
+  DEFAULT_NODE_VERSION,
+  detectNodeVersion,
+  detectPackageManager,
+  detectTestRunner,
+  parsePackageJson,
+} from "../../src/project/detect.js";
 import { describeError, Problem } from "../../src/project/problem.js";
 
 const pkg = (extra: object = {}) => parsePackageJson(JSON.stringify({ name: "svc", ...extra }));
@@ -14,14 +20,20 @@ const problem = (fn: () => unknown) => {
 
 describe("package manager detection", () => {
   it("reads the lockfile", () => {
-    expect(detectPackageManager(["package.json", "package-lock.json"], pkg())).toMatchObject({ name: "npm", lockfile: "package-lock.json" });
+    expect(detectPackageManager(["package.json", "package-lock.json"], pkg())).toMatchObject({
+      name: "npm",
+      lockfile: "package-lock.json",
+    });
     expect(detectPackageManager(["package.json", "pnpm-lock.yaml"], pkg())).toMatchObject({ name: "pnpm", yarnBerry: false });
     expect(detectPackageManager(["yarn.lock"], pkg())).toMatchObject({ name: "yarn", yarnBerry: false });
   });
 
   it("tells Yarn berry from Yarn 1 by .yarnrc.yml or the packageManager field", () => {
     expect(detectPackageManager(["yarn.lock", ".yarnrc.yml"], pkg()).yarnBerry).toBe(true);
-    expect(detectPackageManager(["yarn.lock"], pkg({ packageManager: "yarn@4.5.1+sha512.abc" }))).toMatchObject({ yarnBerry: true, pinned: "yarn@4.5.1" });
+    expect(detectPackageManager(["yarn.lock"], pkg({ packageManager: "yarn@4.5.1+sha512.abc" }))).toMatchObject({
+      yarnBerry: true,
+      pinned: "yarn@4.5.1",
+    });
     expect(detectPackageManager(["yarn.lock"], pkg({ packageManager: "yarn@1.22.22" })).yarnBerry).toBe(false);
   });
 
@@ -37,8 +49,12 @@ describe("package manager detection", () => {
     expect(problem(() => detectPackageManager(["package-lock.json", "yarn.lock"], pkg())).cause).toBe(
       "several lockfiles (package-lock.json, yarn.lock): the package manager is ambiguous",
     );
-    expect(problem(() => detectPackageManager(["package-lock.json"], pkg({ packageManager: "bun@1.1.0" }))).cause).toBe('unknown package manager "bun@1.1.0" in package.json');
-    expect(problem(() => detectPackageManager(["package-lock.json"], pkg({ packageManager: "pnpm@9.0.0" }))).cause).toBe("pnpm is the package manager, but the only lockfile is package-lock.json");
+    expect(problem(() => detectPackageManager(["package-lock.json"], pkg({ packageManager: "bun@1.1.0" }))).cause).toBe(
+      'unknown package manager "bun@1.1.0" in package.json',
+    );
+    expect(problem(() => detectPackageManager(["package-lock.json"], pkg({ packageManager: "pnpm@9.0.0" }))).cause).toBe(
+      "pnpm is the package manager, but the only lockfile is package-lock.json",
+    );
     expect(problem(() => detectPackageManager(["bun.lockb"], pkg())).cause).toBe("bun lockfiles are not supported");
     expect(problem(() => parsePackageJson(undefined)).cause).toBe("no package.json at the root of the source directory");
     expect(problem(() => parsePackageJson("{ nope")).cause).toMatch(/^package\.json is not valid JSON: /);
@@ -62,7 +78,9 @@ describe("Node version", () => {
   it("ignores .nvmrc aliases it cannot pin and rejects impossible ranges", () => {
     expect(detectNodeVersion(undefined, "lts/*", undefined).from).toBe("default");
     expect(problem(() => detectNodeVersion(undefined, undefined, "<18")).cause).toBe('engines.node "<18" allows none of Node 24, 22, 20');
-    expect(problem(() => detectNodeVersion(undefined, undefined, "banana")).cause).toBe('engines.node "banana" is not a valid semver range');
+    expect(problem(() => detectNodeVersion(undefined, undefined, "banana")).cause).toBe(
+      'engines.node "banana" is not a valid semver range',
+    );
   });
 });
 

@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { errored, skipped, tail, type GateOutcome } from "../../src/report/outcome.js";
 import { passedAll, renderMarkdown, renderTable, seconds } from "../../src/report/render.js";
 
-const passed: GateOutcome = { gate: "lint", status: "passed", durationMs: 12_340, summary: "0 errors, 0 warnings", cause: "", hint: "", metrics: {}, findings: [], log: "" };
+const passed: GateOutcome = {
+  gate: "lint",
+  status: "passed",
+  durationMs: 12_340,
+  summary: "0 errors, 0 warnings",
+  cause: "",
+  hint: "",
+  metrics: {},
+  findings: [],
+  log: "",
+};
 const failed: GateOutcome = {
   gate: "test",
   status: "failed",
@@ -17,7 +27,12 @@ const failed: GateOutcome = {
 
 describe("summary table", () => {
   it("lines up gate, status, time and detail, then the verdict and the fixes", () => {
-    const table = renderTable([passed, failed, errored("audit", 2000, "the audit endpoint refused the request (HTTP 405)", "use a registry that supports npm audit"), skipped("typecheck", "disabled in shipshape.yaml")]);
+    const table = renderTable([
+      passed,
+      failed,
+      errored("audit", 2000, "the audit endpoint refused the request (HTTP 405)", "use a registry that supports npm audit"),
+      skipped("typecheck", "disabled in shipshape.yaml"),
+    ]);
     expect(table).toBe(
       [
         "GATE       STATUS   TIME   DETAIL",
@@ -36,7 +51,11 @@ describe("summary table", () => {
   });
 
   it("says all passed when nothing failed; skipped gates do not fail a run", () => {
-    expect(renderTable([passed, skipped("audit", "disabled")]).split("\n").at(-1)).toBe("all gates passed");
+    expect(
+      renderTable([passed, skipped("audit", "disabled")])
+        .split("\n")
+        .at(-1),
+    ).toBe("all gates passed");
     expect(passedAll([passed, skipped("audit", "x")])).toBe(true);
     expect(passedAll([passed, errored("audit", 0, "x", "y")])).toBe(false);
   });

@@ -9,7 +9,8 @@ type Report = { status(): Promise<unknown>; cause(): Promise<string>; summary():
 async function expectStatus(name: string, report: Report, want: string, causeLike?: RegExp): Promise<void> {
   const status = String(await report.status()).toUpperCase();
   if (status !== want) throw new Error(`${name}: expected ${want}, got ${status}: ${await report.summary()}`);
-  if (causeLike && !causeLike.test(await report.cause())) throw new Error(`${name}: cause "${await report.cause()}" does not match ${causeLike}`);
+  if (causeLike && !causeLike.test(await report.cause()))
+    throw new Error(`${name}: cause "${await report.cause()}" does not match ${causeLike}`);
 }
 
 @object()
@@ -99,7 +100,8 @@ export class Tests {
       .ci()
       .then(() => "passed")
       .catch((e: unknown) => String(e));
-    if (outcome === "passed" || !/typecheck\s+FAILED/.test(outcome)) throw new Error(`ci should fail with the table, got: ${outcome.slice(0, 500)}`);
+    if (outcome === "passed" || !/typecheck\s+FAILED/.test(outcome))
+      throw new Error(`ci should fail with the table, got: ${outcome.slice(0, 500)}`);
   }
 
   private service(): Directory {

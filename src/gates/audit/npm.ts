@@ -117,7 +117,11 @@ export function fromNpm6Report(json: unknown, tool: string, pathsHaveImporter: b
   const r = Npm6Report.safeParse(json);
   if (!r.success) return shapeError(tool, r.error);
   const advisories = Object.values(r.data.advisories).map((a) =>
-    npm6Advisory(a, (a.findings ?? []).flatMap((f) => f.paths ?? []), pathsHaveImporter),
+    npm6Advisory(
+      a,
+      (a.findings ?? []).flatMap((f) => f.paths ?? []),
+      pathsHaveImporter,
+    ),
   );
   const list = dedupe(advisories);
   return { kind: "report", counts: countsFrom(r.data.metadata?.vulnerabilities, list), advisories: list };

@@ -64,7 +64,9 @@ export function judgeAudit(result: AuditResult, opts: AuditPolicyOptions): Audit
   const causes: string[] = [];
   const hints: string[] = [];
   if (blocking.length > 0) {
-    causes.push(`${severitySummary(blocking)} ${blocking.length === 1 ? "vulnerability" : "vulnerabilities"} at or above "${opts.level}" (${packages(blocking)})`);
+    causes.push(
+      `${severitySummary(blocking)} ${blocking.length === 1 ? "vulnerability" : "vulnerabilities"} at or above "${opts.level}" (${packages(blocking)})`,
+    );
     const stuck = blocking.filter((a) => !a.fixAvailable);
     hints.push(
       stuck.length === blocking.length

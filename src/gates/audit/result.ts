@@ -27,8 +27,7 @@ export interface Advisory {
 }
 
 export type AuditResult =
-  | { kind: "report"; counts: AuditCounts; advisories: Advisory[] }
-  | { kind: "error"; message: string; statusCode?: number };
+  { kind: "report"; counts: AuditCounts; advisories: Advisory[] } | { kind: "error"; message: string; statusCode?: number };
 
 /** What the caller captured from the audit command; the exit code alone is never the verdict. */
 export interface AuditOutput {
@@ -126,9 +125,7 @@ export function errorFrom(tool: string, text: string, fallback: string): AuditRe
   // "ResponseError: ...", "Error: ...", minified "Zt [Error]: ..."
   const errLine = lines.find((l) => /^(?:[\w$.]*(?:Error|Exception)|[\w$.]+ \[\w*Error\]): \S/.test(l));
   if (errLine) return done(errLine);
-  const useful = lines
-    .map((l) => l.replace(/^➤\s*/u, ""))
-    .filter((l) => l !== "" && !/^at\s/.test(l) && !/^Node\.js v/.test(l));
+  const useful = lines.map((l) => l.replace(/^➤\s*/u, "")).filter((l) => l !== "" && !/^at\s/.test(l) && !/^Node\.js v/.test(l));
   return done(useful.length > 0 ? useful.slice(0, 3).join(" ") : fallback);
 }
 

@@ -44,7 +44,8 @@ export function parseYarnClassicAudit(out: AuditOutput): AuditResult {
     if (!ev) continue; // blank or cut-off line; a missing auditSummary catches truncation
     if (ev.type === "auditAdvisory") {
       const r = ClassicAdvisoryLine.safeParse(ev.data);
-      if (!r.success) return { kind: "error", message: `yarn audit: auditAdvisory line has an unexpected shape: ${r.error.issues[0]?.message ?? ""}` };
+      if (!r.success)
+        return { kind: "error", message: `yarn audit: auditAdvisory line has an unexpected shape: ${r.error.issues[0]?.message ?? ""}` };
       advisories.push(npm6Advisory(r.data.advisory, [r.data.resolution.path], false));
     } else if (ev.type === "auditSummary") {
       summary = asRecord(ev.data)?.vulnerabilities;

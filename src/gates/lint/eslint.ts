@@ -65,9 +65,7 @@ export function parseEslintJson(text: string, projectRoot: string): EslintSummar
   }
   const parsed = report.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
     throw new Error(`ESLint report has an unexpected shape: ${issues.join("; ")}`);
   }
 

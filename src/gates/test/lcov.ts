@@ -61,8 +61,7 @@ export function parseLcov(text: string, projectRoot: string): FileCoverage[] {
       return n;
     };
     switch (tag) {
-      case "DA": // DA:<line>,<hits>[,<checksum>]
-      {
+      case "DA": { // DA:<line>,<hits>[,<checksum>]
         const ln = String(int(parts[0]));
         cur.lines.set(ln, (cur.lines.get(ln) ?? 0) + int(parts[1]));
         break;
@@ -76,7 +75,12 @@ export function parseLcov(text: string, projectRoot: string): FileCoverage[] {
       case "BRDA": // BRDA:<line>,<block>,<branch>,<taken|->
         cur.branches.set(parts.slice(0, 3).join(","), parts[3] === "-" ? 0 : int(parts[3]));
         break;
-      case "LF": case "LH": case "FNF": case "FNH": case "BRF": case "BRH":
+      case "LF":
+      case "LH":
+      case "FNF":
+      case "FNH":
+      case "BRF":
+      case "BRH":
         cur.summary[tag] = int(parts[0]);
         break;
       default: // FN, FNL, BRDA-less tools' extras: not needed for counts
