@@ -16,6 +16,17 @@ export const TOOL_IMAGES = {
     digest: "sha256:4f696fbf39f383c1e486030ba6b289a5d9af541642fc78ab197e584a113b9c03",
   },
   postgres: { repository: "postgres", tag: "16-alpine", digest: undefined },
+  /**
+   * Digest from dagger/dagger v0.21.8 `sdk/typescript/runtime/tsdistconsts/consts.go`
+   * (`DefaultAlpineImageRef`); git is added with apk for the steps that read history.
+   */
+  alpine: {
+    repository: "alpine",
+    tag: "3.22.2",
+    digest: "sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
+  },
+  /** Tags have no "v" (rust.yml metadata-action type=semver); same version as squawk-cli on npm. */
+  squawk: { repository: "ghcr.io/sbdchd/squawk", tag: "2.66.0", digest: undefined },
 } as const satisfies Record<string, ImagePin>;
 
 export interface ImagePin {

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { TOOL_NAMES, type ToolName } from "../images.js";
+import { MigrationsConfigSchema } from "../release/migrations/config.js";
 import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
@@ -245,6 +246,7 @@ export const ShipshapeConfigSchema = z
     gates: GatesConfigSchema.prefault({}),
     database: DatabaseConfigSchema.prefault({}),
     coverage: CoverageConfigSchema.prefault({}),
+    migrations: MigrationsConfigSchema.prefault({}),
   })
   .meta({
     title: "Shipshape configuration",

@@ -10,6 +10,10 @@ node:
   version: "22.11.0"
   systemPackages: [git, python3]
 packageManager: pnpm
+migrations:
+  paths: [db/migrations/*.sql]
+  pgVersion: "16"
+  failOn: medium
 images:
   node:
     tag: 22-alpine
@@ -59,6 +63,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   version: 1,
   node: { version: "22.11.0", systemPackages: ["git", "python3"] },
   packageManager: "pnpm",
+  migrations: { enabled: true, paths: ["db/migrations/*.sql"], pgVersion: "16", assumeInTransaction: false, excludeRules: [], failOn: "medium" },
   images: { node: { tag: "22-alpine", digest: NODE_DIGEST }, postgres: { digest: POSTGRES_DIGEST } },
   gates: {
     lint: { enabled: true, maxWarnings: -1, prettier: false },

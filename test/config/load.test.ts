@@ -1,3 +1,4 @@
+import { DEFAULT_MIGRATION_PATHS } from "../../src/release/migrations/config.js";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig, validateConfig } from "../../src/config/load.js";
@@ -19,6 +20,8 @@ function configError(text: string, fileName?: string): ConfigError {
 
 const issuesOf = (text: string) => configError(text).issues;
 
+const DEFAULT_MIGRATIONS = { enabled: true, paths: [...DEFAULT_MIGRATION_PATHS], assumeInTransaction: false, excludeRules: [], failOn: "high" as const };
+
 describe("defaults", () => {
   const expected: ShipshapeConfig = {
     version: 1,
@@ -33,6 +36,7 @@ describe("defaults", () => {
     },
     database: { enabled: true, version: "16", name: "app_test", readyTimeoutSeconds: 60 },
     coverage: { global: { lines: 75 }, paths: {} },
+    migrations: DEFAULT_MIGRATIONS,
   };
 
   it("DEFAULT_CONFIG is the documented defaults", () => {
@@ -303,7 +307,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, got ${value}`,
     ]);
   });
 });

@@ -61,6 +61,17 @@ function matchesAny(id: string, list: readonly string[]): boolean {
   });
 }
 
+/** Memoized per verdict: spdx-satisfies re-parses on every call, and SBOMs repeat a few licenses. */
+function leafGrader(cfg: Pick<LicensesConfig, "allow" | "deny">): (leaf: Leaf) => Grade {
+  const cache = new Map<string, Grade>();
+  return (leaf) => {
+    const key = `${leaf.kind}\0${leaf.kind === "spdx" ? leaf.id : leaf.text}`;
+    let grade = cache.get(key);
+    if (grade === undefined) cache.set(key, (grade = gradeLeaf(leaf, cfg)));
+    return grade;
+  };
+}
+
 function gradeLeaf(leaf: Leaf, cfg: Pick<LicensesConfig, "allow" | "deny">): Grade {
   if (leaf.kind === "proprietary") return { problem: "proprietary", offending: [leaf.text] };
   if (leaf.kind === "unknown") return { problem: "unknown", offending: [leaf.text || "no license declared"] };
@@ -86,7 +97,7 @@ function rank(problem: Grade["problem"], failOnUnknown: boolean): number {
 }
 
 /** Worst leaf of one alternative; then the best alternative. */
-function gradeComponent(declared: string | undefined, cfg: LicensesConfig): Grade & { read: string } {
+function gradeComponent(declared: string | undefined, cfg: LicensesConfig, grade: (leaf: Leaf) => Grade): Grade & { read: string } {
   if (declared === undefined) return { problem: "unknown", offending: ["no license declared"], read: "(none)" };
   const tree = resolveLicense(declared);
   const read = treeText(tree);
@@ -94,10 +105,10 @@ function gradeComponent(declared: string | undefined, cfg: LicensesConfig): Grad
   if (alts === undefined) return { problem: "unknown", offending: ["expression too complex"], read };
   let best: Grade | undefined;
   for (const alt of alts) {
-    const grades = alt.map((leaf) => gradeLeaf(leaf, cfg));
+    const grades = alt.map(grade);
     const worst = grades.reduce((a, b) => (rank(b.problem, cfg.failOnUnknown) > rank(a.problem, cfg.failOnUnknown) ? b : a));
-    const grade = { problem: worst.problem, offending: grades.filter((g) => g.problem === worst.problem).flatMap((g) => g.offending) };
-    if (best === undefined || rank(grade.problem, cfg.failOnUnknown) < rank(best.problem, cfg.failOnUnknown)) best = grade;
+    const combined = { problem: worst.problem, offending: grades.filter((g) => g.problem === worst.problem).flatMap((g) => g.offending) };
+    if (best === undefined || rank(combined.problem, cfg.failOnUnknown) < rank(best.problem, cfg.failOnUnknown)) best = combined;
   }
   return { ...(best ?? { problem: "unknown", offending: [] }), read };
 }
@@ -118,11 +129,12 @@ export function judgeLicenses(components: readonly SbomComponent[], cfg: License
 
   // One verdict per package version: nested copies of a package appear more than once in an SBOM.
   const seen = new Set<string>();
+  const grader = leafGrader(cfg);
   for (const c of components) {
     const key = `${c.name}@${c.version}\0${c.licenses ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const grade = gradeComponent(c.licenses, cfg);
+    const grade = gradeComponent(c.licenses, cfg, grader);
     if (grade.problem === "allowed") {
       verdict.allowed++;
       continue;
