@@ -71,7 +71,10 @@ export const ScanIgnoreEntrySchema = z
     purls: z
       .array(
         expecting(
-          z.string().regex(/^pkg:[a-z][a-z0-9.+-]*\/\S+$/).describe("A package URL."),
+          z
+            .string()
+            .regex(/^pkg:[a-z][a-z0-9.+-]*\/\S+$/)
+            .describe("A package URL."),
           "a package URL like pkg:npm/lodash@4.17.20",
         ),
       )
@@ -91,7 +94,9 @@ export const ScanConfigSchema = z
     ignoreUnfixed: z
       .boolean()
       .default(false)
-      .describe("Do not fail on vulnerabilities without a released fix (no fixed version, or status affected, will_not_fix, fix_deferred, end_of_life)."),
+      .describe(
+        "Do not fail on vulnerabilities without a released fix (no fixed version, or status affected, will_not_fix, fix_deferred, end_of_life).",
+      ),
     ignore: z.array(ScanIgnoreEntrySchema).default([]).describe("Vulnerabilities accepted on purpose, each with a reason."),
   })
   .describe("Image vulnerability scan (Trivy).");

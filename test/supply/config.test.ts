@@ -49,7 +49,13 @@ describe("scan section", () => {
     const cfg = ScanConfigSchema.parse({
       severities: ["CRITICAL"],
       ignore: [
-        { id: "GHSA-jf85-cpcp-j695", reason: "not reachable", expires: "2026-12-31", purls: ["pkg:npm/lodash"], paths: ["**/package-lock.json"] },
+        {
+          id: "GHSA-jf85-cpcp-j695",
+          reason: "not reachable",
+          expires: "2026-12-31",
+          purls: ["pkg:npm/lodash"],
+          paths: ["**/package-lock.json"],
+        },
       ],
     });
     expect(cfg.ignore[0]?.purls).toEqual(["pkg:npm/lodash"]);

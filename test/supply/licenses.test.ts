@@ -75,7 +75,11 @@ describe("parseCycloneDx", () => {
           type: "library",
           name: "dual",
           version: "1.0.0",
-          licenses: [{ expression: "MIT OR Apache-2.0" }, { license: { name: "Apache 2" } }, { license: { id: "ISC", acknowledgement: "concluded" } }],
+          licenses: [
+            { expression: "MIT OR Apache-2.0" },
+            { license: { name: "Apache 2" } },
+            { license: { id: "ISC", acknowledgement: "concluded" } },
+          ],
         },
       ]),
     );
@@ -130,7 +134,12 @@ describe("judgeLicenses on real SBOMs", () => {
     const v = judgeLicenses(parseCycloneDx(read("sbom/trivy-license-cyclonedx.json")), cfg(), NOW);
     expect(v.allowed).toBe(2);
     expect(v.denied).toEqual([
-      expect.objectContaining({ name: "org.eclipse.sisu:org.eclipse.sisu.plexus", problem: "not-allowed", offending: ["EPL-1.0"], read: "EPL-1.0" }),
+      expect.objectContaining({
+        name: "org.eclipse.sisu:org.eclipse.sisu.plexus",
+        problem: "not-allowed",
+        offending: ["EPL-1.0"],
+        read: "EPL-1.0",
+      }),
     ]);
   });
 
@@ -140,31 +149,29 @@ describe("judgeLicenses on real SBOMs", () => {
     expect(strict.status).toBe("failed");
     expect(strict.unknown).toHaveLength(7);
     expect(strict.unknown[0]).toMatchObject({ name: "asap", declared: undefined, read: "(none)", offending: ["no license declared"] });
-    expect(strict.cause).toMatch(/^7 packages without a recognizable license: asap@2\.0\.6 \(no license declared: unknown\), .* and 2 more$/);
+    expect(strict.cause).toMatch(
+      /^7 packages without a recognizable license: asap@2\.0\.6 \(no license declared: unknown\), .* and 2 more$/,
+    );
     const lenient = judgeLicenses(components, cfg({ failOnUnknown: false }), NOW);
     expect(lenient).toMatchObject({ status: "passed", cause: "5 packages under allowed licenses (7 unknown, not failing)" });
   });
 
-  it(
-    "the committed service SBOM is what cyclonedx-npm 6.0.1 makes of the fixture today",
-    async () => {
-      // npm ls (inside cyclonedx-npm) refuses a symlinked node_modules, so this is a full copy.
-      expect(existsSync(join(SERVICE, "node_modules")), "run npm test (pretest installs the fixture)").toBe(true);
-      const dir = mkdtempSync(join(tmpdir(), "shipshape-sbom-"));
-      try {
-        cpSync(SERVICE, dir, { recursive: true, verbatimSymlinks: true });
-        const bin = join(import.meta.dirname, "../../node_modules/.bin/cyclonedx-npm");
-        const args = ["--output-format", "JSON", "--output-file", "sbom.prod.cdx.json", "--output-reproducible", "--omit", "dev"];
-        await promisify(execFile)(bin, args, { cwd: dir });
-        const fresh = parseCycloneDx(readFileSync(join(dir, "sbom.prod.cdx.json"), "utf8"));
-        // Components only: the tools section names the npm version of whoever runs it.
-        expect(fresh).toEqual(parseCycloneDx(read("sbom/orders-service-prod.cdx.json")));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-    60_000,
-  );
+  it("the committed service SBOM is what cyclonedx-npm 6.0.1 makes of the fixture today", async () => {
+    // npm ls (inside cyclonedx-npm) refuses a symlinked node_modules, so this is a full copy.
+    expect(existsSync(join(SERVICE, "node_modules")), "run npm test (pretest installs the fixture)").toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "shipshape-sbom-"));
+    try {
+      cpSync(SERVICE, dir, { recursive: true, verbatimSymlinks: true });
+      const bin = join(import.meta.dirname, "../../node_modules/.bin/cyclonedx-npm");
+      const args = ["--output-format", "JSON", "--output-file", "sbom.prod.cdx.json", "--output-reproducible", "--omit", "dev"];
+      await promisify(execFile)(bin, args, { cwd: dir });
+      const fresh = parseCycloneDx(readFileSync(join(dir, "sbom.prod.cdx.json"), "utf8"));
+      // Components only: the tools section names the npm version of whoever runs it.
+      expect(fresh).toEqual(parseCycloneDx(read("sbom/orders-service-prod.cdx.json")));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("license expressions", () => {
@@ -211,6 +218,8 @@ describe("license expressions", () => {
     expect(problemOf(undefined)).toBe("unknown");
     expect(problemOf("Public Domain")).toBe("unknown");
     expect(problemOf("NOASSERTION")).toBe("unknown");
+    expect(problemOf("SEE LICENSE IN LICENSE-MIT")).toBe("unknown");
+    expect(problemOf("SEE LICENSE IN LICENSE AND GPL-3.0-only")).toBe("denied");
     expect(judgeOne("SEE LICENSE IN LICENSE.md").cause).toBe(
       "1 package without a recognizable license: pkg@1.0.0 (SEE LICENSE IN LICENSE.md: unknown)",
     );
@@ -245,7 +254,12 @@ describe("license exceptions", () => {
   it("match by name, by name@range, and fail closed outside the range", () => {
     const v = judgeLicenses(
       components,
-      cfg({ exceptions: [{ package: "@acme/internal@^2.0.0", reason: "our own package" }, { package: "gpl-thing@>=2", reason: "r" }] }),
+      cfg({
+        exceptions: [
+          { package: "@acme/internal@^2.0.0", reason: "our own package" },
+          { package: "gpl-thing@>=2", reason: "r" },
+        ],
+      }),
       NOW,
     );
     expect(v.excepted.map((c) => c.name)).toEqual(["@acme/internal"]);
@@ -255,7 +269,12 @@ describe("license exceptions", () => {
   it("an expired exception fails the gate, names the package, and excuses nothing", () => {
     const v = judgeLicenses(
       components,
-      cfg({ exceptions: [{ package: "@acme/internal", reason: "r", expires: "2026-01-31" }, { package: "gpl-thing", reason: "r" }] }),
+      cfg({
+        exceptions: [
+          { package: "@acme/internal", reason: "r", expires: "2026-01-31" },
+          { package: "gpl-thing", reason: "r" },
+        ],
+      }),
       NOW,
     );
     expect(v.status).toBe("failed");

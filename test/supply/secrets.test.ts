@@ -17,15 +17,43 @@ const FAKE_SECRET = ["gh", "p_", "a1B2c3D4e5".repeat(3), "123456"].join("");
 describe("gitleaksCommand", () => {
   it("git history, redacted JSON, findings exit 0 so only errors exit non-zero", () => {
     expect(gitleaksCommand({ mode: "git", report: "/reports/gitleaks.json", source: "/src" })).toEqual([
-      "gitleaks", "git", "--no-banner", "--redact", "--report-format", "json", "--report-path", "/reports/gitleaks.json", "--exit-code", "0", "/src",
+      "gitleaks",
+      "git",
+      "--no-banner",
+      "--redact",
+      "--report-format",
+      "json",
+      "--report-path",
+      "/reports/gitleaks.json",
+      "--exit-code",
+      "0",
+      "/src",
     ]);
   });
 
   it("dir mode with a baseline and a config; SARIF variant", () => {
-    const opts = { mode: "dir", report: "/reports/gitleaks.sarif", baseline: "/src/.gitleaks-baseline.json", config: "/src/.gitleaks.toml" } as const;
+    const opts = {
+      mode: "dir",
+      report: "/reports/gitleaks.sarif",
+      baseline: "/src/.gitleaks-baseline.json",
+      config: "/src/.gitleaks.toml",
+    } as const;
     expect(gitleaksSarifCommand(opts)).toEqual([
-      "gitleaks", "dir", "--no-banner", "--redact", "--report-format", "sarif", "--report-path", "/reports/gitleaks.sarif", "--exit-code", "0",
-      "--baseline-path", "/src/.gitleaks-baseline.json", "--config", "/src/.gitleaks.toml", ".",
+      "gitleaks",
+      "dir",
+      "--no-banner",
+      "--redact",
+      "--report-format",
+      "sarif",
+      "--report-path",
+      "/reports/gitleaks.sarif",
+      "--exit-code",
+      "0",
+      "--baseline-path",
+      "/src/.gitleaks-baseline.json",
+      "--config",
+      "/src/.gitleaks.toml",
+      ".",
     ]);
   });
 
@@ -41,9 +69,27 @@ describe("gitleaksCommand", () => {
 describe("parseGitleaksJson", () => {
   it("gitleaks 8.26 git report: 3 findings with their fingerprints", () => {
     expect(parseGitleaksJson(read("gitleaks-8.26-git-redacted.json"))).toEqual([
-      { rule: "github-pat", file: ".env", line: 1, commit: "cff598909bebb706034647cdf3316fc2708f93f8", fingerprint: "cff598909bebb706034647cdf3316fc2708f93f8:.env:github-pat:1" },
-      { rule: "generic-api-key", file: "config.js", line: 3, commit: "cff598909bebb706034647cdf3316fc2708f93f8", fingerprint: "cff598909bebb706034647cdf3316fc2708f93f8:config.js:generic-api-key:3" },
-      { rule: "aws-access-token", file: "config.js", line: 2, commit: "cff598909bebb706034647cdf3316fc2708f93f8", fingerprint: "cff598909bebb706034647cdf3316fc2708f93f8:config.js:aws-access-token:2" },
+      {
+        rule: "github-pat",
+        file: ".env",
+        line: 1,
+        commit: "cff598909bebb706034647cdf3316fc2708f93f8",
+        fingerprint: "cff598909bebb706034647cdf3316fc2708f93f8:.env:github-pat:1",
+      },
+      {
+        rule: "generic-api-key",
+        file: "config.js",
+        line: 3,
+        commit: "cff598909bebb706034647cdf3316fc2708f93f8",
+        fingerprint: "cff598909bebb706034647cdf3316fc2708f93f8:config.js:generic-api-key:3",
+      },
+      {
+        rule: "aws-access-token",
+        file: "config.js",
+        line: 2,
+        commit: "cff598909bebb706034647cdf3316fc2708f93f8",
+        fingerprint: "cff598909bebb706034647cdf3316fc2708f93f8:config.js:aws-access-token:2",
+      },
     ]);
   });
 
@@ -93,7 +139,9 @@ describe("parseGitleaksSarif", () => {
   });
 
   it("refuses a snippet that is not REDACTED", () => {
-    const sarif = JSON.parse(read("gitleaks-8.26-dir-redacted.sarif")) as { runs: { results: { locations: { physicalLocation: { region: { snippet: { text: string } } } }[] }[] }[] };
+    const sarif = JSON.parse(read("gitleaks-8.26-dir-redacted.sarif")) as {
+      runs: { results: { locations: { physicalLocation: { region: { snippet: { text: string } } } }[] }[] }[];
+    };
     sarif.runs[0]!.results[1]!.locations[0]!.physicalLocation.region.snippet.text = FAKE_SECRET;
     expect(() => parseGitleaksSarif(JSON.stringify(sarif))).toThrow(/unredacted secret \(rule github-pat in \.env:1\)/);
   });
@@ -120,7 +168,8 @@ describe("judgeSecrets", () => {
     expect(diagnostics[0]).toEqual({
       ruleId: "github-pat",
       severity: "error",
-      message: "possible secret (github-pat) in commit cff598909beb; fingerprint cff598909bebb706034647cdf3316fc2708f93f8:.env:github-pat:1",
+      message:
+        "possible secret (github-pat) in commit cff598909beb; fingerprint cff598909bebb706034647cdf3316fc2708f93f8:.env:github-pat:1",
       file: ".env",
       line: 1,
     });

@@ -47,14 +47,21 @@ describe("parseTrivyJson", () => {
     });
   });
 
-  it("debian-buster: an affected finding has fixed \"\"", () => {
+  it('debian-buster: an affected finding has fixed ""', () => {
     const bash = findings("debian-buster.json").find((f) => f.pkg === "bash");
     expect(bash).toMatchObject({ id: "CVE-2019-18276", severity: "LOW", status: "affected", fixed: "" });
   });
 
   it("npm.json: a lockfile scan, lang-pkgs", () => {
     expect(findings("npm.json")).toEqual([
-      expect.objectContaining({ id: "CVE-2019-11358", pkg: "jquery", target: "package-lock.json", class: "lang-pkgs", purl: "pkg:npm/jquery@3.3.9", fixed: "3.4.0" }),
+      expect.objectContaining({
+        id: "CVE-2019-11358",
+        pkg: "jquery",
+        target: "package-lock.json",
+        class: "lang-pkgs",
+        purl: "pkg:npm/jquery@3.3.9",
+        fixed: "3.4.0",
+      }),
     ]);
   });
 
@@ -64,7 +71,10 @@ describe("parseTrivyJson", () => {
       SchemaVersion: 2,
       ReportID: "x",
       SomethingNew: { a: 1 },
-      Results: [{ Target: "app (alpine 3.22.1)", Class: "os-pkgs", Type: "alpine", NewField: true }, { Target: "x", Vulnerabilities: null }],
+      Results: [
+        { Target: "app (alpine 3.22.1)", Class: "os-pkgs", Type: "alpine", NewField: true },
+        { Target: "x", Vulnerabilities: null },
+      ],
     };
     expect(parseTrivyJson(JSON.stringify(clean)).findings).toEqual([]);
   });
@@ -95,7 +105,9 @@ describe("judgeScan", () => {
     expect(scanDiagnostics(v)[0]).toEqual({
       ruleId: "CVE-2019-14697",
       severity: "error",
-      message: expect.stringMatching(/^musl 1\.1\.20-r4: .* \(CRITICAL, fixed in 1\.1\.20-r5\) \[testdata\/fixtures\/images\/alpine-39\.tar\.gz \(alpine 3\.9\.4\)\]$/),
+      message: expect.stringMatching(
+        /^musl 1\.1\.20-r4: .* \(CRITICAL, fixed in 1\.1\.20-r5\) \[testdata\/fixtures\/images\/alpine-39\.tar\.gz \(alpine 3\.9\.4\)\]$/,
+      ),
     });
   });
 
@@ -118,11 +130,23 @@ describe("judgeScan", () => {
   });
 
   it("purls narrow an ignore to one package; paths to one target", () => {
-    const byPurl = judgeScan(findings("alpine-39.json"), cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", purls: ["pkg:apk/alpine/musl"] }] }), NOW);
+    const byPurl = judgeScan(
+      findings("alpine-39.json"),
+      cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", purls: ["pkg:apk/alpine/musl"] }] }),
+      NOW,
+    );
     expect(byPurl.blocking.map((f) => f.pkg)).toEqual(["musl-utils"]);
-    const byPath = judgeScan(findings("alpine-39.json"), cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", paths: ["other/**"] }] }), NOW);
+    const byPath = judgeScan(
+      findings("alpine-39.json"),
+      cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", paths: ["other/**"] }] }),
+      NOW,
+    );
     expect(byPath.blocking).toHaveLength(2);
-    const globbed = judgeScan(findings("alpine-39.json"), cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", paths: ["testdata/**"] }] }), NOW);
+    const globbed = judgeScan(
+      findings("alpine-39.json"),
+      cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", paths: ["testdata/**"] }] }),
+      NOW,
+    );
     expect(globbed.blocking).toHaveLength(0);
   });
 
@@ -140,7 +164,9 @@ describe("judgeScan", () => {
     );
     expect(v.hint).toMatch(/renew the expiry of CVE-2019-14697, CVE-2099-0001 with a fresh reason, or remove the entry$/);
     // Valid through the day it names.
-    expect(judgeScan(findings("alpine-39.json"), cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", expires: "2026-06-15" }] }), NOW).status).toBe("passed");
+    expect(
+      judgeScan(findings("alpine-39.json"), cfg({ ignore: [{ id: "CVE-2019-14697", reason: "r", expires: "2026-06-15" }] }), NOW).status,
+    ).toBe("passed");
   });
 
   it("an expired ignore fails even on a clean report", () => {
@@ -154,7 +180,9 @@ describe("judgeScan", () => {
     expect(all.blocking.map((f) => f.severity)).toEqual(["LOW", "CRITICAL"]);
     const fixedOnly = judgeScan(findings("debian-buster.json"), cfg({ severities, ignoreUnfixed: true }), NOW);
     expect(fixedOnly.blocking.map((f) => `${f.severity} ${f.id}`)).toEqual(["CRITICAL CVE-2019-18224"]);
-    expect(fixedOnly.ignored).toEqual([expect.objectContaining({ id: "CVE-2019-18276", reason: "no fix released (affected); scan.ignoreUnfixed is on" })]);
+    expect(fixedOnly.ignored).toEqual([
+      expect.objectContaining({ id: "CVE-2019-18276", reason: "no fix released (affected); scan.ignoreUnfixed is on" }),
+    ]);
   });
 
   it("centos-7: will_not_fix is unfixed; the 2 fixed remain, as Trivy's -ignore-unfixed golden", () => {
@@ -228,19 +256,51 @@ describe("ignore matching and .trivyignore.yaml", () => {
 describe("Trivy commands", () => {
   it("image scan: raw JSON, offline, no exit code, VEX repeatable", () => {
     expect(
-      trivyImageCommand({ input: "/scan/image.tar", output: "/reports/trivy.json", cacheDir: "/cache/trivy", vex: ["/src/vex.openvex.json", "oci"] }),
+      trivyImageCommand({
+        input: "/scan/image.tar",
+        output: "/reports/trivy.json",
+        cacheDir: "/cache/trivy",
+        vex: ["/src/vex.openvex.json", "oci"],
+      }),
     ).toEqual([
-      "trivy", "image", "--input", "/scan/image.tar",
-      "--scanners", "vuln", "--format", "json", "--output", "/reports/trivy.json",
-      "--ignorefile", "/dev/null",
-      "--vex", "/src/vex.openvex.json", "--vex", "oci",
-      "--list-all-pkgs=false", "--cache-dir", "/cache/trivy", "--skip-db-update", "--skip-java-db-update",
-      "--offline-scan", "--skip-version-check", "--disable-telemetry", "--timeout", "10m", "-q",
+      "trivy",
+      "image",
+      "--input",
+      "/scan/image.tar",
+      "--scanners",
+      "vuln",
+      "--format",
+      "json",
+      "--output",
+      "/reports/trivy.json",
+      "--ignorefile",
+      "/dev/null",
+      "--vex",
+      "/src/vex.openvex.json",
+      "--vex",
+      "oci",
+      "--list-all-pkgs=false",
+      "--cache-dir",
+      "/cache/trivy",
+      "--skip-db-update",
+      "--skip-java-db-update",
+      "--offline-scan",
+      "--skip-version-check",
+      "--disable-telemetry",
+      "--timeout",
+      "10m",
+      "-q",
     ]);
   });
 
   it("fs scan: the path goes last; an ignore file can be given", () => {
-    const argv = trivyFsCommand({ path: "/src", output: "/reports/fs.json", cacheDir: "/c", ignoreFile: "/work/.trivyignore.yaml", timeout: "5m" });
+    const argv = trivyFsCommand({
+      path: "/src",
+      output: "/reports/fs.json",
+      cacheDir: "/c",
+      ignoreFile: "/work/.trivyignore.yaml",
+      timeout: "5m",
+    });
     expect(argv.slice(0, 2)).toEqual(["trivy", "fs"]);
     expect(argv.at(-1)).toBe("/src");
     expect(argv).toContain("/work/.trivyignore.yaml");
@@ -250,19 +310,47 @@ describe("Trivy commands", () => {
 
   it("DB download: the one networked step", () => {
     expect(trivyDbCommand({ cacheDir: "/cache/trivy" })).toEqual([
-      "trivy", "image", "--download-db-only", "--cache-dir", "/cache/trivy", "--skip-version-check", "--disable-telemetry", "--timeout", "10m", "-q",
+      "trivy",
+      "image",
+      "--download-db-only",
+      "--cache-dir",
+      "/cache/trivy",
+      "--skip-version-check",
+      "--disable-telemetry",
+      "--timeout",
+      "10m",
+      "-q",
     ]);
     expect(trivyDbCommand({ cacheDir: "/c", java: true, repositories: ["mirror.example/trivy-java-db:1"] }).slice(0, 5)).toEqual([
-      "trivy", "image", "--download-java-db-only", "--java-db-repository", "mirror.example/trivy-java-db:1",
+      "trivy",
+      "image",
+      "--download-java-db-only",
+      "--java-db-repository",
+      "mirror.example/trivy-java-db:1",
     ]);
   });
 
   it("SARIF: converted from the JSON with the gate's severities and ignore file", () => {
     expect(
-      trivySarifCommand({ report: "/reports/trivy.json", output: "/reports/trivy.sarif", severities: ["HIGH", "CRITICAL"], ignoreFile: "/reports/.trivyignore.yaml" }),
+      trivySarifCommand({
+        report: "/reports/trivy.json",
+        output: "/reports/trivy.sarif",
+        severities: ["HIGH", "CRITICAL"],
+        ignoreFile: "/reports/.trivyignore.yaml",
+      }),
     ).toEqual([
-      "trivy", "convert", "--format", "sarif", "--output", "/reports/trivy.sarif", "--severity", "HIGH,CRITICAL",
-      "--ignorefile", "/reports/.trivyignore.yaml", "-q", "/reports/trivy.json",
+      "trivy",
+      "convert",
+      "--format",
+      "sarif",
+      "--output",
+      "/reports/trivy.sarif",
+      "--severity",
+      "HIGH,CRITICAL",
+      "--ignorefile",
+      "/reports/.trivyignore.yaml",
+      "-q",
+      "/reports/trivy.json",
     ]);
   });
 });
@@ -270,7 +358,13 @@ describe("Trivy commands", () => {
 describe("assertTrivyVersion", () => {
   it("refuses the compromised releases in every spelling", () => {
     expect(COMPROMISED_TRIVY_VERSIONS).toEqual(["0.69.4", "0.69.5", "0.69.6"]);
-    for (const v of ["0.69.4", "v0.69.5", "Version: 0.69.6\nVulnerability DB:\n  Version: 2", "aquasec/trivy:0.69.4@sha256:abc", "0.69.5-rc1"]) {
+    for (const v of [
+      "0.69.4",
+      "v0.69.5",
+      "Version: 0.69.6\nVulnerability DB:\n  Version: 2",
+      "aquasec/trivy:0.69.4@sha256:abc",
+      "0.69.5-rc1",
+    ]) {
       expect(() => assertTrivyVersion(v), v).toThrow(Problem);
     }
     try {

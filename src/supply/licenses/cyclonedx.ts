@@ -77,7 +77,7 @@ export function parseCycloneDx(text: string): SbomComponent[] {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`the SBOM is not valid JSON (truncated?): ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`the SBOM is not valid JSON (truncated?): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const parsed = BomSchema.safeParse(data);
   if (!parsed.success) {

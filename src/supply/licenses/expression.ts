@@ -8,9 +8,7 @@ import parseSpdx from "spdx-expression-parse";
 
 export type Leaf =
   /** `id` is canonical: "GPL-2.0+", "Apache-2.0 WITH LLVM-exception"; `base` drops the exception. */
-  | { kind: "spdx"; id: string; base: string }
-  | { kind: "proprietary"; text: string }
-  | { kind: "unknown"; text: string };
+  { kind: "spdx"; id: string; base: string } | { kind: "proprietary"; text: string } | { kind: "unknown"; text: string };
 
 export type Tree = Leaf | { op: "AND" | "OR"; left: Tree; right: Tree };
 
@@ -84,11 +82,13 @@ export function resolveLicense(raw: string): Tree {
   // "(MIT)" but not "(MIT) AND (ISC)", whose inside is unbalanced.
   while (/^\(.*\)$/.test(text) && balanced(text.slice(1, -1))) text = text.slice(1, -1).trim();
   if (UNLICENSED.test(text)) return { kind: "proprietary", text };
-  if (text === "" || SEE_LICENSE.test(text) || text === "NONE" || text === "NOASSERTION") return { kind: "unknown", text };
+  if (text === "" || text === "NONE" || text === "NOASSERTION") return { kind: "unknown", text };
   const parsed = tryParse(text);
   if (parsed) return parsed;
   const { parts, ops } = splitTopLevel(text);
   if (parts.length > 1) return combine(parts.map(resolveLicense), ops);
+  // Guarded: spdx-correct would guess "SEE LICENSE IN LICENSE-MIT" to be MIT.
+  if (SEE_LICENSE.test(text)) return { kind: "unknown", text };
   const corrected = spdxCorrect(text, { upgrade: true });
   const fixed = corrected === null ? undefined : tryParse(corrected);
   return fixed ?? { kind: "unknown", text };

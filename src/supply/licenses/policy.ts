@@ -164,14 +164,20 @@ function explain(
   const hints: string[] = [];
   if (v.denied.length > 0) {
     causes.push(`${count(v.denied.length, "package")} under licenses the policy refuses: ${list(v.denied.map(describe))}`);
-    hints.push("replace them, allow the license in licenses.allow if your legal review accepts it, or add a licenses.exceptions entry with a reason and an expiry date");
+    hints.push(
+      "replace them, allow the license in licenses.allow if your legal review accepts it, or add a licenses.exceptions entry with a reason and an expiry date",
+    );
   }
   if (v.unknown.length > 0 && failOnUnknown) {
     causes.push(`${count(v.unknown.length, "package")} without a recognizable license: ${list(v.unknown.map(describe))}`);
-    hints.push("check their licenses by hand and add licenses.exceptions entries with what you found, or set licenses.failOnUnknown: false");
+    hints.push(
+      "check their licenses by hand and add licenses.exceptions entries with what you found, or set licenses.failOnUnknown: false",
+    );
   }
   if (v.expired.length > 0) {
-    causes.push(`expired licenses.exceptions ${v.expired.length === 1 ? "entry" : "entries"}: ${v.expired.map((e) => `${e.package} (expired ${e.expires})`).join(", ")}`);
+    causes.push(
+      `expired licenses.exceptions ${v.expired.length === 1 ? "entry" : "entries"}: ${v.expired.map((e) => `${e.package} (expired ${e.expires})`).join(", ")}`,
+    );
     hints.push(`renew the expiry of ${v.expired.map((e) => e.package).join(", ")} with a fresh reason, or remove the entry`);
   }
   const failed = causes.length > 0;

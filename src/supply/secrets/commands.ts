@@ -42,11 +42,14 @@ function command(opts: GitleaksOptions, format: "json" | "sarif"): string[] {
     // Bare --redact is 100% (NoOptDefVal "100"): Secret becomes "REDACTED" and is cut out of Match.
     // Baselines only match scans with the same redaction, so it is never optional.
     "--redact",
-    "--report-format", format,
-    "--report-path", opts.report,
+    "--report-format",
+    format,
+    "--report-path",
+    opts.report,
     // Findings exit 0 too: gitleaks exits 1 for "leaks found" and for errors alike, so this
     // makes a non-zero exit mean "did not run" and the report alone say what was found.
-    "--exit-code", "0",
+    "--exit-code",
+    "0",
     ...(opts.baseline === undefined ? [] : ["--baseline-path", opts.baseline]),
     ...(opts.config === undefined ? [] : ["--config", opts.config]),
     opts.source ?? ".",

@@ -26,11 +26,12 @@ function unredacted(where: string): Problem {
   );
 }
 
+/** JSON.parse's own message quotes the text around the error, which may be a secret: it is dropped. */
 function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`the ${what} is not valid JSON (truncated?): ${e instanceof Error ? e.message : String(e)}`);
+  } catch {
+    throw new Error(`the ${what} is not valid JSON (truncated?): ${text.length} characters`);
   }
 }
 
@@ -63,8 +64,7 @@ export function parseGitleaksJson(text: string): SecretFinding[] {
   return parsed.data.map((f) => {
     const where = `rule ${f.RuleID} in ${f.File}:${f.StartLine}`;
     // Full redaction replaces the secret with REDACTED everywhere in Match (report/finding.go Redact).
-    if (f.Secret !== REDACTED || !f.Match.includes(REDACTED) || (f.Fragment !== undefined && f.Fragment !== null))
-      throw unredacted(where);
+    if (f.Secret !== REDACTED || !f.Match.includes(REDACTED) || (f.Fragment !== undefined && f.Fragment !== null)) throw unredacted(where);
     const commit = f.Commit ?? "";
     return {
       rule: f.RuleID,

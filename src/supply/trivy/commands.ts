@@ -35,21 +35,27 @@ export interface TrivyScanOptions {
 /** Flags shared by image and fs scans, in the notes' pipeline order. */
 function scanFlags(opts: TrivyScanOptions): string[] {
   return [
-    "--scanners", "vuln",
-    "--format", "json",
-    "--output", opts.output,
-    "--ignorefile", opts.ignoreFile ?? NO_IGNORE_FILE,
+    "--scanners",
+    "vuln",
+    "--format",
+    "json",
+    "--output",
+    opts.output,
+    "--ignorefile",
+    opts.ignoreFile ?? NO_IGNORE_FILE,
     ...(opts.vex ?? []).flatMap((v) => ["--vex", v]),
     // Default true since v0.67.0: every package in the JSON, megabytes the gate never reads.
     "--list-all-pkgs=false",
-    "--cache-dir", opts.cacheDir,
+    "--cache-dir",
+    opts.cacheDir,
     "--skip-db-update",
     "--skip-java-db-update",
     // Offline: no Maven Central look-ups, no version check or telemetry to check.trivy.dev.
     "--offline-scan",
     "--skip-version-check",
     "--disable-telemetry",
-    "--timeout", opts.timeout ?? "10m",
+    "--timeout",
+    opts.timeout ?? "10m",
     "-q",
   ];
 }
@@ -66,7 +72,11 @@ export function trivyFsCommand(opts: TrivyScanOptions & { path: string }): strin
 
 export interface TrivyDbOptions {
   cacheDir: string;
-  /** The Java index DB (needed only to scan jars) instead of the vulnerability DB. */
+  /**
+   * The Java index DB instead of the vulnerability DB. Scans skip its update too, and Trivy loads
+   * it only on meeting a jar; without it that scan fails ("'--skip-java-db-update' cannot be
+   * specified on the first run", pkg/javadb/client.go), so warm it for images that may hold jars.
+   */
   java?: boolean;
   /** Mirrors to pull the DB from, in priority order; Trivy's defaults when unset. */
   repositories?: readonly string[];
@@ -77,10 +87,17 @@ export function trivyDbCommand(opts: TrivyDbOptions): string[] {
   const [only, repoFlag] = opts.java ? ["--download-java-db-only", "--java-db-repository"] : ["--download-db-only", "--db-repository"];
   const repos = opts.repositories?.length ? [repoFlag, opts.repositories.join(",")] : [];
   return [
-    "trivy", "image", only, ...repos,
-    "--cache-dir", opts.cacheDir,
-    "--skip-version-check", "--disable-telemetry",
-    "--timeout", "10m", "-q",
+    "trivy",
+    "image",
+    only,
+    ...repos,
+    "--cache-dir",
+    opts.cacheDir,
+    "--skip-version-check",
+    "--disable-telemetry",
+    "--timeout",
+    "10m",
+    "-q",
   ];
 }
 
@@ -96,16 +113,21 @@ export interface TrivySarifOptions {
 /**
  * SARIF from the JSON report with the gate's severities and ignores. `convert` has no
  * --ignore-unfixed (that flag belongs to scans only), so with scan.ignoreUnfixed the SARIF
- * still lists unfixed findings; judgeScan is the verdict. Nor does it take the scan-only
- * --skip-version-check/--disable-telemetry: it makes no network calls.
+ * still lists unfixed findings; judgeScan is the verdict. Nor does it accept the scan-only
+ * --skip-version-check/--disable-telemetry (trivy_convert.md lists neither).
  */
 export function trivySarifCommand(opts: TrivySarifOptions): string[] {
   return [
-    "trivy", "convert",
-    "--format", "sarif",
-    "--output", opts.output,
-    "--severity", opts.severities.join(","),
-    "--ignorefile", opts.ignoreFile ?? NO_IGNORE_FILE,
+    "trivy",
+    "convert",
+    "--format",
+    "sarif",
+    "--output",
+    opts.output,
+    "--severity",
+    opts.severities.join(","),
+    "--ignorefile",
+    opts.ignoreFile ?? NO_IGNORE_FILE,
     "-q",
     opts.report,
   ];

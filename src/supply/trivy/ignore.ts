@@ -53,8 +53,7 @@ export function parsePurl(text: string): Purl | undefined {
 
 /** Trivy's purl.Match: same type/namespace/name; version, subpath and qualifiers only if the entry sets them. */
 function purlMatches(constraint: Purl, target: Purl): boolean {
-  if (constraint.type !== target.type || constraint.namespace !== target.namespace || constraint.name !== target.name)
-    return false;
+  if (constraint.type !== target.type || constraint.namespace !== target.namespace || constraint.name !== target.name) return false;
   if (constraint.version !== "" && constraint.version !== target.version) return false;
   if (constraint.subpath !== "" && constraint.subpath !== target.subpath) return false;
   for (const [key, value] of constraint.qualifiers) if (target.qualifiers.get(key) !== value) return false;

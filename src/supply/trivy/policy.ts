@@ -60,7 +60,9 @@ export function judgeScan(
   const hints: string[] = [];
   if (blocking.length > 0) {
     const ids = unique(blocking.map((f) => f.id));
-    causes.push(`${summary(blocking)} ${blocking.length === 1 ? "vulnerability" : "vulnerabilities"} (${list(ids)} in ${list(unique(blocking.map((f) => f.pkg)))})`);
+    causes.push(
+      `${summary(blocking)} ${blocking.length === 1 ? "vulnerability" : "vulnerabilities"} (${list(ids)} in ${list(unique(blocking.map((f) => f.pkg)))})`,
+    );
     const fixable = blocking.filter((f) => !isUnfixed(f));
     hints.push(
       fixable.length > 0

@@ -72,7 +72,7 @@ export function parseTrivyJson(text: string): TrivyReport {
     data = JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new Error(`the Trivy report is not valid JSON (truncated or not a --format json report?): ${why}`);
+    throw new Error(`the Trivy report is not valid JSON (truncated or not a --format json report?): ${why}`, { cause: e });
   }
   const parsed = ReportSchema.safeParse(data);
   if (!parsed.success) {

@@ -3,6 +3,7 @@
  * then findings and verdict: what the gate will do in its container.
  */
 import { spawnSync } from "node:child_process";
+import { SQUAWK_BIN } from "../../helpers/tools.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,7 +16,7 @@ import { parseSquawkJson, squawkCommand } from "../../../src/release/migrations/
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const FIXTURES = join(ROOT, "test/fixtures/migrations");
-const SQUAWK = [join(ROOT, "node_modules/.bin/squawk")];
+const SQUAWK = [SQUAWK_BIN];
 
 const config = (over: Partial<MigrationsConfig> = {}): MigrationsConfig => ({ ...MigrationsConfigSchema.parse({}), ...over });
 

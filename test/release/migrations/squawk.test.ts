@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { SQUAWK_BIN } from "../../helpers/tools.js";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -6,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseSquawkJson, squawkCommand } from "../../../src/release/migrations/squawk.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const SQUAWK = join(ROOT, "node_modules/.bin/squawk");
+const SQUAWK = SQUAWK_BIN;
 const REPORTS = join(ROOT, "test/fixtures/migrations/reports");
 const DEFAULTS = { excludeRules: [], assumeInTransaction: false };
 
