@@ -11,9 +11,11 @@ import { stringify } from "yaml";
 import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { lint } from "./gates/lint.js";
+import { migrations } from "./gates/migrations.js";
 import { test } from "./gates/test.js";
 import { typecheck } from "./gates/typecheck.js";
 import { installer } from "./gates/workspace.js";
+import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
 import { CiReport, GateReport } from "./report/gate-report.js";
 import { skipped } from "./report/outcome.js";
@@ -112,6 +114,28 @@ export class Shipshape {
     return this.gateReport("audit");
   }
 
+  /**
+   * Lint SQL migrations with squawk; fails on unsafe changes and on unapproved destructive ones.
+   * @param base Only check migrations changed against this git ref (e.g. origin/main); empty checks all.
+   * @param approveDestructive Allow destructive changes (DROP, TRUNCATE, RENAME...); set from the PR label migration-destructive-approved.
+   */
+  @func()
+  async migrations(base: string = "", approveDestructive: boolean = false): Promise<void> {
+    const run = await this.runNamed("migrations", migrations({ base, approveDestructive }), (c) => c.migrations.enabled);
+    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+  }
+
+  /**
+   * The migrations gate's report: findings with file:line, statement and fix, Markdown and SARIF.
+   * @param base Only check migrations changed against this git ref (e.g. origin/main); empty checks all.
+   * @param approveDestructive Allow destructive changes (DROP, TRUNCATE, RENAME...); set from the PR label migration-destructive-approved.
+   */
+  @func()
+  async migrationsReport(base: string = "", approveDestructive: boolean = false): Promise<GateReport> {
+    const run = await this.runNamed("migrations", migrations({ base, approveDestructive }), (c) => c.migrations.enabled);
+    return new GateReport(run.outcome, run.files);
+  }
+
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
   @func()
   async config(): Promise<string> {
@@ -132,18 +156,18 @@ export class Shipshape {
     return ctx;
   }
 
-  private async runGate(name: GateName): Promise<GateRun> {
-    return runGate(
-      name,
-      () => this.context(),
-      async (ctx) => {
-        if (!ctx.project.config.gates[name].enabled) {
-          const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
-          return { verdict, files: dag.directory() };
-        }
-        return GATES[name](ctx);
-      },
-    );
+  private runGate(name: GateName): Promise<GateRun> {
+    return this.runNamed(name, GATES[name], (c) => c.gates[name].enabled);
+  }
+
+  private runNamed(name: string, gate: Gate, enabled: (c: ShipshapeConfig) => boolean): Promise<GateRun> {
+    return runGate(name, () => this.context(), async (ctx) => {
+      if (!enabled(ctx.project.config)) {
+        const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
+        return { verdict, files: dag.directory() };
+      }
+      return gate(ctx);
+    });
   }
 
   private async gateReport(name: GateName): Promise<GateReport> {

@@ -34,10 +34,11 @@ const expiresField = (what: string) =>
     z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/)
-      .refine((text) => !/^\d{4}-\d{2}-\d{2}$/.test(text) || isCalendarDate(text)) // the regex reports bad formats
-      .describe(`Date (YYYY-MM-DD, valid through that day UTC) after which the ${what} lapses and fails the gate until renewed.`),
+      .refine((text) => !/^\d{4}-\d{2}-\d{2}$/.test(text) || isCalendarDate(text)), // the regex reports bad formats
     "a real calendar date as YYYY-MM-DD",
-  ).optional();
+  )
+    .optional()
+    .describe(`Date (YYYY-MM-DD, valid through that day UTC) after which the ${what} lapses and fails the gate until renewed.`);
 
 // Required so every accepted risk is explained where reviewers will see it.
 const reasonField = (what: string) =>
@@ -215,12 +216,11 @@ export const SecretsConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Scan for committed secrets (gitleaks); false skips it."),
     baseline: expecting(
-      z
-        .string()
-        .regex(/^(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$)).+$/)
-        .describe("A gitleaks JSON report, made with --redact, of findings already known; only new ones fail."),
+      z.string().regex(/^(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$)).+$/),
       'a path relative to the repository root, like ".gitleaks-baseline.json"',
-    ).optional(),
+    )
+      .optional()
+      .describe("A gitleaks JSON report, made with --redact, of findings already known; only new ones fail."),
   })
   .describe("Secret scan (gitleaks), always with redacted output.");
 

@@ -25,6 +25,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   testReport: ["GateReport", false, []],
   audit: ["VOID_KIND", true, []],
   auditReport: ["GateReport", false, []],
+  migrations: ["VOID_KIND", false, ["base", "approveDestructive"]],
+  migrationsReport: ["GateReport", false, ["base", "approveDestructive"]],
   config: ["STRING_KIND", false, []],
 };
 
@@ -67,6 +69,15 @@ describe("API contract (SDK scanner on src/)", () => {
   it("documents every function in exactly one line", () => {
     for (const [name, f] of allFunctions(mod).filter(([n]) => !n.endsWith(".constructor"))) {
       expect(f.description, name).toMatch(/^\S.{10,140}$/);
+    }
+  });
+
+  it("lets the PR workflow narrow and approve migrations, both optional", () => {
+    for (const name of ["migrations", "migrationsReport"]) {
+      const args = mod.objects.Shipshape!.methods[name]!.arguments;
+      expect(args.base).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "" });
+      expect(args.base!.description).toMatch(/^Only check migrations changed against this git ref/);
+      expect(args.approveDestructive).toMatchObject({ type: { kind: "BOOLEAN_KIND" }, defaultValue: false });
     }
   });
 

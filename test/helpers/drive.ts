@@ -13,6 +13,7 @@ import { Shipshape } from "../../src/index.js";
 import { runOnHost } from "../harness/host-exec.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { prepareFixture } from "./fixture.js";
+import { TOOLS_DIR } from "./tools.js";
 
 export interface Driven {
   engine: StubEngine;
@@ -26,11 +27,12 @@ export async function drive(
   const engine = await new StubEngine().install();
   const root = prepareFixture(opts.variant, opts.files);
   const scratch = mkdtempSync(join(tmpdir(), "shipshape-ctr-"));
-  const paths = { "/src": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
-  engine.onExec(
-    () => true,
-    (ctx) => runOnHost(ctx, { paths, env: opts.env }),
-  );
+  // /data is where the squawk image works; tool binaries not on the host PATH come from .tools/.
+  const paths = { "/src": root, "/data": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
+  const env = { PATH: `${join(TOOLS_DIR, "node_modules/.bin")}:${process.env.PATH ?? ""}`, ...opts.env };
+  engine.onExec(() => true, (ctx) => runOnHost(ctx, { paths, env }));
+  // apk only exists in the alpine images; the host already has git.
+  engine.onExec((args) => args[0] === "apk", { exitCode: 0 });
   const npmCi = installCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" });
   engine.onExec((args) => args.join(" ") === npmCi.join(" "), { exitCode: 0, stdout: "added 173 packages in 9s\n" });
   const ship = new Shipshape(dag.host().directory(root, { exclude: ["node_modules"] }), "shipshape.yaml");
