@@ -34,6 +34,10 @@ if (installed === SQUAWK_VERSION) {
   console.log(`squawk-cli ${SQUAWK_VERSION} is installed`);
 } else {
   console.log(`tools: npm install squawk-cli@${SQUAWK_VERSION}`);
-  const r = spawnSync("npm", ["install", "--prefix", tools, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `squawk-cli@${SQUAWK_VERSION}`], { stdio: "inherit" });
+  const r = spawnSync(
+    "npm",
+    ["install", "--prefix", tools, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `squawk-cli@${SQUAWK_VERSION}`],
+    { stdio: "inherit" },
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -161,13 +161,17 @@ export class Shipshape {
   }
 
   private runNamed(name: string, gate: Gate, enabled: (c: ShipshapeConfig) => boolean): Promise<GateRun> {
-    return runGate(name, () => this.context(), async (ctx) => {
-      if (!enabled(ctx.project.config)) {
-        const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
-        return { verdict, files: dag.directory() };
-      }
-      return gate(ctx);
-    });
+    return runGate(
+      name,
+      () => this.context(),
+      async (ctx) => {
+        if (!enabled(ctx.project.config)) {
+          const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
+          return { verdict, files: dag.directory() };
+        }
+        return gate(ctx);
+      },
+    );
   }
 
   private async gateReport(name: GateName): Promise<GateReport> {

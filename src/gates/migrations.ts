@@ -36,7 +36,10 @@ export function migrations(opts: MigrationsOptions): Gate {
       changed = parseChangedFiles(step.stdout);
     }
     const files = selectMigrations(await source.glob("**/*.sql"), cfg.paths, changed);
-    progress("migrations", opts.base ? `${plural(files.length, "migration")} changed against ${opts.base}` : `${plural(files.length, "migration")} found`);
+    progress(
+      "migrations",
+      opts.base ? `${plural(files.length, "migration")} changed against ${opts.base}` : `${plural(files.length, "migration")} found`,
+    );
     // Contents travel as text: a non-UTF-8 file reaches us already decoded (noted in the issue).
     const sources = await Promise.all(files.map(async (f) => readMigrationSource(f, Buffer.from(await source.file(f).contents(), "utf8"))));
     const sql = sources.flatMap((s) => (s.kind === "sql" ? [s.file] : []));
@@ -45,10 +48,18 @@ export function migrations(opts: MigrationsOptions): Gate {
     if (sql.length > 0) {
       const cmd = squawkCommand(sql, cfg);
       progress("migrations", cmd.slice(0, 6).join(" ") + (cmd.length > 6 ? " …" : ""));
-      const ctr = dag.container().from(imageRef("squawk", project.config.images.squawk)).withMountedDirectory(SQUAWK_DIR, source).withWorkdir(SQUAWK_DIR);
+      const ctr = dag
+        .container()
+        .from(imageRef("squawk", project.config.images.squawk))
+        .withMountedDirectory(SQUAWK_DIR, source)
+        .withWorkdir(SQUAWK_DIR);
       const step = await run(ctr, cmd);
       // 0 and 1 both carry a JSON report (1 = findings); 2 is squawk refusing its input.
-      if (step.exitCode > 1) throw new Problem(`squawk could not check the migrations: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`, "check migrations.excludeRules and migrations.pgVersion in shipshape.yaml");
+      if (step.exitCode > 1)
+        throw new Problem(
+          `squawk could not check the migrations: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`,
+          "check migrations.excludeRules and migrations.pgVersion in shipshape.yaml",
+        );
       violations = parseSquawkJson(step.stdout, step.stderr);
       log = step.stderr;
     }

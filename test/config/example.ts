@@ -63,7 +63,14 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   version: 1,
   node: { version: "22.11.0", systemPackages: ["git", "python3"] },
   packageManager: "pnpm",
-  migrations: { enabled: true, paths: ["db/migrations/*.sql"], pgVersion: "16", assumeInTransaction: false, excludeRules: [], failOn: "medium" },
+  migrations: {
+    enabled: true,
+    paths: ["db/migrations/*.sql"],
+    pgVersion: "16",
+    assumeInTransaction: false,
+    excludeRules: [],
+    failOn: "medium",
+  },
   images: { node: { tag: "22-alpine", digest: NODE_DIGEST }, postgres: { digest: POSTGRES_DIGEST } },
   gates: {
     lint: { enabled: true, maxWarnings: -1, prettier: false },

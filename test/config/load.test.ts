@@ -20,7 +20,13 @@ function configError(text: string, fileName?: string): ConfigError {
 
 const issuesOf = (text: string) => configError(text).issues;
 
-const DEFAULT_MIGRATIONS = { enabled: true, paths: [...DEFAULT_MIGRATION_PATHS], assumeInTransaction: false, excludeRules: [], failOn: "high" as const };
+const DEFAULT_MIGRATIONS = {
+  enabled: true,
+  paths: [...DEFAULT_MIGRATION_PATHS],
+  assumeInTransaction: false,
+  excludeRules: [],
+  failOn: "high" as const,
+};
 
 describe("defaults", () => {
   const expected: ShipshapeConfig = {

@@ -17,7 +17,10 @@ afterEach(() => current?.engine.uninstall());
 
 const unsafe = (name: string) => join(FIXTURES, "migrations/unsafe", name);
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", ...args], { cwd, stdio: "pipe" }).toString();
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    stdio: "pipe",
+  }).toString();
 
 describe("migrations gate", () => {
   it("checks the service's migrations with squawk and passes safe ones", async () => {
@@ -26,7 +29,9 @@ describe("migrations gate", () => {
     expect(report.status).toBe("PASSED");
     expect(report.summary).toMatch(/^2 migrations checked: 0 critical, 0 high, \d+ medium, \d+ low$/);
     const squawk = current.engine.execs.find((e) => e.args[0] === "squawk")!;
-    expect(squawk.args).toEqual(squawkCommand(["migrations/001_init.sql", "migrations/002_order_note.sql"], MigrationsConfigSchema.parse({})));
+    expect(squawk.args).toEqual(
+      squawkCommand(["migrations/001_init.sql", "migrations/002_order_note.sql"], MigrationsConfigSchema.parse({})),
+    );
     expect(squawk.image).toBe(`${TOOL_IMAGES.squawk.repository}:${TOOL_IMAGES.squawk.tag}`);
     expect(squawk.workdir).toBe("/data");
     expect(await report.files.entries()).toEqual(["migrations.md", "migrations.sarif"]);

@@ -30,7 +30,10 @@ export async function drive(
   // /data is where the squawk image works; tool binaries not on the host PATH come from .tools/.
   const paths = { "/src": root, "/data": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
   const env = { PATH: `${join(TOOLS_DIR, "node_modules/.bin")}:${process.env.PATH ?? ""}`, ...opts.env };
-  engine.onExec(() => true, (ctx) => runOnHost(ctx, { paths, env }));
+  engine.onExec(
+    () => true,
+    (ctx) => runOnHost(ctx, { paths, env }),
+  );
   // apk only exists in the alpine images; the host already has git.
   engine.onExec((args) => args[0] === "apk", { exitCode: 0 });
   const npmCi = installCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" });

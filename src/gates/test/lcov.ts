@@ -61,7 +61,8 @@ export function parseLcov(text: string, projectRoot: string): FileCoverage[] {
       return n;
     };
     switch (tag) {
-      case "DA": { // DA:<line>,<hits>[,<checksum>]
+      case "DA": {
+        // DA:<line>,<hits>[,<checksum>]
         const ln = String(int(parts[0]));
         cur.lines.set(ln, (cur.lines.get(ln) ?? 0) + int(parts[1]));
         break;
