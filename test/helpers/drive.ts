@@ -22,10 +22,11 @@ export interface Driven {
 }
 
 export async function drive(
-  opts: { variant?: string; files?: Record<string, string>; env?: Record<string, string> } = {},
+  opts: { variant?: string; files?: Record<string, string>; env?: Record<string, string>; root?: string } = {},
 ): Promise<Driven> {
   const engine = await new StubEngine().install();
-  const root = prepareFixture(opts.variant, opts.files);
+  // A given root (this repository, for dogfooding) is used in place; commands there only read.
+  const root = opts.root ?? prepareFixture(opts.variant, opts.files);
   const scratch = mkdtempSync(join(tmpdir(), "shipshape-ctr-"));
   // /data is where the squawk image works; tool binaries not on the host PATH come from .tools/.
   const paths = { "/src": root, "/data": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
