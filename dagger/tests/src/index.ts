@@ -34,6 +34,8 @@ export class Tests {
       ["testFailsOnLowCoverage", () => this.testFailsOnLowCoverage()],
       ["testErrorsWithoutTestScript", () => this.testErrorsWithoutTestScript()],
       ["ciFailsWithTable", () => this.ciFailsWithTable()],
+      ["migrationsPassOnService", () => this.migrationsPassOnService()],
+      ["migrationsBlockDropTable", () => this.migrationsBlockDropTable()],
     ];
     const results = await Promise.allSettled(tests.map(([, t]) => t()));
     const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${tests[i]![0]}: ${String(r.reason).split("\n")[0]}`] : []));
@@ -102,6 +104,22 @@ export class Tests {
       .catch((e: unknown) => String(e));
     if (outcome === "passed" || !/typecheck\s+FAILED/.test(outcome))
       throw new Error(`ci should fail with the table, got: ${outcome.slice(0, 500)}`);
+  }
+
+  /** migrations pass on the service's safe migrations. */
+  @func()
+  @check()
+  async migrationsPassOnService(): Promise<void> {
+    await expectStatus("migrations", dag.shipshape({ source: this.service() }).migrationsReport(), "PASSED");
+  }
+
+  /** migrations block a DROP TABLE unless approved. */
+  @func()
+  @check()
+  async migrationsBlockDropTable(): Promise<void> {
+    const source = this.service().withFile("migrations/003_drop.sql", this.fixtures.file("migrations/unsafe/01_drop_table.sql"));
+    await expectStatus("migrations", dag.shipshape({ source }).migrationsReport(), "FAILED", /ban-drop-table|destructive/i);
+    await expectStatus("migrations approved", dag.shipshape({ source }).migrationsReport({ approveDestructive: true }), "PASSED");
   }
 
   private service(): Directory {
