@@ -10,6 +10,7 @@ import { argument, check, dag, func, object, type Directory } from "@dagger.io/d
 import { stringify } from "yaml";
 import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
+import { commitsCheck, computeVersion } from "./gates/history.js";
 import { lint } from "./gates/lint.js";
 import { migrations } from "./gates/migrations.js";
 import { test } from "./gates/test.js";
@@ -18,6 +19,7 @@ import { installer } from "./gates/workspace.js";
 import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
 import { CiReport, GateReport } from "./report/gate-report.js";
+import { ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "./report/outcome.js";
 import { passedAll, renderTable } from "./report/render.js";
 
@@ -136,6 +138,38 @@ export class Shipshape {
     return new GateReport(run.outcome, run.files);
   }
 
+  /**
+   * Check that every commit in base..head follows Conventional Commits; fails listing offenders.
+   * @param base The commit or ref the range starts after (e.g. origin/main or the PR's base SHA).
+   * @param head The last commit of the range.
+   */
+  @func()
+  async commits(base: string, head: string = "HEAD"): Promise<void> {
+    const run = await this.commitsRun(base, head);
+    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+  }
+
+  /**
+   * The commit check's report: each offending commit with what is wrong, and commits.md.
+   * @param base The commit or ref the range starts after (e.g. origin/main or the PR's base SHA).
+   * @param head The last commit of the range.
+   */
+  @func()
+  async commitsReport(base: string, head: string = "HEAD"): Promise<GateReport> {
+    const run = await this.commitsRun(base, head);
+    return new GateReport(run.outcome, run.files);
+  }
+
+  /**
+   * The next semantic version from the commits since the last release tag, with its changelog.
+   * @param repoUrl Repository URL for commit links in the changelog (e.g. https://github.com/acme/api).
+   */
+  @func()
+  async version(repoUrl: string = ""): Promise<ReleaseVersion> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    return new ReleaseVersion(await computeVersion(config, this.source, repoUrl, new Date()));
+  }
+
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
   @func()
   async config(): Promise<string> {
@@ -154,6 +188,14 @@ export class Shipshape {
       contexts.set(this, ctx);
     }
     return ctx;
+  }
+
+  private commitsRun(base: string, head: string): Promise<GateRun> {
+    return runGate(
+      "commits",
+      () => loadConfig(this.source, this.configPath),
+      ({ config }) => commitsCheck(config, this.source, base, head),
+    );
   }
 
   private runGate(name: GateName): Promise<GateRun> {

@@ -20,7 +20,11 @@ export interface GateRun {
 export type Gate = (ctx: GateContext) => Promise<{ verdict: Verdict; files: Directory }>;
 
 /** Runs a gate; whatever goes wrong (bad input, tool crash) becomes an ERROR report, never a throw. */
-export async function runGate(name: string, load: () => Promise<GateContext>, gate: Gate): Promise<GateRun> {
+export async function runGate<C = GateContext>(
+  name: string,
+  load: () => Promise<C>,
+  gate: (ctx: C) => Promise<{ verdict: Verdict; files: Directory }>,
+): Promise<GateRun> {
   const started = Date.now();
   try {
     const ctx = await load();

@@ -27,6 +27,9 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   auditReport: ["GateReport", false, []],
   migrations: ["VOID_KIND", false, ["base", "approveDestructive"]],
   migrationsReport: ["GateReport", false, ["base", "approveDestructive"]],
+  commits: ["VOID_KIND", false, ["base", "head"]],
+  commitsReport: ["GateReport", false, ["base", "head"]],
+  version: ["ReleaseVersion", false, ["repoUrl"]],
   config: ["STRING_KIND", false, []],
 };
 
@@ -43,7 +46,7 @@ describe("API contract (SDK scanner on src/)", () => {
   it("exposes the Shipshape object with a module description", () => {
     expect(mod.name).toBe("Shipshape");
     expect(mod.description).toMatch(/^Shipshape: a hardened CI\/CD pipeline/);
-    expect(Object.keys(mod.objects).sort()).toEqual(["CiReport", "GateMetric", "GateReport", "Shipshape"]);
+    expect(Object.keys(mod.objects).sort()).toEqual(["CiReport", "GateMetric", "GateReport", "ReleaseVersion", "Shipshape"]);
   });
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
@@ -79,6 +82,17 @@ describe("API contract (SDK scanner on src/)", () => {
       expect(args.base!.description).toMatch(/^Only check migrations changed against this git ref/);
       expect(args.approveDestructive).toMatchObject({ type: { kind: "BOOLEAN_KIND" }, defaultValue: false });
     }
+  });
+
+  it("needs a base for the commit range and exposes the release as fields", () => {
+    const commits = mod.objects.Shipshape!.methods.commits!.arguments;
+    expect(commits.base).toMatchObject({ type: { kind: "STRING_KIND" }, isOptional: false });
+    expect(commits.base!.defaultValue).toBeUndefined();
+    expect(commits.head).toMatchObject({ defaultValue: "HEAD" });
+    const release = mod.objects.ReleaseVersion!;
+    expect(Object.keys(release.properties).sort()).toEqual(["bump", "changelog", "current", "gitTag", "imageTags", "next", "reasons"]);
+    expect(release.properties.imageTags!.type).toMatchObject({ kind: "LIST_KIND" });
+    expect(Object.keys(release.methods)).toEqual(["released"]);
   });
 
   it("checks take no required argument (dagger check calls them bare)", () => {

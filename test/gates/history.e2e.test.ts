@@ -1,0 +1,103 @@
+/**
+ * Commit check and next version end to end: real git histories in the fixture, read by the exact
+ * git command lines the module runs in its git container.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { gitLogCommand } from "../../src/release/commits/git.js";
+import { drive, type Driven } from "../helpers/drive.js";
+
+let current: Driven | undefined;
+afterEach(() => current?.engine.uninstall());
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    stdio: "pipe",
+  }).toString();
+const commit = (cwd: string, message: string) => git(cwd, "commit", "-q", "--allow-empty", "-m", message);
+
+async function repo(): Promise<Driven> {
+  current = await drive();
+  git(current.root, "init", "-q", "-b", "main");
+  git(current.root, "add", "-A");
+  commit(current.root, "feat: orders service");
+  git(current.root, "tag", "v1.2.0");
+  return current;
+}
+
+describe("commits", () => {
+  it("passes a conventional range and lists each offender with what is wrong", async () => {
+    const { root, ship, engine } = await repo();
+    commit(root, "fix(api): reject negative quantities");
+    commit(root, "Feature: Add export.");
+    const report = await ship.commitsReport("v1.2.0");
+    expect(report.status).toBe("FAILED");
+    expect(report.summary).toMatch(/^2 commits checked — /);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatch(/^[0-9a-f]{7,} "Feature: Add export\.": /);
+    expect(report.hint).toContain("feat(api): add order export");
+    const logRun = engine.execs.find((e) => e.args.includes("log"))!;
+    expect(logRun.args).toEqual(["git", "-c", "safe.directory=*", ...gitLogCommand("v1.2.0..HEAD").slice(1)]);
+    expect(await report.files.entries()).toEqual(["commits.md"]);
+  });
+
+  it("passes when every commit is conventional (merges ignored)", async () => {
+    const { root, ship } = await repo();
+    git(root, "checkout", "-qb", "feature");
+    commit(root, "feat: add export");
+    git(root, "checkout", "-q", "main");
+    git(root, "merge", "-q", "--no-ff", "-m", "Merge branch 'feature'", "feature");
+    const report = await ship.commitsReport("v1.2.0");
+    expect(report.status).toBe("PASSED");
+    expect(report.summary).toBe("1 commit checked, 1 ignored (merges, reverts, fixups)");
+  });
+
+  it("explains a base ref that does not exist", async () => {
+    const { ship } = await repo();
+    const report = await ship.commitsReport("origin/main");
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toMatch(/origin\/main/);
+    expect(report.hint).not.toBe("");
+  });
+});
+
+describe("version", () => {
+  it("bumps minor for a feat since the last tag, with tags and a changelog", async () => {
+    const { root, ship } = await repo();
+    commit(root, "fix: round totals half-up");
+    commit(root, "feat(api): add order export");
+    const v = await ship.version("https://github.com/acme/orders");
+    expect([v.current, v.next, v.bump, v.gitTag]).toEqual(["1.2.0", "1.3.0", "minor", "v1.3.0"]);
+    expect(v.imageTags).toEqual(["1.3.0", "1.3", "1"]);
+    expect(v.released()).toBe(true);
+    expect(v.changelog).toContain("### Features");
+    expect(v.changelog).toContain("**api:** add order export");
+    expect(v.changelog).toContain("https://github.com/acme/orders/commit/");
+  });
+
+  it("releases nothing when only chores were committed", async () => {
+    const { root, ship } = await repo();
+    commit(root, "chore: bump dev dependencies");
+    const v = await ship.version();
+    expect([v.next, v.bump, v.released()]).toEqual(["", "none", false]);
+  });
+
+  it("refuses a shallow clone instead of restarting at 1.0.0", async () => {
+    const { root } = await repo();
+    commit(root, "feat: more");
+    current!.engine.uninstall();
+    const shallow = join(mkdtempSync(join(tmpdir(), "shallow-")), "repo");
+    execFileSync("git", ["clone", "-q", "--depth", "1", `file://${root}`, shallow]);
+    current = await drive({ root: shallow });
+    const err = await current.ship.version().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/shallow/);
+    expect(err?.message).toMatch(/fetch-depth: 0/);
+  });
+});
