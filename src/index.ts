@@ -37,15 +37,23 @@ export class Shipshape {
   @func() source: Directory;
   /** Path of the Shipshape config file, relative to the source. */
   @func() configPath: string;
+  /** The repository's .git directory, for the functions that read history. */
+  @func() gitDir: Directory;
 
   constructor(
     /** The service's source directory (default: the repository root, without node_modules). */
     @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/.turbo", ".shipshape"] }) source: Directory,
     /** Path of the Shipshape config file, relative to the source. */
     configPath: string = "shipshape.yaml",
+    /**
+     * The repository's .git directory alone (default: the context's), for commits, version and migrations --base.
+     * Contextual directories leave .git out unless re-included, and only history needs it.
+     */
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
   ) {
     this.source = source;
     this.configPath = configPath;
+    this.gitDir = gitDir;
   }
 
   /** Run every quality gate concurrently; print the summary table and fail if any gate did not pass. */
@@ -123,7 +131,11 @@ export class Shipshape {
    */
   @func()
   async migrations(base: string = "", approveDestructive: boolean = false): Promise<void> {
-    const run = await this.runNamed("migrations", migrations({ base, approveDestructive }), (c) => c.migrations.enabled);
+    const run = await this.runNamed(
+      "migrations",
+      migrations({ base, approveDestructive, gitDir: this.gitDir }),
+      (c) => c.migrations.enabled,
+    );
     if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
   }
 
@@ -134,7 +146,11 @@ export class Shipshape {
    */
   @func()
   async migrationsReport(base: string = "", approveDestructive: boolean = false): Promise<GateReport> {
-    const run = await this.runNamed("migrations", migrations({ base, approveDestructive }), (c) => c.migrations.enabled);
+    const run = await this.runNamed(
+      "migrations",
+      migrations({ base, approveDestructive, gitDir: this.gitDir }),
+      (c) => c.migrations.enabled,
+    );
     return new GateReport(run.outcome, run.files);
   }
 
@@ -167,7 +183,7 @@ export class Shipshape {
   @func()
   async version(repoUrl: string = ""): Promise<ReleaseVersion> {
     const { config } = await loadConfig(this.source, this.configPath);
-    return new ReleaseVersion(await computeVersion(config, this.source, repoUrl, new Date()));
+    return new ReleaseVersion(await computeVersion(config, this.gitDir, repoUrl, new Date()));
   }
 
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
@@ -194,7 +210,7 @@ export class Shipshape {
     return runGate(
       "commits",
       () => loadConfig(this.source, this.configPath),
-      ({ config }) => commitsCheck(config, this.source, base, head),
+      ({ config }) => commitsCheck(config, this.gitDir, base, head),
     );
   }
 

@@ -2,7 +2,7 @@
  * migrations: the SQL migrations (all, or those changed against a base ref) linted by squawk and
  * judged by Shipshape's severity table; destructive changes need an explicit approval.
  */
-import { dag } from "@dagger.io/dagger";
+import { dag, type Directory } from "@dagger.io/dagger";
 import { imageRef } from "../images.js";
 import { Problem } from "../project/problem.js";
 import { plural, tail } from "../report/outcome.js";
@@ -21,6 +21,8 @@ export interface MigrationsOptions {
   /** Only files changed against this ref ("" = every migration). */
   base: string;
   approveDestructive: boolean;
+  /** The repository's .git directory: the source itself carries none. */
+  gitDir: Directory;
 }
 
 /** squawk's image runs in /data (its WORKDIR), where it also reads a project's .squawk.toml. */
@@ -31,7 +33,7 @@ export function migrations(opts: MigrationsOptions): Gate {
     const cfg = project.config.migrations;
     let changed: string[] | undefined;
     if (opts.base) {
-      const step = await run(gitContainer(project.config, source), safeGit(changedFilesCommand(opts.base)));
+      const step = await run(gitContainer(project.config, opts.gitDir), safeGit(changedFilesCommand(opts.base)));
       if (step.exitCode !== 0) throw changedFilesProblem(step.stderr, opts.base);
       changed = parseChangedFiles(step.stdout);
     }

@@ -51,7 +51,13 @@ describe("API contract (SDK scanner on src/)", () => {
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
     const args = mod.objects.Shipshape!._constructor!.arguments;
-    expect(Object.keys(args)).toEqual(["source", "configPath"]);
+    expect(Object.keys(args)).toEqual(["source", "configPath", "gitDir"]);
+    // Contextual directories drop .git by default; history functions get it, and only it.
+    expect(args.gitDir).toMatchObject({
+      type: { kind: "OBJECT_KIND", name: "Directory" },
+      defaultPath: "/",
+      ignore: ["*", "!.git", "!.git/**"],
+    });
     expect(args.source!.type).toMatchObject({ kind: "OBJECT_KIND", name: "Directory" });
     expect(args.source!.defaultPath).toBe("/");
     expect(args.source!.ignore).toEqual(["**/node_modules", "**/.turbo", ".shipshape"]);

@@ -91,12 +91,14 @@ function excluded(rel: string, patterns: string[]): boolean {
 }
 
 /** A host directory as the engine would upload it (after `exclude`). */
-export function readHostDir(root: string, exclude: string[]): Map<string, string> {
+export function readHostDir(root: string, exclude: string[], include: string[] = []): Map<string, string> {
   const files = new Map<string, string>();
+  // include keeps only the named top-level entries (what the tests use: [".git"]).
+  const kept = (r: string) => include.length === 0 || include.includes(r.split("/")[0]!);
   const walk = (rel: string) => {
     for (const name of readdirSync(join(root, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      if (excluded(r, exclude)) continue;
+      if (excluded(r, exclude) || !kept(r)) continue;
       const st = statSync(join(root, r));
       if (st.isDirectory()) walk(r);
       else files.set("/" + r, readFileSync(join(root, r), "utf8"));
@@ -152,7 +154,7 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
   switch (`${call.parentType}.${call.field}`) {
     case "Host.directory": {
       const st = emptyState("Directory");
-      st.files = readHostDir(str(a.path), strs(a.exclude));
+      st.files = readHostDir(str(a.path), strs(a.exclude), strs(a.include));
       return st;
     }
     case "Query.container":

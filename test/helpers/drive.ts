@@ -39,6 +39,9 @@ export async function drive(
   engine.onExec((args) => args[0] === "apk", { exitCode: 0 });
   const npmCi = installCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" });
   engine.onExec((args) => args.join(" ") === npmCi.join(" "), { exitCode: 0, stdout: "added 173 packages in 9s\n" });
-  const ship = new Shipshape(dag.host().directory(root, { exclude: ["node_modules"] }), "shipshape.yaml");
+  // The engine uploads the tree without .git, and .git alone for history (see the constructor).
+  const source = dag.host().directory(root, { exclude: ["**/node_modules", ".git"] });
+  const gitDir = dag.host().directory(root, { include: [".git"] });
+  const ship = new Shipshape(source, "shipshape.yaml", gitDir);
   return { engine, root, ship };
 }
