@@ -41,7 +41,10 @@ export function startCommandFrom(pkg: PackageJson): string[] {
     }
     if (bin === "node") return words;
     if (pkg.devDependencies?.[bin] !== undefined && pkg.dependencies?.[bin] === undefined) {
-      throw new Problem(`"start" runs ${bin}, a devDependency the production image leaves out`, `move ${bin} to dependencies, or build to JavaScript and start with node`);
+      throw new Problem(
+        `"start" runs ${bin}, a devDependency the production image leaves out`,
+        `move ${bin} to dependencies, or build to JavaScript and start with node`,
+      );
     }
     return [`./node_modules/.bin/${bin}`, ...args];
   }
@@ -84,7 +87,10 @@ function checkInputs({ nodeImage, buildScript, startCommand, port, healthPath }:
     throw new Problem(`base image "${nodeImage}" is not pinned`, "use a version tag, ideally with its @sha256 digest");
   }
   if (buildScript !== undefined && !/^[A-Za-z0-9:_.-]+$/.test(buildScript)) {
-    throw new Problem(`build script name "${buildScript.slice(0, 80)}" has unsafe characters`, "rename the script to letters, digits, : . _ -");
+    throw new Problem(
+      `build script name "${buildScript.slice(0, 80)}" has unsafe characters`,
+      "rename the script to letters, digits, : . _ -",
+    );
   }
   if (startCommand.length === 0) throw new Problem("the start command is empty", 'add "start" to package.json');
   if (!Number.isInteger(port) || port < 1024 || port > 65535) {
@@ -118,7 +124,10 @@ export function generateDockerfile(input: DockerfileInput): string {
     "WORKDIR /app",
     ...(pm.name === "npm"
       ? []
-      : ["ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0", `RUN npm install --global --no-audit --no-fund corepack@${COREPACK_VERSION} && corepack enable`]),
+      : [
+          "ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0",
+          `RUN npm install --global --no-audit --no-fund corepack@${COREPACK_VERSION} && corepack enable`,
+        ]),
     `COPY ${manifests.join(" ")} ./`,
     ...(pm.yarnBerry ? ["COPY .yarn/release[s] ./.yarn/releases/", "COPY .yarn/plugin[s] ./.yarn/plugins/"] : []),
     "",

@@ -26,8 +26,7 @@ export const TagStrategySchema = z
 export type TagStrategy = z.infer<typeof TagStrategySchema>;
 
 /** os/arch[/variant]; the lists are closed so the common typo linux/x86_64 fails here, not in the engine. */
-export const PLATFORM_PATTERN =
-  /^(linux|windows)\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64|mips64le|loong64)(\/(v[2-8]))?$/;
+export const PLATFORM_PATTERN = /^(linux|windows)\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64|mips64le|loong64)(\/(v[2-8]))?$/;
 
 export const EcrPublishSchema = z
   .strictObject({
@@ -35,7 +34,9 @@ export const EcrPublishSchema = z
     immutableTags: z
       .boolean()
       .default(true)
-      .describe("Create the repository with immutable tags (floating tags stay movable); an existing mutable one is reported, not changed."),
+      .describe(
+        "Create the repository with immutable tags (floating tags stay movable); an existing mutable one is reported, not changed.",
+      ),
     scanOnPush: z.boolean().default(true).describe("Create the repository with ECR basic scanning on push."),
   })
   .describe("Settings used when the registry is Amazon ECR; ignored for other registries.");
@@ -48,7 +49,9 @@ export const PublishConfigSchema = z
     registry: expecting(
       z
         .string()
-        .regex(/^(?:localhost|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)(?::\d{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/)
+        .regex(
+          /^(?:localhost|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)(?::\d{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+        )
         .describe("Registry host, optionally with a namespace: 123456789012.dkr.ecr.us-east-1.amazonaws.com or ghcr.io/org."),
       'a registry host like "123456789012.dkr.ecr.us-east-1.amazonaws.com" or "ghcr.io/org" (lowercase, no https://, no tag)',
     ).optional(),
@@ -65,7 +68,7 @@ export const PublishConfigSchema = z
     platforms: z
       .array(expecting(z.string().regex(PLATFORM_PATTERN).describe("A platform."), 'a platform like "linux/amd64" or "linux/arm/v7"'))
       .min(1)
-      .refine((list) => new Set(list).size === list.length, "each platform once")
+      .refine((list) => new Set(list).size === list.length, "expected each platform once, got a duplicate")
       .default(["linux/amd64", "linux/arm64"])
       .describe("Platforms of the multi-arch image; each is built separately (non-native ones under emulation, which is slower)."),
   })
@@ -120,7 +123,7 @@ export function imageTags({ sha, branch, defaultBranch, version, strategy }: Tag
   const prerelease = (parsed?.prerelease.length ?? 0) > 0;
   if (parsed && strategy.semver) {
     // `+` is not allowed in tags; `_` keeps build metadata apart from a pre-release's `-`.
-    tags.push([parsed.version, ...parsed.build].join("_").slice(0, MAX_TAG));
+    tags.push((parsed.build.length > 0 ? `${parsed.version}_${parsed.build.join(".")}` : parsed.version).slice(0, MAX_TAG));
     if (!prerelease) {
       tags.push(`${parsed.major}.${parsed.minor}`);
       if (parsed.major > 0) tags.push(String(parsed.major)); // 0.x promises no compatibility between minors

@@ -116,7 +116,10 @@ function verifyFlags(opts: VerifyOptions): string[] {
     who = ["--key", `env://${COSIGN_ENV.publicKey}`];
   } else {
     if (opts.identity.trim() === "" || opts.issuer.trim() === "") {
-      throw new Problem("keyless verification needs both a certificate identity and an OIDC issuer", "set identity (workflow URL@ref) and issuer");
+      throw new Problem(
+        "keyless verification needs both a certificate identity and an OIDC issuer",
+        "set identity (workflow URL@ref) and issuer",
+      );
     }
     who = ["--certificate-identity", opts.identity, "--certificate-oidc-issuer", opts.issuer];
   }
@@ -185,7 +188,8 @@ export interface SignatureVerdict {
 export function signatureVerdict(requestedRef: string, run: { exitCode: number; stdout: string }): SignatureVerdict {
   const { digest } = assertDigestRef(requestedRef);
   if (run.exitCode === 10) return { verified: false, reason: `no signatures found for ${digest}` };
-  if (run.exitCode !== 0) return { verified: false, reason: `cosign verify failed (exit ${run.exitCode}): wrong key or identity, or a bad signature` };
+  if (run.exitCode !== 0)
+    return { verified: false, reason: `cosign verify failed (exit ${run.exitCode}): wrong key or identity, or a bad signature` };
   let got: VerifiedImage;
   try {
     got = parseVerifyOutput(run.stdout);
