@@ -25,6 +25,8 @@ export const TOOL_IMAGES = {
     tag: "3.22.2",
     digest: "sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
   },
+  /** Built on alpine with git and `safe.directory '*'`; tags have a "v" (gitleaks release.yml). */
+  gitleaks: { repository: "zricethezav/gitleaks", tag: "v8.30.1", digest: undefined },
   /** Tags have no "v" (rust.yml metadata-action type=semver); same version as squawk-cli on npm. */
   squawk: { repository: "ghcr.io/sbdchd/squawk", tag: "2.66.0", digest: undefined },
 } as const satisfies Record<string, ImagePin>;

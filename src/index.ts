@@ -12,6 +12,7 @@ import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { lint } from "./gates/lint.js";
+import { secretScan } from "./gates/secrets.js";
 import { migrations } from "./gates/migrations.js";
 import { test } from "./gates/test.js";
 import { typecheck } from "./gates/typecheck.js";
@@ -186,6 +187,21 @@ export class Shipshape {
     return new ReleaseVersion(await computeVersion(config, this.gitDir, repoUrl, new Date()));
   }
 
+  /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */
+  @func()
+  @check()
+  async secretScan(): Promise<void> {
+    const run = await this.secretsRun();
+    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+  }
+
+  /** The secret scan's report: where each possible secret is (never its value), and SARIF. */
+  @func()
+  async secretScanReport(): Promise<GateReport> {
+    const run = await this.secretsRun();
+    return new GateReport(run.outcome, run.files);
+  }
+
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
   @func()
   async config(): Promise<string> {
@@ -211,6 +227,20 @@ export class Shipshape {
       "commits",
       () => loadConfig(this.source, this.configPath),
       ({ config }) => commitsCheck(config, this.gitDir, base, head),
+    );
+  }
+
+  private secretsRun(): Promise<GateRun> {
+    return runGate(
+      "secrets",
+      () => loadConfig(this.source, this.configPath),
+      async ({ config }) => {
+        if (!config.secrets.enabled) {
+          const { gate: _g, durationMs: _d, ...verdict } = skipped("secrets", `disabled in ${this.configPath}`);
+          return { verdict, files: dag.directory() };
+        }
+        return secretScan(config, this.source, this.gitDir);
+      },
     );
   }
 

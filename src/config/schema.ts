@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { TOOL_NAMES, type ToolName } from "../images.js";
 import { MigrationsConfigSchema } from "../release/migrations/config.js";
+import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
 import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
@@ -247,6 +248,9 @@ export const ShipshapeConfigSchema = z
     database: DatabaseConfigSchema.prefault({}),
     coverage: CoverageConfigSchema.prefault({}),
     migrations: MigrationsConfigSchema.prefault({}),
+    scan: ScanConfigSchema.prefault({}),
+    licenses: LicensesConfigSchema.prefault({}),
+    secrets: SecretsConfigSchema.prefault({}),
   })
   .meta({
     title: "Shipshape configuration",

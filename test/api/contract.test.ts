@@ -30,6 +30,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   commits: ["VOID_KIND", false, ["base", "head"]],
   commitsReport: ["GateReport", false, ["base", "head"]],
   version: ["ReleaseVersion", false, ["repoUrl"]],
+  secretScan: ["VOID_KIND", true, []],
+  secretScanReport: ["GateReport", false, []],
   config: ["STRING_KIND", false, []],
 };
 

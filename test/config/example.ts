@@ -1,4 +1,5 @@
 /** A shipshape.yaml that sets every key, shared by the loader and JSON Schema tests (not a test file itself). */
+import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../src/supply/config.js";
 import type { ShipshapeConfig } from "../../src/config/schema.js";
 
 const NODE_DIGEST = `sha256:${"a".repeat(64)}`;
@@ -63,6 +64,9 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   version: 1,
   node: { version: "22.11.0", systemPackages: ["git", "python3"] },
   packageManager: "pnpm",
+  scan: ScanConfigSchema.parse({}),
+  licenses: LicensesConfigSchema.parse({}),
+  secrets: SecretsConfigSchema.parse({}),
   migrations: {
     enabled: true,
     paths: ["db/migrations/*.sql"],

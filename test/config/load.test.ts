@@ -1,4 +1,5 @@
 import { DEFAULT_MIGRATION_PATHS } from "../../src/release/migrations/config.js";
+import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../src/supply/config.js";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig, validateConfig } from "../../src/config/load.js";
@@ -43,6 +44,9 @@ describe("defaults", () => {
     database: { enabled: true, version: "16", name: "app_test", readyTimeoutSeconds: 60 },
     coverage: { global: { lines: 75 }, paths: {} },
     migrations: DEFAULT_MIGRATIONS,
+    scan: ScanConfigSchema.parse({}),
+    licenses: LicensesConfigSchema.parse({}),
+    secrets: SecretsConfigSchema.parse({}),
   };
 
   it("DEFAULT_CONFIG is the documented defaults", () => {
@@ -313,7 +317,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, got ${value}`,
     ]);
   });
 });

@@ -29,7 +29,7 @@ export async function drive(
   const root = opts.root ?? prepareFixture(opts.variant, opts.files);
   const scratch = mkdtempSync(join(tmpdir(), "shipshape-ctr-"));
   // /data is where the squawk image works; tool binaries not on the host PATH come from .tools/.
-  const paths = { "/src": root, "/data": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
+  const paths = { "/src": root, "/data": root, "/repo": root, "/shipshape": join(scratch, "shipshape"), "/cache": join(scratch, "cache") };
   const env = { PATH: `${join(TOOLS_DIR, "node_modules/.bin")}:${process.env.PATH ?? ""}`, ...opts.env };
   engine.onExec(
     () => true,

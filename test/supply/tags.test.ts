@@ -71,10 +71,9 @@ describe("imageTags", () => {
   });
 
   it("honours the toggles", () => {
-    expect(imageTags({ sha: SHA, branch: "main", defaultBranch: "main", version: "2.0.0", strategy: { ...ALL, semver: false, latest: false } })).toEqual([
-      "sha-0123456",
-      "branch-main",
-    ]);
+    expect(
+      imageTags({ sha: SHA, branch: "main", defaultBranch: "main", version: "2.0.0", strategy: { ...ALL, semver: false, latest: false } }),
+    ).toEqual(["sha-0123456", "branch-main"]);
   });
 
   it("refuses bad input and an empty tag list with a Problem", () => {
@@ -177,9 +176,13 @@ describe("PublishConfigSchema", () => {
       'platforms[0]: expected a platform like "linux/amd64" or "linux/arm/v7", got "linux/x86_64"',
     ]);
     expect(issues(PublishConfigSchema, { platforms: [] })).toEqual(["platforms: expected at least 1, got []"]);
-    expect(issues(PublishConfigSchema, { platforms: ["linux/amd64", "linux/amd64"] })).toEqual(["platforms: expected each platform once, got a duplicate"]);
+    expect(issues(PublishConfigSchema, { platforms: ["linux/amd64", "linux/amd64"] })).toEqual([
+      "platforms: expected each platform once, got a duplicate",
+    ]);
     expect(issues(PublishConfigSchema, { tags: { latset: false } })).toEqual(['tags.latset: unknown key; did you mean "latest"?']);
-    expect(issues(PublishConfigSchema, { ecr: { immutableTags: "yes" } })).toEqual(['ecr.immutableTags: expected true or false, got "yes"']);
+    expect(issues(PublishConfigSchema, { ecr: { immutableTags: "yes" } })).toEqual([
+      'ecr.immutableTags: expected true or false, got "yes"',
+    ]);
   });
 
   it("describes every field, for the JSON Schema", () => {

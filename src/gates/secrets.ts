@@ -1,0 +1,84 @@
+/**
+ * secretScan: gitleaks over the files as they are and, when the repository's .git is there, over
+ * its history; always redacted, and a report that still holds a secret is refused, not shown.
+ */
+import { dag, type Directory } from "@dagger.io/dagger";
+import { imageRef } from "../images.js";
+import { Problem } from "../project/problem.js";
+import { plural, tail } from "../report/outcome.js";
+import { toSarif } from "../report/sarif.js";
+import { gitleaksCommand } from "../supply/secrets/commands.js";
+import { judgeSecrets, secretDiagnostics } from "../supply/secrets/policy.js";
+import { parseGitleaksJson, type SecretFinding } from "../supply/secrets/report.js";
+import type { ShipshapeConfig } from "../config/schema.js";
+import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
+import { firstLine, type Verdict } from "./gate.js";
+import { progress } from "./progress.js";
+import { readFile, run } from "./workspace.js";
+
+/** Where the .git-only directory goes: gitleaks git mode reads history through `git log`. */
+export const HISTORY_DIR = "/repo";
+
+export async function secretScan(
+  config: ShipshapeConfig,
+  source: Directory,
+  gitDir: Directory,
+): Promise<{ verdict: Verdict; files: Directory }> {
+  const cfg = config.secrets;
+  const baseline = cfg.baseline ? `${SOURCE_DIR}/${cfg.baseline}` : undefined;
+  if (cfg.baseline && !(await source.exists(cfg.baseline))) {
+    throw new Problem(
+      `the secrets baseline ${cfg.baseline} does not exist`,
+      "create it with gitleaks git --redact --report-format json --report-path <file>, or remove secrets.baseline",
+    );
+  }
+  const withHistory = await gitDir.exists(".git");
+  let ctr = dag
+    .container()
+    .from(imageRef("gitleaks", config.images.gitleaks))
+    .withMountedDirectory(SOURCE_DIR, source)
+    .withWorkdir(SOURCE_DIR)
+    .withExec(["mkdir", "-p", REPORTS_DIR]);
+  if (withHistory) ctr = ctr.withMountedDirectory(HISTORY_DIR, gitDir);
+
+  const scans: { mode: "dir" | "git"; source: string; report: string }[] = [
+    { mode: "dir", source: SOURCE_DIR, report: `${REPORTS_DIR}/gitleaks-dir.json` },
+  ];
+  if (withHistory) scans.push({ mode: "git", source: HISTORY_DIR, report: `${REPORTS_DIR}/gitleaks-git.json` });
+  const found: SecretFinding[] = [];
+  let files = dag.directory();
+  let log = "";
+  for (const scan of scans) {
+    const cmd = gitleaksCommand({ ...scan, baseline });
+    progress("secrets", cmd.join(" "));
+    const step = await run(ctr, cmd);
+    const report = await readFile(step.ctr, scan.report);
+    // --exit-code 0 makes findings exit 0: anything else means gitleaks did not run.
+    if (step.exitCode !== 0 || report === undefined) {
+      throw new Problem(
+        `gitleaks ${scan.mode} scan failed: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`,
+        "run gitleaks locally with the same flags; a bad .gitleaks.toml or baseline is the usual cause",
+      );
+    }
+    found.push(...parseGitleaksJson(report));
+    files = files.withNewFile(`gitleaks-${scan.mode}.json`, report);
+    log += step.stderr;
+  }
+  // The same secret is usually both in the files and in history: one finding per place.
+  const unique = [...new Map(found.map((f) => [`${f.rule}|${f.file}|${f.line}`, f])).values()];
+  const v = judgeSecrets(unique);
+  const scanned = withHistory ? "files and history" : "files (no .git: history not scanned)";
+  const sarif = toSarif({ name: "gitleaks", informationUri: "https://github.com/gitleaks/gitleaks" }, secretDiagnostics(v));
+  return {
+    verdict: {
+      status: v.status,
+      summary: v.status === "passed" ? `no secrets in ${scanned}` : `${plural(unique.length, "possible secret")} in ${scanned}`,
+      cause: v.status === "passed" ? "" : v.cause,
+      hint: v.status === "passed" ? "" : v.hint,
+      metrics: { findings: unique.length },
+      findings: unique.slice(0, 20).map((f) => `${f.file}:${f.line} ${f.rule}${f.commit ? ` (commit ${f.commit.slice(0, 12)})` : ""}`),
+      log: v.status === "passed" ? "" : tail(log),
+    },
+    files: files.withNewFile("secrets.sarif", JSON.stringify(sarif, null, 2) + "\n"),
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The secret scan end to end: real gitleaks (Debian's 8.26, installed by .ci/install-tools.sh)
+ * with the module's exact argv, on the fixture with fake secrets generated at run time.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
+import { drive, type Driven } from "../helpers/drive.js";
+
+let current: Driven | undefined;
+afterEach(() => current?.engine.uninstall());
+
+const alnum = (n: number) =>
+  [...randomBytes(n)].map((b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[b % 62]).join("");
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    stdio: "pipe",
+  });
+
+describe("secret scan", () => {
+  it("passes the clean service, scanning files and history", async () => {
+    current = await drive();
+    git(current.root, "init", "-q", "-b", "main");
+    git(current.root, "add", "-A");
+    git(current.root, "commit", "-qm", "feat: service");
+    const report = await current.ship.secretScanReport();
+    expect(report.summary).toBe("no secrets in files and history");
+    expect(current.engine.commands.filter((c) => c[0] === "gitleaks").map((c) => c[1])).toEqual(["dir", "git"]);
+  });
+
+  it("finds a secret in the files and one only in history, and never shows either", async () => {
+    current = await drive();
+    const pat = `ghp_${alnum(36)}`;
+    const awsKey = `AKIA${alnum(16)
+      .toUpperCase()
+      .replace(/[^A-Z2-7]/g, "Q")}`;
+    git(current.root, "init", "-q", "-b", "main");
+    mkdirSync(join(current.root, "deploy"));
+    writeFileSync(join(current.root, "deploy/aws.yaml"), `region: eu-west-1\naws_access_key_id: ${awsKey}\n`);
+    git(current.root, "add", "-A");
+    git(current.root, "commit", "-qm", "chore: deploy config");
+    git(current.root, "rm", "-q", "deploy/aws.yaml");
+    writeFileSync(join(current.root, "src/config.env"), `PORT=8080\nGITHUB_TOKEN=${pat}\n`);
+    git(current.root, "add", "-A");
+    git(current.root, "commit", "-qm", "chore: move config");
+    const report = await current.ship.secretScanReport();
+    expect(report.status).toBe("FAILED");
+    expect(report.findings.some((f) => f.startsWith("src/config.env:2 github-pat"))).toBe(true);
+    expect(report.findings.some((f) => /^deploy\/aws\.yaml:2 aws-access-token \(commit [0-9a-f]{12}\)$/.test(f))).toBe(true);
+    expect(report.hint).toMatch(/revoke and rotate/);
+    const everything = [report.summary, report.cause, report.log, ...report.findings];
+    for (const name of await report.files.entries()) everything.push(await report.files.file(name).contents());
+    for (const e of current.engine.execs) everything.push(e.result.stdout, e.result.stderr);
+    expect(everything.join("\n")).not.toContain(pat);
+    expect(everything.join("\n")).not.toContain(awsKey);
+    const gitleaks = current.engine.execs.find((e) => e.args[1] === "git")!;
+    expect(gitleaks.args).toEqual(gitleaksCommand({ mode: "git", source: "/repo", report: "/shipshape/reports/gitleaks-git.json" }));
+  });
+
+  it("scans the files alone, and says so, when there is no .git", async () => {
+    current = await drive();
+    const report = await current.ship.secretScanReport();
+    expect(report.summary).toBe("no secrets in files (no .git: history not scanned)");
+  });
+});
