@@ -25,6 +25,13 @@ export const TOOL_IMAGES = {
     tag: "3.22.2",
     digest: "sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
   },
+  /**
+   * Tags have no "v". Trivy 0.69.4-0.69.6 were malicious releases (GHSA-69fq-xp46-6x23): refused
+   * by assertTrivyVersion whatever tag is configured.
+   */
+  trivy: { repository: "aquasec/trivy", tag: "0.74.0", digest: undefined },
+  /** FROM scratch: no shell, binary at /syft; tags have a "v". */
+  syft: { repository: "anchore/syft", tag: "v1.51.0", digest: undefined },
   /** Built on alpine with git and `safe.directory '*'`; tags have a "v" (gitleaks release.yml). */
   gitleaks: { repository: "zricethezav/gitleaks", tag: "v8.30.1", digest: undefined },
   /** Tags have no "v" (rust.yml metadata-action type=semver); same version as squawk-cli on npm. */

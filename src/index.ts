@@ -6,11 +6,12 @@
  * `dagger check`, and a `*Report` function returning an object with SARIF, JUnit and lcov files.
  * Settings come from an optional shipshape.yaml at the repository root.
  */
-import { argument, check, dag, func, object, type Directory } from "@dagger.io/dagger";
+import { argument, check, dag, func, object, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { stringify } from "yaml";
 import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
+import { builtImage, buildContext, licenseCheck, sbomOf, scanImage } from "./gates/image.js";
 import { lint } from "./gates/lint.js";
 import { secretScan } from "./gates/secrets.js";
 import { migrations } from "./gates/migrations.js";
@@ -187,6 +188,75 @@ export class Shipshape {
     return new ReleaseVersion(await computeVersion(config, this.gitDir, repoUrl, new Date()));
   }
 
+  /**
+   * Build the service's image from its Dockerfile, or from a generated hardened one when it has none.
+   * @param platform Target platform, e.g. linux/arm64 (default: the engine's).
+   */
+  @func()
+  async build(platform: string = ""): Promise<Container> {
+    const project = await this.context().then((c) => c.project);
+    return builtImage(project, this.source, platform);
+  }
+
+  /** The Dockerfile the build uses: the project's, or the generated hardened one to export and keep. */
+  @func()
+  async dockerfile(): Promise<File> {
+    const project = await this.context().then((c) => c.project);
+    return buildContext(project, this.source).file("Dockerfile");
+  }
+
+  /**
+   * Scan the built image with Trivy (as a tarball, no registry); fails on the configured severities.
+   * @param platform Platform of the image to scan (default: the engine's).
+   */
+  @func()
+  @check()
+  async scanImage(platform: string = ""): Promise<void> {
+    const run = await this.imageRun("scan", platform);
+    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+  }
+
+  /**
+   * The image scan's report: counts, blocking vulnerabilities, trivy.json and SARIF.
+   * @param platform Platform of the image to scan (default: the engine's).
+   */
+  @func()
+  async scanImageReport(platform: string = ""): Promise<GateReport> {
+    const run = await this.imageRun("scan", platform);
+    return new GateReport(run.outcome, run.files);
+  }
+
+  /**
+   * The built image's SBOM (CycloneDX JSON, by syft).
+   * @param platform Platform of the image (default: the engine's).
+   */
+  @func()
+  async sbom(platform: string = ""): Promise<File> {
+    const { project } = await this.context();
+    return sbomOf(project.config, await builtImage(project, this.source, platform));
+  }
+
+  /**
+   * Check the SBOM's licenses against the allow and deny lists; fails on denied (and unknown) ones.
+   * @param platform Platform of the image (default: the engine's).
+   */
+  @func()
+  @check()
+  async licenseCheck(platform: string = ""): Promise<void> {
+    const run = await this.imageRun("licenses", platform);
+    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+  }
+
+  /**
+   * The license check's report: denied and unknown packages, the SBOM and SARIF.
+   * @param platform Platform of the image (default: the engine's).
+   */
+  @func()
+  async licenseCheckReport(platform: string = ""): Promise<GateReport> {
+    const run = await this.imageRun("licenses", platform);
+    return new GateReport(run.outcome, run.files);
+  }
+
   /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */
   @func()
   @check()
@@ -227,6 +297,17 @@ export class Shipshape {
       "commits",
       () => loadConfig(this.source, this.configPath),
       ({ config }) => commitsCheck(config, this.gitDir, base, head),
+    );
+  }
+
+  private imageRun(gate: "scan" | "licenses", platform: string): Promise<GateRun> {
+    return this.runNamed(
+      gate,
+      async ({ project, source }) => {
+        const image = await builtImage(project, source, platform);
+        return gate === "scan" ? scanImage(project.config, image) : licenseCheck(project.config, sbomOf(project.config, image));
+      },
+      (c) => (gate === "scan" ? c.scan.enabled : c.licenses.enabled),
     );
   }
 

@@ -54,6 +54,13 @@ export class StubEngine {
     return this;
   }
 
+  /** Makes every call of `field` fail as the engine would report it (e.g. a broken docker build). */
+  failOn(field: string, message: string): this {
+    this.failures.set(field, message);
+    return this;
+  }
+  private readonly failures = new Map<string, string>();
+
   /** Answers a leaf the model does not know (e.g. `publish`). */
   onLeaf(handler: LeafHandler): this {
     this.leafHandlers.unshift(handler);
@@ -101,7 +108,8 @@ export class StubEngine {
               ? Promise.resolve(emptyState("Host"))
               : call.parentType === "Container" && call.field === "withExec"
                 ? this.exec(state, call)
-                : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
+                : this.failures.has(call.field) ? Promise.resolve({ ...clone(state, call.returnType), failure: new EngineError(this.failures.get(call.field)!) })
+          : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
         hit = next;
         this.memo.set(key, hit);
       }

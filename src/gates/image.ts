@@ -1,0 +1,167 @@
+/**
+ * The image gates: build (the project's Dockerfile, or a generated hardened one), Trivy scan of
+ * the image as a tarball (no registry needed), syft SBOM, and the license policy over it.
+ */
+import { dag, type Container, type Directory, type File, type Platform } from "@dagger.io/dagger";
+import type { ShipshapeConfig } from "../config/schema.js";
+import { imageRef, TOOL_IMAGES } from "../images.js";
+import type { Project } from "../project/load.js";
+import { describeError, Problem } from "../project/problem.js";
+import { plural, tail } from "../report/outcome.js";
+import { toSarif } from "../report/sarif.js";
+import { generateDockerfile, generateDockerignore, startCommandFrom } from "../supply/build/dockerfile.js";
+import { parseCycloneDx } from "../supply/licenses/cyclonedx.js";
+import { judgeLicenses, licenseDiagnostics } from "../supply/licenses/policy.js";
+import { syftCommand } from "../supply/sbom/commands.js";
+import { assertTrivyVersion, trivyDbCommand, trivyImageCommand } from "../supply/trivy/commands.js";
+import { trivyIgnoreYaml } from "../supply/trivy/ignore.js";
+import { judgeScan, scanDiagnostics } from "../supply/trivy/policy.js";
+import { parseTrivyJson } from "../supply/trivy/report.js";
+import { REPORTS_DIR } from "./commands.js";
+import { firstLine, type Verdict } from "./gate.js";
+import { progress } from "./progress.js";
+import { nodeImage, readFile, run } from "./workspace.js";
+
+const SCAN_DIR = "/scan";
+const TRIVY_CACHE = "/cache/trivy";
+
+/** The Dockerfile the build uses when the project has none, for users to export and keep. */
+export function generatedDockerfile(project: Project): string {
+  return generateDockerfile({
+    pm: project.pm,
+    nodeImage: nodeImage(project),
+    buildScript: project.pkg.scripts?.build ? "build" : undefined,
+    startCommand: startCommandFrom(project.pkg),
+    port: 8080,
+    healthPath: "/healthz",
+  });
+}
+
+export function buildContext(project: Project, source: Directory): Directory {
+  if (project.entries.includes("Dockerfile")) return source;
+  progress("build", "no Dockerfile: using the generated hardened one (export it with `dockerfile`)");
+  return source.withNewFile("Dockerfile", generatedDockerfile(project)).withNewFile(".dockerignore", generateDockerignore());
+}
+
+/** Builds and waits for the build, so a broken Dockerfile is one clear line, not a later surprise. */
+export async function builtImage(project: Project, source: Directory, platform: string): Promise<Container> {
+  try {
+    return await buildImage(project, source, platform).sync();
+  } catch (e) {
+    const { cause } = describeError(e);
+    throw new Problem(
+      `the image did not build${platform ? ` for ${platform}` : ""}: ${cause}`,
+      "run docker build . locally to see the failing step; a platform without base images fails the same way",
+    );
+  }
+}
+
+export function buildImage(project: Project, source: Directory, platform: string): Container {
+  const ctr = buildContext(project, source).dockerBuild(platform ? { platform: platform as Platform } : {});
+  // Reproducible labels only: a build timestamp would change the image on every run.
+  let labelled = ctr.withLabel("org.opencontainers.image.title", project.pkg.name ?? "app");
+  const version = (project.pkg as { version?: unknown }).version;
+  if (typeof version === "string") labelled = labelled.withLabel("org.opencontainers.image.version", version);
+  return labelled;
+}
+
+function trivy(config: ShipshapeConfig): Container {
+  const tag = config.images.trivy?.tag ?? TOOL_IMAGES.trivy.tag;
+  assertTrivyVersion(tag);
+  const day = new Date().toISOString().slice(0, 10);
+  return (
+    dag
+      .container()
+      .from(imageRef("trivy", config.images.trivy))
+      .withMountedCache(TRIVY_CACHE, dag.cacheVolume("shipshape-trivy"))
+      // The DB step is cached like any exec: the date makes it refresh once a day, not never.
+      .withEnvVariable("SHIPSHAPE_TRIVY_DB_DAY", day)
+      .withExec(trivyDbCommand({ cacheDir: TRIVY_CACHE }))
+      .withExec(["mkdir", "-p", REPORTS_DIR])
+  );
+}
+
+export async function scanImage(config: ShipshapeConfig, image: Container): Promise<{ verdict: Verdict; files: Directory }> {
+  const cfg = config.scan;
+  const cmd = trivyImageCommand({
+    input: `${SCAN_DIR}/image.tar`,
+    output: `${REPORTS_DIR}/trivy.json`,
+    cacheDir: TRIVY_CACHE,
+    timeout: "15m",
+  });
+  progress("scan", cmd.join(" "));
+  const step = await run(
+    trivy(config).withFile(`${SCAN_DIR}/image.tar`, image.asTarball()).withNewFile(`${SCAN_DIR}/trivyignore.yaml`, trivyIgnoreYaml(cfg)),
+    cmd,
+  );
+  const report = await readFile(step.ctr, `${REPORTS_DIR}/trivy.json`);
+  // Without --exit-code Trivy exits 0 whatever it finds: non-zero means it did not scan.
+  if (step.exitCode !== 0 || report === undefined) {
+    throw new Problem(
+      `trivy could not scan the image: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`,
+      "check that the image builds and that the vulnerability DB could be downloaded (network, images.trivy)",
+    );
+  }
+  const parsed = parseTrivyJson(report);
+  const v = judgeScan(parsed.findings, cfg, new Date());
+  const c = v.counts;
+  const counted = `${c.CRITICAL} critical, ${c.HIGH} high, ${c.MEDIUM} medium, ${c.LOW} low`;
+  const sarif = toSarif({ name: "Trivy", informationUri: "https://trivy.dev" }, scanDiagnostics(v));
+  return {
+    verdict: {
+      status: v.status,
+      summary: `${counted}${v.ignored.length ? `; ${v.ignored.length} ignored` : ""}${v.status === "failed" ? ` — ${v.cause}` : ""}`,
+      cause: v.status === "passed" ? "" : v.cause,
+      hint: v.status === "passed" ? "" : v.hint,
+      metrics: { critical: c.CRITICAL, high: c.HIGH, medium: c.MEDIUM, low: c.LOW, blocking: v.blocking.length },
+      findings: v.blocking
+        .slice(0, 20)
+        .map((f) => `${f.pkg} ${f.installed} ${f.severity} ${f.id}${f.fixed ? ` (fixed in ${f.fixed})` : " (no fix)"}`),
+      log: v.status === "passed" ? "" : tail(step.stderr),
+    },
+    files: dag
+      .directory()
+      .withNewFile("trivy.json", report)
+      .withNewFile("scan.sarif", JSON.stringify(sarif, null, 2) + "\n"),
+  };
+}
+
+export function sbomOf(config: ShipshapeConfig, image: Container): File {
+  const out = `${REPORTS_DIR}/sbom.cdx.json`;
+  return dag
+    .container()
+    .from(imageRef("syft", config.images.syft))
+    .withEnvVariable("SYFT_CHECK_FOR_APP_UPDATE", "false")
+    .withFile(`${SCAN_DIR}/image.tar`, image.asTarball())
+    .withDirectory(REPORTS_DIR, dag.directory())
+    .withExec(syftCommand({ input: `${SCAN_DIR}/image.tar`, output: out }))
+    .file(out);
+}
+
+export async function licenseCheck(config: ShipshapeConfig, sbom: File): Promise<{ verdict: Verdict; files: Directory }> {
+  const cfg = config.licenses;
+  const text = await sbom.contents();
+  const components = parseCycloneDx(text);
+  const v = judgeLicenses(components, cfg, new Date());
+  const sarif = toSarif({ name: "shipshape-licenses" }, licenseDiagnostics(v, cfg.failOnUnknown));
+  return {
+    verdict: {
+      status: v.status,
+      summary:
+        `${plural(v.allowed, "package")} allowed, ${v.denied.length} denied, ${v.unknown.length} unknown` +
+        (v.excepted.length ? `, ${v.excepted.length} excepted` : "") +
+        (v.status === "failed" ? ` — ${v.cause}` : ""),
+      cause: v.status === "passed" ? "" : v.cause,
+      hint: v.status === "passed" ? "" : v.hint,
+      metrics: { allowed: v.allowed, denied: v.denied.length, unknown: v.unknown.length, excepted: v.excepted.length },
+      findings: licenseDiagnostics(v, cfg.failOnUnknown)
+        .slice(0, 20)
+        .map((d) => d.message),
+      log: "",
+    },
+    files: dag
+      .directory()
+      .withNewFile("sbom.cdx.json", text)
+      .withNewFile("licenses.sarif", JSON.stringify(sarif, null, 2) + "\n"),
+  };
+}

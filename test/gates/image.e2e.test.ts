@@ -1,0 +1,133 @@
+/**
+ * The image gates through the stub engine. Trivy and syft install from neither npm nor Debian, so
+ * their runs are answered with real reports (Trivy's own goldens, a cyclonedx-npm SBOM of the
+ * fixture); the function code, queries and policies around them are the real ones.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TOOL_IMAGES } from "../../src/images.js";
+import { FIXTURES } from "../helpers/fixture.js";
+import { drive, type Driven } from "../helpers/drive.js";
+
+let current: Driven | undefined;
+afterEach(() => current?.engine.uninstall());
+
+const fixture = (p: string) => readFileSync(join(FIXTURES, p), "utf8");
+const isScan = (a: string[]) => a[0] === "trivy" && a.includes("--input");
+
+async function withTrivyReport(report: string, files: Record<string, string> = {}) {
+  current = await drive({ files });
+  current.engine.onExec((a) => a[0] === "trivy" && a.includes("--download-db-only"), { exitCode: 0 });
+  current.engine.onExec(isScan, { exitCode: 0, files: { "/shipshape/reports/trivy.json": report } });
+  return current;
+}
+
+describe("scanImage", () => {
+  it("fails on the CRITICAL findings of a real Trivy report, with SARIF", async () => {
+    const { ship, engine } = await withTrivyReport(fixture("supply/trivy/alpine-39.json"));
+    const report = await ship.scanImageReport();
+    expect(report.status).toBe("FAILED");
+    expect(report.summary).toMatch(/^2 critical, 0 high, 4 medium, 0 low — /);
+    expect(report.findings).toHaveLength(2);
+    expect(await report.files.entries()).toEqual(["scan.sarif", "trivy.json"]);
+    const scan = engine.execs.find((e) => isScan(e.args))!;
+    expect(scan.image).toBe(`${TOOL_IMAGES.trivy.repository}:${TOOL_IMAGES.trivy.tag}`);
+    expect(scan.caches).toEqual({ "/cache/trivy": "shipshape-trivy" });
+    // The DB is downloaded first, refreshed daily through the date in the environment.
+    const db = engine.execs.find((e) => e.args.includes("--download-db-only"))!;
+    expect(db.env.SHIPSHAPE_TRIVY_DB_DAY).toBe(new Date().toISOString().slice(0, 10));
+    expect(engine.execs.indexOf(db)).toBeLessThan(engine.execs.indexOf(scan));
+  });
+
+  it("passes when the failing severities are ignored with a reason", async () => {
+    const yaml = `scan:\n  ignore:\n${["CVE-2019-14697", "CVE-2019-1549"].map((id) => `    - id: ${id}\n      reason: base image is replaced next sprint\n`).join("")}`;
+    const { ship } = await withTrivyReport(fixture("supply/trivy/alpine-39.json"), { "shipshape.yaml": yaml });
+    const report = await ship.scanImageReport();
+    expect(report.cause).toBe("");
+    expect(report.status).toBe("PASSED");
+    expect(report.summary).toMatch(/; 2 ignored$/);
+  });
+
+  it("refuses the compromised Trivy releases before pulling them", async () => {
+    const { ship, engine } = await withTrivyReport(fixture("supply/trivy/alpine-39.json"), {
+      "shipshape.yaml": "images:\n  trivy:\n    tag: 0.69.5\n",
+    });
+    const report = await ship.scanImageReport();
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toMatch(/0\.69\.5/);
+    expect(engine.execs.some((e) => e.args[0] === "trivy")).toBe(false);
+  });
+
+  it("reports a truncated Trivy report as an error, not a pass", async () => {
+    const { ship } = await withTrivyReport(fixture("supply/trivy/alpine-39.json").slice(0, 400));
+    const report = await ship.scanImageReport();
+    expect(report.status).toBe("ERROR");
+  });
+
+  it("says clearly when the image does not build", async () => {
+    current = await drive();
+    current.engine.failOn("dockerBuild", 'process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1');
+    const report = await current.ship.scanImageReport("linux/arm64");
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toBe(
+      'the image did not build for linux/arm64: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1',
+    );
+    expect(report.hint).toMatch(/docker build/);
+  });
+});
+
+describe("build and dockerfile", () => {
+  it("builds from the project's own Dockerfile", async () => {
+    current = await drive();
+    expect(await (await current.ship.dockerfile()).contents()).toBe(readFileSync(join(current.root, "Dockerfile"), "utf8"));
+  });
+
+  it("generates a hardened Dockerfile when the project has none", async () => {
+    current = await drive();
+    rmSync(join(current.root, "Dockerfile"));
+    const dockerfile = await (await current.ship.dockerfile()).contents();
+    expect(dockerfile).toMatch(/^FROM node:24\.13\.1-alpine@sha256:[0-9a-f]{64} AS /m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toContain("--omit=dev");
+  });
+});
+
+describe("sbom and licenseCheck", () => {
+  async function withSbom(sbom: string) {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "/syft", { exitCode: 0, files: { "/shipshape/reports/sbom.cdx.json": sbom } });
+    return current;
+  }
+
+  it("passes the production SBOM of the service (MIT and ISC only)", async () => {
+    const { ship, engine } = await withSbom(fixture("supply/sbom/orders-service-prod.cdx.json"));
+    const report = await ship.licenseCheckReport();
+    expect(report.status).toBe("PASSED");
+    expect(report.summary).toMatch(/^\d+ packages allowed, 0 denied, 0 unknown$/);
+    const syft = engine.execs.find((e) => e.args[0] === "/syft")!;
+    expect(syft.args).toEqual([
+      "/syft",
+      "scan",
+      "oci-archive:/scan/image.tar",
+      "-o",
+      "cyclonedx-json=/shipshape/reports/sbom.cdx.json",
+      "-q",
+    ]);
+    expect(syft.env.SYFT_CHECK_FOR_APP_UPDATE).toBe("false");
+  });
+
+  it("fails on an MPL-2.0 package outside the default allow list, naming it", async () => {
+    const { ship } = await withSbom(fixture("supply/sbom/orders-service-all.cdx.json"));
+    const report = await ship.licenseCheckReport();
+    expect(report.status).toBe("FAILED");
+    expect(report.findings.join("\n")).toMatch(/lightningcss/);
+  });
+
+  it("returns the SBOM itself as a file", async () => {
+    const sbom = fixture("supply/sbom/orders-service-prod.cdx.json");
+    const { ship } = await withSbom(sbom);
+    expect(await (await ship.sbom()).contents()).toBe(sbom);
+  });
+});
