@@ -32,6 +32,8 @@ export const TOOL_IMAGES = {
   trivy: { repository: "aquasec/trivy", tag: "0.74.0", digest: undefined },
   /** FROM scratch: no shell, binary at /syft; tags have a "v". */
   syft: { repository: "anchore/syft", tag: "v1.51.0", digest: undefined },
+  /** ko-built on distroless (no shell, uid 65532); tags have a "v". One cosign major per pipeline. */
+  cosign: { repository: "ghcr.io/sigstore/cosign/cosign", tag: "v3.1.2", digest: undefined },
   /** Built on alpine with git and `safe.directory '*'`; tags have a "v" (gitleaks release.yml). */
   gitleaks: { repository: "zricethezav/gitleaks", tag: "v8.30.1", digest: undefined },
   /** Tags have no "v" (rust.yml metadata-action type=semver); same version as squawk-cli on npm. */

@@ -6,13 +6,15 @@
  * `dagger check`, and a `*Report` function returning an object with SARIF, JUnit and lcov files.
  * Settings come from an optional shipshape.yaml at the repository root.
  */
-import { argument, check, dag, func, object, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { argument, check, dag, func, object, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import { stringify } from "yaml";
 import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanImage } from "./gates/image.js";
 import { lint } from "./gates/lint.js";
+import { publishImage } from "./gates/publish.js";
+import { signImage, verifyImage } from "./gates/sign.js";
 import { secretScan } from "./gates/secrets.js";
 import { migrations } from "./gates/migrations.js";
 import { test } from "./gates/test.js";
@@ -255,6 +257,115 @@ export class Shipshape {
   async licenseCheckReport(platform: string = ""): Promise<GateReport> {
     const run = await this.imageRun("licenses", platform);
     return new GateReport(run.outcome, run.files);
+  }
+
+  /**
+   * Build every configured platform and publish one multi-arch image under each tag; returns repo@sha256:digest.
+   * @param registry Registry host and namespace (default: publish.registry), e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
+   * @param repository Repository in the registry (default: publish.repository, else the package name).
+   * @param sha Commit the image is built from (default: HEAD of the repository's .git).
+   * @param branch Branch being built (default: the checked-out branch); latest is only tagged from defaultBranch.
+   * @param defaultBranch The repository's default branch.
+   * @param version Release version for semver tags (e.g. from the version function); empty for none.
+   * @param registryUsername Username for a registry that is not ECR.
+   * @param registryPassword Password or token for a registry that is not ECR.
+   * @param awsAccessKeyId AWS access key id, for ECR.
+   * @param awsSecretAccessKey AWS secret access key, for ECR.
+   * @param awsSessionToken AWS session token, for ECR with a role.
+   */
+  @func({ cache: "never" })
+  async publish(
+    registry: string = "",
+    repository: string = "",
+    sha: string = "",
+    branch: string = "",
+    defaultBranch: string = "main",
+    version: string = "",
+    registryUsername: string = "",
+    registryPassword?: Secret,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+  ): Promise<string> {
+    const { project } = await this.context();
+    const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
+    return publishImage(project, this.source, this.gitDir, { registry, repository, sha, branch, defaultBranch, version, creds });
+  }
+
+  /**
+   * Sign an image by digest with cosign: key-based, or keyless with an OIDC identity token.
+   * @param ref Image reference with digest (repo@sha256:...); a tag alone is refused.
+   * @param cosignKey cosign private key (contents of cosign.key).
+   * @param cosignPassword Password of the cosign private key.
+   * @param sigstoreIdToken OIDC identity token for keyless signing (GitHub Actions with id-token: write).
+   * @param registryUsername Username for a registry that is not ECR.
+   * @param registryPassword Password or token for a registry that is not ECR.
+   * @param awsAccessKeyId AWS access key id, for ECR.
+   * @param awsSecretAccessKey AWS secret access key, for ECR.
+   * @param awsSessionToken AWS session token, for ECR with a role.
+   * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
+   */
+  @func({ cache: "never" })
+  async sign(
+    ref: string,
+    cosignKey?: Secret,
+    cosignPassword?: Secret,
+    sigstoreIdToken?: Secret,
+    registryUsername: string = "",
+    registryPassword?: Secret,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    allowHttpRegistry: boolean = false,
+  ): Promise<string> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
+    return signImage(config, ref, { key: cosignKey, password: cosignPassword, idToken: sigstoreIdToken, creds, allowHttpRegistry });
+  }
+
+  /**
+   * Verify an image's cosign signature by digest; fails unless the requested digest is signed.
+   * @param ref Image reference with digest (repo@sha256:...).
+   * @param cosignPublicKey cosign public key (contents of cosign.pub).
+   * @param certificateIdentity Keyless: the signer's identity, e.g. https://github.com/acme/api/.github/workflows/release.yml@refs/heads/main.
+   * @param certificateOidcIssuer Keyless: the identity's issuer, e.g. https://token.actions.githubusercontent.com.
+   * @param insecureIgnoreTlog Accept signatures without a transparency-log entry (key-based signing on private infrastructure).
+   * @param registryUsername Username for a registry that is not ECR.
+   * @param registryPassword Password or token for a registry that is not ECR.
+   * @param awsAccessKeyId AWS access key id, for ECR.
+   * @param awsSecretAccessKey AWS secret access key, for ECR.
+   * @param awsSessionToken AWS session token, for ECR with a role.
+   * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
+   */
+  @func({ cache: "never" })
+  async verify(
+    ref: string,
+    cosignPublicKey?: Secret,
+    certificateIdentity: string = "",
+    certificateOidcIssuer: string = "",
+    insecureIgnoreTlog: boolean = false,
+    registryUsername: string = "",
+    registryPassword?: Secret,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    allowHttpRegistry: boolean = false,
+  ): Promise<string> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
+    const v = await verifyImage(config, ref, {
+      publicKey: cosignPublicKey,
+      identity: certificateIdentity,
+      issuer: certificateOidcIssuer,
+      insecureIgnoreTlog,
+      creds,
+      allowHttpRegistry,
+    });
+    if (!v.verified)
+      throw new Error(
+        `${ref} is not verified: ${v.reason}\nhint: sign it with the matching key or identity (dagger call sign), and deploy only what verifies`,
+      );
+    return v.reason;
   }
 
   /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */

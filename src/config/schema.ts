@@ -11,6 +11,7 @@ import { z } from "zod";
 import { TOOL_NAMES, type ToolName } from "../images.js";
 import { MigrationsConfigSchema } from "../release/migrations/config.js";
 import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
+import { PublishConfigSchema } from "../supply/publish/tags.js";
 import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
@@ -251,6 +252,7 @@ export const ShipshapeConfigSchema = z
     scan: ScanConfigSchema.prefault({}),
     licenses: LicensesConfigSchema.prefault({}),
     secrets: SecretsConfigSchema.prefault({}),
+    publish: PublishConfigSchema.prefault({}),
   })
   .meta({
     title: "Shipshape configuration",

@@ -37,6 +37,56 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   sbom: ["File", false, ["platform"]],
   licenseCheck: ["VOID_KIND", true, ["platform"]],
   licenseCheckReport: ["GateReport", false, ["platform"]],
+  publish: [
+    "STRING_KIND",
+    false,
+    [
+      "registry",
+      "repository",
+      "sha",
+      "branch",
+      "defaultBranch",
+      "version",
+      "registryUsername",
+      "registryPassword",
+      "awsAccessKeyId",
+      "awsSecretAccessKey",
+      "awsSessionToken",
+    ],
+  ],
+  sign: [
+    "STRING_KIND",
+    false,
+    [
+      "ref",
+      "cosignKey",
+      "cosignPassword",
+      "sigstoreIdToken",
+      "registryUsername",
+      "registryPassword",
+      "awsAccessKeyId",
+      "awsSecretAccessKey",
+      "awsSessionToken",
+      "allowHttpRegistry",
+    ],
+  ],
+  verify: [
+    "STRING_KIND",
+    false,
+    [
+      "ref",
+      "cosignPublicKey",
+      "certificateIdentity",
+      "certificateOidcIssuer",
+      "insecureIgnoreTlog",
+      "registryUsername",
+      "registryPassword",
+      "awsAccessKeyId",
+      "awsSecretAccessKey",
+      "awsSessionToken",
+      "allowHttpRegistry",
+    ],
+  ],
   secretScan: ["VOID_KIND", true, []],
   secretScanReport: ["GateReport", false, []],
   config: ["STRING_KIND", false, []],
@@ -117,6 +167,14 @@ describe("API contract (SDK scanner on src/)", () => {
     }
   });
 
+  it("takes every credential of publish, sign and verify as an optional Secret", () => {
+    for (const fn of ["publish", "sign", "verify"]) {
+      const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token/i.test(a.name));
+      expect(args.length, fn).toBeGreaterThanOrEqual(4);
+      for (const a of args) expect([fn, a.name, a.type.name, a.isOptional || a.isNullable]).toEqual([fn, a.name, "Secret", true]);
+    }
+  });
+
   it("takes credentials only as Secret", () => {
     const credential = /token|password|passwd|secret|key|credential/i;
     const offenders: string[] = [];
@@ -134,6 +192,7 @@ describe("API contract (SDK scanner on src/)", () => {
     for (const [name, f] of allFunctions(mod)) {
       if (sideEffect.test(name.split(".")[1]!)) expect(f.cache, name).toBe("never");
     }
+    expect(["publish", "sign", "verify"].map((n) => mod.objects.Shipshape!.methods[n]!.cache)).toEqual(["never", "never", "never"]);
     // Pure reads keep the default cache: a repeated ci run on the same source is instant.
     expect(mod.objects.Shipshape!.methods.ci!.cache).toBeUndefined();
   });

@@ -1,5 +1,6 @@
 /** A shipshape.yaml that sets every key, shared by the loader and JSON Schema tests (not a test file itself). */
 import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../src/supply/config.js";
+import { PublishConfigSchema } from "../../src/supply/publish/tags.js";
 import type { ShipshapeConfig } from "../../src/config/schema.js";
 
 const NODE_DIGEST = `sha256:${"a".repeat(64)}`;
@@ -67,6 +68,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   scan: ScanConfigSchema.parse({}),
   licenses: LicensesConfigSchema.parse({}),
   secrets: SecretsConfigSchema.parse({}),
+  publish: PublishConfigSchema.parse({}),
   migrations: {
     enabled: true,
     paths: ["db/migrations/*.sql"],

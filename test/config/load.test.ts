@@ -1,5 +1,6 @@
 import { DEFAULT_MIGRATION_PATHS } from "../../src/release/migrations/config.js";
 import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../src/supply/config.js";
+import { PublishConfigSchema } from "../../src/supply/publish/tags.js";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig, validateConfig } from "../../src/config/load.js";
@@ -47,6 +48,7 @@ describe("defaults", () => {
     scan: ScanConfigSchema.parse({}),
     licenses: LicensesConfigSchema.parse({}),
     secrets: SecretsConfigSchema.parse({}),
+    publish: PublishConfigSchema.parse({}),
   };
 
   it("DEFAULT_CONFIG is the documented defaults", () => {
@@ -317,7 +319,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, publish, got ${value}`,
     ]);
   });
 });

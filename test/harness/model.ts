@@ -58,12 +58,13 @@ export interface State {
   services: Record<string, string>;
   mounts: Record<string, string>;
   caches: Record<string, string>;
+  registryAuth: Record<string, { username: string; secret: string }>;
   failure?: EngineError;
   lastExec?: ExecRecord["result"];
 }
 
 export function emptyState(type: string): State {
-  return { type, files: new Map(), workdir: "/", env: {}, secretEnv: {}, services: {}, mounts: {}, caches: {} };
+  return { type, files: new Map(), workdir: "/", env: {}, secretEnv: {}, services: {}, mounts: {}, caches: {}, registryAuth: {} };
 }
 
 export function clone(s: State, type = s.type): State {
@@ -76,6 +77,7 @@ export function clone(s: State, type = s.type): State {
     services: { ...s.services },
     mounts: { ...s.mounts },
     caches: { ...s.caches },
+    registryAuth: { ...s.registryAuth },
   };
 }
 
@@ -163,10 +165,14 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       return emptyState("Directory");
     case "Query.cacheVolume":
       return { ...emptyState("CacheVolume"), value: str(a.key) };
-    case "Query.secret":
-      return { ...emptyState("Secret"), value: str(a.uri) };
+    case "Query.secret": {
+      // env:// resolves as the CLI would, so a command run for real gets the real value.
+      const uri = str(a.uri);
+      return { ...emptyState("Secret"), value: uri.startsWith("env://") ? (process.env[uri.slice(6)] ?? "") : uri };
+    }
     case "Query.setSecret":
-      return { ...emptyState("Secret"), value: str(a.name) };
+      // The plaintext travels in the query text: that is how the SDK's setSecret works.
+      return { ...emptyState("Secret"), value: str(a.plaintext) };
     case "Container.from": {
       const st = out("Container");
       st.image = str(a.address);
@@ -228,6 +234,17 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       const dockerfile = s.files.get(resolvePath("/", str(a.dockerfile) || "Dockerfile"));
       if (dockerfile === undefined) return fail(s, `failed to read dockerfile: open ${str(a.dockerfile) || "Dockerfile"}: no such file or directory`);
       return { ...emptyState("Container"), image: `dockerBuild(${str(a.platform) || "default"})`, value: dockerfile };
+    }
+    case "Container.withMountedSecret": {
+      const st = out("Container");
+      st.files.set(resolvePath(s.workdir, str(a.path)), idArg("source").value ?? "");
+      st.mounts[resolvePath(s.workdir, str(a.path))] = "secret";
+      return st;
+    }
+    case "Container.withRegistryAuth": {
+      const st = out("Container");
+      st.registryAuth[str(a.address)] = { username: str(a.username), secret: idArg("secret").value ?? "" };
+      return st;
     }
     case "Container.withServiceBinding": {
       const st = out("Container");

@@ -4,6 +4,7 @@
  * answers from a model of engine state (see model.ts) plus scripted exec results. Failing execs
  * surface exactly as the engine reports them: a GraphQL error with `_type: EXEC_ERROR`.
  */
+import { createHash } from "node:crypto";
 import { ClientError } from "graphql-request";
 import { apply, clone, EngineError, emptyState, entries, pathExists, resolvePath, str, strs } from "./model.js";
 import type { ExecContext, ExecRecord, ExecResult, ExecScript, State } from "./model.js";
@@ -27,6 +28,8 @@ type LeafHandler = (leaf: Call, state: State) => Value | undefined;
 export class StubEngine {
   readonly queries: RecordedQuery[] = [];
   readonly execs: ExecRecord[] = [];
+  /** Every Container.publish: address, digest, the registry auth in force, platform count. */
+  readonly published: { address: string; digest: string; auth: State["registryAuth"]; platforms: number }[] = [];
   private readonly states = new Map<string, State>();
   private readonly memo = new Map<string, Promise<State>>();
   private readonly scripts: ExecScript[] = [];
@@ -189,6 +192,15 @@ export class StubEngine {
         return s.lastExec?.stdout ?? "";
       case "Container.stderr":
         return s.lastExec?.stderr ?? "";
+      case "Container.publish": {
+        // A registry answers the pushed manifest's digest: the same content gives the same digest.
+        const variants = strs(a.platformVariants).map((id) => this.lookup(id, "Container").image ?? id);
+        const digest = createHash("sha256").update(JSON.stringify(variants)).digest("hex");
+        this.published.push({ address: str(a.address), digest: `sha256:${digest}`, auth: { ...s.registryAuth }, platforms: variants.length });
+        return `${str(a.address)}@sha256:${digest}`;
+      }
+      case "Secret.plaintext":
+        return s.value ?? "";
       case "File.contents":
         return s.value ?? "";
       case "File.size":

@@ -1,0 +1,145 @@
+/**
+ * How every ECS call in the deploy core is made: bounded jittered retries for throttling and 5xx,
+ * and AWS errors turned into one-line Problems with anything credential-like scrubbed out. The
+ * retry policy mirrors supply/publish/ecr.ts (same RetryOptions) but lives here so the deploy area
+ * does not depend on ECR's internals.
+ */
+import type { ECSClient } from "@aws-sdk/client-ecs";
+import { Problem } from "../project/problem.js";
+import type { RetryOptions } from "../supply/publish/ecr.js";
+
+export type { RetryOptions };
+
+/** Time as the deploy core sees it; injected so tests run on fake time and deadlines are testable. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface EcsOptions {
+  retry?: RetryOptions;
+  clock?: Clock;
+}
+
+/** A client plus the policies every call uses. */
+export interface Ecs {
+  client: ECSClient;
+  retry: RetryOptions;
+  clock: Clock;
+}
+
+export const ecsOf = (client: ECSClient, opts: EcsOptions = {}): Ecs => ({
+  client,
+  retry: opts.retry ?? {},
+  clock: opts.clock ?? systemClock,
+});
+
+interface AwsError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean };
+}
+const asAws = (e: unknown): AwsError => (typeof e === "object" && e !== null ? (e as AwsError) : { message: String(e) });
+
+export const errorName = (e: unknown): string => asAws(e).name ?? "Error";
+
+const RETRYABLE = new Set([
+  "ThrottlingException",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ServerException", // ECS's modelled 5xx
+  "ServiceUnavailableException",
+  "InternalFailure",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+]);
+
+function isRetryable(e: unknown): boolean {
+  const { name = "", code = "", $retryable, $metadata } = asAws(e);
+  const status = $metadata?.httpStatusCode ?? 0;
+  return (
+    RETRYABLE.has(name) ||
+    $retryable !== undefined ||
+    status === 429 ||
+    status >= 500 ||
+    $metadata?.clockSkewCorrected === true ||
+    ["ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(code)
+  );
+}
+
+/** AWS messages can quote access key ids and signing scopes; nothing of that reaches a log. */
+export function scrub(text: string): string {
+  return text
+    .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b/g, "***")
+    .replace(/Credential=[^,\s]+/g, "Credential=***")
+    .replace(/[A-Za-z0-9/+=]{40,}/g, "***");
+}
+
+/** What AWS said, on one line and bounded. */
+export const saidBy = (e: unknown): string => scrub((asAws(e).message ?? "").split("\n")[0] ?? "").slice(0, 300);
+
+/** "…is not authorized to perform: ecs:UpdateService on resource…" names the permission exactly (iam:PassRole included). */
+function missingPermission(message: string): string | undefined {
+  return /not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9*]+)/.exec(message)?.[1];
+}
+
+/** Per error name, a Problem for this call; anything not listed gets the generic translation. */
+export type Known = Record<string, (said: string) => Problem>;
+
+function problemFrom(e: unknown, action: string, known: Known): Problem {
+  if (e instanceof Problem) return e;
+  const name = errorName(e);
+  const said = saidBy(e);
+  const specific = known[name];
+  if (specific) return specific(said);
+  const permission = missingPermission(said) ?? (/AccessDenied/.test(name) ? action : undefined);
+  if (permission) {
+    return new Problem(
+      `the AWS role lacks ${permission} (during ${action}): ${said}`,
+      permission === "iam:PassRole"
+        ? "allow iam:PassRole on the task role and execution role named in the task definition"
+        : `add ${permission} to the deploy role's policy`,
+    );
+  }
+  switch (name) {
+    case "UnrecognizedClientException":
+    case "InvalidClientTokenId":
+      return new Problem("AWS does not recognise the access key", "check the AWS credential secrets (and the session token)");
+    case "ExpiredTokenException":
+    case "ExpiredToken":
+      return new Problem("the AWS credentials have expired", "refresh them (or lengthen the role session) and rerun");
+    case "ClusterNotFoundException":
+      return new Problem(`ECS ${action} failed: the cluster was not found: ${said}`, "check environments.<env>.cluster and region");
+  }
+  return new Problem(`ECS ${action} failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
+}
+
+/** One ECS call: retried while AWS is throttling or failing, then translated into a Problem. */
+export async function send<T>(ecs: Ecs, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> {
+  const { attempts = 5, baseMs = 500, maxMs = 8000, random = Math.random } = ecs.retry;
+  const sleep = ecs.retry.sleep ?? ((ms: number) => ecs.clock.sleep(ms));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isRetryable(e)) throw problemFrom(e, action, known);
+      if (attempt >= attempts) {
+        throw new Problem(
+          `ECS kept failing ${action} (${errorName(e)}) after ${attempts} attempts`,
+          "AWS is throttling or unavailable: rerun later; pipelines sharing the account share ECS's rate limits",
+        );
+      }
+      // Full jitter: parallel pipelines throttled together should not retry together.
+      await sleep(Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))));
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Registry credentials, from Dagger Secrets only: Amazon ECR through the AWS SDK (a short-lived
+ * token, the repository created when missing), any other registry by username and password.
+ */
+import { dag, type Secret } from "@dagger.io/dagger";
+import type { ShipshapeConfig } from "../config/schema.js";
+import { Problem } from "../project/problem.js";
+import { ecrClient, ecrLogin, ecrRepositoryName, ensureRepository, isEcrRegistry, tagsRefusedBy } from "../supply/publish/ecr.js";
+import { floatingTagFilters } from "../supply/publish/tags.js";
+import { progress } from "./progress.js";
+
+export interface RegistryCredentials {
+  username: string;
+  password?: Secret;
+  awsAccessKeyId?: Secret;
+  awsSecretAccessKey?: Secret;
+  awsSessionToken?: Secret;
+}
+
+export interface RegistryAuth {
+  host: string;
+  username: string;
+  secret: Secret;
+}
+
+/** The registry host of `registry/namespace` (ghcr.io/org -> ghcr.io). */
+export const registryHost = (registry: string) => registry.split("/")[0]!;
+
+/**
+ * Auth for `registry`, or undefined when no credential was given (a registry open to this
+ * engine). For ECR, also makes sure the repository exists and accepts the tags about to be pushed.
+ */
+export async function registryAuth(config: ShipshapeConfig, registry: string, creds: RegistryCredentials, push?: { repository: string; tags: string[] }): Promise<RegistryAuth | undefined> {
+  const host = registryHost(registry);
+  const ecr = isEcrRegistry(registry);
+  if (ecr) {
+    if (!creds.awsAccessKeyId || !creds.awsSecretAccessKey) {
+      throw new Problem(`${host} is Amazon ECR, but no AWS credentials were given`, "pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --aws-session-token for a role)");
+    }
+    // Plaintext only in this process, for the SDK call; never logged, never in a container env.
+    const client = ecrClient({
+      region: ecr.region,
+      accessKeyId: await creds.awsAccessKeyId.plaintext(),
+      secretAccessKey: await creds.awsSecretAccessKey.plaintext(),
+      sessionToken: creds.awsSessionToken ? await creds.awsSessionToken.plaintext() : undefined,
+    });
+    if (push) {
+      const name = ecrRepositoryName(ecr, push.repository);
+      const repo = await ensureRepository(client, name, { ...config.publish.ecr, registry: ecr, mutableTagFilters: floatingTagFilters(config.publish.tags) });
+      for (const w of repo.warnings) progress("publish", `warning: ${w}`);
+      const refused = tagsRefusedBy(push.tags, repo);
+      if (refused.length) {
+        throw new Problem(`the repository ${name} has immutable tags and would refuse ${refused.join(", ")}`, "turn those tags off in publish.tags, or exclude them from tag immutability in ECR");
+      }
+    }
+    const login = await ecrLogin(client, ecr);
+    // The engine needs the token as a Secret; setSecret keeps it out of logs and caches.
+    return { host, username: login.username, secret: dag.setSecret(`ecr-token-${ecr.accountId}-${ecr.region}`, login.password) };
+  }
+  if (creds.password) {
+    if (!creds.username) throw new Problem(`a registry password was given for ${host} without a username`, "pass --registry-username as well");
+    return { host, username: creds.username, secret: creds.password };
+  }
+  return undefined;
+}
+
+/** A docker config.json holding the auth, for tools (cosign) that read registry credentials from it. */
+export async function dockerConfig(auth: RegistryAuth): Promise<Secret> {
+  const token = Buffer.from(`${auth.username}:${await auth.secret.plaintext()}`).toString("base64");
+  return dag.setSecret(`docker-config-${auth.host}`, JSON.stringify({ auths: { [auth.host]: { auth: token } } }));
+}
