@@ -23,6 +23,7 @@ import { installer } from "./gates/workspace.js";
 import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
 import { CiReport, GateReport } from "./report/gate-report.js";
+import { Release } from "./report/release.js";
 import { ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "./report/outcome.js";
 import { passedAll, renderTable } from "./report/render.js";
@@ -289,7 +290,8 @@ export class Shipshape {
   ): Promise<string> {
     const { project } = await this.context();
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
-    return publishImage(project, this.source, this.gitDir, { registry, repository, sha, branch, defaultBranch, version, creds });
+    return (await publishImage(project, this.source, this.gitDir, { registry, repository, sha, branch, defaultBranch, version, creds }))
+      .ref;
   }
 
   /**
@@ -366,6 +368,75 @@ export class Shipshape {
         `${ref} is not verified: ${v.reason}\nhint: sign it with the matching key or identity (dagger call sign), and deploy only what verifies`,
       );
     return v.reason;
+  }
+
+  /**
+   * Scan, check licenses and secrets; only if all pass, publish every platform, sign the digest and attest the SBOM.
+   * @param registry Registry host and namespace (default: publish.registry).
+   * @param repository Repository in the registry (default: publish.repository, else the package name).
+   * @param sha Commit the image is built from (default: HEAD of the repository's .git).
+   * @param branch Branch being built (default: the checked-out branch).
+   * @param defaultBranch The repository's default branch; latest is only tagged from it.
+   * @param version Release version for semver tags (e.g. from the version function); empty for none.
+   * @param cosignKey cosign private key (contents of cosign.key).
+   * @param cosignPassword Password of the cosign private key.
+   * @param sigstoreIdToken OIDC identity token for keyless signing (GitHub Actions with id-token: write).
+   * @param registryUsername Username for a registry that is not ECR.
+   * @param registryPassword Password or token for a registry that is not ECR.
+   * @param awsAccessKeyId AWS access key id, for ECR.
+   * @param awsSecretAccessKey AWS secret access key, for ECR.
+   * @param awsSessionToken AWS session token, for ECR with a role.
+   * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
+   */
+  @func({ cache: "never" })
+  async release(
+    registry: string = "",
+    repository: string = "",
+    sha: string = "",
+    branch: string = "",
+    defaultBranch: string = "main",
+    version: string = "",
+    cosignKey?: Secret,
+    cosignPassword?: Secret,
+    sigstoreIdToken?: Secret,
+    registryUsername: string = "",
+    registryPassword?: Secret,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    allowHttpRegistry: boolean = false,
+  ): Promise<Release> {
+    // Checked before anything is pushed: an unsigned image must never reach the registry.
+    if (!cosignKey && !sigstoreIdToken) {
+      throw new Error(
+        "release needs a signing identity: an image is never published unsigned\nhint: pass --cosign-key and --cosign-password, or --sigstore-id-token in GitHub Actions",
+      );
+    }
+    const { project } = await this.context();
+    const image = await builtImage(project, this.source, "");
+    const sbom = sbomOf(project.config, image);
+    const runs = await Promise.all([this.imageRun("scan", ""), this.imageRun("licenses", ""), this.secretsRun()]);
+    const gates = runs.map((r) => new GateReport(r.outcome, r.files));
+    if (!passedAll(runs.map((r) => r.outcome)))
+      throw new Error(`release stopped before publishing:\n${renderTable(runs.map((r) => r.outcome))}`);
+    const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
+    const published = await publishImage(project, this.source, this.gitDir, {
+      registry,
+      repository,
+      sha,
+      branch,
+      defaultBranch,
+      version,
+      creds,
+    });
+    await signImage(
+      project.config,
+      published.ref,
+      { key: cosignKey, password: cosignPassword, idToken: sigstoreIdToken, creds, allowHttpRegistry },
+      sbom,
+    );
+    const files = gates.reduce((dir, g) => dir.withDirectory(g.gate, g.files), dag.directory());
+    return new Release(published.ref, published.tags, sbom, gates, files);
   }
 
   /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */

@@ -10,11 +10,13 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 
 /** Argo's notation ("30s", "5m") or plain milliseconds; always milliseconds once parsed. */
-export const DurationSchema = z.union([z.int().nonnegative(), z.string().regex(DURATION, 'a duration like "30s" or "5m"')]).transform((v) => {
-  if (typeof v === "number") return v;
-  const [, n = "0", unit = "ms"] = DURATION.exec(v) ?? [];
-  return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
-});
+export const DurationSchema = z
+  .union([z.int().nonnegative(), z.string().regex(DURATION, 'a duration like "30s" or "5m"')])
+  .transform((v) => {
+    if (typeof v === "number") return v;
+    const [, n = "0", unit = "ms"] = DURATION.exec(v) ?? [];
+    return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  });
 
 export const ConditionSchema = z.strictObject({ op: z.enum(["<", "<=", ">", ">="]), threshold: z.number() });
 

@@ -25,7 +25,13 @@ const ecsName = (what: string) =>
   );
 
 const containerName = (description: string) =>
-  expecting(z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).describe(description), "a container name from the task definition");
+  expecting(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,255}$/)
+      .describe(description),
+    "a container name from the task definition",
+  );
 
 const minutes = (max: number, description: string) =>
   expecting(z.int().min(1).max(max).describe(description), `a whole number of minutes from 1 to ${max}`);
@@ -91,7 +97,10 @@ export const EnvironmentConfigSchema = z
     migration: MigrationConfigSchema.optional().describe("One-off migration task run before the service update."),
     overrides: OverridesConfigSchema.optional().describe("Changes applied to the task definition for this environment."),
     progressDeadlineMinutes: minutes(1440, "Minutes the rollout may take before Shipshape rolls it back.").default(30),
-    pollSeconds: expecting(z.int().min(5).max(300).describe("Seconds between status checks while watching a rollout."), "a whole number of seconds from 5 to 300").default(15),
+    pollSeconds: expecting(
+      z.int().min(5).max(300).describe("Seconds between status checks while watching a rollout."),
+      "a whole number of seconds from 5 to 300",
+    ).default(15),
   })
   .describe("One deploy target: an ECS service and how to roll out to it.");
 

@@ -50,7 +50,8 @@ export async function describeService(client: ECSClient, ref: ServiceRef, opts?:
     "ecs:DescribeServices",
     () => client.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] })),
     {
-      ClusterNotFoundException: () => new Problem(`cluster ${ref.cluster} not found in ${region}`, "check environments.<env>.cluster and region"),
+      ClusterNotFoundException: () =>
+        new Problem(`cluster ${ref.cluster} not found in ${region}`, "check environments.<env>.cluster and region"),
       ServiceNotFoundException: notFound,
     },
   );
@@ -92,9 +93,7 @@ export async function registerTaskDefinition(
   input: RegisterTaskDefinitionCommandInput,
   opts?: EcsOptions,
 ): Promise<Registered> {
-  const out = await send(ecsOf(client, opts), "ecs:RegisterTaskDefinition", () =>
-    client.send(new RegisterTaskDefinitionCommand(input)),
-  );
+  const out = await send(ecsOf(client, opts), "ecs:RegisterTaskDefinition", () => client.send(new RegisterTaskDefinitionCommand(input)));
   const { taskDefinitionArn, revision } = out.taskDefinition ?? {};
   if (!taskDefinitionArn || revision === undefined) throw new Problem("ECS registered no task definition", "rerun; check the ECS console");
   return { taskDefinitionArn, revision };

@@ -19,7 +19,10 @@ const ResponseSchema = z.discriminatedUnion("status", [
   z.object({
     status: z.literal("success"),
     data: z.discriminatedUnion("resultType", [
-      z.object({ resultType: z.literal("vector"), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: SampleValue })) }),
+      z.object({
+        resultType: z.literal("vector"),
+        result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: SampleValue })),
+      }),
       z.object({ resultType: z.literal("scalar"), result: SampleValue }),
       z.object({ resultType: z.enum(["matrix", "string"]) }),
     ]),
@@ -73,7 +76,10 @@ export async function queryPrometheus(address: string, query: string, opts: Quer
   const data = body.data;
   if (data.resultType === "vector") return data.result.map((s) => ({ labels: s.metric, value: number(s.value[1]) }));
   if (data.resultType === "scalar") return [{ labels: {}, value: number(data.result[1]) }];
-  throw new Problem(`the query returns a ${data.resultType}, not a number`, "wrap range vectors in an aggregation such as rate() or avg_over_time()");
+  throw new Problem(
+    `the query returns a ${data.resultType}, not a number`,
+    "wrap range vectors in an aggregation such as rate() or avg_over_time()",
+  );
 }
 
 const UNREACHABLE_HINT = "check the analysis metric's prometheus.address and that Prometheus runs and is reachable from the deploy";

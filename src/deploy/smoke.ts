@@ -89,8 +89,10 @@ export function backoffMs(failedAttempts: number, backoff: SmokeCheck["backoff"]
 
 export async function runSmokeChecks(checks: readonly SmokeCheckInput[], opts: SmokeOptions): Promise<SmokeVerdict> {
   const parsed = z.array(SmokeCheckSchema).safeParse(checks, { error: configErrorMap, reportInput: true });
-  if (!parsed.success) throw new ConfigError(formatZodIssues(parsed.error, SmokeCheckSchema), "fix the smoke check", "smoke checks are invalid");
-  if (!/^https?:\/\//.test(opts.baseUrl)) throw new ConfigError([`baseUrl: expected an http(s) URL, got ${opts.baseUrl}`], "pass the listener's URL");
+  if (!parsed.success)
+    throw new ConfigError(formatZodIssues(parsed.error, SmokeCheckSchema), "fix the smoke check", "smoke checks are invalid");
+  if (!/^https?:\/\//.test(opts.baseUrl))
+    throw new ConfigError([`baseUrl: expected an http(s) URL, got ${opts.baseUrl}`], "pass the listener's URL");
   const ctx: Ctx = { ...opts, now: opts.now ?? Date.now, sleep: opts.sleep ?? ((ms) => delay(ms)), random: opts.random ?? Math.random };
 
   const results: SmokeResult[] = [];

@@ -42,6 +42,7 @@ const WRITABLE = [
   "runtimePlatform",
   "enableFaultInjection",
 ] as const satisfies readonly (keyof RegisterTaskDefinitionCommandInput & keyof TaskDefinition)[];
+type Writable = (typeof WRITABLE)[number];
 
 // A tag before the digest is allowed (docker ignores it); the digest is what ECS pulls.
 const DIGEST_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:]*@sha256:[a-f0-9]{64}$/;
@@ -82,7 +83,9 @@ function mergeEnvironment(container: ContainerDefinition, overrides: Record<stri
   }
   const current = container.environment ?? [];
   const known = new Set(current.map((kv) => kv.name));
-  const merged = current.map((kv) => (kv.name !== undefined && Object.hasOwn(overrides, kv.name) ? { name: kv.name, value: overrides[kv.name] } : kv));
+  const merged = current.map((kv) =>
+    kv.name !== undefined && Object.hasOwn(overrides, kv.name) ? { name: kv.name, value: overrides[kv.name] } : kv,
+  );
   const added = Object.keys(overrides)
     .filter((name) => !known.has(name))
     .sort()
@@ -102,9 +105,12 @@ export function renderTaskDefinition(current: TaskDefinition, opts: RenderOption
   }
   // A deep copy: the caller's description stays as AWS returned it (for diffs and rollback).
   const copy = structuredClone(current);
-  const input: RegisterTaskDefinitionCommandInput = { family: copy.family, containerDefinitions: [] };
-  const writable = input as Record<string, unknown>;
-  for (const key of WRITABLE) if (copy[key] !== undefined) writable[key] = copy[key];
+  const writable = Object.fromEntries(WRITABLE.filter((key) => copy[key] !== undefined).map((key) => [key, copy[key]]));
+  const input: RegisterTaskDefinitionCommandInput = {
+    ...(writable as Pick<TaskDefinition, Writable>),
+    family: copy.family,
+    containerDefinitions: [],
+  };
   const env = opts.overrides?.environment ?? {};
   input.containerDefinitions = (copy.containerDefinitions ?? []).map((c) =>
     c.name !== opts.containerName

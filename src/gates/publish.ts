@@ -25,20 +25,37 @@ export interface PublishOptions {
 
 /** Commit and branch of the checkout when the caller did not say (CI usually does). */
 async function revision(project: Project, gitDir: Directory): Promise<{ sha: string; branch: string }> {
-  if (!(await gitDir.exists(".git"))) throw new Problem("no commit SHA for the image tags: there is no .git and --sha was not given", "pass --sha=$GITHUB_SHA (and --branch=$GITHUB_REF_NAME)");
+  if (!(await gitDir.exists(".git")))
+    throw new Problem(
+      "no commit SHA for the image tags: there is no .git and --sha was not given",
+      "pass --sha=$GITHUB_SHA (and --branch=$GITHUB_REF_NAME)",
+    );
   const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"]));
   const [sha = "", branch = ""] = step.stdout.trim().split("\n");
-  if (step.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha)) throw new Problem(`could not read the commit from .git: ${step.stderr.trim().split("\n")[0] ?? ""}`, "pass --sha=$GITHUB_SHA");
+  if (step.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha))
+    throw new Problem(`could not read the commit from .git: ${step.stderr.trim().split("\n")[0] ?? ""}`, "pass --sha=$GITHUB_SHA");
   return { sha, branch };
 }
 
-export async function publishImage(project: Project, source: Directory, gitDir: Directory, opts: PublishOptions): Promise<string> {
+export async function publishImage(
+  project: Project,
+  source: Directory,
+  gitDir: Directory,
+  opts: PublishOptions,
+): Promise<{ ref: string; tags: string[] }> {
   const cfg = project.config.publish;
   const registry = opts.registry || cfg.registry;
-  if (!registry) throw new Problem("no registry to publish to", "pass --registry=<host>[/namespace], or set publish.registry in shipshape.yaml");
+  if (!registry)
+    throw new Problem("no registry to publish to", "pass --registry=<host>[/namespace], or set publish.registry in shipshape.yaml");
   const repository = opts.repository || cfg.repository || defaultRepository(project.pkg.name);
   const rev = opts.sha ? { sha: opts.sha, branch: opts.branch } : await revision(project, gitDir);
-  const tags = imageTags({ sha: rev.sha, branch: rev.branch || undefined, defaultBranch: opts.defaultBranch, version: opts.version || undefined, strategy: cfg.tags });
+  const tags = imageTags({
+    sha: rev.sha,
+    branch: rev.branch || undefined,
+    defaultBranch: opts.defaultBranch,
+    version: opts.version || undefined,
+    strategy: cfg.tags,
+  });
   const auth = await registryAuth(project.config, registry, opts.creds, { repository, tags });
   progress("publish", `building ${cfg.platforms.join(", ")}`);
   const variants = await Promise.all(cfg.platforms.map((p) => builtImage(project, source, p)));
@@ -52,5 +69,5 @@ export async function publishImage(project: Project, source: Directory, gitDir: 
     // publish answers name:tag@sha256:…; every tag names the same manifest.
     digestRef = assertDigestRef(published).ref;
   }
-  return digestRef;
+  return { ref: digestRef, tags };
 }

@@ -30,12 +30,20 @@ export const registryHost = (registry: string) => registry.split("/")[0]!;
  * Auth for `registry`, or undefined when no credential was given (a registry open to this
  * engine). For ECR, also makes sure the repository exists and accepts the tags about to be pushed.
  */
-export async function registryAuth(config: ShipshapeConfig, registry: string, creds: RegistryCredentials, push?: { repository: string; tags: string[] }): Promise<RegistryAuth | undefined> {
+export async function registryAuth(
+  config: ShipshapeConfig,
+  registry: string,
+  creds: RegistryCredentials,
+  push?: { repository: string; tags: string[] },
+): Promise<RegistryAuth | undefined> {
   const host = registryHost(registry);
   const ecr = isEcrRegistry(registry);
   if (ecr) {
     if (!creds.awsAccessKeyId || !creds.awsSecretAccessKey) {
-      throw new Problem(`${host} is Amazon ECR, but no AWS credentials were given`, "pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --aws-session-token for a role)");
+      throw new Problem(
+        `${host} is Amazon ECR, but no AWS credentials were given`,
+        "pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --aws-session-token for a role)",
+      );
     }
     // Plaintext only in this process, for the SDK call; never logged, never in a container env.
     const client = ecrClient({
@@ -46,11 +54,18 @@ export async function registryAuth(config: ShipshapeConfig, registry: string, cr
     });
     if (push) {
       const name = ecrRepositoryName(ecr, push.repository);
-      const repo = await ensureRepository(client, name, { ...config.publish.ecr, registry: ecr, mutableTagFilters: floatingTagFilters(config.publish.tags) });
+      const repo = await ensureRepository(client, name, {
+        ...config.publish.ecr,
+        registry: ecr,
+        mutableTagFilters: floatingTagFilters(config.publish.tags),
+      });
       for (const w of repo.warnings) progress("publish", `warning: ${w}`);
       const refused = tagsRefusedBy(push.tags, repo);
       if (refused.length) {
-        throw new Problem(`the repository ${name} has immutable tags and would refuse ${refused.join(", ")}`, "turn those tags off in publish.tags, or exclude them from tag immutability in ECR");
+        throw new Problem(
+          `the repository ${name} has immutable tags and would refuse ${refused.join(", ")}`,
+          "turn those tags off in publish.tags, or exclude them from tag immutability in ECR",
+        );
       }
     }
     const login = await ecrLogin(client, ecr);
@@ -58,7 +73,8 @@ export async function registryAuth(config: ShipshapeConfig, registry: string, cr
     return { host, username: login.username, secret: dag.setSecret(`ecr-token-${ecr.accountId}-${ecr.region}`, login.password) };
   }
   if (creds.password) {
-    if (!creds.username) throw new Problem(`a registry password was given for ${host} without a username`, "pass --registry-username as well");
+    if (!creds.username)
+      throw new Problem(`a registry password was given for ${host} without a username`, "pass --registry-username as well");
     return { host, username: creds.username, secret: creds.password };
   }
   return undefined;

@@ -2,11 +2,20 @@
  * sign / verify with cosign, by digest only. Keys, passwords and OIDC tokens reach cosign as
  * secret environment variables; registry credentials as a docker config.json mounted as a secret.
  */
-import { dag, type Container, type Secret } from "@dagger.io/dagger";
+import { dag, type Container, type File, type Secret } from "@dagger.io/dagger";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { imageRef } from "../images.js";
 import { Problem } from "../project/problem.js";
-import { assertDigestRef, COSIGN_ENV, signatureVerdict, signCommand, signingConfigCommand, verifyCommand, type SignatureVerdict } from "../supply/signing/commands.js";
+import {
+  assertDigestRef,
+  attestCommand,
+  COSIGN_ENV,
+  signatureVerdict,
+  signCommand,
+  signingConfigCommand,
+  verifyCommand,
+  type SignatureVerdict,
+} from "../supply/signing/commands.js";
 import { progress } from "./progress.js";
 import { dockerConfig, registryAuth, type RegistryCredentials } from "./registry.js";
 import { run } from "./workspace.js";
@@ -30,29 +39,70 @@ export interface SignOptions {
   allowHttpRegistry: boolean;
 }
 
-export async function signImage(config: ShipshapeConfig, ref: string, opts: SignOptions): Promise<string> {
+const SBOM_PATH = "/tmp/sbom.cdx.json";
+
+/** Signs the digest and, given an SBOM, attests it (CycloneDX predicate) with the same identity. */
+export async function signImage(config: ShipshapeConfig, ref: string, opts: SignOptions, sbom?: File): Promise<string> {
   const digest = assertDigestRef(ref).ref;
   let ctr = await cosign(config, digest, opts.creds);
   let cmd: string[];
+  let attest: string[] | undefined;
   if (opts.key) {
-    if (!opts.password) throw new Problem("a cosign key was given without its password", "pass --cosign-password=env://COSIGN_PASSWORD (empty for an unencrypted key)");
+    if (!opts.password)
+      throw new Problem(
+        "a cosign key was given without its password",
+        "pass --cosign-password=env://COSIGN_PASSWORD (empty for an unencrypted key)",
+      );
     ctr = ctr
       .withSecretVariable(COSIGN_ENV.privateKey, opts.key)
       .withSecretVariable(COSIGN_ENV.password, opts.password)
       // The empty signing config: no Fulcio, Rekor or TSA, so key-based signing works on private infrastructure.
       .withExec(signingConfigCommand());
     cmd = signCommand({ ref: digest, keyless: false, allowHttpRegistry: opts.allowHttpRegistry });
+    if (sbom)
+      attest = attestCommand({
+        ref: digest,
+        keyless: false,
+        allowHttpRegistry: opts.allowHttpRegistry,
+        predicatePath: SBOM_PATH,
+        type: "cyclonedx",
+      });
   } else if (opts.idToken) {
     ctr = ctr.withSecretVariable(COSIGN_ENV.idToken, opts.idToken);
     cmd = signCommand({ ref: digest, keyless: true, allowHttpRegistry: opts.allowHttpRegistry });
+    if (sbom)
+      attest = attestCommand({
+        ref: digest,
+        keyless: true,
+        allowHttpRegistry: opts.allowHttpRegistry,
+        predicatePath: SBOM_PATH,
+        type: "cyclonedx",
+      });
   } else {
-    throw new Problem("nothing to sign with: neither a cosign key nor an OIDC identity token was given", "pass --cosign-key and --cosign-password, or --sigstore-id-token in GitHub Actions (id-token: write)");
+    throw new Problem(
+      "nothing to sign with: neither a cosign key nor an OIDC identity token was given",
+      "pass --cosign-key and --cosign-password, or --sigstore-id-token in GitHub Actions (id-token: write)",
+    );
   }
   progress("sign", cmd.join(" "));
   const step = await run(ctr, cmd);
   if (step.exitCode !== 0) {
     const last = step.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${step.exitCode}`;
-    throw new Problem(`cosign could not sign ${digest}: ${last}`, "check the key and password, and that the registry credentials may push signatures");
+    throw new Problem(
+      `cosign could not sign ${digest}: ${last}`,
+      "check the key and password, and that the registry credentials may push signatures",
+    );
+  }
+  if (sbom && attest) {
+    progress("attest", attest.join(" "));
+    const att = await run(step.ctr.withFile(SBOM_PATH, sbom, { owner: COSIGN_UID }), attest);
+    if (att.exitCode !== 0) {
+      const last = att.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${att.exitCode}`;
+      throw new Problem(
+        `cosign signed ${digest} but could not attest its SBOM: ${last}`,
+        "re-run release; the signature is in place, the attestation is not",
+      );
+    }
   }
   return digest;
 }
@@ -76,9 +126,17 @@ export async function verifyImage(config: ShipshapeConfig, ref: string, opts: Ve
   } else if (opts.identity || opts.issuer) {
     signer = { identity: opts.identity, issuer: opts.issuer };
   } else {
-    throw new Problem("nothing to verify against: neither a public key nor a certificate identity was given", "pass --cosign-public-key, or --certificate-identity and --certificate-oidc-issuer");
+    throw new Problem(
+      "nothing to verify against: neither a public key nor a certificate identity was given",
+      "pass --cosign-public-key, or --certificate-identity and --certificate-oidc-issuer",
+    );
   }
-  const cmd = verifyCommand({ ref: digest, ...signer, insecureIgnoreTlog: opts.insecureIgnoreTlog, allowHttpRegistry: opts.allowHttpRegistry });
+  const cmd = verifyCommand({
+    ref: digest,
+    ...signer,
+    insecureIgnoreTlog: opts.insecureIgnoreTlog,
+    allowHttpRegistry: opts.allowHttpRegistry,
+  });
   progress("verify", cmd.join(" "));
   const step = await run(ctr, cmd);
   return signatureVerdict(digest, step);

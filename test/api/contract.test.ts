@@ -87,6 +87,27 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "allowHttpRegistry",
     ],
   ],
+  release: [
+    "Release",
+    false,
+    [
+      "registry",
+      "repository",
+      "sha",
+      "branch",
+      "defaultBranch",
+      "version",
+      "cosignKey",
+      "cosignPassword",
+      "sigstoreIdToken",
+      "registryUsername",
+      "registryPassword",
+      "awsAccessKeyId",
+      "awsSecretAccessKey",
+      "awsSessionToken",
+      "allowHttpRegistry",
+    ],
+  ],
   secretScan: ["VOID_KIND", true, []],
   secretScanReport: ["GateReport", false, []],
   config: ["STRING_KIND", false, []],
@@ -105,7 +126,7 @@ describe("API contract (SDK scanner on src/)", () => {
   it("exposes the Shipshape object with a module description", () => {
     expect(mod.name).toBe("Shipshape");
     expect(mod.description).toMatch(/^Shipshape: a hardened CI\/CD pipeline/);
-    expect(Object.keys(mod.objects).sort()).toEqual(["CiReport", "GateMetric", "GateReport", "ReleaseVersion", "Shipshape"]);
+    expect(Object.keys(mod.objects).sort()).toEqual(["CiReport", "GateMetric", "GateReport", "Release", "ReleaseVersion", "Shipshape"]);
   });
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
@@ -168,7 +189,7 @@ describe("API contract (SDK scanner on src/)", () => {
   });
 
   it("takes every credential of publish, sign and verify as an optional Secret", () => {
-    for (const fn of ["publish", "sign", "verify"]) {
+    for (const fn of ["publish", "sign", "verify", "release"]) {
       const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token/i.test(a.name));
       expect(args.length, fn).toBeGreaterThanOrEqual(4);
       for (const a of args) expect([fn, a.name, a.type.name, a.isOptional || a.isNullable]).toEqual([fn, a.name, "Secret", true]);
@@ -192,7 +213,12 @@ describe("API contract (SDK scanner on src/)", () => {
     for (const [name, f] of allFunctions(mod)) {
       if (sideEffect.test(name.split(".")[1]!)) expect(f.cache, name).toBe("never");
     }
-    expect(["publish", "sign", "verify"].map((n) => mod.objects.Shipshape!.methods[n]!.cache)).toEqual(["never", "never", "never"]);
+    expect(["publish", "sign", "verify", "release"].map((n) => mod.objects.Shipshape!.methods[n]!.cache)).toEqual([
+      "never",
+      "never",
+      "never",
+      "never",
+    ]);
     // Pure reads keep the default cache: a repeated ci run on the same source is instant.
     expect(mod.objects.Shipshape!.methods.ci!.cache).toBeUndefined();
   });
