@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
-import { builtImage, buildContext, licenseCheck, sbomOf, scanImage } from "./gates/image.js";
+import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
 import { lint } from "./gates/lint.js";
 import { publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
@@ -226,6 +226,21 @@ export class Shipshape {
   @func()
   async scanImageReport(platform: string = ""): Promise<GateReport> {
     const run = await this.imageRun("scan", platform);
+    return new GateReport(run.outcome, run.files);
+  }
+
+  /** Scan the dependencies in the lockfile with Trivy (no build needed); fails on the configured severities. */
+  @func()
+  @check()
+  async scanDependencies(): Promise<void> {
+    const run = await this.dependenciesRun();
+    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+  }
+
+  /** The dependency scan's report: counts, blocking vulnerabilities, trivy.json and SARIF. */
+  @func()
+  async scanDependenciesReport(): Promise<GateReport> {
+    const run = await this.dependenciesRun();
     return new GateReport(run.outcome, run.files);
   }
 
@@ -490,6 +505,14 @@ export class Shipshape {
         return gate === "scan" ? scanImage(project.config, image) : licenseCheck(project.config, sbomOf(project.config, image));
       },
       (c) => (gate === "scan" ? c.scan.enabled : c.licenses.enabled),
+    );
+  }
+
+  private dependenciesRun(): Promise<GateRun> {
+    return this.runNamed(
+      "dependencies",
+      ({ project, source }) => scanDependencies(project.config, source),
+      (c) => c.scan.enabled,
     );
   }
 

@@ -13,11 +13,10 @@ import { generateDockerfile, generateDockerignore, startCommandFrom } from "../s
 import { parseCycloneDx } from "../supply/licenses/cyclonedx.js";
 import { judgeLicenses, licenseDiagnostics } from "../supply/licenses/policy.js";
 import { syftCommand } from "../supply/sbom/commands.js";
-import { assertTrivyVersion, trivyDbCommand, trivyImageCommand } from "../supply/trivy/commands.js";
-import { trivyIgnoreYaml } from "../supply/trivy/ignore.js";
+import { assertTrivyVersion, trivyDbCommand, trivyFsCommand, trivyImageCommand } from "../supply/trivy/commands.js";
 import { judgeScan, scanDiagnostics } from "../supply/trivy/policy.js";
 import { parseTrivyJson } from "../supply/trivy/report.js";
-import { REPORTS_DIR } from "./commands.js";
+import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
 import { firstLine, type Verdict } from "./gate.js";
 import { progress } from "./progress.js";
 import { nodeImage, readFile, run } from "./workspace.js";
@@ -82,23 +81,35 @@ function trivy(config: ShipshapeConfig): Container {
 }
 
 export async function scanImage(config: ShipshapeConfig, image: Container): Promise<{ verdict: Verdict; files: Directory }> {
-  const cfg = config.scan;
   const cmd = trivyImageCommand({
     input: `${SCAN_DIR}/image.tar`,
     output: `${REPORTS_DIR}/trivy.json`,
     cacheDir: TRIVY_CACHE,
     timeout: "15m",
   });
+  return trivyScan(config, trivy(config).withFile(`${SCAN_DIR}/image.tar`, image.asTarball()), cmd, "the image");
+}
+
+/** Dependencies from the lockfile (filesystem mode): no build needed, so it is fast on every PR. */
+export async function scanDependencies(config: ShipshapeConfig, source: Directory): Promise<{ verdict: Verdict; files: Directory }> {
+  const cmd = trivyFsCommand({ path: SOURCE_DIR, output: `${REPORTS_DIR}/trivy.json`, cacheDir: TRIVY_CACHE, timeout: "15m" });
+  return trivyScan(config, trivy(config).withMountedDirectory(SOURCE_DIR, source), cmd, "the dependencies");
+}
+
+async function trivyScan(
+  config: ShipshapeConfig,
+  ctr: Container,
+  cmd: string[],
+  what: string,
+): Promise<{ verdict: Verdict; files: Directory }> {
+  const cfg = config.scan;
   progress("scan", cmd.join(" "));
-  const step = await run(
-    trivy(config).withFile(`${SCAN_DIR}/image.tar`, image.asTarball()).withNewFile(`${SCAN_DIR}/trivyignore.yaml`, trivyIgnoreYaml(cfg)),
-    cmd,
-  );
+  const step = await run(ctr, cmd);
   const report = await readFile(step.ctr, `${REPORTS_DIR}/trivy.json`);
   // Without --exit-code Trivy exits 0 whatever it finds: non-zero means it did not scan.
   if (step.exitCode !== 0 || report === undefined) {
     throw new Problem(
-      `trivy could not scan the image: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`,
+      `trivy could not scan ${what}: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`,
       "check that the image builds and that the vulnerability DB could be downloaded (network, images.trivy)",
     );
   }

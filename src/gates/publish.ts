@@ -4,7 +4,7 @@
  */
 import { dag, type Directory } from "@dagger.io/dagger";
 import type { Project } from "../project/load.js";
-import { Problem } from "../project/problem.js";
+import { describeError, Problem } from "../project/problem.js";
 import { assertDigestRef } from "../supply/signing/commands.js";
 import { defaultRepository, imageRef, imageTags } from "../supply/publish/tags.js";
 import { gitContainer, safeGit } from "./git.js";
@@ -37,6 +37,21 @@ async function revision(project: Project, gitDir: Directory): Promise<{ sha: str
   return { sha, branch };
 }
 
+/** OCI labels that tie the image to its source; no build timestamp, which would break reproducibility. */
+function ociLabels(project: Project, sha: string): Record<string, string> {
+  const repo = (project.pkg as { repository?: unknown }).repository;
+  const url =
+    typeof repo === "string"
+      ? repo
+      : typeof repo === "object" && repo && "url" in repo && typeof repo.url === "string"
+        ? repo.url
+        : undefined;
+  return {
+    "org.opencontainers.image.revision": sha,
+    ...(url ? { "org.opencontainers.image.source": url.replace(/^git\+/, "").replace(/\.git$/, "") } : {}),
+  };
+}
+
 export async function publishImage(
   project: Project,
   source: Directory,
@@ -58,14 +73,25 @@ export async function publishImage(
   });
   const auth = await registryAuth(project.config, registry, opts.creds, { repository, tags });
   progress("publish", `building ${cfg.platforms.join(", ")}`);
-  const variants = await Promise.all(cfg.platforms.map((p) => builtImage(project, source, p)));
+  const labels = ociLabels(project, rev.sha);
+  const variants = await Promise.all(
+    cfg.platforms.map(async (p) => Object.entries(labels).reduce((c, [k, v]) => c.withLabel(k, v), await builtImage(project, source, p))),
+  );
   let publisher = dag.container();
   if (auth) publisher = publisher.withRegistryAuth(auth.host, auth.username, auth.secret);
   let digestRef = "";
   for (const tag of tags) {
     const address = imageRef(registry, repository, tag);
     progress("publish", address);
-    const published = await publisher.publish(address, { platformVariants: variants });
+    let published: string;
+    try {
+      published = await publisher.publish(address, { platformVariants: variants });
+    } catch (e) {
+      throw new Problem(
+        `the registry refused ${address}: ${describeError(e).cause}`,
+        "check the registry credentials and that they may push to this repository",
+      );
+    }
     // publish answers name:tag@sha256:…; every tag names the same manifest.
     digestRef = assertDigestRef(published).ref;
   }

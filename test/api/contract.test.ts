@@ -34,6 +34,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   dockerfile: ["File", false, []],
   scanImage: ["VOID_KIND", true, ["platform"]],
   scanImageReport: ["GateReport", false, ["platform"]],
+  scanDependencies: ["VOID_KIND", true, []],
+  scanDependenciesReport: ["GateReport", false, []],
   sbom: ["File", false, ["platform"]],
   licenseCheck: ["VOID_KIND", true, ["platform"]],
   licenseCheckReport: ["GateReport", false, ["platform"]],

@@ -28,7 +28,10 @@ async function service(initial: { status: number; body?: string; delayMs?: numbe
   const baseUrl = await serve((req, res) => {
     state.hits++;
     state.headers.push(req.headers);
-    setTimeout(() => res.writeHead(state.status, { "content-type": "application/json" }).end(state.body ?? '{"status":"ok"}'), state.delayMs ?? 0);
+    setTimeout(
+      () => res.writeHead(state.status, { "content-type": "application/json" }).end(state.body ?? '{"status":"ok"}'),
+      state.delayMs ?? 0,
+    );
   });
   return { state, baseUrl };
 }
@@ -61,7 +64,12 @@ describe("runSmokeChecks", () => {
     const { delays, sleep } = fakeSleep((n) => {
       if (n === 2) state.status = 200; // healthy from the third attempt on
     });
-    const v = await runSmokeChecks([{ name: "health", path: "/healthz" }], { baseUrl, sleep, random: noJitter, onProgress: (p) => progress.push(p) });
+    const v = await runSmokeChecks([{ name: "health", path: "/healthz" }], {
+      baseUrl,
+      sleep,
+      random: noJitter,
+      onProgress: (p) => progress.push(p),
+    });
     expect(v.passed).toBe(true);
     expect(v.results[0]).toMatchObject({ attempts: 3, lastStatus: 200 });
     expect(delays).toEqual([1000, 2000]);
@@ -120,7 +128,11 @@ describe("runSmokeChecks", () => {
 
   it("reports a refused connection in plain words", async () => {
     const baseUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there any more
-    const v = await runSmokeChecks([{ name: "health", path: "/healthz", retries: 3 }], { baseUrl, sleep: fakeSleep().sleep, random: noJitter });
+    const v = await runSmokeChecks([{ name: "health", path: "/healthz", retries: 3 }], {
+      baseUrl,
+      sleep: fakeSleep().sleep,
+      random: noJitter,
+    });
     expect(v.cause).toBe("GET /healthz failed after 3 attempts: connection refused (ECONNREFUSED)");
     expect(v.hint).toContain(baseUrl);
     expect(v.results[0]).toMatchObject({ attempts: 3, lastStatus: null, lastError: "connection refused (ECONNREFUSED)" });
@@ -132,13 +144,18 @@ describe("runSmokeChecks", () => {
       seen.push(req.url ?? "");
       res.writeHead(302, { location: "/login" }).end();
     });
-    const v = await runSmokeChecks([{ name: "home", path: "/", expectStatus: 302 }], { baseUrl: `${baseUrl}/app/`, sleep: fakeSleep().sleep });
+    const v = await runSmokeChecks([{ name: "home", path: "/", expectStatus: 302 }], {
+      baseUrl: `${baseUrl}/app/`,
+      sleep: fakeSleep().sleep,
+    });
     expect(v.passed).toBe(true);
     expect(seen).toEqual(["/app/"]);
   });
 
   it("rejects bad checks before sending anything", async () => {
-    await expect(runSmokeChecks([{ name: "x", path: "/", bodyMatch: "(" }], { baseUrl: "http://127.0.0.1:1" })).rejects.toThrow(ConfigError);
+    await expect(runSmokeChecks([{ name: "x", path: "/", bodyMatch: "(" }], { baseUrl: "http://127.0.0.1:1" })).rejects.toThrow(
+      ConfigError,
+    );
     await expect(runSmokeChecks([{ name: "x", path: "healthz" }], { baseUrl: "http://127.0.0.1:1" })).rejects.toThrow(/path/);
     await expect(runSmokeChecks([], { baseUrl: "127.0.0.1:8080" })).rejects.toThrow(/baseUrl/);
   });

@@ -77,6 +77,24 @@ describe("scanImage", () => {
   });
 });
 
+describe("scanDependencies", () => {
+  it("scans the lockfile in filesystem mode without building, judged by the same policy", async () => {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "trivy" && a.includes("--download-db-only"), { exitCode: 0 });
+    current.engine.onExec((a) => a[0] === "trivy" && a[1] === "fs", {
+      exitCode: 0,
+      files: { "/shipshape/reports/trivy.json": fixture("supply/trivy/npm.json") },
+    });
+    const report = await current.ship.scanDependenciesReport();
+    const fs = current.engine.execs.find((e) => e.args[1] === "fs")!;
+    expect(fs.args.at(-1)).toBe("/src");
+    expect(fs.mounts["/src"]).toBe("directory");
+    expect(report.gate).toBe("dependencies");
+    expect(report.summary).toMatch(/^\d+ critical, \d+ high, \d+ medium, \d+ low/);
+    expect(current.engine.execs.some((e) => e.image?.startsWith("dockerBuild"))).toBe(false);
+  });
+});
+
 describe("build and dockerfile", () => {
   it("builds from the project's own Dockerfile", async () => {
     current = await drive();

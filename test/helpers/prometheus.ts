@@ -106,7 +106,11 @@ export async function startPrometheus(targets: string[], scrapeInterval = "1s"):
   ].join("\n");
   await writeFile(join(dir, "prometheus.yml"), config + "\n");
   const port = await freePort();
-  const args = [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`];
+  const args = [
+    `--config.file=${join(dir, "prometheus.yml")}`,
+    `--storage.tsdb.path=${join(dir, "data")}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ];
   const child: ChildProcess = spawn("prometheus", args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout?.on("data", (d: Buffer) => (log += d.toString()));

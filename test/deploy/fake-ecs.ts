@@ -1,0 +1,616 @@
+/**
+ * A stateful fake of the ECS API behind aws-sdk-client-mock: services, task definitions with
+ * revision numbers, service deployments that progress over (fake) time, one-off tasks that stop
+ * with scripted exit codes, and tags. Time is Date.now(), so vi.useFakeTimers() drives it. Errors
+ * are the SDK's own exception classes, shaped as ECS sends them. It models what the deploy core
+ * relies on, including the two traps in the notes: a circuit-breaker rollback leaves ONE
+ * deployment with running == desired (so waitUntilServicesStable succeeds), and a stopped task
+ * is "stopped" whatever its exit code.
+ */
+import {
+  AccessDeniedException,
+  ClientException,
+  ClusterNotFoundException,
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ECSServiceException,
+  InvalidParameterException,
+  ListServiceDeploymentsCommand,
+  ListTagsForResourceCommand,
+  RegisterTaskDefinitionCommand,
+  ResourceNotFoundException,
+  RunTaskCommand,
+  ServiceDeploymentNotFoundException,
+  ServiceNotFoundException,
+  StopServiceDeploymentCommand,
+  StopTaskCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateServiceCommand,
+  type Container,
+  type DescribeServiceDeploymentsCommandInput,
+  type DescribeServiceRevisionsCommandInput,
+  type DescribeServicesCommandInput,
+  type DescribeTaskDefinitionCommandInput,
+  type DescribeTasksCommandInput,
+  type ListServiceDeploymentsCommandInput,
+  type ListTagsForResourceCommandInput,
+  type RegisterTaskDefinitionCommandInput,
+  type RunTaskCommandInput,
+  type Service,
+  type ServiceDeployment,
+  type StopServiceDeploymentCommandInput,
+  type StopTaskCommandInput,
+  type Tag,
+  type TagResourceCommandInput,
+  type Task,
+  type TaskDefinition,
+  type UntagResourceCommandInput,
+  type UpdateServiceCommandInput,
+} from "@aws-sdk/client-ecs";
+import { mockClient } from "aws-sdk-client-mock";
+
+export const REGION = "us-east-1";
+export const ACCOUNT = "123456789012";
+export const CLUSTER = "main";
+export const SERVICE = "api";
+export const arnOf = (resource: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:${resource}`;
+export const DIGEST = `sha256:${"ab".repeat(32)}`;
+export const IMAGE = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api@${DIGEST}`;
+
+/** How the next service deployment goes. Durations are fake-time milliseconds after UpdateService. */
+export type DeploymentScript =
+  | { outcome: "healthy"; afterMs?: number }
+  /** New tasks fail health checks: the circuit breaker trips, then ECS rolls back. */
+  | { outcome: "unhealthy"; failAfterMs?: number; rollbackMs?: number }
+  /** Never finishes on its own (capacity never arrives); only a rollback ends it. */
+  | { outcome: "stuck" };
+
+/** How the next RunTask task goes. */
+export interface TaskScript {
+  /** Exit code of the overridden container; "none" = it never started (image pull failure). */
+  exitCode?: number | "none";
+  /** Milliseconds until it stops; Infinity = runs until StopTask. */
+  runMs?: number;
+  /** RunTask answers with this failure instead of a task (e.g. "RESOURCE:MEMORY"). */
+  startFailure?: string;
+}
+
+interface FakeDeployment {
+  sd: ServiceDeployment;
+  service: Service;
+  script: DeploymentScript;
+  from?: string;
+  to: string;
+  startedAt: number;
+  rollbackAt?: number;
+}
+
+interface FakeTask {
+  task: Task;
+  script: TaskScript;
+  container: string;
+}
+
+const meta = { httpStatusCode: 400 };
+const copy = <T>(value: T): T => structuredClone(value);
+// ECS's API_Tag pattern for keys and values.
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const REGISTER_KEYS = new Set([
+  "family",
+  "taskRoleArn",
+  "executionRoleArn",
+  "networkMode",
+  "containerDefinitions",
+  "volumes",
+  "placementConstraints",
+  "requiresCompatibilities",
+  "cpu",
+  "memory",
+  "tags",
+  "pidMode",
+  "ipcMode",
+  "proxyConfiguration",
+  "inferenceAccelerators",
+  "ephemeralStorage",
+  "runtimePlatform",
+  "enableFaultInjection",
+]);
+
+export const throttling = () =>
+  new ECSServiceException({ name: "ThrottlingException", $fault: "client", $metadata: meta, message: "Rate exceeded" });
+const invalid = (message: string) => new InvalidParameterException({ message, $metadata: meta });
+
+export class FakeEcs {
+  readonly mock = mockClient(ECSClient);
+  readonly client = new ECSClient({ region: REGION, credentials: { accessKeyId: "AKIAFAKEFAKEFAKEFAKE", secretAccessKey: "fake" } });
+  readonly calls: { command: string; input: unknown }[] = [];
+  readonly services = new Map<string, Service>();
+  readonly taskDefinitions = new Map<string, TaskDefinition>();
+  readonly deployments = new Map<string, FakeDeployment>();
+  readonly tasks = new Map<string, FakeTask>();
+  readonly tags = new Map<string, Tag[]>();
+  private readonly revisions = new Map<string, { taskDefinition: string; serviceArn: string; createdAt: Date }>();
+  private readonly failures = new Map<string, Error[]>();
+  private readonly denied = new Set<string>();
+  private readonly deploymentScripts: DeploymentScript[] = [];
+  private readonly taskScripts: TaskScript[] = [];
+  private readonly clientTokens = new Map<string, string>();
+  private seq = 0;
+
+  constructor() {
+    const on = this.mock.on.bind(this.mock);
+    on(DescribeServicesCommand).callsFake((i: DescribeServicesCommandInput) => this.handle("DescribeServices", i, () => this.describeServices(i)));
+    on(DescribeTaskDefinitionCommand).callsFake((i: DescribeTaskDefinitionCommandInput) =>
+      this.handle("DescribeTaskDefinition", i, () => this.describeTaskDefinition(i)),
+    );
+    on(RegisterTaskDefinitionCommand).callsFake((i: RegisterTaskDefinitionCommandInput) =>
+      this.handle("RegisterTaskDefinition", i, () => ({ taskDefinition: copy(this.register(i)) })),
+    );
+    on(UpdateServiceCommand).callsFake((i: UpdateServiceCommandInput) => this.handle("UpdateService", i, () => this.updateService(i)));
+    on(DescribeServiceDeploymentsCommand).callsFake((i: DescribeServiceDeploymentsCommandInput) =>
+      this.handle("DescribeServiceDeployments", i, () => this.describeServiceDeployments(i)),
+    );
+    on(StopServiceDeploymentCommand).callsFake((i: StopServiceDeploymentCommandInput) =>
+      this.handle("StopServiceDeployment", i, () => this.stopServiceDeployment(i)),
+    );
+    on(ListServiceDeploymentsCommand).callsFake((i: ListServiceDeploymentsCommandInput) =>
+      this.handle("ListServiceDeployments", i, () => this.listServiceDeployments(i)),
+    );
+    on(DescribeServiceRevisionsCommand).callsFake((i: DescribeServiceRevisionsCommandInput) =>
+      this.handle("DescribeServiceRevisions", i, () => this.describeServiceRevisions(i)),
+    );
+    on(RunTaskCommand).callsFake((i: RunTaskCommandInput) => this.handle("RunTask", i, () => this.runTask(i)));
+    on(DescribeTasksCommand).callsFake((i: DescribeTasksCommandInput) => this.handle("DescribeTasks", i, () => this.describeTasks(i)));
+    on(StopTaskCommand).callsFake((i: StopTaskCommandInput) => this.handle("StopTask", i, () => this.stopTask(i)));
+    on(TagResourceCommand).callsFake((i: TagResourceCommandInput) => this.handle("TagResource", i, () => this.tagResource(i)));
+    on(UntagResourceCommand).callsFake((i: UntagResourceCommandInput) => this.handle("UntagResource", i, () => this.untagResource(i)));
+    on(ListTagsForResourceCommand).callsFake((i: ListTagsForResourceCommandInput) =>
+      this.handle("ListTagsForResource", i, () => ({ tags: copy(this.tagsOf(i.resourceArn ?? "")) })),
+    );
+  }
+
+  // --- scripting ---------------------------------------------------------------------------
+
+  /** A service running `app:1` (plus a log-router sidecar) with one completed deployment behind it. */
+  addService(overrides: Partial<Service> = {}, taskDefinition: Partial<TaskDefinition> = {}): Service {
+    const td = this.register({
+      family: "app",
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      cpu: "256",
+      memory: "512",
+      executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/app-exec`,
+      containerDefinitions: [
+        { name: "app", image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api@sha256:${"00".repeat(32)}`, essential: true },
+        { name: "log-router", image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", essential: false },
+      ],
+      ...taskDefinition,
+    });
+    const name = overrides.serviceName ?? SERVICE;
+    const service: Service = {
+      serviceArn: arnOf(`service/${CLUSTER}/${name}`),
+      serviceName: name,
+      clusterArn: arnOf(`cluster/${CLUSTER}`),
+      status: "ACTIVE",
+      desiredCount: 2,
+      runningCount: 2,
+      pendingCount: 0,
+      launchType: "FARGATE",
+      platformVersion: "LATEST",
+      taskDefinition: td.taskDefinitionArn,
+      networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"], securityGroups: ["sg-1"], assignPublicIp: "DISABLED" } },
+      deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100, strategy: "ROLLING" },
+      deploymentController: { type: "ECS" },
+      deployments: [],
+      events: [],
+      createdAt: new Date(),
+      ...overrides,
+    };
+    this.services.set(`${CLUSTER}/${name}`, service);
+    const first = this.startDeployment(service, td.taskDefinitionArn ?? "", { outcome: "healthy", afterMs: 0 });
+    this.complete(first, Date.now());
+    return copy(service);
+  }
+
+  nextDeployments(...scripts: DeploymentScript[]): void {
+    this.deploymentScripts.push(...scripts);
+  }
+
+  nextTasks(...scripts: TaskScript[]): void {
+    this.taskScripts.push(...scripts);
+  }
+
+  /** The next calls of `command` fail with these errors, in order. */
+  fail(command: string, ...errors: Error[]): void {
+    this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
+  }
+
+  throttle(command: string, times: number): void {
+    this.fail(command, ...Array.from({ length: times }, throttling));
+  }
+
+  /** Every call of `command` is refused as IAM refuses it, naming the permission. */
+  deny(command: string): void {
+    this.denied.add(command);
+  }
+
+  inputs<T>(command: string): T[] {
+    return this.calls.filter((c) => c.command === command).map((c) => c.input as T);
+  }
+
+  count(command: string): number {
+    return this.inputs(command).length;
+  }
+
+  service(name = SERVICE): Service {
+    const s = this.services.get(`${CLUSTER}/${name}`);
+    if (!s) throw new Error(`no service ${name}`);
+    return s;
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+
+  // --- plumbing ----------------------------------------------------------------------------
+
+  private async handle<T>(command: string, input: unknown, fn: () => T): Promise<T> {
+    this.calls.push({ command, input: copy(input) });
+    this.tick();
+    if (this.denied.has(command)) {
+      throw new AccessDeniedException({
+        message:
+          `User: arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: ecs:${command} on resource: ` +
+          `${arnOf(`service/${CLUSTER}/${SERVICE}`)} because no identity-based policy allows the ecs:${command} action`,
+        $metadata: meta,
+      });
+    }
+    const injected = this.failures.get(command)?.shift();
+    if (injected) throw injected;
+    return fn();
+  }
+
+  private id(): string {
+    return (++this.seq).toString(16).padStart(12, "0");
+  }
+
+  private event(service: Service, message: string, at: number): void {
+    service.events = [{ id: this.id(), createdAt: new Date(at), message: `(service ${service.serviceName}) ${message}` }, ...(service.events ?? [])];
+  }
+
+  private findService(cluster: string | undefined, name: string | undefined): Service | undefined {
+    if ((cluster ?? "default").split("/").pop() !== CLUSTER) throw new ClusterNotFoundException({ message: "Cluster not found.", $metadata: meta });
+    return this.services.get(`${CLUSTER}/${(name ?? "").split("/").pop() ?? ""}`);
+  }
+
+  private resolveTaskDefinition(ref: string): TaskDefinition | undefined {
+    const name = ref.startsWith("arn:") ? (ref.split("/").pop() ?? "") : ref;
+    const [family, revision] = name.split(":");
+    const candidates = [...this.taskDefinitions.values()].filter((t) => t.family === family);
+    return revision === undefined ? candidates.at(-1) : candidates.find((t) => String(t.revision) === revision);
+  }
+
+  // --- task definitions --------------------------------------------------------------------
+
+  /** Refuses keys RegisterTaskDefinition does not take, as the "Unexpected key" failure does. */
+  private register(input: RegisterTaskDefinitionCommandInput): TaskDefinition {
+    const unexpected = Object.keys(input).find((k) => !REGISTER_KEYS.has(k));
+    if (unexpected) throw invalid(`Unexpected key '${unexpected}' found in params`);
+    if (!input.family || !input.containerDefinitions?.length) throw new ClientException({ message: "Family and containerDefinitions are required.", $metadata: meta });
+    const revision = [...this.taskDefinitions.values()].filter((t) => t.family === input.family).length + 1;
+    const { tags, ...rest } = input;
+    const td: TaskDefinition = {
+      ...copy(rest),
+      taskDefinitionArn: arnOf(`task-definition/${input.family}:${revision}`),
+      revision,
+      status: "ACTIVE",
+      compatibilities: ["EC2", "FARGATE"],
+      requiresAttributes: [{ name: "com.amazonaws.ecs.capability.docker-remote-api.1.18" }],
+      registeredAt: new Date(),
+      registeredBy: `arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci`,
+    };
+    this.taskDefinitions.set(td.taskDefinitionArn ?? "", td);
+    if (tags?.length) this.tags.set(td.taskDefinitionArn ?? "", copy(tags));
+    return td;
+  }
+
+  private describeTaskDefinition(input: DescribeTaskDefinitionCommandInput) {
+    const td = this.resolveTaskDefinition(input.taskDefinition ?? "");
+    if (!td) throw new ClientException({ message: "Unable to describe task definition.", $metadata: meta });
+    const tags = input.include?.includes("TAGS") ? { tags: copy(this.tagsOf(td.taskDefinitionArn ?? "")) } : {};
+    return { taskDefinition: copy(td), ...tags };
+  }
+
+  // --- services and deployments --------------------------------------------------------------
+
+  private describeServices(input: DescribeServicesCommandInput) {
+    const names = input.services ?? [];
+    const found = names.map((n) => this.findService(input.cluster, n));
+    return {
+      services: found.filter((s): s is Service => s !== undefined).map(copy),
+      failures: names.filter((_, i) => !found[i]).map((n) => ({ arn: arnOf(`service/${CLUSTER}/${n}`), reason: "MISSING" })),
+    };
+  }
+
+  private updateService(input: UpdateServiceCommandInput) {
+    const service = this.findService(input.cluster, input.service);
+    if (!service) throw new ServiceNotFoundException({ message: "Service not found.", $metadata: meta });
+    const td = this.resolveTaskDefinition(input.taskDefinition ?? service.taskDefinition ?? "");
+    if (!td?.taskDefinitionArn) throw new ClientException({ message: "TaskDefinition not found.", $metadata: meta });
+    if (input.deploymentConfiguration) service.deploymentConfiguration = copy(input.deploymentConfiguration);
+    this.startDeployment(service, td.taskDefinitionArn, this.deploymentScripts.shift() ?? { outcome: "healthy", afterMs: 60_000 });
+    return { service: copy(service) };
+  }
+
+  private startDeployment(service: Service, to: string, script: DeploymentScript): FakeDeployment {
+    const now = Date.now();
+    for (const d of this.deployments.values()) {
+      if (d.service === service && (d.sd.status === "IN_PROGRESS" || d.sd.status === "PENDING")) {
+        Object.assign(d.sd, { status: "STOPPED", statusReason: "superseded by a newer deployment", stoppedAt: new Date(now) });
+      }
+    }
+    const revision = arnOf(`service-revision/${CLUSTER}/${service.serviceName}/${this.id()}`);
+    this.revisions.set(revision, { taskDefinition: to, serviceArn: service.serviceArn ?? "", createdAt: new Date(now) });
+    const from = service.deployments?.find((d) => d.status === "PRIMARY")?.taskDefinition;
+    const fromRevision = [...this.deployments.values()].reverse().find((d) => d.service === service && d.sd.status === "SUCCESSFUL");
+    const sd: ServiceDeployment = {
+      serviceDeploymentArn: arnOf(`service-deployment/${CLUSTER}/${service.serviceName}/${this.id()}`),
+      serviceArn: service.serviceArn,
+      clusterArn: service.clusterArn,
+      createdAt: new Date(now),
+      startedAt: new Date(now),
+      updatedAt: new Date(now),
+      sourceServiceRevisions: fromRevision?.sd.targetServiceRevision ? [{ arn: fromRevision.sd.targetServiceRevision.arn }] : [],
+      targetServiceRevision: { arn: revision, requestedTaskCount: service.desiredCount },
+      status: "IN_PROGRESS",
+      lifecycleStage: "SCALE_UP",
+      deploymentConfiguration: copy(service.deploymentConfiguration),
+      deploymentCircuitBreaker: { status: "MONITORING", failureCount: 0, threshold: 3 },
+    };
+    const desired = service.desiredCount ?? 1;
+    service.deployments = [
+      { id: `ecs-svc/${this.id()}`, status: "PRIMARY", taskDefinition: to, desiredCount: desired, pendingCount: desired, runningCount: 0, failedTasks: 0, rolloutState: "IN_PROGRESS", createdAt: new Date(now) },
+      ...(service.deployments ?? []).map((d) => ({ ...d, status: "ACTIVE" })),
+    ];
+    service.currentServiceDeployment = sd.serviceDeploymentArn;
+    this.event(service, `has started a deployment to ${to.split("/").pop() ?? to}.`, now);
+    const d: FakeDeployment = { sd, service, script, to, startedAt: now, ...(from ? { from } : {}) };
+    this.deployments.set(sd.serviceDeploymentArn ?? "", d);
+    return d;
+  }
+
+  /** Applies every transition that is due by now, in time order. */
+  private tick(): void {
+    const now = Date.now();
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const d of this.deployments.values()) changed = this.advance(d, now) || changed;
+    }
+    for (const t of this.tasks.values()) this.advanceTask(t, now);
+  }
+
+  private advance(d: FakeDeployment, now: number): boolean {
+    const { sd, script } = d;
+    if (sd.status === "IN_PROGRESS" && script.outcome === "healthy" && now >= d.startedAt + (script.afterMs ?? 60_000)) {
+      this.complete(d, d.startedAt + (script.afterMs ?? 60_000));
+      return true;
+    }
+    if (sd.status === "IN_PROGRESS" && script.outcome === "unhealthy" && now >= d.startedAt + (script.failAfterMs ?? 120_000)) {
+      const at = d.startedAt + (script.failAfterMs ?? 120_000);
+      sd.deploymentCircuitBreaker = { status: "TRIGGERED", failureCount: 3, threshold: 3 };
+      this.beginRollback(d, at, "Service deployment rolled back because the circuit breaker threshold was exceeded.");
+      this.event(d.service, "deployment failed: tasks failed container health checks.", at);
+      return true;
+    }
+    if (sd.status === "ROLLBACK_REQUESTED") {
+      this.beginRollback(d, sd.updatedAt?.getTime() ?? now, "Service deployment rolled back because of a StopServiceDeployment request.");
+      return true;
+    }
+    const rollbackMs = script.outcome === "unhealthy" ? (script.rollbackMs ?? 60_000) : 60_000;
+    if (sd.status === "ROLLBACK_IN_PROGRESS" && d.rollbackAt !== undefined && now >= d.rollbackAt + rollbackMs) {
+      this.finishRollback(d, d.rollbackAt + rollbackMs);
+      return true;
+    }
+    if (sd.status === "IN_PROGRESS") {
+      // Visible progress while it runs: healthy tasks arrive, unhealthy ones keep failing.
+      const primary = d.service.deployments?.[0];
+      const desired = primary?.desiredCount ?? 0;
+      if (primary && script.outcome === "healthy") primary.runningCount = Math.min(desired, Math.floor(((now - d.startedAt) / (script.afterMs || 1)) * desired));
+      if (primary && script.outcome === "unhealthy") primary.failedTasks = Math.min(2, Math.floor((now - d.startedAt) / 40_000));
+      if (primary) primary.pendingCount = desired - (primary.runningCount ?? 0);
+    }
+    return false;
+  }
+
+  private complete(d: FakeDeployment, at: number): void {
+    Object.assign(d.sd, { status: "SUCCESSFUL", lifecycleStage: "CLEAN_UP", finishedAt: new Date(at), updatedAt: new Date(at) });
+    const desired = d.service.desiredCount ?? 1;
+    d.service.deployments = [{ ...d.service.deployments?.[0], status: "PRIMARY", taskDefinition: d.to, runningCount: desired, pendingCount: 0, rolloutState: "COMPLETED" }];
+    Object.assign(d.service, { taskDefinition: d.to, runningCount: desired, pendingCount: 0 });
+    this.event(d.service, "has reached a steady state.", at);
+  }
+
+  private beginRollback(d: FakeDeployment, at: number, reason: string): void {
+    const source = d.sd.sourceServiceRevisions?.[0]?.arn;
+    Object.assign(d.sd, { status: "ROLLBACK_IN_PROGRESS", statusReason: reason, updatedAt: new Date(at), rollback: { reason, startedAt: new Date(at), serviceRevisionArn: source } });
+    d.rollbackAt = at;
+    const desired = d.service.desiredCount ?? 1;
+    // ECS rolls back with a fresh PRIMARY deployment of the old revision; the failed one drains.
+    d.service.deployments = [
+      { id: `ecs-svc/${this.id()}`, status: "PRIMARY", taskDefinition: d.from, desiredCount: desired, runningCount: 0, pendingCount: desired, rolloutState: "IN_PROGRESS", createdAt: new Date(at) },
+      { ...d.service.deployments?.[0], status: "ACTIVE", rolloutState: "FAILED", rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start." },
+    ];
+    this.event(d.service, `is rolling back to ${d.from?.split("/").pop() ?? "?"}.`, at);
+  }
+
+  private finishRollback(d: FakeDeployment, at: number): void {
+    Object.assign(d.sd, { status: "ROLLBACK_SUCCESSFUL", finishedAt: new Date(at), updatedAt: new Date(at) });
+    const desired = d.service.desiredCount ?? 1;
+    d.service.deployments = [{ ...d.service.deployments?.[0], status: "PRIMARY", runningCount: desired, pendingCount: 0, rolloutState: "COMPLETED" }];
+    Object.assign(d.service, { taskDefinition: d.from, runningCount: desired, pendingCount: 0 });
+    this.event(d.service, "has reached a steady state.", at);
+  }
+
+  private describeServiceDeployments(input: DescribeServiceDeploymentsCommandInput) {
+    const arns = input.serviceDeploymentArns ?? [];
+    return {
+      serviceDeployments: arns.flatMap((a) => {
+        const d = this.deployments.get(a);
+        return d ? [copy(d.sd)] : [];
+      }),
+      failures: arns.filter((a) => !this.deployments.has(a)).map((arn) => ({ arn, reason: "MISSING" })),
+    };
+  }
+
+  private stopServiceDeployment(input: StopServiceDeploymentCommandInput) {
+    const d = this.deployments.get(input.serviceDeploymentArn ?? "");
+    if (!d) throw new ServiceDeploymentNotFoundException({ message: "Service deployment not found.", $metadata: meta });
+    if (d.sd.status !== "IN_PROGRESS" && d.sd.status !== "PENDING") throw invalid(`The service deployment is ${d.sd.status}, not in progress.`);
+    Object.assign(d.sd, { status: input.stopType === "ABORT" ? "STOP_REQUESTED" : "ROLLBACK_REQUESTED", updatedAt: new Date() });
+    return { serviceDeploymentArn: d.sd.serviceDeploymentArn };
+  }
+
+  private listServiceDeployments(input: ListServiceDeploymentsCommandInput) {
+    const service = this.findService(input.cluster, input.service);
+    const briefs = [...this.deployments.values()]
+      .filter((d) => d.service === service && (!input.status?.length || input.status.includes(d.sd.status ?? "PENDING")))
+      .map(({ sd }) => ({
+        serviceDeploymentArn: sd.serviceDeploymentArn,
+        serviceArn: sd.serviceArn,
+        clusterArn: sd.clusterArn,
+        createdAt: sd.createdAt,
+        startedAt: sd.startedAt,
+        finishedAt: sd.finishedAt,
+        targetServiceRevisionArn: sd.targetServiceRevision?.arn,
+        status: sd.status,
+        statusReason: sd.statusReason,
+      }))
+      .reverse();
+    return { serviceDeployments: copy(briefs) };
+  }
+
+  private describeServiceRevisions(input: DescribeServiceRevisionsCommandInput) {
+    const arns = input.serviceRevisionArns ?? [];
+    return {
+      serviceRevisions: arns.flatMap((a) => {
+        const r = this.revisions.get(a);
+        return r ? [{ serviceRevisionArn: a, serviceArn: r.serviceArn, clusterArn: arnOf(`cluster/${CLUSTER}`), taskDefinition: r.taskDefinition, createdAt: r.createdAt }] : [];
+      }),
+      failures: arns.filter((a) => !this.revisions.has(a)).map((arn) => ({ arn, reason: "MISSING" })),
+    };
+  }
+
+  // --- one-off tasks ---------------------------------------------------------------------------
+
+  private runTask(input: RunTaskCommandInput) {
+    const td = this.resolveTaskDefinition(input.taskDefinition ?? "");
+    if (!td) throw new ClientException({ message: "TaskDefinition not found.", $metadata: meta });
+    if (input.launchType && input.capacityProviderStrategy?.length) throw invalid("Specifying both a launchType and capacityProviderStrategy is not supported.");
+    if (td.networkMode === "awsvpc" && !input.networkConfiguration) throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+    const names = (td.containerDefinitions ?? []).map((c) => c.name);
+    const override = input.overrides?.containerOverrides?.find((o) => !names.includes(o.name));
+    if (override) throw invalid(`Override for container named ${override.name} is not a container in the TaskDefinition.`);
+    const known = input.clientToken ? this.clientTokens.get(input.clientToken) : undefined;
+    if (known) return { tasks: [copy(this.tasks.get(known)?.task)], failures: [] };
+    const script = this.taskScripts.shift() ?? {};
+    if (script.startFailure) return { tasks: [], failures: [{ arn: td.taskDefinitionArn, reason: script.startFailure }] };
+    const arn = arnOf(`task/${CLUSTER}/${this.id()}`);
+    const container = input.overrides?.containerOverrides?.[0]?.name ?? names[0] ?? "";
+    const task: Task = {
+      taskArn: arn,
+      clusterArn: arnOf(`cluster/${CLUSTER}`),
+      taskDefinitionArn: td.taskDefinitionArn,
+      lastStatus: "PROVISIONING",
+      desiredStatus: "RUNNING",
+      createdAt: new Date(),
+      startedBy: input.startedBy,
+      group: input.group,
+      overrides: copy(input.overrides),
+      containers: names.map((name): Container => ({ name, taskArn: arn, lastStatus: "PENDING" })),
+    };
+    this.tasks.set(arn, { task, script, container });
+    if (input.clientToken) this.clientTokens.set(input.clientToken, arn);
+    return { tasks: [copy(task)], failures: [] };
+  }
+
+  private advanceTask(t: FakeTask, now: number): void {
+    const { task, script } = t;
+    const created = task.createdAt?.getTime() ?? now;
+    if (task.lastStatus === "STOPPED") return;
+    if (script.exitCode === "none" && now >= created + 20_000) {
+      const why = "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref";
+      Object.assign(task, { lastStatus: "STOPPED", desiredStatus: "STOPPED", stopCode: "TaskFailedToStart", stoppedReason: why, stoppedAt: new Date(now) });
+      for (const c of task.containers ?? []) Object.assign(c, { lastStatus: "STOPPED", reason: c.name === t.container ? why : undefined });
+      return;
+    }
+    if (script.exitCode !== "none" && now >= created + 5_000 && task.lastStatus === "PROVISIONING") {
+      Object.assign(task, { lastStatus: "RUNNING", startedAt: new Date(created + 5_000) });
+      for (const c of task.containers ?? []) c.lastStatus = "RUNNING";
+    }
+    const runMs = script.runMs ?? 30_000;
+    if (script.exitCode !== "none" && now >= created + runMs) {
+      Object.assign(task, { lastStatus: "STOPPED", desiredStatus: "STOPPED", stopCode: "EssentialContainerExited", stoppedReason: "Essential container in task exited", stoppedAt: new Date(created + runMs) });
+      // The sidecar is killed when the essential container exits: its 137 must not count.
+      for (const c of task.containers ?? []) Object.assign(c, { lastStatus: "STOPPED", exitCode: c.name === t.container ? (script.exitCode ?? 0) : 137 });
+    }
+  }
+
+  private describeTasks(input: DescribeTasksCommandInput) {
+    const arns = input.tasks ?? [];
+    return {
+      tasks: arns.flatMap((a) => {
+        const t = this.tasks.get(a);
+        return t ? [copy(t.task)] : [];
+      }),
+      failures: arns.filter((a) => !this.tasks.has(a)).map((arn) => ({ arn, reason: "MISSING" })),
+    };
+  }
+
+  private stopTask(input: StopTaskCommandInput) {
+    const t = this.tasks.get(input.task ?? "");
+    if (!t) throw invalid("The referenced task was not found.");
+    if (t.task.lastStatus !== "STOPPED") {
+      Object.assign(t.task, { lastStatus: "STOPPED", desiredStatus: "STOPPED", stopCode: "UserInitiated", stoppedReason: input.reason ?? "Task stopped by user", stoppedAt: new Date() });
+      for (const c of t.task.containers ?? []) Object.assign(c, { lastStatus: "STOPPED", exitCode: c.lastStatus === "RUNNING" ? 137 : undefined });
+    }
+    return { task: copy(t.task) };
+  }
+
+  // --- tags ----------------------------------------------------------------------------------
+
+  private tagsOf(arn: string): Tag[] {
+    const known = [...this.services.values()].some((s) => s.serviceArn === arn) || this.taskDefinitions.has(arn) || this.tasks.has(arn);
+    if (!known) throw new ResourceNotFoundException({ message: "The specified resource could not be found.", $metadata: meta });
+    return this.tags.get(arn) ?? [];
+  }
+
+  private tagResource(input: TagResourceCommandInput) {
+    const arn = input.resourceArn ?? "";
+    if (/:service\/[^/]+$/.test(arn)) throw invalid("Long arn format must be used for tagging operations");
+    const current = this.tagsOf(arn);
+    for (const { key = "", value = "" } of input.tags ?? []) {
+      if (!key || key.length > 128 || value.length > 256 || !TAG_TEXT.test(key) || !TAG_TEXT.test(value)) {
+        throw invalid(`Tag ${key} has an invalid key or value: only letters, numbers, spaces and _ . : / = + - @ are allowed.`);
+      }
+    }
+    const keys = new Set((input.tags ?? []).map((t) => t.key));
+    const next = [...current.filter((t) => !keys.has(t.key)), ...copy(input.tags ?? [])];
+    if (next.length > 50) throw invalid("A resource can have at most 50 tags.");
+    this.tags.set(arn, next);
+    return {};
+  }
+
+  private untagResource(input: UntagResourceCommandInput) {
+    const arn = input.resourceArn ?? "";
+    this.tags.set(
+      arn,
+      this.tagsOf(arn).filter((t) => !(input.tagKeys ?? []).includes(t.key ?? "")),
+    );
+    return {};
+  }
+}
