@@ -123,6 +123,7 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
   let running: string | undefined;
   const finish = (result: DeployResult, why: string): DeploymentOutcome => {
     timeline.add(`${result}: ${why}`);
+    timeline.events.sort((a, b) => a.at.localeCompare(b.at)); // stable: same-instant entries keep their order
     return {
       result,
       reason: why,
@@ -141,7 +142,8 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
     running = primary?.taskDefinition;
     const status = sd?.status ?? "UNKNOWN";
     const state = `${status}${sd?.lifecycleStage ? ` (${sd.lifecycleStage})` : ""}`;
-    timeline.addServiceEvents(service, started);
+    // ECS's events from the moment this deployment was created (it can predate the watch by a little).
+    timeline.addServiceEvents(service, Math.min(started, sd?.createdAt?.getTime() ?? started));
     if (state !== lastState) timeline.add(`service deployment ${state}`, now);
     lastState = state;
     try {

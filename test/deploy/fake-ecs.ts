@@ -53,6 +53,7 @@ import {
   type UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { mockClient } from "aws-sdk-client-mock";
+import { vi } from "vitest";
 
 export const REGION = "us-east-1";
 export const ACCOUNT = "123456789012";
@@ -140,11 +141,15 @@ export class FakeEcs {
   private readonly deploymentScripts: DeploymentScript[] = [];
   private readonly taskScripts: TaskScript[] = [];
   private readonly clientTokens = new Map<string, string>();
+  /** Runs after a call of the command succeeds: another pipeline acting in between our calls. */
+  readonly afterCall = new Map<string, () => void>();
   private seq = 0;
 
   constructor() {
     const on = this.mock.on.bind(this.mock);
-    on(DescribeServicesCommand).callsFake((i: DescribeServicesCommandInput) => this.handle("DescribeServices", i, () => this.describeServices(i)));
+    on(DescribeServicesCommand).callsFake((i: DescribeServicesCommandInput) =>
+      this.handle("DescribeServices", i, () => this.describeServices(i)),
+    );
     on(DescribeTaskDefinitionCommand).callsFake((i: DescribeTaskDefinitionCommandInput) =>
       this.handle("DescribeTaskDefinition", i, () => this.describeTaskDefinition(i)),
     );
@@ -253,6 +258,11 @@ export class FakeEcs {
     return s;
   }
 
+  /** Puts a tag on a resource directly, as another tool or pipeline would. */
+  setTag(arn: string, key: string, value: string): void {
+    this.tags.set(arn, [...(this.tags.get(arn) ?? []).filter((t) => t.key !== key), { key, value }]);
+  }
+
   restore(): void {
     this.mock.restore();
   }
@@ -272,7 +282,9 @@ export class FakeEcs {
     }
     const injected = this.failures.get(command)?.shift();
     if (injected) throw injected;
-    return fn();
+    const out = fn();
+    this.afterCall.get(command)?.();
+    return out;
   }
 
   private id(): string {
@@ -280,11 +292,15 @@ export class FakeEcs {
   }
 
   private event(service: Service, message: string, at: number): void {
-    service.events = [{ id: this.id(), createdAt: new Date(at), message: `(service ${service.serviceName}) ${message}` }, ...(service.events ?? [])];
+    service.events = [
+      { id: this.id(), createdAt: new Date(at), message: `(service ${service.serviceName}) ${message}` },
+      ...(service.events ?? []),
+    ];
   }
 
   private findService(cluster: string | undefined, name: string | undefined): Service | undefined {
-    if ((cluster ?? "default").split("/").pop() !== CLUSTER) throw new ClusterNotFoundException({ message: "Cluster not found.", $metadata: meta });
+    if ((cluster ?? "default").split("/").pop() !== CLUSTER)
+      throw new ClusterNotFoundException({ message: "Cluster not found.", $metadata: meta });
     return this.services.get(`${CLUSTER}/${(name ?? "").split("/").pop() ?? ""}`);
   }
 
@@ -301,7 +317,8 @@ export class FakeEcs {
   private register(input: RegisterTaskDefinitionCommandInput): TaskDefinition {
     const unexpected = Object.keys(input).find((k) => !REGISTER_KEYS.has(k));
     if (unexpected) throw invalid(`Unexpected key '${unexpected}' found in params`);
-    if (!input.family || !input.containerDefinitions?.length) throw new ClientException({ message: "Family and containerDefinitions are required.", $metadata: meta });
+    if (!input.family || !input.containerDefinitions?.length)
+      throw new ClientException({ message: "Family and containerDefinitions are required.", $metadata: meta });
     const revision = [...this.taskDefinitions.values()].filter((t) => t.family === input.family).length + 1;
     const { tags, ...rest } = input;
     const td: TaskDefinition = {
@@ -374,7 +391,17 @@ export class FakeEcs {
     };
     const desired = service.desiredCount ?? 1;
     service.deployments = [
-      { id: `ecs-svc/${this.id()}`, status: "PRIMARY", taskDefinition: to, desiredCount: desired, pendingCount: desired, runningCount: 0, failedTasks: 0, rolloutState: "IN_PROGRESS", createdAt: new Date(now) },
+      {
+        id: `ecs-svc/${this.id()}`,
+        status: "PRIMARY",
+        taskDefinition: to,
+        desiredCount: desired,
+        pendingCount: desired,
+        runningCount: 0,
+        failedTasks: 0,
+        rolloutState: "IN_PROGRESS",
+        createdAt: new Date(now),
+      },
       ...(service.deployments ?? []).map((d) => ({ ...d, status: "ACTIVE" })),
     ];
     service.currentServiceDeployment = sd.serviceDeploymentArn;
@@ -387,7 +414,7 @@ export class FakeEcs {
   /** Applies every transition that is due by now, in time order. */
   private tick(): void {
     const now = Date.now();
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const d of this.deployments.values()) changed = this.advance(d, now) || changed;
     }
@@ -420,7 +447,8 @@ export class FakeEcs {
       // Visible progress while it runs: healthy tasks arrive, unhealthy ones keep failing.
       const primary = d.service.deployments?.[0];
       const desired = primary?.desiredCount ?? 0;
-      if (primary && script.outcome === "healthy") primary.runningCount = Math.min(desired, Math.floor(((now - d.startedAt) / (script.afterMs || 1)) * desired));
+      if (primary && script.outcome === "healthy")
+        primary.runningCount = Math.min(desired, Math.floor(((now - d.startedAt) / (script.afterMs || 1)) * desired));
       if (primary && script.outcome === "unhealthy") primary.failedTasks = Math.min(2, Math.floor((now - d.startedAt) / 40_000));
       if (primary) primary.pendingCount = desired - (primary.runningCount ?? 0);
     }
@@ -430,20 +458,48 @@ export class FakeEcs {
   private complete(d: FakeDeployment, at: number): void {
     Object.assign(d.sd, { status: "SUCCESSFUL", lifecycleStage: "CLEAN_UP", finishedAt: new Date(at), updatedAt: new Date(at) });
     const desired = d.service.desiredCount ?? 1;
-    d.service.deployments = [{ ...d.service.deployments?.[0], status: "PRIMARY", taskDefinition: d.to, runningCount: desired, pendingCount: 0, rolloutState: "COMPLETED" }];
+    d.service.deployments = [
+      {
+        ...d.service.deployments?.[0],
+        status: "PRIMARY",
+        taskDefinition: d.to,
+        runningCount: desired,
+        pendingCount: 0,
+        rolloutState: "COMPLETED",
+      },
+    ];
     Object.assign(d.service, { taskDefinition: d.to, runningCount: desired, pendingCount: 0 });
     this.event(d.service, "has reached a steady state.", at);
   }
 
   private beginRollback(d: FakeDeployment, at: number, reason: string): void {
     const source = d.sd.sourceServiceRevisions?.[0]?.arn;
-    Object.assign(d.sd, { status: "ROLLBACK_IN_PROGRESS", statusReason: reason, updatedAt: new Date(at), rollback: { reason, startedAt: new Date(at), serviceRevisionArn: source } });
+    Object.assign(d.sd, {
+      status: "ROLLBACK_IN_PROGRESS",
+      statusReason: reason,
+      updatedAt: new Date(at),
+      rollback: { reason, startedAt: new Date(at), serviceRevisionArn: source },
+    });
     d.rollbackAt = at;
     const desired = d.service.desiredCount ?? 1;
     // ECS rolls back with a fresh PRIMARY deployment of the old revision; the failed one drains.
     d.service.deployments = [
-      { id: `ecs-svc/${this.id()}`, status: "PRIMARY", taskDefinition: d.from, desiredCount: desired, runningCount: 0, pendingCount: desired, rolloutState: "IN_PROGRESS", createdAt: new Date(at) },
-      { ...d.service.deployments?.[0], status: "ACTIVE", rolloutState: "FAILED", rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start." },
+      {
+        id: `ecs-svc/${this.id()}`,
+        status: "PRIMARY",
+        taskDefinition: d.from,
+        desiredCount: desired,
+        runningCount: 0,
+        pendingCount: desired,
+        rolloutState: "IN_PROGRESS",
+        createdAt: new Date(at),
+      },
+      {
+        ...d.service.deployments?.[0],
+        status: "ACTIVE",
+        rolloutState: "FAILED",
+        rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start.",
+      },
     ];
     this.event(d.service, `is rolling back to ${d.from?.split("/").pop() ?? "?"}.`, at);
   }
@@ -451,7 +507,9 @@ export class FakeEcs {
   private finishRollback(d: FakeDeployment, at: number): void {
     Object.assign(d.sd, { status: "ROLLBACK_SUCCESSFUL", finishedAt: new Date(at), updatedAt: new Date(at) });
     const desired = d.service.desiredCount ?? 1;
-    d.service.deployments = [{ ...d.service.deployments?.[0], status: "PRIMARY", runningCount: desired, pendingCount: 0, rolloutState: "COMPLETED" }];
+    d.service.deployments = [
+      { ...d.service.deployments?.[0], status: "PRIMARY", runningCount: desired, pendingCount: 0, rolloutState: "COMPLETED" },
+    ];
     Object.assign(d.service, { taskDefinition: d.from, runningCount: desired, pendingCount: 0 });
     this.event(d.service, "has reached a steady state.", at);
   }
@@ -470,7 +528,8 @@ export class FakeEcs {
   private stopServiceDeployment(input: StopServiceDeploymentCommandInput) {
     const d = this.deployments.get(input.serviceDeploymentArn ?? "");
     if (!d) throw new ServiceDeploymentNotFoundException({ message: "Service deployment not found.", $metadata: meta });
-    if (d.sd.status !== "IN_PROGRESS" && d.sd.status !== "PENDING") throw invalid(`The service deployment is ${d.sd.status}, not in progress.`);
+    if (d.sd.status !== "IN_PROGRESS" && d.sd.status !== "PENDING")
+      throw invalid(`The service deployment is ${d.sd.status}, not in progress.`);
     Object.assign(d.sd, { status: input.stopType === "ABORT" ? "STOP_REQUESTED" : "ROLLBACK_REQUESTED", updatedAt: new Date() });
     return { serviceDeploymentArn: d.sd.serviceDeploymentArn };
   }
@@ -499,7 +558,17 @@ export class FakeEcs {
     return {
       serviceRevisions: arns.flatMap((a) => {
         const r = this.revisions.get(a);
-        return r ? [{ serviceRevisionArn: a, serviceArn: r.serviceArn, clusterArn: arnOf(`cluster/${CLUSTER}`), taskDefinition: r.taskDefinition, createdAt: r.createdAt }] : [];
+        return r
+          ? [
+              {
+                serviceRevisionArn: a,
+                serviceArn: r.serviceArn,
+                clusterArn: arnOf(`cluster/${CLUSTER}`),
+                taskDefinition: r.taskDefinition,
+                createdAt: r.createdAt,
+              },
+            ]
+          : [];
       }),
       failures: arns.filter((a) => !this.revisions.has(a)).map((arn) => ({ arn, reason: "MISSING" })),
     };
@@ -510,8 +579,10 @@ export class FakeEcs {
   private runTask(input: RunTaskCommandInput) {
     const td = this.resolveTaskDefinition(input.taskDefinition ?? "");
     if (!td) throw new ClientException({ message: "TaskDefinition not found.", $metadata: meta });
-    if (input.launchType && input.capacityProviderStrategy?.length) throw invalid("Specifying both a launchType and capacityProviderStrategy is not supported.");
-    if (td.networkMode === "awsvpc" && !input.networkConfiguration) throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+    if (input.launchType && input.capacityProviderStrategy?.length)
+      throw invalid("Specifying both a launchType and capacityProviderStrategy is not supported.");
+    if (td.networkMode === "awsvpc" && !input.networkConfiguration)
+      throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
     const names = (td.containerDefinitions ?? []).map((c) => c.name);
     const override = input.overrides?.containerOverrides?.find((o) => !names.includes(o.name));
     if (override) throw invalid(`Override for container named ${override.name} is not a container in the TaskDefinition.`);
@@ -544,7 +615,13 @@ export class FakeEcs {
     if (task.lastStatus === "STOPPED") return;
     if (script.exitCode === "none" && now >= created + 20_000) {
       const why = "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref";
-      Object.assign(task, { lastStatus: "STOPPED", desiredStatus: "STOPPED", stopCode: "TaskFailedToStart", stoppedReason: why, stoppedAt: new Date(now) });
+      Object.assign(task, {
+        lastStatus: "STOPPED",
+        desiredStatus: "STOPPED",
+        stopCode: "TaskFailedToStart",
+        stoppedReason: why,
+        stoppedAt: new Date(now),
+      });
       for (const c of task.containers ?? []) Object.assign(c, { lastStatus: "STOPPED", reason: c.name === t.container ? why : undefined });
       return;
     }
@@ -554,9 +631,16 @@ export class FakeEcs {
     }
     const runMs = script.runMs ?? 30_000;
     if (script.exitCode !== "none" && now >= created + runMs) {
-      Object.assign(task, { lastStatus: "STOPPED", desiredStatus: "STOPPED", stopCode: "EssentialContainerExited", stoppedReason: "Essential container in task exited", stoppedAt: new Date(created + runMs) });
+      Object.assign(task, {
+        lastStatus: "STOPPED",
+        desiredStatus: "STOPPED",
+        stopCode: "EssentialContainerExited",
+        stoppedReason: "Essential container in task exited",
+        stoppedAt: new Date(created + runMs),
+      });
       // The sidecar is killed when the essential container exits: its 137 must not count.
-      for (const c of task.containers ?? []) Object.assign(c, { lastStatus: "STOPPED", exitCode: c.name === t.container ? (script.exitCode ?? 0) : 137 });
+      for (const c of task.containers ?? [])
+        Object.assign(c, { lastStatus: "STOPPED", exitCode: c.name === t.container ? (script.exitCode ?? 0) : 137 });
     }
   }
 
@@ -575,8 +659,15 @@ export class FakeEcs {
     const t = this.tasks.get(input.task ?? "");
     if (!t) throw invalid("The referenced task was not found.");
     if (t.task.lastStatus !== "STOPPED") {
-      Object.assign(t.task, { lastStatus: "STOPPED", desiredStatus: "STOPPED", stopCode: "UserInitiated", stoppedReason: input.reason ?? "Task stopped by user", stoppedAt: new Date() });
-      for (const c of t.task.containers ?? []) Object.assign(c, { lastStatus: "STOPPED", exitCode: c.lastStatus === "RUNNING" ? 137 : undefined });
+      Object.assign(t.task, {
+        lastStatus: "STOPPED",
+        desiredStatus: "STOPPED",
+        stopCode: "UserInitiated",
+        stoppedReason: input.reason ?? "Task stopped by user",
+        stoppedAt: new Date(),
+      });
+      for (const c of t.task.containers ?? [])
+        Object.assign(c, { lastStatus: "STOPPED", exitCode: c.lastStatus === "RUNNING" ? 137 : undefined });
     }
     return { task: copy(t.task) };
   }
@@ -613,4 +704,15 @@ export class FakeEcs {
     );
     return {};
   }
+}
+
+/** Settles a promise on fake time: advances the clock in steps until it resolves or rejects. */
+export async function onFakeTime<T>(promise: Promise<T>, stepMs = 1000, limitMs = 12 * 3600_000): Promise<T> {
+  let settled = false;
+  const tracked = promise.finally(() => {
+    settled = true;
+  });
+  tracked.catch(() => undefined); // observed below; keeps Node from reporting it early
+  for (let waited = 0; !settled && waited < limitMs; waited += stepMs) await vi.advanceTimersByTimeAsync(stepMs);
+  return tracked;
 }

@@ -232,7 +232,8 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
     case "Directory.dockerBuild": {
       // The image the engine would build; the model keeps the Dockerfile it was built from.
       const dockerfile = s.files.get(resolvePath("/", str(a.dockerfile) || "Dockerfile"));
-      if (dockerfile === undefined) return fail(s, `failed to read dockerfile: open ${str(a.dockerfile) || "Dockerfile"}: no such file or directory`);
+      if (dockerfile === undefined)
+        return fail(s, `failed to read dockerfile: open ${str(a.dockerfile) || "Dockerfile"}: no such file or directory`);
       return { ...emptyState("Container"), image: `dockerBuild(${str(a.platform) || "default"})`, value: dockerfile };
     }
     case "Container.withMountedSecret": {

@@ -111,8 +111,9 @@ export class StubEngine {
               ? Promise.resolve(emptyState("Host"))
               : call.parentType === "Container" && call.field === "withExec"
                 ? this.exec(state, call)
-                : this.failures.has(call.field) ? Promise.resolve({ ...clone(state, call.returnType), failure: new EngineError(this.failures.get(call.field)!) })
-          : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
+                : this.failures.has(call.field)
+                  ? Promise.resolve({ ...clone(state, call.returnType), failure: new EngineError(this.failures.get(call.field)!) })
+                  : Promise.resolve(apply(state, call, (id, t) => this.lookup(id, t)));
         hit = next;
         this.memo.set(key, hit);
       }
@@ -196,7 +197,12 @@ export class StubEngine {
         // A registry answers the pushed manifest's digest: the same content gives the same digest.
         const variants = strs(a.platformVariants).map((id) => this.lookup(id, "Container").image ?? id);
         const digest = createHash("sha256").update(JSON.stringify(variants)).digest("hex");
-        this.published.push({ address: str(a.address), digest: `sha256:${digest}`, auth: { ...s.registryAuth }, platforms: variants.length });
+        this.published.push({
+          address: str(a.address),
+          digest: `sha256:${digest}`,
+          auth: { ...s.registryAuth },
+          platforms: variants.length,
+        });
         return `${str(a.address)}@sha256:${digest}`;
       }
       case "Secret.plaintext":
