@@ -120,7 +120,9 @@ export function renderTaskDefinition(current: TaskDefinition, opts: RenderOption
   // Task-level values are strings in the API ("512"); the config takes numbers.
   if (opts.overrides?.cpu !== undefined) input.cpu = String(opts.overrides.cpu);
   if (opts.overrides?.memory !== undefined) input.memory = String(opts.overrides.memory);
-  if (opts.tags !== undefined && opts.tags.length > 0) input.tags = structuredClone(opts.tags);
+  // aws:* tags (CloudFormation's, CDK's) are AWS-owned: sending them back is refused.
+  const tags = (opts.tags ?? []).filter((t) => !/^aws:/i.test(t.key ?? ""));
+  if (tags.length > 0) input.tags = structuredClone(tags);
   return input;
 }
 

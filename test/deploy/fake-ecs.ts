@@ -319,6 +319,7 @@ export class FakeEcs {
     if (unexpected) throw invalid(`Unexpected key '${unexpected}' found in params`);
     if (!input.family || !input.containerDefinitions?.length)
       throw new ClientException({ message: "Family and containerDefinitions are required.", $metadata: meta });
+    if (input.tags?.some((t) => /^aws:/i.test(t.key ?? ""))) throw invalid("Tag keys starting with 'aws:' are reserved for AWS use.");
     const revision = [...this.taskDefinitions.values()].filter((t) => t.family === input.family).length + 1;
     const { tags, ...rest } = input;
     const td: TaskDefinition = {

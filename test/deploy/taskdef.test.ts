@@ -64,7 +64,10 @@ describe("renderTaskDefinition", () => {
       containerName: "app",
       image: IMAGE,
       overrides: { environment: { PORT: "9090", ZED: "1", ALPHA: "2" }, cpu: 1024, memory: 2048 },
-      tags: [{ key: "team", value: "core" }],
+      tags: [
+        { key: "team", value: "core" },
+        { key: "aws:cloudformation:stack-name", value: "api" }, // AWS-owned: sending it back is refused
+      ],
     });
     expect(input.containerDefinitions?.[0]?.environment).toEqual([
       { name: "LOG_LEVEL", value: "info" },

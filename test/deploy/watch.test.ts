@@ -78,23 +78,53 @@ describe("watchDeployment", () => {
     expect(fake.count("StopServiceDeployment")).toBe(0);
   });
 
-  it("detects a circuit-breaker rollback that waitUntilServicesStable calls a success", async () => {
+  it("detects a circuit-breaker rollback that waitUntilServicesStable, watching the same rollout, calls a success", async () => {
     const opts = await startRollout({ outcome: "unhealthy", failAfterMs: 120_000, rollbackMs: 60_000 });
-    const stable = await onFakeTime(
-      waitUntilServicesStable(
-        { client: fake.client, maxWaitTime: 1800, minDelay: 15, maxDelay: 15 },
-        { cluster: CLUSTER, services: [SERVICE] },
-      ),
+    const [stable, outcome] = await onFakeTime(
+      Promise.all([
+        waitUntilServicesStable(
+          { client: fake.client, maxWaitTime: 1800, minDelay: 15, maxDelay: 15 },
+          { cluster: CLUSTER, services: [SERVICE] },
+        ),
+        watchDeployment(fake.client, opts),
+      ]),
     );
     expect(stable.state).toBe("SUCCESS"); // the trap: one deployment, running == desired ... on app:1
     expect(fake.service().taskDefinition).toBe(APP1);
-
-    const outcome = await onFakeTime(watchDeployment(fake.client, opts));
     expect(outcome.result).toBe("rolled back");
     expect(outcome.reason).toBe(
       "circuit breaker tripped after 3 failed tasks (threshold 3): Service deployment rolled back because the circuit breaker threshold was exceeded.",
     );
     expect(outcome.runningTaskDefinitionArn).toBe(APP1);
+  });
+
+  it("judges a deployment that had already rolled back when watching began", async () => {
+    const opts = await startRollout({ outcome: "unhealthy", failAfterMs: 30_000, rollbackMs: 30_000 });
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    const outcome = await onFakeTime(watchDeployment(fake.client, opts));
+    expect(outcome).toMatchObject({ result: "rolled back", runningTaskDefinitionArn: APP1 });
+    expect(outcome.reason).toMatch(/^circuit breaker tripped/);
+  });
+
+  it("takes its time only from the injected clock", async () => {
+    const opts = await startRollout({ outcome: "healthy", afterMs: 40_000 });
+    let now = Date.parse("2030-01-01T00:00:00Z"); // deliberately not the fake ECS's time
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+        vi.advanceTimersByTime(ms); // the fake ECS moves on too
+      },
+    };
+    const outcome = await watchDeployment(fake.client, opts, { clock });
+    expect(outcome.result).toBe("succeeded");
+    const ours = outcome.timeline.filter((e) => !e.message.startsWith("ECS:"));
+    expect(ours.map((e) => e.at)).toEqual([
+      "2030-01-01T00:00:00.000Z",
+      "2030-01-01T00:00:00.000Z",
+      "2030-01-01T00:00:45.000Z",
+      "2030-01-01T00:00:45.000Z",
+    ]);
   });
 
   it("sees a rollback through while it runs, and names the cause", async () => {
@@ -143,6 +173,17 @@ describe("watchDeployment", () => {
     };
     const outcome = await onFakeTime(watchDeployment(fake.client, { ...opts, onProgress }));
     expect(outcome).toMatchObject({ result: "failed", reason: "the deployment ended STOPPED: superseded by a newer deployment" });
+  });
+
+  it("does not call it a success when ECS says SUCCESSFUL but the PRIMARY runs another revision", async () => {
+    const opts = await startRollout({ outcome: "healthy", afterMs: 20_000 });
+    // Another pipeline deploys app:1 between our polls, right after ours finished.
+    setTimeout(() => void fake.client.send(new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, taskDefinition: APP1 })), 25_000);
+    const outcome = await onFakeTime(watchDeployment(fake.client, opts));
+    expect(outcome).toMatchObject({
+      result: "failed",
+      reason: "ECS reports the deployment SUCCESSFUL but the service runs app:1, not app:2",
+    });
   });
 });
 
