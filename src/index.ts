@@ -136,12 +136,9 @@ export class Shipshape {
    */
   @func()
   async migrations(base: string = "", approveDestructive: boolean = false): Promise<void> {
-    const run = await this.runNamed(
-      "migrations",
-      migrations({ base, approveDestructive, gitDir: this.gitDir }),
-      (c) => c.migrations.enabled,
+    failUnlessPassed(
+      await this.runNamed("migrations", migrations({ base, approveDestructive, gitDir: this.gitDir }), (c) => c.migrations.enabled),
     );
-    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
   }
 
   /**
@@ -151,12 +148,9 @@ export class Shipshape {
    */
   @func()
   async migrationsReport(base: string = "", approveDestructive: boolean = false): Promise<GateReport> {
-    const run = await this.runNamed(
-      "migrations",
-      migrations({ base, approveDestructive, gitDir: this.gitDir }),
-      (c) => c.migrations.enabled,
+    return toReport(
+      await this.runNamed("migrations", migrations({ base, approveDestructive, gitDir: this.gitDir }), (c) => c.migrations.enabled),
     );
-    return new GateReport(run.outcome, run.files);
   }
 
   /**
@@ -166,8 +160,7 @@ export class Shipshape {
    */
   @func()
   async commits(base: string, head: string = "HEAD"): Promise<void> {
-    const run = await this.commitsRun(base, head);
-    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+    failUnlessPassed(await this.commitsRun(base, head));
   }
 
   /**
@@ -177,8 +170,7 @@ export class Shipshape {
    */
   @func()
   async commitsReport(base: string, head: string = "HEAD"): Promise<GateReport> {
-    const run = await this.commitsRun(base, head);
-    return new GateReport(run.outcome, run.files);
+    return toReport(await this.commitsRun(base, head));
   }
 
   /**
@@ -215,8 +207,7 @@ export class Shipshape {
   @func()
   @check()
   async scanImage(platform: string = ""): Promise<void> {
-    const run = await this.imageRun("scan", platform);
-    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+    failUnlessPassed(await this.imageRun("scan", platform));
   }
 
   /**
@@ -225,23 +216,20 @@ export class Shipshape {
    */
   @func()
   async scanImageReport(platform: string = ""): Promise<GateReport> {
-    const run = await this.imageRun("scan", platform);
-    return new GateReport(run.outcome, run.files);
+    return toReport(await this.imageRun("scan", platform));
   }
 
   /** Scan the dependencies in the lockfile with Trivy (no build needed); fails on the configured severities. */
   @func()
   @check()
   async scanDependencies(): Promise<void> {
-    const run = await this.dependenciesRun();
-    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+    failUnlessPassed(await this.dependenciesRun());
   }
 
   /** The dependency scan's report: counts, blocking vulnerabilities, trivy.json and SARIF. */
   @func()
   async scanDependenciesReport(): Promise<GateReport> {
-    const run = await this.dependenciesRun();
-    return new GateReport(run.outcome, run.files);
+    return toReport(await this.dependenciesRun());
   }
 
   /**
@@ -261,8 +249,7 @@ export class Shipshape {
   @func()
   @check()
   async licenseCheck(platform: string = ""): Promise<void> {
-    const run = await this.imageRun("licenses", platform);
-    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+    failUnlessPassed(await this.imageRun("licenses", platform));
   }
 
   /**
@@ -271,8 +258,7 @@ export class Shipshape {
    */
   @func()
   async licenseCheckReport(platform: string = ""): Promise<GateReport> {
-    const run = await this.imageRun("licenses", platform);
-    return new GateReport(run.outcome, run.files);
+    return toReport(await this.imageRun("licenses", platform));
   }
 
   /**
@@ -458,15 +444,13 @@ export class Shipshape {
   @func()
   @check()
   async secretScan(): Promise<void> {
-    const run = await this.secretsRun();
-    if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+    failUnlessPassed(await this.secretsRun());
   }
 
   /** The secret scan's report: where each possible secret is (never its value), and SARIF. */
   @func()
   async secretScanReport(): Promise<GateReport> {
-    const run = await this.secretsRun();
-    return new GateReport(run.outcome, run.files);
+    return toReport(await this.secretsRun());
   }
 
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
@@ -517,16 +501,12 @@ export class Shipshape {
   }
 
   private secretsRun(): Promise<GateRun> {
-    return runGate(
+    const load = () => loadConfig(this.source, this.configPath).then(({ config }) => config);
+    return this.runEnabled(
       "secrets",
-      () => loadConfig(this.source, this.configPath),
-      async ({ config }) => {
-        if (!config.secrets.enabled) {
-          const { gate: _g, durationMs: _d, ...verdict } = skipped("secrets", `disabled in ${this.configPath}`);
-          return { verdict, files: dag.directory() };
-        }
-        return secretScan(config, this.source, this.gitDir);
-      },
+      load,
+      (c) => c.secrets.enabled,
+      (c) => secretScan(c, this.source, this.gitDir),
     );
   }
 
@@ -535,26 +515,45 @@ export class Shipshape {
   }
 
   private runNamed(name: string, gate: Gate, enabled: (c: ShipshapeConfig) => boolean): Promise<GateRun> {
-    return runGate(
+    return this.runEnabled(
       name,
       () => this.context(),
-      async (ctx) => {
-        if (!enabled(ctx.project.config)) {
-          const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
-          return { verdict, files: dag.directory() };
-        }
-        return gate(ctx);
-      },
+      (ctx) => enabled(ctx.project.config),
+      gate,
     );
   }
 
+  /** Runs a gate unless shipshape.yaml disables it; whatever goes wrong becomes its report. */
+  private runEnabled<C>(
+    name: string,
+    load: () => Promise<C>,
+    enabled: (c: C) => boolean,
+    gate: (c: C) => ReturnType<Gate>,
+  ): Promise<GateRun> {
+    return runGate(name, load, async (ctx) => {
+      if (!enabled(ctx)) {
+        const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
+        return { verdict, files: dag.directory() };
+      }
+      return gate(ctx);
+    });
+  }
+
   private async gateReport(name: GateName): Promise<GateReport> {
-    const run = await this.runGate(name);
-    return new GateReport(run.outcome, run.files);
+    return toReport(await this.runGate(name));
   }
 
   private async assertGate(name: GateName): Promise<void> {
     const { outcome } = await this.runGate(name);
     if (!passedAll([outcome])) throw new Error(renderTable([outcome]));
   }
+}
+
+/** Fails a function with the gate's table row and fix hint when the gate did not pass. */
+function failUnlessPassed(run: GateRun): void {
+  if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
+}
+
+function toReport(run: GateRun): GateReport {
+  return new GateReport(run.outcome, run.files);
 }
