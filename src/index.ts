@@ -12,6 +12,7 @@ import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
+import { deployImage, rollbackService, serviceStatus } from "./gates/deploy.js";
 import { lint } from "./gates/lint.js";
 import { publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
@@ -23,6 +24,7 @@ import { installer } from "./gates/workspace.js";
 import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
 import { CiReport, GateReport } from "./report/gate-report.js";
+import { Deployment } from "./report/deployment.js";
 import { Release } from "./report/release.js";
 import { ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "./report/outcome.js";
@@ -438,6 +440,84 @@ export class Shipshape {
     );
     const files = gates.reduce((dir, g) => dir.withDirectory(g.gate, g.files), dag.directory());
     return new Release(published.ref, published.tags, sbom, gates, files);
+  }
+
+  /**
+   * Deploy a signed image by digest to an ECS environment; succeeds only when the new revision serves, else rolls back.
+   * @param env Environment name from shipshape.yaml (environments:).
+   * @param image Image by digest (repo@sha256:...), e.g. what release returned.
+   * @param approve Approval for environments that require one (the GitHub wrapper sets it from a protected environment).
+   * @param awsAccessKeyId AWS access key id.
+   * @param awsSecretAccessKey AWS secret access key.
+   * @param awsSessionToken AWS session token, for a role.
+   * @param cosignPublicKey cosign public key the image must be signed with.
+   * @param certificateIdentity Keyless: the signer identity the image must be signed by.
+   * @param certificateOidcIssuer Keyless: that identity's OIDC issuer.
+   * @param insecureIgnoreTlog Accept signatures without a transparency-log entry (key-based signing on private infrastructure).
+   * @param registryUsername Username for the registry when it is not ECR (to read signatures).
+   * @param registryPassword Password or token for the registry when it is not ECR.
+   */
+  @func({ cache: "never" })
+  async deploy(
+    env: string,
+    image: string,
+    approve: boolean = false,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    cosignPublicKey?: Secret,
+    certificateIdentity: string = "",
+    certificateOidcIssuer: string = "",
+    insecureIgnoreTlog: boolean = false,
+    registryUsername: string = "",
+    registryPassword?: Secret,
+  ): Promise<Deployment> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const aws = { awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
+    const creds = { username: registryUsername, password: registryPassword, ...aws };
+    const report = await deployImage(config, env, image, {
+      approve,
+      aws,
+      verify: { publicKey: cosignPublicKey, identity: certificateIdentity, issuer: certificateOidcIssuer, insecureIgnoreTlog, creds },
+    });
+    const deployment = new Deployment(report);
+    // A deploy that did not succeed fails the call, with what happened and what was rolled back.
+    if (report.result !== "succeeded")
+      throw new Error(`deploy to ${env} ${report.result}: ${report.reason}\n${deployment.timeline.join("\n")}`);
+    return deployment;
+  }
+
+  /**
+   * Roll an environment back to its previous stable revision (or --to), and wait until it serves.
+   * @param env Environment name from shipshape.yaml (environments:).
+   * @param to Revision number or task definition ARN to return to; empty for the previous stable one.
+   * @param awsAccessKeyId AWS access key id.
+   * @param awsSecretAccessKey AWS secret access key.
+   * @param awsSessionToken AWS session token, for a role.
+   */
+  @func({ cache: "never" })
+  async rollback(
+    env: string,
+    to: string = "",
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+  ): Promise<string> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    return rollbackService(config, env, to, { awsAccessKeyId, awsSecretAccessKey, awsSessionToken });
+  }
+
+  /**
+   * What is running in an environment now: revision, task counts and rollout state.
+   * @param env Environment name from shipshape.yaml (environments:).
+   * @param awsAccessKeyId AWS access key id.
+   * @param awsSecretAccessKey AWS secret access key.
+   * @param awsSessionToken AWS session token, for a role.
+   */
+  @func({ cache: "never" })
+  async status(env: string, awsAccessKeyId?: Secret, awsSecretAccessKey?: Secret, awsSessionToken?: Secret): Promise<string> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    return serviceStatus(config, env, { awsAccessKeyId, awsSecretAccessKey, awsSessionToken });
   }
 
   /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */

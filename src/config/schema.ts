@@ -12,6 +12,7 @@ import { TOOL_NAMES, type ToolName } from "../images.js";
 import { MigrationsConfigSchema } from "../release/migrations/config.js";
 import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
 import { PublishConfigSchema } from "../supply/publish/tags.js";
+import { EnvironmentsConfigSchema } from "../deploy/config.js";
 import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
@@ -253,6 +254,7 @@ export const ShipshapeConfigSchema = z
     licenses: LicensesConfigSchema.prefault({}),
     secrets: SecretsConfigSchema.prefault({}),
     publish: PublishConfigSchema.prefault({}),
+    environments: EnvironmentsConfigSchema.prefault({}),
   })
   .meta({
     title: "Shipshape configuration",

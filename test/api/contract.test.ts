@@ -110,6 +110,26 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "allowHttpRegistry",
     ],
   ],
+  deploy: [
+    "Deployment",
+    false,
+    [
+      "env",
+      "image",
+      "approve",
+      "awsAccessKeyId",
+      "awsSecretAccessKey",
+      "awsSessionToken",
+      "cosignPublicKey",
+      "certificateIdentity",
+      "certificateOidcIssuer",
+      "insecureIgnoreTlog",
+      "registryUsername",
+      "registryPassword",
+    ],
+  ],
+  rollback: ["STRING_KIND", false, ["env", "to", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"]],
+  status: ["STRING_KIND", false, ["env", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"]],
   secretScan: ["VOID_KIND", true, []],
   secretScanReport: ["GateReport", false, []],
   config: ["STRING_KIND", false, []],
@@ -128,7 +148,15 @@ describe("API contract (SDK scanner on src/)", () => {
   it("exposes the Shipshape object with a module description", () => {
     expect(mod.name).toBe("Shipshape");
     expect(mod.description).toMatch(/^Shipshape: a hardened CI\/CD pipeline/);
-    expect(Object.keys(mod.objects).sort()).toEqual(["CiReport", "GateMetric", "GateReport", "Release", "ReleaseVersion", "Shipshape"]);
+    expect(Object.keys(mod.objects).sort()).toEqual([
+      "CiReport",
+      "Deployment",
+      "GateMetric",
+      "GateReport",
+      "Release",
+      "ReleaseVersion",
+      "Shipshape",
+    ]);
   });
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
@@ -191,7 +219,7 @@ describe("API contract (SDK scanner on src/)", () => {
   });
 
   it("takes every credential of publish, sign and verify as an optional Secret", () => {
-    for (const fn of ["publish", "sign", "verify", "release"]) {
+    for (const fn of ["publish", "sign", "verify", "release", "deploy"]) {
       const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token/i.test(a.name));
       expect(args.length, fn).toBeGreaterThanOrEqual(4);
       for (const a of args) expect([fn, a.name, a.type.name, a.isOptional || a.isNullable]).toEqual([fn, a.name, "Secret", true]);

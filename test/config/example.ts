@@ -69,6 +69,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   licenses: LicensesConfigSchema.parse({}),
   secrets: SecretsConfigSchema.parse({}),
   publish: PublishConfigSchema.parse({}),
+  environments: {},
   migrations: {
     enabled: true,
     paths: ["db/migrations/*.sql"],

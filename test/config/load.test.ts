@@ -49,6 +49,7 @@ describe("defaults", () => {
     licenses: LicensesConfigSchema.parse({}),
     secrets: SecretsConfigSchema.parse({}),
     publish: PublishConfigSchema.parse({}),
+    environments: {},
   };
 
   it("DEFAULT_CONFIG is the documented defaults", () => {
@@ -319,7 +320,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, publish, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, publish, environments, got ${value}`,
     ]);
   });
 });

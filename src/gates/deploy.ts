@@ -1,0 +1,117 @@
+/**
+ * deploy / rollback / status against AWS ECS. The image must be referenced by digest and its
+ * signature verified before anything changes; AWS credentials come only from Secrets.
+ */
+import { ECSClient } from "@aws-sdk/client-ecs";
+import type { Secret } from "@dagger.io/dagger";
+import { randomUUID } from "node:crypto";
+import type { ShipshapeConfig } from "../config/schema.js";
+import type { EnvironmentConfig } from "../deploy/config.js";
+import { deploy, type DeployReport } from "../deploy/deploy.js";
+import { describeService } from "../deploy/ecs.js";
+import { rollbackTo, rollbackToPrevious, watchDeployment } from "../deploy/watch.js";
+import { Problem } from "../project/problem.js";
+import { assertDigestRef } from "../supply/signing/commands.js";
+import { progress } from "./progress.js";
+import type { RegistryCredentials } from "./registry.js";
+import { verifyImage } from "./sign.js";
+
+export interface AwsCredentials {
+  awsAccessKeyId?: Secret;
+  awsSecretAccessKey?: Secret;
+  awsSessionToken?: Secret;
+}
+
+export function environment(config: ShipshapeConfig, name: string): EnvironmentConfig {
+  const env = config.environments[name];
+  if (!env) {
+    const known = Object.keys(config.environments);
+    throw new Problem(
+      `unknown environment "${name}"${known.length ? ` (known: ${known.join(", ")})` : ""}`,
+      "add it under environments: in shipshape.yaml, or pass one of the known names",
+    );
+  }
+  return env as EnvironmentConfig;
+}
+
+/** Plaintext only in this process, for the SDK; the SDK's own retries are off (ours back off). */
+export async function ecsClient(region: string, aws: AwsCredentials): Promise<ECSClient> {
+  if (!aws.awsAccessKeyId || !aws.awsSecretAccessKey) {
+    throw new Problem(
+      "no AWS credentials were given",
+      "pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --aws-session-token for a role)",
+    );
+  }
+  return new ECSClient({
+    region,
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: (await aws.awsAccessKeyId.plaintext()).trim(),
+      secretAccessKey: (await aws.awsSecretAccessKey.plaintext()).trim(),
+      sessionToken: aws.awsSessionToken ? (await aws.awsSessionToken.plaintext()).trim() : undefined,
+    },
+  });
+}
+
+export interface DeployOptions {
+  approve: boolean;
+  aws: AwsCredentials;
+  verify: { publicKey?: Secret; identity: string; issuer: string; insecureIgnoreTlog: boolean; creds: RegistryCredentials };
+}
+
+export async function deployImage(config: ShipshapeConfig, envName: string, image: string, opts: DeployOptions): Promise<DeployReport> {
+  const env = environment(config, envName);
+  const ref = assertDigestRef(image).ref;
+  // Signed images only: verified before the first AWS call, so a refusal changes nothing.
+  const verdict = await verifyImage(config, ref, { ...opts.verify, allowHttpRegistry: false });
+  if (!verdict.verified)
+    throw new Problem(
+      `refusing to deploy ${ref}: ${verdict.reason}`,
+      "deploy the digest `release` signed, with the matching public key or identity",
+    );
+  progress("deploy", `${ref} verified: ${verdict.reason}`);
+  const client = await ecsClient(env.region, opts.aws);
+  return deploy(client, {
+    environment: envName,
+    config: env,
+    image: ref,
+    runId: `shipshape-${randomUUID()}`,
+    approved: opts.approve,
+    onProgress: (p) => progress("deploy", `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`),
+  });
+}
+
+/** Back to the previous stable revision, or to `to` (a revision number or task definition ARN); waits until it is serving. */
+export async function rollbackService(config: ShipshapeConfig, envName: string, to: string, aws: AwsCredentials): Promise<string> {
+  const env = environment(config, envName);
+  const client = await ecsClient(env.region, aws);
+  const ref = { cluster: env.cluster, service: env.service };
+  const started = to ? await rollbackTo(client, ref, /^\d+$/.test(to) ? Number(to) : to) : await rollbackToPrevious(client, ref);
+  progress("rollback", `${started.method}: ${started.serviceDeploymentArn}`);
+  const service = await describeService(client, ref);
+  const outcome = await watchDeployment(client, {
+    ...ref,
+    serviceDeploymentArn: started.serviceDeploymentArn,
+    taskDefinitionArn: started.taskDefinitionArn ?? service.taskDefinition ?? "",
+    progressDeadlineMinutes: env.progressDeadlineMinutes,
+    pollSeconds: env.pollSeconds,
+  });
+  if (outcome.result !== "succeeded")
+    throw new Problem(
+      `the rollback of ${envName} did not complete: ${outcome.reason}`,
+      "check the service's events in the ECS console; the previous revision may itself be unhealthy",
+    );
+  return `${envName} is back on ${outcome.runningTaskDefinitionArn ?? outcome.taskDefinitionArn}`;
+}
+
+export async function serviceStatus(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<string> {
+  const env = environment(config, envName);
+  const s = await describeService(await ecsClient(env.region, aws), { cluster: env.cluster, service: env.service });
+  const primary = s.deployments?.find((d) => d.status === "PRIMARY");
+  return [
+    `${envName}: ${env.service} in ${env.cluster} (${env.region})`,
+    `revision: ${s.taskDefinition ?? "?"}`,
+    `tasks: ${s.runningCount ?? 0} running / ${s.desiredCount ?? 0} desired${s.pendingCount ? `, ${s.pendingCount} pending` : ""}`,
+    `rollout: ${primary?.rolloutState ?? "?"}${primary?.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ""}`,
+  ].join("\n");
+}
