@@ -18,7 +18,10 @@ export const DurationSchema = z
     return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
   });
 
-export const ConditionSchema = z.strictObject({ op: z.enum(["<", "<=", ">", ">="]), threshold: z.number() });
+export const ConditionSchema = z.strictObject({
+  op: z.enum(["<", "<=", ">", ">="]).describe("Comparison of the measured value with the threshold."),
+  threshold: z.number().describe("The threshold."),
+});
 
 export const PrometheusProviderSchema = z.strictObject({
   address: z.url({ protocol: /^https?$/ }),
@@ -58,25 +61,35 @@ export const CloudWatchProviderSchema = z.strictObject({
     .min(1),
 });
 
-export const MetricSchema = z.strictObject({
-  name: z.string().min(1),
-  provider: z.union([z.strictObject({ prometheus: PrometheusProviderSchema }), z.strictObject({ cloudwatch: CloudWatchProviderSchema })]),
-  /** A measurement passes when `value op threshold`. */
-  successCondition: ConditionSchema,
-  interval: DurationSchema.default(60_000),
-  count: z.int().positive().default(5),
-  initialDelay: DurationSchema.default(0),
-  /** Failed measurements tolerated; one more fails the analysis. -1 never fails (Argo's meaning). */
-  failureLimit: z.int().min(-1).default(0),
-  consecutiveErrorLimit: z.int().nonnegative().default(4),
-  inconclusiveLimit: z.int().nonnegative().default(0),
-});
+export const MetricSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Name of the metric, shown in the timeline."),
+    provider: z
+      .union([z.strictObject({ prometheus: PrometheusProviderSchema }), z.strictObject({ cloudwatch: CloudWatchProviderSchema })])
+      .describe("Where the values come from: prometheus {address, query} (cloudwatch is not implemented yet)."),
+    /** A measurement passes when `value op threshold`. */
+    successCondition: ConditionSchema.describe('A measurement passes when value <op> threshold, e.g. {op: "<=", threshold: 0.01}.'),
+    interval: DurationSchema.default(60_000).describe('Time between measurements, e.g. "1m".'),
+    count: z.int().positive().default(5).describe("Measurements in one analysis run."),
+    initialDelay: DurationSchema.default(0).describe("Wait before the first measurement."),
+    /** Failed measurements tolerated; one more fails the analysis. -1 never fails (Argo's meaning). */
+    failureLimit: z.int().min(-1).default(0).describe("Failed measurements tolerated; one more fails the analysis (-1: never)."),
+    consecutiveErrorLimit: z.int().nonnegative().default(4).describe("Query errors in a row tolerated; one more fails the analysis."),
+    inconclusiveLimit: z
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe("Measurements without data tolerated before the analysis is inconclusive."),
+  })
+  .describe("One metric judged after the rollout.");
 
-export const AnalysisConfigSchema = z.strictObject({
-  metrics: z.array(MetricSchema).min(1),
-  /** After the deploy completes the metrics keep being measured this long, and a breach still rolls back. */
-  watchWindow: DurationSchema.default(300_000),
-});
+export const AnalysisConfigSchema = z
+  .strictObject({
+    metrics: z.array(MetricSchema).min(1).describe("Metrics to judge; the first to fail stops the analysis."),
+    /** After the deploy completes the metrics keep being measured this long, and a breach still rolls back. */
+    watchWindow: DurationSchema.default(300_000).describe('How long after the rollout a breach still rolls back, e.g. "5m".'),
+  })
+  .describe("Metric analysis in the style of Argo Rollouts.");
 
 export type Condition = z.output<typeof ConditionSchema>;
 export type MetricInput = z.input<typeof MetricSchema>;

@@ -20,20 +20,29 @@ const isRegex = (s: string) => {
 
 const status = z.int().min(100).max(599);
 
-export const SmokeCheckSchema = z.strictObject({
-  name: z.string().min(1),
-  path: z.string().startsWith("/"),
-  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET"),
-  expectStatus: z
-    .union([status, z.array(status).min(1)])
-    .transform((s) => (Array.isArray(s) ? s : [s]))
-    .default([200]),
-  bodyMatch: z.string().refine(isRegex, "not a valid regular expression").optional(),
-  timeoutMs: z.int().positive().default(5000),
-  /** Attempts in all, the first included: "answered 503 after 5 attempts" reads as configured. */
-  retries: z.int().min(1).default(5),
-  backoff: z.strictObject({ initialMs: z.int().nonnegative().default(1000), maxMs: z.int().nonnegative().default(15_000) }).prefault({}),
-});
+export const SmokeCheckSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Name of the check, shown in reports."),
+    path: z.string().startsWith("/").describe('Path requested on the base URL, e.g. "/healthz".'),
+    method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET").describe("HTTP method."),
+    expectStatus: z
+      .union([status, z.array(status).min(1)])
+      .transform((s) => (Array.isArray(s) ? s : [s]))
+      .default([200])
+      .describe("Status code (or list of codes) that counts as healthy."),
+    bodyMatch: z.string().refine(isRegex, "not a valid regular expression").optional().describe("Regular expression the body must match."),
+    timeoutMs: z.int().positive().default(5000).describe("Milliseconds one attempt may take."),
+    /** Attempts in all, the first included: "answered 503 after 5 attempts" reads as configured. */
+    retries: z.int().min(1).default(5).describe("Attempts in all, the first included."),
+    backoff: z
+      .strictObject({
+        initialMs: z.int().nonnegative().default(1000).describe("Wait before the second attempt, in milliseconds."),
+        maxMs: z.int().nonnegative().default(15_000).describe("Longest wait between attempts, in milliseconds."),
+      })
+      .prefault({})
+      .describe("Exponential backoff between attempts, with jitter."),
+  })
+  .describe("One HTTP smoke check.");
 export type SmokeCheckInput = z.input<typeof SmokeCheckSchema>;
 export type SmokeCheck = z.output<typeof SmokeCheckSchema>;
 
