@@ -1,12 +1,11 @@
 /**
  * How every ECS call in the deploy core is made: bounded jittered retries for throttling and 5xx,
  * and AWS errors turned into one-line Problems with anything credential-like scrubbed out. The
- * retry policy mirrors supply/publish/ecr.ts (same RetryOptions) but lives here so the deploy area
- * does not depend on ECR's internals.
+ * retryable-error rules are shared with ECR (aws/retry.ts).
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { Problem } from "../project/problem.js";
-import type { RetryOptions } from "../supply/publish/ecr.js";
+import { asAws, isRetryable, type RetryOptions } from "../aws/retry.js";
 
 export type { RetryOptions };
 
@@ -39,42 +38,7 @@ export const ecsOf = (client: ECSClient, opts: EcsOptions = {}): Ecs => ({
   clock: opts.clock ?? systemClock,
 });
 
-interface AwsError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean };
-}
-const asAws = (e: unknown): AwsError => (typeof e === "object" && e !== null ? (e as AwsError) : { message: String(e) });
-
 export const errorName = (e: unknown): string => asAws(e).name ?? "Error";
-
-const RETRYABLE = new Set([
-  "ThrottlingException",
-  "ThrottledException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "ServerException", // ECS's modelled 5xx
-  "ServiceUnavailableException",
-  "InternalFailure",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-]);
-
-function isRetryable(e: unknown): boolean {
-  const { name = "", code = "", $retryable, $metadata } = asAws(e);
-  const status = $metadata?.httpStatusCode ?? 0;
-  return (
-    RETRYABLE.has(name) ||
-    $retryable !== undefined ||
-    status === 429 ||
-    status >= 500 ||
-    $metadata?.clockSkewCorrected === true ||
-    ["ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(code)
-  );
-}
 
 /** AWS messages can quote access key ids and signing scopes; nothing of that reaches a log. */
 export function scrub(text: string): string {

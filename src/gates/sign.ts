@@ -45,8 +45,7 @@ const SBOM_PATH = "/tmp/sbom.cdx.json";
 export async function signImage(config: ShipshapeConfig, ref: string, opts: SignOptions, sbom?: File): Promise<string> {
   const digest = assertDigestRef(ref).ref;
   let ctr = await cosign(config, digest, opts.creds);
-  let cmd: string[];
-  let attest: string[] | undefined;
+  let keyless: boolean;
   if (opts.key) {
     if (!opts.password)
       throw new Problem(
@@ -58,32 +57,19 @@ export async function signImage(config: ShipshapeConfig, ref: string, opts: Sign
       .withSecretVariable(COSIGN_ENV.password, opts.password)
       // The empty signing config: no Fulcio, Rekor or TSA, so key-based signing works on private infrastructure.
       .withExec(signingConfigCommand());
-    cmd = signCommand({ ref: digest, keyless: false, allowHttpRegistry: opts.allowHttpRegistry });
-    if (sbom)
-      attest = attestCommand({
-        ref: digest,
-        keyless: false,
-        allowHttpRegistry: opts.allowHttpRegistry,
-        predicatePath: SBOM_PATH,
-        type: "cyclonedx",
-      });
+    keyless = false;
   } else if (opts.idToken) {
     ctr = ctr.withSecretVariable(COSIGN_ENV.idToken, opts.idToken);
-    cmd = signCommand({ ref: digest, keyless: true, allowHttpRegistry: opts.allowHttpRegistry });
-    if (sbom)
-      attest = attestCommand({
-        ref: digest,
-        keyless: true,
-        allowHttpRegistry: opts.allowHttpRegistry,
-        predicatePath: SBOM_PATH,
-        type: "cyclonedx",
-      });
+    keyless = true;
   } else {
     throw new Problem(
       "nothing to sign with: neither a cosign key nor an OIDC identity token was given",
       "pass --cosign-key and --cosign-password, or --sigstore-id-token in GitHub Actions (id-token: write)",
     );
   }
+  const target = { ref: digest, keyless, allowHttpRegistry: opts.allowHttpRegistry } as const;
+  const cmd = signCommand(target);
+  const attest = sbom ? attestCommand({ ...target, predicatePath: SBOM_PATH, type: "cyclonedx" }) : undefined;
   progress("sign", cmd.join(" "));
   const step = await run(ctr, cmd);
   if (step.exitCode !== 0) {

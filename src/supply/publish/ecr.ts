@@ -3,6 +3,7 @@
  * failure leaves as a one-line Problem whose text has the credentials scrubbed out, because AWS
  * messages (signature errors) can quote the access key id.
  */
+import { asAws, isRetryable, type RetryOptions } from "../../aws/retry.js";
 import {
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
@@ -101,50 +102,7 @@ function scrub(text: string, client: ECRClient): string {
 
 // --- errors and retries --------------------------------------------------------------------
 
-interface AwsError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean };
-}
-const asAws = (e: unknown): AwsError => (typeof e === "object" && e !== null ? (e as AwsError) : { message: String(e) });
-
-const RETRYABLE = new Set([
-  "ThrottlingException",
-  "ThrottledException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "ServiceUnavailable",
-  "ServiceUnavailableException",
-  "ServerException",
-  "InternalFailure",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-]);
-
-function isRetryable(e: unknown): boolean {
-  const { name = "", code = "", $retryable, $metadata } = asAws(e);
-  const status = $metadata?.httpStatusCode ?? 0;
-  return (
-    RETRYABLE.has(name) ||
-    $retryable !== undefined ||
-    status === 429 ||
-    status >= 500 ||
-    $metadata?.clockSkewCorrected === true || // the SDK fixed its clock offset; the next attempt signs right
-    ["ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(code)
-  );
-}
-
-export interface RetryOptions {
-  attempts?: number;
-  baseMs?: number;
-  maxMs?: number;
-  /** Injected so tests run on fake time. */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+export type { RetryOptions };
 
 interface Call {
   client: ECRClient;

@@ -1,0 +1,49 @@
+/**
+ * Which AWS errors are worth another attempt, shared by every AWS call Shipshape makes (ECR, ECS).
+ * Throttling and 5xx are transient; access, credential and validation errors are not.
+ */
+export interface AwsError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean };
+}
+
+export const asAws = (e: unknown): AwsError => (typeof e === "object" && e !== null ? (e as AwsError) : { message: String(e) });
+
+const RETRYABLE = new Set([
+  "ThrottlingException",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "ServerException", // ECS's modelled 5xx
+  "InternalFailure",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+]);
+
+export function isRetryable(e: unknown): boolean {
+  const { name = "", code = "", $retryable, $metadata } = asAws(e);
+  const status = $metadata?.httpStatusCode ?? 0;
+  return (
+    RETRYABLE.has(name) ||
+    $retryable !== undefined ||
+    status === 429 ||
+    status >= 500 ||
+    $metadata?.clockSkewCorrected === true || // the SDK fixed its clock offset; the next attempt signs right
+    ["ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(code)
+  );
+}
+
+export interface RetryOptions {
+  attempts?: number;
+  baseMs?: number;
+  maxMs?: number;
+  /** Injected so tests run on fake time. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
