@@ -6,7 +6,6 @@
  * Successful measurement is Inconclusive, never Successful: no data must not promote a deploy.
  * The first failing metric stops the others, so the deploy can roll back at once.
  */
-import { setTimeout as delay } from "node:timers/promises";
 import { describeError, Problem } from "../project/problem.js";
 import { parseAnalysisConfig, type AnalysisConfigInput, type Condition, type Metric } from "./analysis-config.js";
 import { queryPrometheus } from "./prometheus.js";
@@ -73,7 +72,19 @@ function defaultProvider(metric: Metric): MetricProvider {
   throw new Problem(`metric ${metric.name}: the cloudwatch provider is not implemented yet`, "use a prometheus provider for now");
 }
 
-const sleepUnlessAborted = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
+/** The global timer, like the deploy core's clock; resolves early (never rejects) when aborted. */
+const sleepUnlessAborted = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 /** Judges values against the condition. NaN (e.g. 0/0 with no traffic) counts as no data. */
 export function evaluate(values: readonly number[], cond: Condition): { phase: MeasurementPhase; value: number | null } {

@@ -3,6 +3,8 @@
  * optional key): where each environment's ECS service lives and how to roll out to it. Strict
  * like every other section, so a typo is an error rather than a silently ignored setting.
  */
+import { AnalysisConfigSchema } from "./analysis-config.js";
+import { SmokeCheckSchema } from "./smoke.js";
 import { z } from "zod";
 import { expecting } from "../config/errors.js";
 
@@ -96,6 +98,19 @@ export const EnvironmentConfigSchema = z
       .describe("Wait for a human's approval before deploying; defaults to true when the environment name contains 'prod'."),
     migration: MigrationConfigSchema.optional().describe("One-off migration task run before the service update."),
     overrides: OverridesConfigSchema.optional().describe("Changes applied to the task definition for this environment."),
+    smoke: z
+      .strictObject({
+        baseUrl: expecting(
+          z.url().describe("Where the new revision answers, e.g. https://staging.example.com."),
+          "an http(s) URL like https://staging.example.com",
+        ),
+        checks: z.array(SmokeCheckSchema).min(1).describe("HTTP checks run once the rollout succeeded; a failure rolls back."),
+      })
+      .optional()
+      .describe("Smoke checks after the rollout; any failure rolls the service back."),
+    analysis: AnalysisConfigSchema.optional().describe(
+      "Metric analysis after the rollout and during the watch window; a breach or no data rolls back.",
+    ),
     progressDeadlineMinutes: minutes(1440, "Minutes the rollout may take before Shipshape rolls it back.").default(30),
     pollSeconds: expecting(
       z.int().min(5).max(300).describe("Seconds between status checks while watching a rollout."),

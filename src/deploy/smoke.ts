@@ -4,7 +4,6 @@
  * before traffic shifts. Each check retries with backoff because fresh tasks often need a few
  * seconds after "healthy" before every route answers.
  */
-import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import { ConfigError, configErrorMap, formatZodIssues } from "../config/errors.js";
 import { fetchFailure } from "./fetch-error.js";
@@ -102,7 +101,12 @@ export async function runSmokeChecks(checks: readonly SmokeCheckInput[], opts: S
     throw new ConfigError(formatZodIssues(parsed.error, SmokeCheckSchema), "fix the smoke check", "smoke checks are invalid");
   if (!/^https?:\/\//.test(opts.baseUrl))
     throw new ConfigError([`baseUrl: expected an http(s) URL, got ${opts.baseUrl}`], "pass the listener's URL");
-  const ctx: Ctx = { ...opts, now: opts.now ?? Date.now, sleep: opts.sleep ?? ((ms) => delay(ms)), random: opts.random ?? Math.random };
+  const ctx: Ctx = {
+    ...opts,
+    now: opts.now ?? Date.now, // The global timer, like the deploy core's clock: one notion of time for the whole deploy.
+    sleep: opts.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    random: opts.random ?? Math.random,
+  };
 
   const results: SmokeResult[] = [];
   let firstFailure: { cause: string; hint: string } | undefined;

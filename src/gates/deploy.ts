@@ -10,6 +10,8 @@ import type { EnvironmentConfig } from "../deploy/config.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
 import { describeService } from "../deploy/ecs.js";
 import { rollbackTo, rollbackToPrevious, watchDeployment } from "../deploy/watch.js";
+import { runAnalysis, watchAfterDeploy, type Measurement } from "../deploy/analysis.js";
+import { runSmokeChecks } from "../deploy/smoke.js";
 import { Problem } from "../project/problem.js";
 import { assertDigestRef } from "../supply/signing/commands.js";
 import { progress } from "./progress.js";
@@ -71,7 +73,7 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
     );
   progress("deploy", `${ref} verified: ${verdict.reason}`);
   const client = await ecsClient(env.region, opts.aws);
-  return deploy(client, {
+  const report = await deploy(client, {
     environment: envName,
     config: env,
     image: ref,
@@ -79,6 +81,58 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
     approved: opts.approve,
     onProgress: (p) => progress("deploy", `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`),
   });
+  if (report.result !== "succeeded") return report;
+  return afterRollout(client, envName, env, report);
+}
+
+const event = (message: string) => ({ at: new Date().toISOString(), message });
+
+/**
+ * ECS calls a rollout done when tasks are healthy; the service must also answer (smoke checks) and
+ * behave (metrics, then a watch window). Either failing puts the previous revision back.
+ */
+async function afterRollout(client: ECSClient, envName: string, env: EnvironmentConfig, report: DeployReport): Promise<DeployReport> {
+  const timeline = [...report.timeline];
+  let failure: string | undefined;
+  if (env.smoke) {
+    progress("smoke", `${env.smoke.checks.length} checks against ${env.smoke.baseUrl}`);
+    const v = await runSmokeChecks(env.smoke.checks, {
+      baseUrl: env.smoke.baseUrl,
+      onProgress: (p) => progress("smoke", `${p.check} #${p.attempt}: ${p.detail}`),
+    });
+    timeline.push(event(v.passed ? `smoke checks passed (${v.results.length})` : `smoke checks failed: ${v.cause}`));
+    if (!v.passed) failure = `smoke checks failed: ${v.cause}`;
+  }
+  if (!failure && env.analysis) {
+    const onMeasurement = (m: Measurement) =>
+      timeline.push(event(`analysis ${m.metric}: ${m.phase}${m.value === null ? "" : ` (${m.value})`}`));
+    let result = await runAnalysis(env.analysis, { onMeasurement });
+    if (result.phase === "Successful") result = await watchAfterDeploy(env.analysis, { onMeasurement });
+    // No data is not a pass: a service whose metrics vanished must not be called healthy.
+    if (result.phase !== "Successful") failure = `analysis ${result.phase.toLowerCase()}: ${result.cause}`;
+  }
+  if (!failure) return { ...report, timeline };
+  progress("deploy", `${failure}; rolling back to ${report.previousTaskDefinitionArn ?? "the previous revision"}`);
+  const ref = { cluster: env.cluster, service: env.service };
+  // The revision this deploy replaced is known exactly; history lookups are the fallback.
+  const started = report.previousTaskDefinitionArn
+    ? await rollbackTo(client, ref, report.previousTaskDefinitionArn)
+    : await rollbackToPrevious(client, ref);
+  timeline.push(event(`rollback started (${started.method})`));
+  const back = await watchDeployment(client, {
+    ...ref,
+    serviceDeploymentArn: started.serviceDeploymentArn,
+    taskDefinitionArn: started.taskDefinitionArn ?? report.previousTaskDefinitionArn ?? "",
+    progressDeadlineMinutes: env.progressDeadlineMinutes,
+    pollSeconds: env.pollSeconds,
+    onProgress: (p) => progress("rollback", `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`),
+  });
+  timeline.push(...back.timeline, event(`rollback ${back.result}`));
+  const where =
+    back.result === "succeeded"
+      ? `rolled back to ${back.runningTaskDefinitionArn ?? back.taskDefinitionArn}`
+      : `the rollback ${back.result}: ${back.reason}`;
+  return { ...report, result: back.result === "succeeded" ? "rolled back" : "failed", reason: `${failure}; ${where}`, timeline };
 }
 
 /** Back to the previous stable revision, or to `to` (a revision number or task definition ARN); waits until it is serving. */

@@ -6,6 +6,8 @@
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import { dag } from "@dagger.io/dagger";
 import { mockClient } from "aws-sdk-client-mock";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { drive, type Driven } from "../helpers/drive.js";
 import { DIGEST, FakeEcs, IMAGE, onFakeTime } from "../deploy/fake-ecs.js";
@@ -110,5 +112,71 @@ describe("status", () => {
     const [id, key] = aws();
     const s = await onFakeTime(current.ship.status("staging", id, key));
     expect(s).toMatch(/^staging: api in main \(us-east-1\)\nrevision: .*app:1\ntasks: \d+ running \/ \d+ desired/);
+  });
+});
+
+describe("deploy with smoke checks", () => {
+  let server: Server;
+  let healthy = true;
+  const listen = () =>
+    new Promise<string>((resolve) => {
+      server = createServer((req, res) => {
+        res.writeHead(healthy && req.url === "/healthz" ? 200 : 503, { connection: "close" }).end(healthy ? "ok" : "down");
+      }).listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    });
+  const smokeYaml = (url: string) =>
+    `environments:\n  staging:\n    { cluster: main, service: api, region: us-east-1, containerName: app, smoke: { baseUrl: "${url}", checks: [{ name: health, path: /healthz, retries: 2 }] } }\n`;
+
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  it("passes when the new revision answers", async () => {
+    healthy = true;
+    current.engine.uninstall();
+    current = await drive({ files: { "shipshape.yaml": smokeYaml(await listen()) } });
+    signed();
+    fake.nextDeployments({ outcome: "healthy", afterMs: 60_000 });
+    const d = await deploy("staging", IMAGE);
+    expect(d.timeline.some((l) => l.endsWith("smoke checks passed (1)"))).toBe(true);
+  });
+
+  it("rolls back to the previous revision when the smoke checks fail", async () => {
+    healthy = false;
+    current.engine.uninstall();
+    current = await drive({ files: { "shipshape.yaml": smokeYaml(await listen()) } });
+    signed();
+    const err = await deploy("staging", IMAGE).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      /^deploy to staging rolled back: smoke checks failed: GET \/healthz answered 503 after 2 attempts; rolled back to .*app:1/,
+    );
+    expect(fake.service().taskDefinition).toMatch(/task-definition\/app:1$/);
+  });
+});
+
+describe("deploy with metric analysis", () => {
+  let prom: Server;
+  afterEach(() => new Promise<void>((r) => prom.close(() => r())));
+
+  it("rolls back when the error rate breaches the threshold after the rollout", async () => {
+    // A Prometheus query API answering a 5% error rate (the real Prometheus is in test/deploy/analysis.test.ts).
+    const url = await new Promise<string>((resolve) => {
+      prom = createServer((_req, res) => {
+        const body = { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [Date.now() / 1000, "0.05"] }] } };
+        res.writeHead(200, { "content-type": "application/json", connection: "close" }).end(JSON.stringify(body));
+      }).listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(prom.address() as AddressInfo).port}`));
+    });
+    const yaml = `environments:\n  staging:\n    cluster: main\n    service: api\n    region: us-east-1\n    containerName: app\n    analysis:\n      metrics:\n        - name: error-rate\n          provider: { prometheus: { address: "${url}", query: "sum(rate(errors[1m]))" } }\n          successCondition: { op: "<=", threshold: 0.01 }\n          interval: 10s\n          count: 3\n`;
+    current.engine.uninstall();
+    current = await drive({ files: { "shipshape.yaml": yaml } });
+    signed();
+    const err = await deploy("staging", IMAGE).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^deploy to staging rolled back: analysis failed: .*; rolled back to .*app:1/);
+    expect(err?.message).toMatch(/analysis error-rate: Failed \(0\.05\)/);
+    expect(fake.service().taskDefinition).toMatch(/task-definition\/app:1$/);
   });
 });
