@@ -2,7 +2,7 @@
  * Shipshape's tests in a real engine: every function run on the fixture service and on its
  * broken variants. `dagger call -m dagger/tests all` runs them all; each is also a check.
  */
-import { argument, check, dag, Directory, func, object } from "@dagger.io/dagger";
+import { argument, check, dag, Directory, func, object, Secret } from "@dagger.io/dagger";
 
 type Report = { status(): Promise<unknown>; cause(): Promise<string>; summary(): Promise<string> };
 
@@ -36,6 +36,14 @@ export class Tests {
       ["ciFailsWithTable", () => this.ciFailsWithTable()],
       ["migrationsPassOnService", () => this.migrationsPassOnService()],
       ["migrationsBlockDropTable", () => this.migrationsBlockDropTable()],
+      ["dockerfileIsHardened", () => this.dockerfileIsHardened()],
+      ["buildRunsAsNonRoot", () => this.buildRunsAsNonRoot()],
+      ["buildTargetsArm64", () => this.buildTargetsArm64()],
+      ["scanImageWritesSarif", () => this.scanImageWritesSarif()],
+      ["sbomIsCycloneDx", () => this.sbomIsCycloneDx()],
+      ["secretScanFindsRedacted", () => this.secretScanFindsRedacted()],
+      ["releaseSignsAndVerifies", () => this.releaseSignsAndVerifies()],
+      ["deployRefusesTagOnlyImage", () => this.deployRefusesTagOnlyImage()],
     ];
     const results = await Promise.allSettled(tests.map(([, t]) => t()));
     const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${tests[i]![0]}: ${String(r.reason).split("\n")[0]}`] : []));
@@ -120,6 +128,132 @@ export class Tests {
     const source = this.service().withFile("migrations/003_drop.sql", this.fixtures.file("migrations/unsafe/01_drop_table.sql"));
     await expectStatus("migrations", dag.shipshape({ source }).migrationsReport(), "FAILED", /ban-drop-table|destructive/i);
     await expectStatus("migrations approved", dag.shipshape({ source }).migrationsReport({ approveDestructive: true }), "PASSED");
+  }
+
+  /** The generated Dockerfile is multi-stage, non-root, with a HEALTHCHECK and a digest-pinned base. */
+  @func()
+  @check()
+  async dockerfileIsHardened(): Promise<void> {
+    const text = await dag.shipshape({ source: this.service() }).dockerfile().contents();
+    for (const want of [/^FROM node:[^\s]+@sha256:[0-9a-f]{64} AS /m, /^USER (?!root|0\b)/m, /^HEALTHCHECK /m, /--omit=dev|--prod/]) {
+      if (!want.test(text)) throw new Error(`generated Dockerfile lacks ${want}:\n${text}`);
+    }
+  }
+
+  /** The built image runs as a non-root user. */
+  @func()
+  @check()
+  async buildRunsAsNonRoot(): Promise<void> {
+    const uid = (await dag.shipshape({ source: this.service() }).build().withExec(["id", "-u"]).stdout()).trim();
+    if (uid === "0" || uid === "") throw new Error(`the image runs as uid ${uid || "?"}`);
+  }
+
+  /** build honours the platform argument (multi-arch through emulation where needed). */
+  @func()
+  @check()
+  async buildTargetsArm64(): Promise<void> {
+    const platform = String(await dag.shipshape({ source: this.service() }).build({ platform: "linux/arm64" }).platform());
+    if (platform !== "linux/arm64") throw new Error(`expected linux/arm64, got ${platform}`);
+  }
+
+  /** scanImageReport returns Trivy's JSON and a SARIF 2.1.0 file whatever the verdict. */
+  @func()
+  @check()
+  async scanImageWritesSarif(): Promise<void> {
+    const report = dag.shipshape({ source: this.service() }).scanImageReport();
+    const status = String(await report.status()).toUpperCase();
+    if (status === "ERROR") throw new Error(`scan errored: ${await report.summary()}`);
+    const names = await report.files().glob("**/*.sarif");
+    if (names.length === 0) throw new Error("no SARIF file in the scan report");
+    const sarif = JSON.parse(await report.files().file(names[0]!).contents()) as { version?: string };
+    if (sarif.version !== "2.1.0") throw new Error(`SARIF version ${String(sarif.version)}`);
+  }
+
+  /** sbom is CycloneDX JSON listing the service's packages. */
+  @func()
+  @check()
+  async sbomIsCycloneDx(): Promise<void> {
+    const bom = JSON.parse(await dag.shipshape({ source: this.service() }).sbom().contents()) as {
+      bomFormat?: string;
+      components?: unknown[];
+    };
+    if (bom.bomFormat !== "CycloneDX" || (bom.components ?? []).length === 0)
+      throw new Error(`not a CycloneDX SBOM with components: ${bom.bomFormat ?? "?"}, ${(bom.components ?? []).length} components`);
+  }
+
+  /** secretScan fails on a committed (fake) key and never prints its value. */
+  @func()
+  @check()
+  async secretScanFindsRedacted(): Promise<void> {
+    const key = ["AKIA", "QYLPMN5HHHFPZAM2"].join(""); // AWS's documented-looking fake shape, split so we do not commit it whole
+    const secret = ["wJalrXUtnFEMI", "K7MDENG", "bPxRfiCYzEXAMPLEKEY9"].join("/");
+    const source = this.service().withNewFile("src/leak.ts", `export const id = "${key}";\nexport const secret = "${secret}";\n`);
+    const report = dag.shipshape({ source }).secretScanReport();
+    await expectStatus("secretScan", report, "FAILED");
+    const text = `${await report.summary()}\n${await report.cause()}`;
+    if (text.includes(secret) || text.includes(key)) throw new Error("the secret scan printed the secret");
+  }
+
+  /**
+   * release publishes to ttl.sh (an anonymous registry whose images expire), signs by digest with a
+   * generated key, and verify accepts that key and refuses another.
+   */
+  @func()
+  @check()
+  async releaseSignsAndVerifies(): Promise<void> {
+    const [signer, other] = await Promise.all([this.keyPair("signer"), this.keyPair("other")]);
+    const ship = dag.shipshape({ source: this.service() });
+    const repository = `shipshape-tests-${Date.now().toString(36)}`;
+    const release = ship.release({
+      registry: "ttl.sh",
+      repository,
+      sha: "0123456789abcdef0123456789abcdef01234567",
+      branch: "main",
+      cosignKey: signer.key,
+      cosignPassword: signer.password,
+    });
+    const ref = await release.ref();
+    if (!/^ttl\.sh\/.+@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`release returned ${ref}, not a digest reference`);
+    await ship.verify(ref, { cosignPublicKey: signer.pub, insecureIgnoreTlog: true });
+    const wrong = await ship
+      .verify(ref, { cosignPublicKey: other.pub, insecureIgnoreTlog: true })
+      .then(() => "verified")
+      .catch((e: unknown) => String(e));
+    if (wrong === "verified") throw new Error("verify accepted a signature made with another key");
+  }
+
+  /** deploy refuses an image referenced by tag alone, before any AWS call. */
+  @func()
+  @check()
+  async deployRefusesTagOnlyImage(): Promise<void> {
+    const source = this.service().withNewFile(
+      "shipshape.yaml",
+      "environments:\n  staging: { cluster: main, service: api, region: us-east-1, containerName: app }\n",
+    );
+    const outcome = await dag
+      .shipshape({ source })
+      .deploy("staging", "registry.example.com/api:latest")
+      .result()
+      .then(() => "deployed")
+      .catch((e: unknown) => String(e));
+    if (!/digest/i.test(outcome)) throw new Error(`deploy should refuse a tag-only image, got: ${outcome.slice(0, 300)}`);
+  }
+
+  private async keyPair(name: string): Promise<{ key: Secret; password: Secret; pub: Secret }> {
+    const password = `pw-${name}-${Date.now()}`;
+    const out = dag
+      .container()
+      .from("ghcr.io/sigstore/cosign/cosign:v3.1.2")
+      .withEnvVariable("COSIGN_PASSWORD", password)
+      .withDirectory("/keys", dag.directory(), { owner: "65532" })
+      .withWorkdir("/keys")
+      .withExec(["generate-key-pair"], { useEntrypoint: true })
+      .directory("/keys");
+    return {
+      key: dag.setSecret(`cosign-key-${name}`, await out.file("cosign.key").contents()),
+      password: dag.setSecret(`cosign-password-${name}`, password),
+      pub: dag.setSecret(`cosign-pub-${name}`, await out.file("cosign.pub").contents()),
+    };
   }
 
   private service(): Directory {
