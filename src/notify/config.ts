@@ -1,0 +1,59 @@
+/**
+ * The `notifications:` section of shipshape.yaml (to be added to ShipshapeConfigSchema as an
+ * optional key with `.prefault({})`): which deploy results to announce, how hard to try, and the
+ * GitHub pull-request comment. Webhook URLs, the signing secret and the GitHub token are Dagger
+ * Secrets and never appear here.
+ */
+import { z } from "zod";
+import { expecting } from "../config/errors.js";
+import { NOTIFY_ON } from "./event.js";
+import type { DeliveryPolicy } from "./deliver.js";
+
+const seconds = (min: number, max: number, description: string) =>
+  expecting(z.int().min(min).max(max).describe(description), `a whole number of seconds from ${min} to ${max}`);
+
+export const GithubReportingSchema = z
+  .strictObject({
+    prComment: z
+      .boolean()
+      .default(true)
+      .describe("On pull requests, keep one comment with the gate results up to date (needs a GitHub token with pull-requests: write)."),
+    apiUrl: expecting(
+      z.url({ protocol: /^https?$/ }).describe("GitHub REST API base URL; for GitHub Enterprise Server, https://HOST/api/v3."),
+      "an http(s) URL like https://api.github.com or https://github.example.com/api/v3",
+    ).default("https://api.github.com"),
+  })
+  .describe("GitHub reporting: the step summary is always written; the pull-request comment is optional.");
+
+export const NotificationsConfigSchema = z
+  .strictObject({
+    on: expecting(
+      z
+        .array(z.enum(NOTIFY_ON).describe("A deploy result."))
+        .min(1)
+        .describe("Deploy results that send a notification; failures and rollbacks also go to the failures channel when one is set."),
+      `a list of ${NOTIFY_ON.join(", ")}`,
+    ).default([...NOTIFY_ON]),
+    timeoutSeconds: seconds(1, 60, "Seconds one delivery attempt may take before it is abandoned.").default(10),
+    attempts: expecting(
+      z.int().min(1).max(10).describe("Delivery attempts per target, the first included; only timeouts, 429 and 5xx are retried."),
+      "a whole number from 1 to 10",
+    ).default(3),
+    deadlineSeconds: seconds(5, 600, "Seconds all attempts to one target may take together, waits included.").default(60),
+    maxRetryAfterSeconds: seconds(0, 300, "Longest Retry-After (from a 429 or 503) to wait for; a longer one is cut to this.").default(30),
+    github: GithubReportingSchema.prefault({}).describe("GitHub step summary and pull-request comment."),
+  })
+  .describe("Deploy notifications to Slack and a JSON webhook, and GitHub reporting. A notification that fails never fails the deploy.");
+
+export type NotificationsConfig = z.output<typeof NotificationsConfigSchema>;
+export type NotificationsConfigInput = z.input<typeof NotificationsConfigSchema>;
+
+/** The delivery policy the config describes (backoff is fixed: 1 s doubling to 15 s, jittered). */
+export function policyFrom(config: NotificationsConfig): Partial<DeliveryPolicy> {
+  return {
+    timeoutMs: config.timeoutSeconds * 1000,
+    attempts: config.attempts,
+    deadlineMs: config.deadlineSeconds * 1000,
+    maxRetryAfterMs: config.maxRetryAfterSeconds * 1000,
+  };
+}
