@@ -13,6 +13,8 @@ import { MigrationsConfigSchema } from "../release/migrations/config.js";
 import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
 import { PublishConfigSchema } from "../supply/publish/tags.js";
 import { EnvironmentsConfigSchema } from "../deploy/config.js";
+import { NotificationsConfigSchema } from "../notify/config.js";
+import { AuditConfigSchema } from "../trail/config.js";
 import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
@@ -255,6 +257,8 @@ export const ShipshapeConfigSchema = z
     secrets: SecretsConfigSchema.prefault({}),
     publish: PublishConfigSchema.prefault({}),
     environments: EnvironmentsConfigSchema.prefault({}),
+    auditTrail: AuditConfigSchema.prefault({}),
+    notifications: NotificationsConfigSchema.prefault({}),
   })
   .meta({
     title: "Shipshape configuration",

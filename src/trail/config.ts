@@ -1,6 +1,6 @@
 /**
- * The `audit:` section of shipshape.yaml (to be added to ShipshapeConfigSchema as an optional
- * key). The database URL is not here: it is a Secret argument, never a file value.
+ * The `auditTrail:` section of shipshape.yaml (`gates.audit` is npm audit; this is the deploy
+ * record). The database URL is not here: it is a Secret argument, never a file value.
  */
 import { z } from "zod";
 import { expecting } from "../config/errors.js";

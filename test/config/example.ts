@@ -59,6 +59,13 @@ coverage:
     "src/billing/**":
       lines: 90
       functions: 95
+auditTrail:
+  required: true
+  connectTimeoutSeconds: 5
+notifications:
+  on: [failure, rollback]
+  attempts: 5
+  github: { prComment: false, apiUrl: "https://github.example.com/api/v3" }
 `;
 
 export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
@@ -70,6 +77,15 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   secrets: SecretsConfigSchema.parse({}),
   publish: PublishConfigSchema.parse({}),
   environments: {},
+  auditTrail: { required: true, connectTimeoutSeconds: 5, statementTimeoutSeconds: 10 },
+  notifications: {
+    on: ["failure", "rollback"],
+    timeoutSeconds: 10,
+    attempts: 5,
+    deadlineSeconds: 60,
+    maxRetryAfterSeconds: 30,
+    github: { prComment: false, apiUrl: "https://github.example.com/api/v3" },
+  },
   migrations: {
     enabled: true,
     paths: ["db/migrations/*.sql"],

@@ -50,6 +50,15 @@ describe("defaults", () => {
     secrets: SecretsConfigSchema.parse({}),
     publish: PublishConfigSchema.parse({}),
     environments: {},
+    auditTrail: { required: false, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 },
+    notifications: {
+      on: ["success", "failure", "rollback", "paused"],
+      timeoutSeconds: 10,
+      attempts: 3,
+      deadlineSeconds: 60,
+      maxRetryAfterSeconds: 30,
+      github: { prComment: true, apiUrl: "https://api.github.com" },
+    },
   };
 
   it("DEFAULT_CONFIG is the documented defaults", () => {
@@ -320,7 +329,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, publish, environments, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, publish, environments, auditTrail, notifications, got ${value}`,
     ]);
   });
 });
