@@ -13,6 +13,7 @@ import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
 import { deployImage, rollbackService, serviceStatus } from "./gates/deploy.js";
+import { commentGates, deliveryReport, readTrail } from "./gates/delivery.js";
 import { lint } from "./gates/lint.js";
 import { publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
@@ -24,6 +25,7 @@ import { installer } from "./gates/workspace.js";
 import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
 import { CiReport, GateReport } from "./report/gate-report.js";
+import { DeliveryReport } from "./report/delivery.js";
 import { Deployment } from "./report/deployment.js";
 import { Release } from "./report/release.js";
 import { ReleaseVersion } from "./report/release-version.js";
@@ -518,6 +520,60 @@ export class Shipshape {
   async status(env: string, awsAccessKeyId?: Secret, awsSecretAccessKey?: Secret, awsSessionToken?: Secret): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
     return serviceStatus(config, env, { awsAccessKeyId, awsSecretAccessKey, awsSessionToken });
+  }
+
+  /**
+   * Delivery metrics (DORA) from the audit trail: deploy frequency, lead time, change failure rate, time to restore.
+   * @param environment Environment to report on; empty for all of them.
+   * @param period Bucket size: day, week or month.
+   * @param from Start of the window (ISO date or time, inclusive); empty for the last 12 periods.
+   * @param to End of the window (exclusive); empty for now.
+   * @param auditDatabaseUrl Postgres URL of the audit trail (postgres://user:password@host/db).
+   * @param auditTrail A JSON Lines audit trail a deploy returned, when there is no database.
+   */
+  @func({ cache: "never" })
+  async metrics(
+    environment: string = "",
+    period: string = "week",
+    from: string = "",
+    to: string = "",
+    auditDatabaseUrl?: Secret,
+    auditTrail?: File,
+  ): Promise<DeliveryReport> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const records = await readTrail(
+      config,
+      {
+        databaseUrl: auditDatabaseUrl ? (await auditDatabaseUrl.plaintext()).trim() : undefined,
+        jsonl: auditTrail ? await auditTrail.contents() : undefined,
+      },
+      environment,
+    );
+    const report = deliveryReport(records, { environment, period, from, to });
+    const files = Object.entries(report.files).reduce((dir, [name, content]) => dir.withNewFile(name, content), dag.directory());
+    return new DeliveryReport(report.markdown, report.text, files);
+  }
+
+  /**
+   * Post the gate results as one pull-request comment, updated on every run (never fails the job).
+   * @param repository owner/name, as in GITHUB_REPOSITORY.
+   * @param pullNumber The pull request's number.
+   * @param githubToken Token with pull-requests: write (GITHUB_TOKEN in Actions).
+   * @param runUrl Link to the workflow run, shown under the table.
+   * @param commitSha The commit the gates ran on.
+   */
+  @func({ cache: "never" })
+  async prComment(
+    repository: string,
+    pullNumber: number,
+    githubToken: Secret,
+    runUrl: string = "",
+    commitSha: string = "",
+  ): Promise<string> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const token = (await githubToken.plaintext()).trim();
+    const gates = async () => (await Promise.all(ORDER.map((g) => this.runGate(g)))).map((r) => r.outcome);
+    return commentGates(config, { repository, pullNumber, token, runUrl, commitSha }, gates);
   }
 
   /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */

@@ -1,0 +1,93 @@
+/**
+ * delivery metrics and the pull-request comment: the audit trail read back (Postgres or a JSON
+ * Lines file) into DORA numbers and charts, and the gate table posted to a pull request.
+ */
+import type { ShipshapeConfig } from "../config/schema.js";
+import { upsertPrComment, type PrCommentResult } from "../github/pr-comment.js";
+import { ciSummary, type GateRow } from "../github/summary.js";
+import { deliveryMetrics, metricsChartSvg, metricsMarkdown, metricsText, type DeliveryMetrics } from "../metrics/index.js";
+import type { Period } from "../metrics/periods.js";
+import { Problem } from "../project/problem.js";
+import { auditTimeouts } from "../trail/config.js";
+import { PostgresTrail } from "../trail/postgres.js";
+import { parseJsonl, type AuditRecord } from "../trail/record.js";
+
+export interface TrailSource {
+  /** Plaintext of the database URL Secret. */
+  databaseUrl?: string;
+  /** Contents of a JSON Lines trail a deploy returned. */
+  jsonl?: string;
+}
+
+/** Every record of the environment (all of them when empty): metrics need history before the window too. */
+export async function readTrail(config: ShipshapeConfig, from: TrailSource, environment: string): Promise<AuditRecord[]> {
+  const filter = environment ? { environment } : {};
+  if (from.databaseUrl) {
+    const trail = await PostgresTrail.open(from.databaseUrl, { timeouts: auditTimeouts(config.auditTrail) });
+    try {
+      return await trail.read(filter);
+    } finally {
+      await trail.close();
+    }
+  }
+  if (from.jsonl !== undefined) return parseJsonl(from.jsonl).filter((r) => !environment || r.environment === environment);
+  throw new Problem(
+    "delivery metrics need the audit trail",
+    "pass --audit-database-url=env://AUDIT_DATABASE_URL, or --audit-trail=<audit.jsonl a deploy returned>",
+  );
+}
+
+export interface DeliveryFiles {
+  metrics: DeliveryMetrics;
+  markdown: string;
+  text: string;
+  /** file name → contents: metrics.md, metrics.txt, metrics.json, and a chart per environment (<env>.svg). */
+  files: Record<string, string>;
+}
+
+export function deliveryReport(
+  records: AuditRecord[],
+  q: { environment: string; period: string; from: string; to: string },
+): DeliveryFiles {
+  const metrics = deliveryMetrics(records, {
+    ...(q.environment ? { environment: q.environment } : {}),
+    period: q.period as Period, // validated inside (a bad value is a Problem naming the choices)
+    ...(q.from ? { from: q.from } : {}),
+    ...(q.to ? { to: q.to } : {}),
+    now: Date.now(),
+  });
+  const markdown = metricsMarkdown(metrics);
+  const text = metricsText(metrics);
+  const files: Record<string, string> = {
+    "metrics.md": markdown,
+    "metrics.txt": text,
+    "metrics.json": `${JSON.stringify(metrics, null, 2)}\n`,
+  };
+  for (const env of metrics.environments) {
+    files[`${env.environment}.svg`] = metricsChartSvg(metrics, { environment: env.environment });
+  }
+  return { metrics, markdown, text, files };
+}
+
+/** Posts (or updates) the one Shipshape comment on a pull request; a failure is a line, never an exception. */
+export async function commentGates(
+  config: ShipshapeConfig,
+  req: { repository: string; pullNumber: number; token: string; runUrl: string; commitSha: string },
+  runGates: () => Promise<GateRow[]>,
+): Promise<string> {
+  if (!config.notifications.github.prComment) return "pull-request comments are off (notifications.github.prComment: false)";
+  const body = ciSummary({
+    gates: await runGates(),
+    ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+    ...(req.commitSha ? { commitSha: req.commitSha } : {}),
+  });
+  const r: PrCommentResult = await upsertPrComment({
+    repository: req.repository,
+    pullNumber: req.pullNumber,
+    body,
+    token: req.token,
+    apiUrl: config.notifications.github.apiUrl,
+  });
+  if (r.ok) return `comment ${r.action ?? "posted"}${r.url ? `: ${r.url}` : ""}${r.truncated ? " (cut to GitHub's limit)" : ""}`;
+  return `comment not posted: ${r.error ?? "unknown error"}${r.hint ? `\nhint: ${r.hint}` : ""}`;
+}

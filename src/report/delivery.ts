@@ -1,0 +1,18 @@
+/** Delivery metrics (DORA) read from the audit trail: tables for people, JSON and charts for reports. */
+import { func, object, type Directory } from "@dagger.io/dagger";
+
+@object()
+export class DeliveryReport {
+  /** The metrics per environment and period as a Markdown table (for a step summary or a report). */
+  @func() markdown: string;
+  /** The same table as plain text, for a terminal. */
+  @func() text: string;
+  /** metrics.md, metrics.txt, metrics.json and a chart per environment (<env>.svg). */
+  @func() files: Directory;
+
+  constructor(markdown: string, text: string, files: Directory) {
+    this.markdown = markdown;
+    this.text = text;
+    this.files = files;
+  }
+}

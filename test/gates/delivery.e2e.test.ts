@@ -1,0 +1,136 @@
+/**
+ * metrics and prComment through the function code: the audit trail read back from a JSON Lines
+ * File and from the real Postgres into DORA tables and charts, and the gate table posted to a
+ * stateful fake GitHub API (created once, then updated in place).
+ */
+import { dag } from "@dagger.io/dagger";
+import { XMLParser } from "fast-xml-parser";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PostgresTrail } from "../../src/trail/postgres.js";
+import { serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
+import { FakeGithub } from "../github/fake-github.js";
+import { drive, type Driven } from "../helpers/drive.js";
+import { freshDatabase, type FreshDb } from "../trail/db.js";
+import { pair } from "../trail/records.js";
+
+const DAY = 86_400_000;
+const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
+
+// Three production deploys in the last weeks: two succeeded, one rolled back; one staging deploy.
+const records = (): AuditRecord[] => [
+  ...pair("run-1", daysAgo(20), "succeeded", { commitTimestamp: daysAgo(21) }),
+  ...pair("run-2", daysAgo(12), "rolled back", { commitTimestamp: daysAgo(13) }),
+  ...pair("run-3", daysAgo(5), "succeeded", { commitTimestamp: daysAgo(5.5) }),
+  ...pair("run-4", daysAgo(4), "succeeded", { environment: "staging" }),
+];
+
+const GATES_OFF = `gates:
+  lint: { enabled: false }
+  typecheck: { enabled: false }
+  test: { enabled: false }
+  audit: { enabled: false }
+`;
+
+let current: Driven | undefined;
+afterEach(() => current?.engine.uninstall());
+
+const jsonlFile = (content: string) => dag.directory().withNewFile("audit.jsonl", content).file("audit.jsonl");
+
+describe("metrics", () => {
+  it("reads a JSON Lines trail and reports the DORA numbers with a chart per environment", async () => {
+    current = await drive();
+    const report = await current.ship.metrics("production", "week", "", "", undefined, jsonlFile(serialiseJsonl(records())));
+    const markdown = await report.markdown;
+    expect(markdown).toMatch(/production/);
+    expect(markdown).toMatch(/33(\.3)?\s*%/); // 1 of 3 production deploys was a change failure
+    expect(markdown).not.toMatch(/staging/);
+    const names = await report.files.entries();
+    expect(names.sort()).toEqual(["metrics.json", "metrics.md", "metrics.txt", "production.svg"]);
+    const svg = new XMLParser({ ignoreAttributes: false }).parse(await report.files.file("production.svg").contents()) as {
+      svg: { "@_width": string; "@_height": string };
+    };
+    expect(Number(svg.svg["@_width"])).toBeGreaterThan(0);
+    expect(Number(svg.svg["@_height"])).toBeGreaterThan(0);
+    const json = JSON.parse(await report.files.file("metrics.json").contents()) as { environments: { environment: string }[] };
+    expect(json.environments.map((e) => e.environment)).toEqual(["production"]);
+  });
+
+  it("without a trail it says what to pass", async () => {
+    current = await drive();
+    await expect(current.ship.metrics()).rejects.toThrow(/audit trail[\s\S]*--audit-database-url/);
+  });
+
+  it("refuses a malformed trail file with the line number", async () => {
+    current = await drive();
+    const content = `${serialiseJsonl(records().slice(0, 2))}{"not": "a record"}\n`;
+    await expect(current.ship.metrics("", "week", "", "", undefined, jsonlFile(content))).rejects.toThrow(/line 3/);
+  });
+
+  describe("from Postgres", () => {
+    let db: FreshDb;
+    beforeAll(async () => {
+      db = await freshDatabase("shipshape_metrics");
+      const trail = await PostgresTrail.open(db.url());
+      for (const r of records()) await trail.append(r);
+      await trail.close();
+      process.env.SHIPSHAPE_TEST_AUDIT_URL = db.url();
+    });
+    afterAll(async () => {
+      delete process.env.SHIPSHAPE_TEST_AUDIT_URL;
+      await db.drop();
+    });
+
+    it("reports every environment read from the database", async () => {
+      current = await drive();
+      const report = await current.ship.metrics("", "month", "", "", dag.secret("env://SHIPSHAPE_TEST_AUDIT_URL"));
+      const text = await report.text;
+      expect(text).toMatch(/production/);
+      expect(text).toMatch(/staging/);
+      expect((await report.files.entries()).sort()).toEqual(["metrics.json", "metrics.md", "metrics.txt", "production.svg", "staging.svg"]);
+    });
+  });
+});
+
+describe("prComment", () => {
+  let github: FakeGithub;
+  beforeAll(async () => {
+    github = await new FakeGithub().start();
+    process.env.SHIPSHAPE_TEST_GH_TOKEN = github.token;
+  });
+  afterAll(async () => {
+    delete process.env.SHIPSHAPE_TEST_GH_TOKEN;
+    await github.stop();
+  });
+
+  it("creates one comment with the gate table, then updates it in place", async () => {
+    const yaml = `${GATES_OFF}notifications:\n  github: { apiUrl: "${github.apiUrl}" }\n`;
+    current = await drive({ files: { "shipshape.yaml": yaml } });
+    const token = dag.secret("env://SHIPSHAPE_TEST_GH_TOKEN");
+    const first = await current.ship.prComment("acme/shop", 7, token, "https://github.com/acme/shop/actions/runs/1", "abcdef1234567");
+    expect(first).toMatch(/^comment created/);
+    const second = await current.ship.prComment("acme/shop", 7, token, "https://github.com/acme/shop/actions/runs/2", "abcdef1234567");
+    expect(second).toMatch(/^comment (updated|unchanged)/);
+    const comments = github.list("acme/shop", 7);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toMatch(/lint[\s\S]*typecheck[\s\S]*test[\s\S]*audit/);
+    expect(comments[0]!.body).toContain("runs/2");
+    expect(first + second).not.toContain(github.token);
+  });
+
+  it("a refused token is a line in the output, not a failed job", async () => {
+    const yaml = `${GATES_OFF}notifications:\n  github: { apiUrl: "${github.apiUrl}" }\n`;
+    current = await drive({ files: { "shipshape.yaml": yaml } });
+    process.env.SHIPSHAPE_TEST_GH_BAD = "ghs_wrong";
+    const out = await current.ship.prComment("acme/shop", 7, dag.secret("env://SHIPSHAPE_TEST_GH_BAD"));
+    expect(out).toMatch(/^comment not posted: .*\nhint: /);
+    expect(out).not.toContain("ghs_wrong");
+  });
+
+  it("does nothing when comments are off", async () => {
+    current = await drive({ files: { "shipshape.yaml": `${GATES_OFF}notifications:\n  github: { prComment: false }\n` } });
+    const before = github.requests.length;
+    const out = await current.ship.prComment("acme/shop", 8, dag.secret("env://SHIPSHAPE_TEST_GH_TOKEN"));
+    expect(out).toMatch(/off/);
+    expect(github.requests.length).toBe(before);
+  });
+});
