@@ -6,8 +6,11 @@
  * Successful measurement is Inconclusive, never Successful: no data must not promote a deploy.
  * The first failing metric stops the others, so the deploy can roll back at once.
  */
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { RetryOptions } from "../aws/retry.js";
 import { describeError, Problem } from "../project/problem.js";
 import { parseAnalysisConfig, type AnalysisConfigInput, type Condition, type Metric } from "./analysis-config.js";
+import { cloudwatchAlarmProvider, cloudwatchMetricProvider } from "./cloudwatch.js";
 import { queryPrometheus } from "./prometheus.js";
 
 export type MeasurementPhase = "Successful" | "Failed" | "Error" | "Inconclusive";
@@ -24,9 +27,18 @@ export interface Measurement {
   message?: string;
 }
 
-/** Returns every series' current value; an empty list means "no data". Throws on errors. */
+/** Values plus what the source said about them (CloudWatch's messages, an alarm's state reason). */
+export interface Reading {
+  values: number[];
+  message?: string;
+}
+
+/**
+ * Returns every series' current value; an empty list means "no data". Throws on errors; an error
+ * with `fatal: true` (a missing permission or alarm: no retry fixes it) fails the metric at once.
+ */
 export interface MetricProvider {
-  measure(at: Date, signal: AbortSignal): Promise<number[]>;
+  measure(at: Date, signal: AbortSignal): Promise<number[] | Reading>;
 }
 
 export interface MetricOutcome {
@@ -38,6 +50,8 @@ export interface MetricOutcome {
   inconclusive: number;
   errors: number;
   cause: string;
+  /** Set when the metric failed on a fatal error, which knows its own fix. */
+  hint?: string;
 }
 
 export interface AnalysisResult {
@@ -52,8 +66,15 @@ export interface AnalysisDeps {
   now?: () => number;
   /** Resolves early when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** Where values come from; defaults to the configured provider (prometheus; cloudwatch is not written yet). */
+  /** Where values come from; defaults to the configured provider (prometheus, cloudwatch, cloudwatchAlarm). */
   providerFor?: (metric: Metric) => MetricProvider;
+  /**
+   * CloudWatch, for cloudwatch and cloudwatchAlarm metrics: a client (region and credentials set),
+   * or a factory given the metric's own `region` (undefined: the environment's).
+   */
+  cloudwatch?: CloudWatchClient | ((region: string | undefined) => CloudWatchClient);
+  /** Retries of throttled CloudWatch calls; their sleep defaults to the analysis' sleep. */
+  retry?: Omit<RetryOptions, "sleep">;
   onMeasurement?: (m: Measurement) => void;
   signal?: AbortSignal;
 }
@@ -67,9 +88,21 @@ export function prometheusProvider(cfg: { address: string; query: string; timeou
   };
 }
 
-function defaultProvider(metric: Metric): MetricProvider {
-  if ("prometheus" in metric.provider) return prometheusProvider(metric.provider.prometheus);
-  throw new Problem(`metric ${metric.name}: the cloudwatch provider is not implemented yet`, "use a prometheus provider for now");
+function defaultProvider(metric: Metric, deps: AnalysisDeps, sleep: (ms: number) => Promise<void>): MetricProvider {
+  const p = metric.provider;
+  if ("prometheus" in p) return prometheusProvider(p.prometheus);
+  const region = "cloudwatch" in p ? p.cloudwatch.region : p.cloudwatchAlarm.region;
+  const source = deps.cloudwatch;
+  if (source === undefined)
+    throw new Problem(
+      `metric ${metric.name} reads CloudWatch, but no CloudWatch client was given`,
+      "pass AnalysisDeps.cloudwatch (a CloudWatchClient with the deploy's region and credentials)",
+    );
+  const client = typeof source === "function" ? source(region) : source;
+  const opts = { retry: { ...deps.retry, sleep } };
+  return "cloudwatch" in p
+    ? cloudwatchMetricProvider(client, p.cloudwatch, opts)
+    : cloudwatchAlarmProvider(client, p.cloudwatchAlarm, opts);
 }
 
 /** The global timer, like the deploy core's clock; resolves early (never rejects) when aborted. */
@@ -126,7 +159,8 @@ async function run(input: AnalysisConfigInput, deps: AnalysisDeps, watch: boolea
   const outcomes = await Promise.all(
     config.metrics.map(async (metric) => {
       const count = watch ? Math.floor(config.watchWindow / Math.max(1, metric.interval)) + 1 : metric.count;
-      const outcome = await runMetric({ ...metric, count }, (deps.providerFor ?? defaultProvider)(metric), ctx);
+      const provider = deps.providerFor?.(metric) ?? defaultProvider(metric, deps, (ms) => ctx.sleep(ms, signal));
+      const outcome = await runMetric({ ...metric, count }, provider, ctx);
       decided.push(outcome);
       if (outcome.phase === "Failed") stop.abort();
       return outcome;
@@ -134,7 +168,8 @@ async function run(input: AnalysisConfigInput, deps: AnalysisDeps, watch: boolea
   );
   const failed = decided.find((o) => o.phase === "Failed");
   const inconclusive = decided.find((o) => o.phase === "Inconclusive");
-  if (failed !== undefined) return { phase: "Failed", cause: failed.cause, hint: failHint(failed), metrics: outcomes, measurements };
+  if (failed !== undefined)
+    return { phase: "Failed", cause: failed.cause, hint: failed.hint ?? failHint(failed), metrics: outcomes, measurements };
   if (deps.signal?.aborted) return { phase: "Inconclusive", cause: "analysis cancelled", hint: "", metrics: outcomes, measurements };
   if (inconclusive !== undefined)
     return { phase: "Inconclusive", cause: inconclusive.cause, hint: NO_DATA_HINT, metrics: outcomes, measurements };
@@ -158,7 +193,7 @@ async function runMetric(metric: Metric, provider: MetricProvider, ctx: Ctx): Pr
   for (let i = 0; i < metric.count; i++) {
     await ctx.sleep(Math.max(0, start + i * metric.interval - ctx.now()), ctx.signal);
     if (ctx.signal.aborted) break;
-    const m = await measureOnce(metric, provider, ctx);
+    const { measurement: m, fatal } = await measureOnce(metric, provider, ctx);
     ctx.record(m);
     tally.measurements++;
     if (m.phase === "Error") {
@@ -170,10 +205,12 @@ async function runMetric(metric: Metric, provider: MetricProvider, ctx: Ctx): Pr
       else if (m.phase === "Failed") tally.failed++;
       else tally.inconclusive++;
     }
+    if (fatal !== undefined) return { ...outcome("Failed", fatal.cause), hint: fatal.hint };
     if (metric.failureLimit >= 0 && tally.failed > metric.failureLimit)
       return outcome(
         "Failed",
-        `measured ${fmt(m.value)} (needs ${needs(metric)}), ${tally.failed} failed measurement(s) > failureLimit ${metric.failureLimit}`,
+        `measured ${fmt(m.value)} (needs ${needs(metric)}), ${tally.failed} failed measurement(s) > failureLimit ${metric.failureLimit}` +
+          (m.message === undefined ? "" : `: ${m.message}`),
       );
     if (consecutiveErrors > metric.consecutiveErrorLimit)
       return outcome(
@@ -191,15 +228,25 @@ async function runMetric(metric: Metric, provider: MetricProvider, ctx: Ctx): Pr
   return outcome("Successful", `${tally.successful} of ${tally.measurements} measurements passed (needs ${needs(metric)})${stopped}`);
 }
 
-async function measureOnce(metric: Metric, provider: MetricProvider, ctx: Ctx): Promise<Measurement> {
+async function measureOnce(
+  metric: Metric,
+  provider: MetricProvider,
+  ctx: Ctx,
+): Promise<{ measurement: Measurement; fatal?: { cause: string; hint: string } }> {
   const at = new Date(ctx.now());
   const base = { metric: metric.name, at: at.toISOString() };
   try {
-    const { phase, value } = evaluate(await provider.measure(at, ctx.signal), metric.successCondition);
-    if (phase === "Inconclusive") return { ...base, value, phase, message: "the query returned no data" };
-    return { ...base, value, phase };
+    const got = await provider.measure(at, ctx.signal);
+    const reading = Array.isArray(got) ? { values: got } : got;
+    const { phase, value } = evaluate(reading.values, metric.successCondition);
+    if (phase === "Inconclusive")
+      return { measurement: { ...base, value, phase, message: reading.message ?? "the query returned no data" } };
+    return { measurement: { ...base, value, phase, ...(reading.message === undefined ? {} : { message: reading.message }) } };
   } catch (e) {
-    return { ...base, value: null, phase: "Error", message: describeError(e).cause };
+    const said = describeError(e);
+    const measurement: Measurement = { ...base, value: null, phase: "Error", message: said.cause };
+    const fatal = typeof e === "object" && e !== null && (e as { fatal?: unknown }).fatal === true;
+    return fatal ? { measurement, fatal: said } : { measurement };
   }
 }
 
@@ -212,5 +259,6 @@ function failHint(o: MetricOutcome): string {
 }
 
 const NO_DATA_HINT =
-  "no data usually means the query's metric or label names differ from the service's (see DEFAULT_QUERIES' assumptions) " +
+  "no data usually means the query's metric, label or dimension names differ from the service's (see DEFAULT_QUERIES' " +
+  "assumptions; for CloudWatch, the TargetGroup and LoadBalancer dimension values) " +
   "or the service had no traffic; promote or abort by hand";

@@ -95,7 +95,7 @@ describe("analysis semantics", () => {
     expect(() => renderQuery("{{nope}}", {})).toThrow(/nope/);
   });
 
-  it("has a cloudwatch config shape but no implementation yet", async () => {
+  it("dispatches cloudwatch metrics to CloudWatch, which needs a client (see cloudwatch.test.ts)", async () => {
     const cloudwatch = {
       metricDataQueries: [
         {
@@ -105,7 +105,17 @@ describe("analysis semantics", () => {
       ],
     };
     const r = await runAnalysis({ metrics: [metric({ provider: { cloudwatch } })] }).catch((e: unknown) => e);
-    expect(String(r)).toMatch(/cloudwatch provider is not implemented/);
+    expect(String(r)).toMatch(/metric m reads CloudWatch, but no CloudWatch client was given/);
+  });
+
+  it("takes a provider's message and fails at once on a fatal error", async () => {
+    const fatal = Object.assign(new Error("the AWS role lacks x:Y"), { fatal: true, hint: "allow x:Y" });
+    const noted: MetricProvider = { measure: async () => ({ values: [], message: "alarm a is INSUFFICIENT_DATA" }) };
+    const r = await runAnalysis({ metrics: [metric({ count: 1 })] }, fakeClock(noted));
+    expect(r.measurements[0]).toMatchObject({ phase: "Inconclusive", message: "alarm a is INSUFFICIENT_DATA" });
+    const dead = await runAnalysis({ metrics: [metric({ consecutiveErrorLimit: 4 })] }, fakeClock(scripted(fatal, [0])));
+    expect(dead).toMatchObject({ phase: "Failed", cause: "m: the AWS role lacks x:Y", hint: "allow x:Y" });
+    expect(dead.measurements).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,325 @@
+/**
+ * AWS credentials for the SDK clients: static keys, or a web identity token (GitHub Actions' OIDC
+ * token) exchanged for a role session with STS AssumeRoleWithWebIdentity. That call is unsigned:
+ * the token is the proof, so no other AWS credential is needed to make it.
+ *
+ * The web identity provider caches the session and renews it before it expires, because a deploy
+ * (rollout, analysis, watch window, maybe a rollback) can outlive a one-hour session. Renewal
+ * needs a token that is still valid, and GitHub's last five minutes: hand in a TokenSource that
+ * asks GitHub for a fresh one (githubOidcTokenSource) for deploys longer than the session.
+ *
+ * Keys, tokens and session credentials never reach a message, a log line or a report.
+ */
+import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { fetchFailure } from "../deploy/fetch-error.js";
+import { errorName, saidBy, systemClock, type Clock } from "../deploy/aws.js";
+import { progress } from "../gates/progress.js";
+import { describeError, Problem } from "../project/problem.js";
+import { asAws, isRetryable, type RetryOptions } from "./retry.js";
+
+/** What SDK clients sign with; a `() => Promise<AwsIdentity>` is an SDK credential provider. */
+export interface AwsIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export type CredentialProvider = () => Promise<AwsIdentity>;
+
+/** Where a web identity token comes from when one is needed: asked again for every STS call. */
+export type TokenSource = () => Promise<string>;
+
+/** The workflow run, for the role session's name and for trust-policy hints (GITHUB_REPOSITORY, GITHUB_RUN_ID...). */
+export interface RunIdentity {
+  /** owner/repo */
+  repository?: string;
+  runId?: string;
+  runAttempt?: string;
+  /** The GitHub environment of the deploy job; it becomes the token's `sub`. */
+  environment?: string;
+}
+
+export interface AwsCredentialOptions {
+  region: string;
+  /** Static keys, already read from their Secrets. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** GitHub's OIDC token (audience sts.amazonaws.com), or a source of fresh ones. */
+  webIdentityToken?: string | TokenSource;
+  roleArn?: string;
+  /** 900 to 43200 and at most the role's MaxSessionDuration; default 3600. */
+  sessionDurationSeconds?: number;
+  /** Defaults to one derived from the run: shipshape-<repo>-<run id>-<attempt>. */
+  sessionName?: string;
+  run?: RunIdentity;
+  /** Renew this long before the session expires; default 10 minutes. */
+  refreshBeforeMs?: number;
+  /** Injected for tests; defaults to an unsigned client for `region` with the SDK's retries off (ours back off). */
+  sts?: STSClient;
+  clock?: Clock;
+  retry?: RetryOptions;
+}
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const AUDIENCE = "sts.amazonaws.com";
+const TOKEN_HINT =
+  "give the job `permissions: id-token: write` and request the token with audience=sts.amazonaws.com " +
+  "(the IAM OIDC provider for token.actions.githubusercontent.com must list that audience)";
+// A renewal that failed is not retried on every request while the old session still works.
+const RENEW_BACKOFF_MS = 30_000;
+// Too close to expiry to sign with: a request signed now could arrive after it.
+const LAST_USABLE_MS = 60_000;
+
+const clean = (v: string | undefined) => (v === undefined ? undefined : v.trim() === "" ? undefined : v.trim());
+
+/** Credentials from whichever source was given; both or neither is a Problem. */
+export function awsCredentials(o: AwsCredentialOptions): CredentialProvider {
+  const [accessKeyId, secretAccessKey, sessionToken] = [o.accessKeyId, o.secretAccessKey, o.sessionToken].map(clean);
+  const roleArn = clean(o.roleArn);
+  const hasStatic = accessKeyId !== undefined || secretAccessKey !== undefined || sessionToken !== undefined;
+  const hasWeb = o.webIdentityToken !== undefined || roleArn !== undefined;
+  if (!REGION.test(o.region)) throw new Problem(`"${o.region.slice(0, 40)}" is not an AWS region`, 'use a region like "eu-west-1"');
+  if (hasStatic && hasWeb)
+    throw new Problem(
+      "both static AWS keys and a web identity token/role were given; which one to use is ambiguous",
+      "pass either --aws-web-identity-token with --aws-role-arn (GitHub OIDC) or the --aws-access-key-id/--aws-secret-access-key pair, not both",
+    );
+  if (!hasStatic && !hasWeb)
+    throw new Problem(
+      "no AWS credentials were given",
+      "pass --aws-web-identity-token=env://AWS_WEB_IDENTITY_TOKEN --aws-role-arn=arn:aws:iam::<account>:role/<role> (GitHub OIDC), " +
+        "or --aws-access-key-id and --aws-secret-access-key",
+    );
+  if (hasStatic) return staticCredentials(accessKeyId, secretAccessKey, sessionToken);
+  return webIdentityCredentials(o, roleArn);
+}
+
+function staticCredentials(accessKeyId?: string, secretAccessKey?: string, sessionToken?: string): CredentialProvider {
+  if (accessKeyId === undefined || secretAccessKey === undefined)
+    throw new Problem(
+      `the AWS ${accessKeyId === undefined ? "access key id" : "secret access key"} is missing`,
+      "pass both --aws-access-key-id and --aws-secret-access-key",
+    );
+  // Temporary keys (ASIA...) are useless without their session token; AWS would only say "invalid token".
+  if (accessKeyId.startsWith("ASIA") && sessionToken === undefined)
+    throw new Problem("the access key is a temporary one (ASIA...) but no session token was given", "pass --aws-session-token too");
+  const identity: AwsIdentity = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
+  return async () => identity;
+}
+
+/** shipshape-<repo>-<run id>-<attempt>, in RoleSessionName's alphabet; CloudTrail shows it as the session. */
+export function sessionNameFor(run: RunIdentity | undefined, now: number): string {
+  const repo = run?.repository?.split("/").pop();
+  const parts = ["shipshape", repo, run?.runId ?? String(Math.floor(now / 1000)), run?.runId === undefined ? undefined : run.runAttempt];
+  return parts
+    .filter((p): p is string => p !== undefined && p !== "")
+    .join("-")
+    .replace(/[^\w+=,.@-]/g, "-")
+    .slice(0, 64);
+}
+
+interface WebIdentity {
+  region: string;
+  roleArn: string;
+  token: string | TokenSource;
+  sessionName: string;
+  duration: number;
+  refreshBeforeMs: number;
+  run: RunIdentity | undefined;
+  sts: STSClient;
+  clock: Clock;
+  retry: RetryOptions;
+}
+
+function webIdentityCredentials(o: AwsCredentialOptions, roleArn: string | undefined): CredentialProvider {
+  if (o.webIdentityToken === undefined)
+    throw new Problem("a role ARN was given but no web identity token", `pass --aws-web-identity-token too; ${TOKEN_HINT}`);
+  if (roleArn === undefined)
+    throw new Problem("a web identity token was given but no role to assume", "pass --aws-role-arn=arn:aws:iam::<account>:role/<role>");
+  if (!ROLE_ARN.test(roleArn))
+    throw new Problem(`"${roleArn.slice(0, 120)}" is not an IAM role ARN`, "pass one like arn:aws:iam::123456789012:role/deployer");
+  if (typeof o.webIdentityToken === "string" && o.webIdentityToken.trim() === "")
+    throw new Problem("the web identity token is empty", TOKEN_HINT);
+  const duration = o.sessionDurationSeconds ?? 3600;
+  if (!Number.isInteger(duration) || duration < 900 || duration > 43_200)
+    throw new Problem(`a role session lasts 900 to 43200 seconds, not ${duration}`, "pick a duration within the role's MaxSessionDuration");
+  const clock = o.clock ?? systemClock;
+  const sessionName = o.sessionName ?? sessionNameFor(o.run, clock.now());
+  if (!SESSION_NAME.test(sessionName))
+    throw new Problem(`"${sessionName.slice(0, 80)}" is not a role session name`, "use 2 to 64 of letters, digits and + = , . @ _ -");
+  const token = typeof o.webIdentityToken === "string" ? o.webIdentityToken.trim() : o.webIdentityToken;
+  return cachedSession({
+    region: o.region,
+    roleArn,
+    token,
+    sessionName,
+    duration,
+    refreshBeforeMs: o.refreshBeforeMs ?? 600_000,
+    run: o.run,
+    sts: o.sts ?? new STSClient({ region: o.region, maxAttempts: 1 }),
+    clock,
+    retry: o.retry ?? {},
+  });
+}
+
+/** The session, renewed ahead of expiry by one STS call however many requests ask at once. */
+function cachedSession(w: WebIdentity): CredentialProvider {
+  let current: (AwsIdentity & { expiration: Date }) | undefined;
+  let renewing: Promise<AwsIdentity & { expiration: Date }> | undefined;
+  let retryAfter = 0;
+  return async () => {
+    const now = w.clock.now();
+    if (current !== undefined && now < current.expiration.getTime() - w.refreshBeforeMs) return current;
+    const usable = current !== undefined && now < current.expiration.getTime() - LAST_USABLE_MS;
+    if (usable && now < retryAfter && current !== undefined) return current;
+    renewing ??= assumeRole(w, current !== undefined).finally(() => (renewing = undefined));
+    try {
+      current = await renewing;
+      return current;
+    } catch (e) {
+      // The old session still works for a while: keep deploying on it and try again later.
+      if (usable && current !== undefined) {
+        retryAfter = w.clock.now() + RENEW_BACKOFF_MS;
+        progress("aws", `could not renew the role session (${describeError(e).cause}); using it until ${current.expiration.toISOString()}`);
+        return current;
+      }
+      throw e;
+    }
+  };
+}
+
+/** AWS does not echo tokens, but a message is checked anyway: the token itself and anything JWT-shaped go. */
+const redactor = (token: string) => (text: string) =>
+  text
+    .split(token)
+    .join("***")
+    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "***");
+
+async function assumeRole(w: WebIdentity, renewal: boolean): Promise<AwsIdentity & { expiration: Date }> {
+  const { attempts = 4, baseMs = 500, maxMs = 8000, random = Math.random } = w.retry;
+  const sleep = w.retry.sleep ?? ((ms: number) => w.clock.sleep(ms));
+  for (let attempt = 1; ; attempt++) {
+    const token = typeof w.token === "string" ? w.token : (await w.token()).trim();
+    if (token === "") throw new Problem("the web identity token source returned an empty token", TOKEN_HINT);
+    try {
+      const out = await w.sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: w.roleArn,
+          RoleSessionName: w.sessionName,
+          WebIdentityToken: token,
+          DurationSeconds: w.duration,
+        }),
+      );
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
+        throw new Problem(`STS assumed ${w.roleArn} but sent no credentials`, "rerun; if it persists, AWS STS is misbehaving");
+      progress("aws", `${renewal ? "renewed" : "assumed"} ${out.AssumedRoleUser?.Arn ?? w.roleArn} until ${c.Expiration.toISOString()}`);
+      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    } catch (e) {
+      if (e instanceof Problem) throw e;
+      const name = errorName(e);
+      const transient = isRetryable(e) || name === "Throttling" || name.startsWith("IDPCommunicationError");
+      if (!transient) throw problemFrom(e, w, renewal, redactor(token));
+      if (attempt >= attempts)
+        throw new Problem(
+          name.startsWith("IDPCommunicationError")
+            ? `STS could not reach GitHub's OIDC provider to check the token (${name}) after ${attempts} attempts`
+            : `STS kept failing AssumeRoleWithWebIdentity (${name}) after ${attempts} attempts`,
+          "usually transient: rerun the deploy",
+        );
+      await sleep(Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))));
+    }
+  }
+}
+
+/** `repo:acme/shop:environment:production`, or its shape when the run is unknown. */
+function expectedSub(run: RunIdentity | undefined): string {
+  return `repo:${run?.repository ?? "<owner>/<repo>"}:environment:${run?.environment ?? "<environment>"}`;
+}
+
+function problemFrom(e: unknown, w: WebIdentity, renewal: boolean, redact: (s: string) => string): Problem {
+  const name = errorName(e);
+  // Before saidBy's scrubbing, which would cut a token into pieces no longer recognisable.
+  const said = saidBy({ message: redact(asAws(e).message ?? "") });
+  const during = renewal ? "the role session could not be renewed: " : "";
+  if (name.startsWith("InvalidIdentityToken")) {
+    const noProvider = /OpenIDConnect provider/i.test(said);
+    return new Problem(
+      `${during}STS rejected the web identity token: ${said}`,
+      noProvider
+        ? "add the IAM OIDC identity provider https://token.actions.githubusercontent.com with audience sts.amazonaws.com to the account"
+        : TOKEN_HINT,
+    );
+  }
+  if (name.startsWith("ExpiredToken"))
+    return new Problem(
+      `${during}the web identity token has expired (${said})`,
+      typeof w.token === "string"
+        ? "GitHub's OIDC tokens last 5 minutes: fetch it in the step right before `dagger call`, and for deploys longer than the " +
+            "session pass the token request URL and token so Shipshape fetches fresh ones"
+        : "the token source handed out an expired token: check the runner's clock",
+    );
+  if (/AccessDenied/.test(name) || name.startsWith("IDPRejectedClaim"))
+    return new Problem(
+      `${during}not allowed to assume ${w.roleArn}: ${said}`,
+      `the role's trust policy must allow this workflow's token: token.actions.githubusercontent.com:sub = ${expectedSub(w.run)} ` +
+        `and :aud = ${AUDIENCE} (a job without environment: has a sub with :ref:refs/heads/<branch> instead)`,
+    );
+  if (/DurationSeconds|MaxSessionDuration/.test(said))
+    return new Problem(
+      `${during}STS refused a ${w.duration}-second session: ${said}`,
+      "lower the session duration or raise the role's MaximumSessionDuration",
+    );
+  if (name.startsWith("RegionDisabled"))
+    return new Problem(
+      `${during}STS is not activated in ${w.region}: ${said}`,
+      "activate the region's STS endpoint in the account's IAM settings",
+    );
+  return new Problem(`${during}AssumeRoleWithWebIdentity failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
+}
+
+export interface GithubTokenSourceOptions {
+  /** ACTIONS_ID_TOKEN_REQUEST_URL */
+  requestUrl: string;
+  /** ACTIONS_ID_TOKEN_REQUEST_TOKEN: lasts the job (hours), unlike the ID tokens it buys (minutes). */
+  requestToken: string;
+  audience?: string;
+  timeoutMs?: number;
+}
+
+/** Fresh GitHub OIDC tokens on demand, as @actions/core's getIDToken fetches them. */
+export function githubOidcTokenSource(o: GithubTokenSourceOptions): TokenSource {
+  return async () => {
+    let url: URL;
+    try {
+      url = new URL(o.requestUrl.trim());
+    } catch {
+      throw new Problem("the OIDC token request URL is not a URL", "pass ACTIONS_ID_TOKEN_REQUEST_URL as it is in the job's environment");
+    }
+    url.searchParams.set("audience", o.audience ?? AUDIENCE);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { authorization: `Bearer ${o.requestToken.trim()}`, accept: "application/json" },
+        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+      });
+    } catch (e) {
+      throw new Problem(`GitHub's OIDC token endpoint is unreachable: ${fetchFailure(e)}`, "rerun; the runner must reach GitHub");
+    }
+    if (!res.ok)
+      throw new Problem(
+        `GitHub's OIDC token endpoint answered ${res.status}`,
+        res.status === 401 || res.status === 403
+          ? "the request token is no longer valid (it lasts the job) or the job lacks `permissions: id-token: write`"
+          : "rerun; GitHub may be having trouble",
+      );
+    const body = (await res.json().catch(() => undefined)) as { value?: unknown } | undefined;
+    if (typeof body?.value !== "string" || body.value === "")
+      throw new Problem("GitHub's OIDC token endpoint answered without a token", "rerun; GitHub may be having trouble");
+    return body.value;
+  };
+}
