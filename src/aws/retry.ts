@@ -14,6 +14,7 @@ export const asAws = (e: unknown): AwsError => (typeof e === "object" && e !== n
 
 const RETRYABLE = new Set([
   "ThrottlingException",
+  "Throttling", // ELB, CloudWatch and STS (query protocol) send this name with HTTP 400
   "ThrottledException",
   "TooManyRequestsException",
   "RequestLimitExceeded",
