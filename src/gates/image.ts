@@ -10,12 +10,14 @@ import { describeError, Problem } from "../project/problem.js";
 import { plural, tail } from "../report/outcome.js";
 import { toSarif } from "../report/sarif.js";
 import { generateDockerfile, generateDockerignore, startCommandFrom } from "../supply/build/dockerfile.js";
-import { parseCycloneDx } from "../supply/licenses/cyclonedx.js";
+import { sbomSettings } from "../supply/config.js";
 import { judgeLicenses, licenseDiagnostics } from "../supply/licenses/policy.js";
-import { syftCommand } from "../supply/sbom/commands.js";
+import { parseSbom } from "../supply/licenses/sbom.js";
+import { SBOM_FORMAT_INFO, syftCommand } from "../supply/sbom/commands.js";
 import { assertTrivyVersion, trivyDbCommand, trivyFsCommand, trivyImageCommand } from "../supply/trivy/commands.js";
 import { judgeScan, scanDiagnostics } from "../supply/trivy/policy.js";
 import { parseTrivyJson } from "../supply/trivy/report.js";
+import { suppressedDiagnostics, suppressedLine, vexMountPath } from "../supply/trivy/vex.js";
 import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
 import { firstLine, type Verdict } from "./gate.js";
 import { progress } from "./progress.js";
@@ -57,7 +59,8 @@ export async function builtImage(project: Project, source: Directory, platform: 
 
 export function buildImage(project: Project, source: Directory, platform: string): Container {
   const ctr = buildContext(project, source).dockerBuild(platform ? { platform: platform as Platform } : {});
-  // Reproducible labels only: a build timestamp would change the image on every run.
+  // Reproducible labels only: a build timestamp would change the image on every run (publish adds
+  // org.opencontainers.image.created from the commit time, which is as stable as the source).
   let labelled = ctr.withLabel("org.opencontainers.image.title", project.pkg.name ?? "app");
   const version = (project.pkg as { version?: unknown }).version;
   if (typeof version === "string") labelled = labelled.withLabel("org.opencontainers.image.version", version);
@@ -80,20 +83,49 @@ function trivy(config: ShipshapeConfig): Container {
   );
 }
 
-export async function scanImage(config: ShipshapeConfig, image: Container): Promise<{ verdict: Verdict; files: Directory }> {
+/**
+ * The scan.vex documents mounted into the Trivy container, with their paths there. A listed file
+ * that is missing is an error, not a skip: the findings it should suppress would fail the gate
+ * for a reason nobody could see, or (worse, with a typo in a renamed file) stop being suppressed.
+ */
+async function withVex(config: ShipshapeConfig, ctr: Container, source: Directory | undefined): Promise<{ ctr: Container; vex: string[] }> {
+  const paths = config.scan.vex ?? [];
+  if (paths.length === 0) return { ctr, vex: [] };
+  if (!source) throw new Error("scan.vex is set but the scan was not given the source to read the VEX files from");
+  let mounted = ctr;
+  const vex: string[] = [];
+  for (const [i, path] of paths.entries()) {
+    if (!(await source.exists(path))) {
+      throw new Problem(`the VEX file ${path} listed in scan.vex does not exist in the source`, `add ${path}, or remove it from scan.vex`);
+    }
+    vex.push(vexMountPath(i, path));
+    mounted = mounted.withFile(vex[i]!, source.file(path));
+  }
+  return { ctr: mounted, vex };
+}
+
+/** @param source the repository, for the scan.vex documents; needed only when scan.vex is set. */
+export async function scanImage(
+  config: ShipshapeConfig,
+  image: Container,
+  source?: Directory,
+): Promise<{ verdict: Verdict; files: Directory }> {
+  const { ctr, vex } = await withVex(config, trivy(config), source);
   const cmd = trivyImageCommand({
     input: `${SCAN_DIR}/image.tar`,
     output: `${REPORTS_DIR}/trivy.json`,
     cacheDir: TRIVY_CACHE,
+    vex,
     timeout: "15m",
   });
-  return trivyScan(config, trivy(config).withFile(`${SCAN_DIR}/image.tar`, image.asTarball()), cmd, "the image");
+  return trivyScan(config, ctr.withFile(`${SCAN_DIR}/image.tar`, image.asTarball()), cmd, "the image");
 }
 
 /** Dependencies from the lockfile (filesystem mode): no build needed, so it is fast on every PR. */
 export async function scanDependencies(config: ShipshapeConfig, source: Directory): Promise<{ verdict: Verdict; files: Directory }> {
-  const cmd = trivyFsCommand({ path: SOURCE_DIR, output: `${REPORTS_DIR}/trivy.json`, cacheDir: TRIVY_CACHE, timeout: "15m" });
-  return trivyScan(config, trivy(config).withMountedDirectory(SOURCE_DIR, source), cmd, "the dependencies");
+  const { ctr, vex } = await withVex(config, trivy(config), source);
+  const cmd = trivyFsCommand({ path: SOURCE_DIR, output: `${REPORTS_DIR}/trivy.json`, cacheDir: TRIVY_CACHE, vex, timeout: "15m" });
+  return trivyScan(config, ctr.withMountedDirectory(SOURCE_DIR, source), cmd, "the dependencies");
 }
 
 async function trivyScan(
@@ -117,17 +149,34 @@ async function trivyScan(
   const v = judgeScan(parsed.findings, cfg, new Date());
   const c = v.counts;
   const counted = `${c.CRITICAL} critical, ${c.HIGH} high, ${c.MEDIUM} medium, ${c.LOW} low`;
-  const sarif = toSarif({ name: "Trivy", informationUri: "https://trivy.dev" }, scanDiagnostics(v));
+  const suppressed = parsed.suppressed;
+  const sarif = toSarif({ name: "Trivy", informationUri: "https://trivy.dev" }, [
+    ...scanDiagnostics(v),
+    ...suppressedDiagnostics(suppressed),
+  ]);
   return {
     verdict: {
       status: v.status,
-      summary: `${counted}${v.ignored.length ? `; ${v.ignored.length} ignored` : ""}${v.status === "failed" ? ` — ${v.cause}` : ""}`,
+      summary:
+        counted +
+        (v.ignored.length ? `; ${v.ignored.length} ignored` : "") +
+        (suppressed.length ? `; ${suppressed.length} suppressed by VEX` : "") +
+        (v.status === "failed" ? ` — ${v.cause}` : ""),
       cause: v.status === "passed" ? "" : v.cause,
       hint: v.status === "passed" ? "" : v.hint,
-      metrics: { critical: c.CRITICAL, high: c.HIGH, medium: c.MEDIUM, low: c.LOW, blocking: v.blocking.length },
-      findings: v.blocking
-        .slice(0, 20)
-        .map((f) => `${f.pkg} ${f.installed} ${f.severity} ${f.id}${f.fixed ? ` (fixed in ${f.fixed})` : " (no fix)"}`),
+      metrics: {
+        critical: c.CRITICAL,
+        high: c.HIGH,
+        medium: c.MEDIUM,
+        low: c.LOW,
+        blocking: v.blocking.length,
+        suppressed: suppressed.length,
+      },
+      // Blocking findings first; what VEX suppressed is listed too, with its justification.
+      findings: [
+        ...v.blocking.map((f) => `${f.pkg} ${f.installed} ${f.severity} ${f.id}${f.fixed ? ` (fixed in ${f.fixed})` : " (no fix)"}`),
+        ...suppressed.map(suppressedLine),
+      ].slice(0, 20),
       log: v.status === "passed" ? "" : tail(step.stderr),
     },
     files: dag
@@ -137,22 +186,25 @@ async function trivyScan(
   };
 }
 
+/** The image's SBOM in the configured format (sbom.format: CycloneDX JSON by default, or SPDX JSON). */
 export function sbomOf(config: ShipshapeConfig, image: Container): File {
-  const out = `${REPORTS_DIR}/sbom.cdx.json`;
+  const format = sbomSettings(config).format;
+  const out = `${REPORTS_DIR}/${SBOM_FORMAT_INFO[format].fileName}`;
   return dag
     .container()
     .from(imageRef("syft", config.images.syft))
     .withEnvVariable("SYFT_CHECK_FOR_APP_UPDATE", "false")
     .withFile(`${SCAN_DIR}/image.tar`, image.asTarball())
     .withDirectory(REPORTS_DIR, dag.directory())
-    .withExec(syftCommand({ input: `${SCAN_DIR}/image.tar`, output: out }))
+    .withExec(syftCommand({ input: `${SCAN_DIR}/image.tar`, output: out, format }))
     .file(out);
 }
 
 export async function licenseCheck(config: ShipshapeConfig, sbom: File): Promise<{ verdict: Verdict; files: Directory }> {
   const cfg = config.licenses;
   const text = await sbom.contents();
-  const components = parseCycloneDx(text);
+  // Either format: the SBOM is read by its content, so a format switch needs no other setting.
+  const { format, components } = parseSbom(text);
   const v = judgeLicenses(components, cfg, new Date());
   const sarif = toSarif({ name: "shipshape-licenses" }, licenseDiagnostics(v, cfg.failOnUnknown));
   return {
@@ -172,7 +224,7 @@ export async function licenseCheck(config: ShipshapeConfig, sbom: File): Promise
     },
     files: dag
       .directory()
-      .withNewFile("sbom.cdx.json", text)
+      .withNewFile(SBOM_FORMAT_INFO[format].fileName, text)
       .withNewFile("licenses.sarif", JSON.stringify(sarif, null, 2) + "\n"),
   };
 }

@@ -5,10 +5,12 @@
 import { dag, type Directory } from "@dagger.io/dagger";
 import type { Project } from "../project/load.js";
 import { describeError, Problem } from "../project/problem.js";
+import { baseImagesOf } from "../supply/build/dockerfile.js";
+import { buildProvenance, DEFAULT_BUILDER_ID } from "../supply/provenance/slsa.js";
 import { assertDigestRef } from "../supply/signing/commands.js";
 import { defaultRepository, imageRef, imageTags } from "../supply/publish/tags.js";
 import { gitContainer, safeGit } from "./git.js";
-import { builtImage } from "./image.js";
+import { buildContext, builtImage } from "./image.js";
 import { progress } from "./progress.js";
 import { registryAuth, type RegistryCredentials } from "./registry.js";
 import { run } from "./workspace.js";
@@ -37,8 +39,28 @@ async function revision(project: Project, gitDir: Directory): Promise<{ sha: str
   return { sha, branch };
 }
 
-/** OCI labels that tie the image to its source; no build timestamp, which would break reproducibility. */
-function ociLabels(project: Project, sha: string): Record<string, string> {
+/**
+ * When the commit was made, as RFC 3339 UTC: the `created` label. Commit time, not wall-clock time,
+ * like SOURCE_DATE_EPOCH in reproducible builds: rebuilding the same commit gives the same labels,
+ * so the same image config and digest, and the layer cache stays valid. Undefined (with a note)
+ * when there is no .git or the commit is not in it (a shallow clone): no label beats a made-up one.
+ */
+async function commitTime(project: Project, gitDir: Directory, sha: string): Promise<string | undefined> {
+  const omit = (why: string) => {
+    progress("publish", `no org.opencontainers.image.created label: ${why}`);
+    return undefined;
+  };
+  if (!(await gitDir.exists(".git"))) return omit("there is no .git to read the commit time from");
+  const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "show", "-s", "--format=%ct", sha]));
+  const seconds = Number(step.stdout.trim());
+  if (step.exitCode !== 0 || !Number.isInteger(seconds) || step.stdout.trim() === "") {
+    return omit(`commit ${sha.slice(0, 12)} is not in .git (a shallow clone?)`);
+  }
+  return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** package.json's repository URL, as a browsable https URL. */
+function sourceUrl(project: Project): string | undefined {
   const repo = (project.pkg as { repository?: unknown }).repository;
   const url =
     typeof repo === "string"
@@ -46,18 +68,32 @@ function ociLabels(project: Project, sha: string): Record<string, string> {
       : typeof repo === "object" && repo && "url" in repo && typeof repo.url === "string"
         ? repo.url
         : undefined;
+  return url?.replace(/^git\+/, "").replace(/\.git$/, "");
+}
+
+/** OCI labels that tie the image to its source; `created` is the commit's time, never the build's. */
+export function ociLabels(source: string | undefined, sha: string, created: string | undefined): Record<string, string> {
   return {
     "org.opencontainers.image.revision": sha,
-    ...(url ? { "org.opencontainers.image.source": url.replace(/^git\+/, "").replace(/\.git$/, "") } : {}),
+    ...(source ? { "org.opencontainers.image.source": source } : {}),
+    ...(created ? { "org.opencontainers.image.created": created } : {}),
   };
 }
 
-export async function publishImage(
-  project: Project,
-  source: Directory,
-  gitDir: Directory,
-  opts: PublishOptions,
-): Promise<{ ref: string; tags: string[] }> {
+export interface Published {
+  /** repository@sha256:… */
+  ref: string;
+  tags: string[];
+  /** The commit built, and its branch ("" when unknown). */
+  sha: string;
+  branch: string;
+  /** The org.opencontainers.image.created label, when the commit time was known. */
+  created: string | undefined;
+  platforms: string[];
+  version: string;
+}
+
+export async function publishImage(project: Project, source: Directory, gitDir: Directory, opts: PublishOptions): Promise<Published> {
   const cfg = project.config.publish;
   const registry = opts.registry || cfg.registry;
   if (!registry)
@@ -73,7 +109,7 @@ export async function publishImage(
   });
   const auth = await registryAuth(project.config, registry, opts.creds, { repository, tags });
   progress("publish", `building ${cfg.platforms.join(", ")}`);
-  const labels = ociLabels(project, rev.sha);
+  const labels = ociLabels(sourceUrl(project), rev.sha, await commitTime(project, gitDir, rev.sha));
   const variants = await Promise.all(
     cfg.platforms.map(async (p) => Object.entries(labels).reduce((c, [k, v]) => c.withLabel(k, v), await builtImage(project, source, p))),
   );
@@ -95,5 +131,44 @@ export async function publishImage(
     // publish answers name:tag@sha256:…; every tag names the same manifest.
     digestRef = assertDigestRef(published).ref;
   }
-  return { ref: digestRef, tags };
+  return {
+    ref: digestRef,
+    tags,
+    sha: rev.sha,
+    branch: rev.branch,
+    created: labels["org.opencontainers.image.created"],
+    platforms: [...cfg.platforms],
+    version: opts.version,
+  };
+}
+
+export interface ProvenanceRun {
+  configPath: string;
+  /** URI of who ran the build (e.g. the release workflow at its ref); "" for DEFAULT_BUILDER_ID. */
+  builderId: string;
+  /** e.g. the CI run URL; "" derives one from the commit and start time. */
+  invocationId: string;
+  startedOn: Date;
+  finishedOn: Date;
+}
+
+/** The SLSA v1 provenance predicate of a published image, as the JSON `cosign attest --predicate` reads. */
+export async function provenanceOf(project: Project, source: Directory, published: Published, run: ProvenanceRun): Promise<string> {
+  const dockerfile = await buildContext(project, source).file("Dockerfile").contents();
+  const { repository } = assertDigestRef(published.ref);
+  const predicate = buildProvenance({
+    repository: sourceUrl(project) ?? "",
+    ref: published.branch,
+    revision: published.sha,
+    platforms: published.platforms,
+    configPath: run.configPath,
+    baseImages: baseImagesOf(dockerfile),
+    parameters: { image: repository, ...(published.version ? { version: published.version } : {}) },
+    internal: { tags: published.tags, ...(published.created ? { created: published.created } : {}) },
+    builderId: run.builderId || DEFAULT_BUILDER_ID,
+    invocationId: run.invocationId,
+    startedOn: run.startedOn,
+    finishedOn: run.finishedOn,
+  });
+  return JSON.stringify(predicate, null, 2) + "\n";
 }

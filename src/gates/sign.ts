@@ -6,6 +6,10 @@ import { dag, type Container, type File, type Secret } from "@dagger.io/dagger";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { imageRef } from "../images.js";
 import { Problem } from "../project/problem.js";
+import { sbomSettings } from "../supply/config.js";
+import { SLSA_PROVENANCE_V1 } from "../supply/provenance/slsa.js";
+import { SBOM_FORMAT_INFO } from "../supply/sbom/commands.js";
+import { attestationVerdict } from "../supply/signing/attestation.js";
 import {
   assertDigestRef,
   attestCommand,
@@ -13,7 +17,9 @@ import {
   signatureVerdict,
   signCommand,
   signingConfigCommand,
+  verifyAttestationCommand,
   verifyCommand,
+  type AttestationType,
   type SignatureVerdict,
 } from "../supply/signing/commands.js";
 import { progress } from "./progress.js";
@@ -39,10 +45,21 @@ export interface SignOptions {
   allowHttpRegistry: boolean;
 }
 
-const SBOM_PATH = "/tmp/sbom.cdx.json";
+/** Predicates go to /tmp: the only place the cosign image's uid 65532 may write and read. */
+const PREDICATE_DIR = "/tmp";
+export const PROVENANCE_PATH = `${PREDICATE_DIR}/provenance.slsa.json`;
 
-/** Signs the digest and, given an SBOM, attests it (CycloneDX predicate) with the same identity. */
-export async function signImage(config: ShipshapeConfig, ref: string, opts: SignOptions, sbom?: File): Promise<string> {
+/**
+ * Signs the digest and attests, with the same identity, the SBOM (as CycloneDX or SPDX JSON,
+ * following sbom.format) and the SLSA v1 provenance predicate (JSON text), when given.
+ */
+export async function signImage(
+  config: ShipshapeConfig,
+  ref: string,
+  opts: SignOptions,
+  sbom?: File,
+  provenance?: string,
+): Promise<string> {
   const digest = assertDigestRef(ref).ref;
   let ctr = await cosign(config, digest, opts.creds);
   let keyless: boolean;
@@ -69,7 +86,6 @@ export async function signImage(config: ShipshapeConfig, ref: string, opts: Sign
   }
   const target = { ref: digest, keyless, allowHttpRegistry: opts.allowHttpRegistry } as const;
   const cmd = signCommand(target);
-  const attest = sbom ? attestCommand({ ...target, predicatePath: SBOM_PATH, type: "cyclonedx" }) : undefined;
   progress("sign", cmd.join(" "));
   const step = await run(ctr, cmd);
   if (step.exitCode !== 0) {
@@ -79,16 +95,28 @@ export async function signImage(config: ShipshapeConfig, ref: string, opts: Sign
       "check the key and password, and that the registry credentials may push signatures",
     );
   }
-  if (sbom && attest) {
-    progress("attest", attest.join(" "));
-    const att = await run(step.ctr.withFile(SBOM_PATH, sbom, { owner: COSIGN_UID }), attest);
+  // Each attestation runs on the signed container, so neither starts unless the signature is in place.
+  const attest = async (what: string, type: AttestationType, path: string, withPredicate: (c: Container) => Container) => {
+    const argv = attestCommand({ ...target, predicatePath: path, type });
+    progress("attest", argv.join(" "));
+    const att = await run(withPredicate(step.ctr), argv);
     if (att.exitCode !== 0) {
       const last = att.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${att.exitCode}`;
       throw new Problem(
-        `cosign signed ${digest} but could not attest its SBOM: ${last}`,
+        `cosign signed ${digest} but could not attest its ${what}: ${last}`,
         "re-run release; the signature is in place, the attestation is not",
       );
     }
+  };
+  if (sbom) {
+    const info = SBOM_FORMAT_INFO[sbomSettings(config).format];
+    const path = `${PREDICATE_DIR}/${info.fileName}`;
+    await attest("SBOM", info.attestationType, path, (c) => c.withFile(path, sbom, { owner: COSIGN_UID }));
+  }
+  if (provenance !== undefined) {
+    await attest("SLSA provenance", "slsaprovenance1", PROVENANCE_PATH, (c) =>
+      c.withNewFile(PROVENANCE_PATH, provenance, { owner: COSIGN_UID }),
+    );
   }
   return digest;
 }
@@ -100,6 +128,10 @@ export interface VerifyOptions {
   insecureIgnoreTlog: boolean;
   creds: RegistryCredentials;
   allowHttpRegistry: boolean;
+  /** Also require a SLSA v1 provenance attestation for the digest, by the same signer. */
+  provenance?: boolean;
+  /** With provenance: its runDetails.builder.id must be exactly this; "" accepts any builder. */
+  builderId?: string;
 }
 
 export async function verifyImage(config: ShipshapeConfig, ref: string, opts: VerifyOptions): Promise<SignatureVerdict> {
@@ -117,13 +149,19 @@ export async function verifyImage(config: ShipshapeConfig, ref: string, opts: Ve
       "pass --cosign-public-key, or --certificate-identity and --certificate-oidc-issuer",
     );
   }
-  const cmd = verifyCommand({
-    ref: digest,
-    ...signer,
-    insecureIgnoreTlog: opts.insecureIgnoreTlog,
-    allowHttpRegistry: opts.allowHttpRegistry,
-  });
+  const target = { ref: digest, ...signer, insecureIgnoreTlog: opts.insecureIgnoreTlog, allowHttpRegistry: opts.allowHttpRegistry };
+  const cmd = verifyCommand(target);
   progress("verify", cmd.join(" "));
   const step = await run(ctr, cmd);
-  return signatureVerdict(digest, step);
+  const signature = signatureVerdict(digest, step);
+  if (!signature.verified || !opts.provenance) return signature;
+  const att = verifyAttestationCommand({ ...target, type: "slsaprovenance1" });
+  progress("verify", att.join(" "));
+  const provenance = attestationVerdict(digest, await run(ctr, att), {
+    predicateType: SLSA_PROVENANCE_V1,
+    ...(opts.builderId ? { builderId: opts.builderId } : {}),
+  });
+  return provenance.verified
+    ? { verified: true, reason: `${signature.reason}; ${provenance.reason}` }
+    : { verified: false, reason: `signature verified, but ${provenance.reason}` };
 }

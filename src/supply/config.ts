@@ -1,5 +1,5 @@
 /**
- * shipshape.yaml sections of the supply-chain gates (`scan`, `licenses`, `secrets`), kept apart
+ * shipshape.yaml sections of the supply-chain gates (`scan`, `licenses`, `secrets`, `sbom`), kept apart
  * from src/config/schema.ts until the lead wires them in as `.prefault({})` keys. Same rules as
  * there: strict objects, a default for every key, `.describe()` on every field (it becomes the
  * JSON Schema) and `expecting` phrases for the error messages.
@@ -47,6 +47,12 @@ const reasonField = (what: string) =>
     "a non-empty reason",
     `say why this ${what} is accepted`,
   );
+
+/** A path that stays inside the repository: relative, no `..` segment. */
+const repoPath = (expected: string, description?: string) => {
+  const path = z.string().regex(/^(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$)).+$/);
+  return expecting(description === undefined ? path : path.describe(description), expected);
+};
 
 // --- scan (Trivy) --------------------------------------------------------------------------
 
@@ -99,6 +105,13 @@ export const ScanConfigSchema = z
         "Do not fail on vulnerabilities without a released fix (no fixed version, or status affected, will_not_fix, fix_deferred, end_of_life).",
       ),
     ignore: z.array(ScanIgnoreEntrySchema).default([]).describe("Vulnerabilities accepted on purpose, each with a reason."),
+    // Optional rather than defaulting to []: an absent key keeps the parsed config as it was.
+    vex: z
+      .array(repoPath('a path relative to the repository root, like ".vex/app.openvex.json"', "A VEX document in the source."))
+      .optional()
+      .describe(
+        "VEX documents (OpenVEX, or CycloneDX VEX for SBOM targets) in the source, passed to Trivy with --vex: findings they mark not_affected or fixed are reported as suppressed, with the statement's justification, and do not fail the gate.",
+      ),
   })
   .describe("Image vulnerability scan (Trivy).");
 
@@ -215,17 +228,39 @@ export const LicensesConfigSchema = z
 export const SecretsConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Scan for committed secrets (gitleaks); false skips it."),
-    baseline: expecting(
-      z.string().regex(/^(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$)).+$/),
-      'a path relative to the repository root, like ".gitleaks-baseline.json"',
-    )
+    baseline: repoPath('a path relative to the repository root, like ".gitleaks-baseline.json"')
       .optional()
       .describe("A gitleaks JSON report, made with --redact, of findings already known; only new ones fail."),
   })
   .describe("Secret scan (gitleaks), always with redacted output.");
+
+// --- sbom (syft) ---------------------------------------------------------------------------
+
+export const SBOM_FORMATS = ["cyclonedx", "spdx"] as const;
+export type SbomFormat = (typeof SBOM_FORMATS)[number];
+
+export const SbomConfigSchema = z
+  .strictObject({
+    format: z
+      .enum(SBOM_FORMATS)
+      .default("cyclonedx")
+      .describe("SBOM format syft writes and release attests: cyclonedx (CycloneDX JSON) or spdx (SPDX 2.3 JSON)."),
+  })
+  .describe("The image's SBOM (syft).");
+
+const DEFAULT_SBOM_CONFIG: SbomConfig = { format: "cyclonedx" };
+
+/**
+ * The sbom section of a config that may predate it (until the root schema carries `sbom`, and for
+ * configs built by hand in tests): absent means the default.
+ */
+export function sbomSettings(config: { sbom?: SbomConfig; scan: unknown }): SbomConfig {
+  return config.sbom ?? DEFAULT_SBOM_CONFIG;
+}
 
 export type ScanIgnoreEntry = z.infer<typeof ScanIgnoreEntrySchema>;
 export type ScanConfig = z.infer<typeof ScanConfigSchema>;
 export type LicenseException = z.infer<typeof LicenseExceptionSchema>;
 export type LicensesConfig = z.infer<typeof LicensesConfigSchema>;
 export type SecretsConfig = z.infer<typeof SecretsConfigSchema>;
+export type SbomConfig = z.infer<typeof SbomConfigSchema>;

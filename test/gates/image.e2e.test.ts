@@ -3,10 +3,12 @@
  * their runs are answered with real reports (Trivy's own goldens, a cyclonedx-npm SBOM of the
  * fixture); the function code, queries and policies around them are the real ones.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { builtImage, licenseCheck, sbomOf, scanImage } from "../../src/gates/image.js";
 import { TOOL_IMAGES } from "../../src/images.js";
+import { loadProject } from "../../src/project/load.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { drive, type Driven } from "../helpers/drive.js";
 
@@ -147,5 +149,95 @@ describe("sbom and licenseCheck", () => {
     const sbom = fixture("supply/sbom/orders-service-prod.cdx.json");
     const { ship } = await withSbom(sbom);
     expect(await (await ship.sbom()).contents()).toBe(sbom);
+  });
+});
+
+describe("VEX (scan.vex)", () => {
+  const VEX = "supply/vex/alpine-39.openvex.json";
+  const config = "scan:\n  vex:\n    - .vex/app.openvex.json\n";
+
+  /** The fixture with shipshape.yaml listing the VEX file, and (unless `missing`) the file itself. */
+  async function withVex(report: string, opts: { missing?: boolean } = {}) {
+    current = await withTrivyReport(report, { "shipshape.yaml": config });
+    if (!opts.missing) {
+      mkdirSync(join(current.root, ".vex"));
+      writeFileSync(join(current.root, ".vex/app.openvex.json"), fixture(VEX));
+    }
+    // What Trivy would find at the --vex path inside its container.
+    const seen: (string | undefined)[] = [];
+    current.engine.onExec(
+      (a) => a[0] === "trivy" && (a.includes("--input") || a[1] === "fs"),
+      (ctx) => {
+        seen.push(ctx.read("/vex/0-app.openvex.json"));
+        return { exitCode: 0, files: { "/shipshape/reports/trivy.json": report } };
+      },
+    );
+    return { ...current, seen };
+  }
+
+  /** scanImage as index.ts will call it once it passes the source (see the report to the lead). */
+  async function scanWithSource(d: Awaited<ReturnType<typeof withVex>>) {
+    const project = await loadProject(d.ship.source, "shipshape.yaml");
+    return scanImage(project.config, await builtImage(project, d.ship.source, ""), d.ship.source);
+  }
+
+  it("image scan: each VEX file is mounted and passed with --vex; suppressed findings are reported with their justification", async () => {
+    const d = await withVex(fixture("supply/trivy/alpine-39-vex.json"));
+    const { verdict, files } = await scanWithSource(d);
+    const scan = d.engine.execs.find((e) => isScan(e.args))!;
+    expect(scan.args.slice(scan.args.indexOf("--vex"), scan.args.indexOf("--vex") + 3)).toEqual([
+      "--vex",
+      "/vex/0-app.openvex.json",
+      "--show-suppressed",
+    ]);
+    expect(d.seen).toEqual([fixture(VEX)]);
+    expect(verdict.status).toBe("passed");
+    expect(verdict.summary).toBe("0 critical, 0 high, 4 medium, 0 low; 2 suppressed by VEX");
+    expect(verdict.metrics).toMatchObject({ critical: 0, suppressed: 2 });
+    expect(verdict.findings).toEqual([
+      "suppressed musl 1.1.20-r4 CRITICAL CVE-2019-14697 — not_affected: vulnerable_code_not_in_execute_path (OpenVEX)",
+      "suppressed musl-utils 1.1.20-r4 CRITICAL CVE-2019-14697 — not_affected: vulnerable_code_not_in_execute_path (OpenVEX)",
+    ]);
+    const sarif = JSON.parse(await files.file("scan.sarif").contents()) as { runs: { results: { ruleId: string; level: string }[] }[] };
+    expect(sarif.runs[0]!.results.map((r) => `${r.ruleId} ${r.level}`)).toEqual(["CVE-2019-14697 note", "CVE-2019-14697 note"]);
+  });
+
+  it("dependency scan: the same VEX flags on the filesystem scan", async () => {
+    const d = await withVex(fixture("supply/trivy/npm.json"));
+    const report = await d.ship.scanDependenciesReport();
+    expect(report.status).not.toBe("ERROR");
+    const fs = d.engine.execs.find((e) => e.args[1] === "fs")!;
+    expect(fs.args).toContain("--show-suppressed");
+    expect(fs.args[fs.args.indexOf("--vex") + 1]).toBe("/vex/0-app.openvex.json");
+    expect(d.seen).toEqual([fixture(VEX)]);
+  });
+
+  it("a VEX file listed but missing is a Problem naming it, before Trivy runs", async () => {
+    const d = await withVex(fixture("supply/trivy/alpine-39-vex.json"), { missing: true });
+    const report = await d.ship.scanDependenciesReport();
+    expect(report.status).toBe("ERROR");
+    expect(report.cause).toBe("the VEX file .vex/app.openvex.json listed in scan.vex does not exist in the source");
+    expect(report.hint).toBe("add .vex/app.openvex.json, or remove it from scan.vex");
+    await expect(scanWithSource(d)).rejects.toThrow(/\.vex\/app\.openvex\.json listed in scan\.vex does not exist/);
+    expect(d.engine.execs.some((e) => e.args[0] === "trivy" && !e.args.includes("--download-db-only"))).toBe(false);
+  });
+});
+
+describe("SPDX SBOM (sbom.format: spdx)", () => {
+  it("syft writes SPDX JSON, and the license check reads it", async () => {
+    current = await drive();
+    const spdx = fixture("supply/sbom/orders-service-prod.spdx.json");
+    current.engine.onExec((a) => a[0] === "/syft", { exitCode: 0, files: { "/shipshape/reports/sbom.spdx.json": spdx } });
+    const project = await loadProject(current.ship.source, "shipshape.yaml");
+    // Until the root schema carries `sbom`, the section is added to the loaded config as the lead will.
+    const config = Object.assign({}, project.config, { sbom: { format: "spdx" as const } });
+    const sbom = sbomOf(config, await builtImage(project, current.ship.source, ""));
+    expect(await sbom.contents()).toBe(spdx);
+    const syft = current.engine.execs.find((e) => e.args[0] === "/syft")!;
+    expect(syft.args[4]).toBe("spdx-json=/shipshape/reports/sbom.spdx.json");
+    const { verdict, files } = await licenseCheck(config, sbom);
+    expect(verdict.status).toBe("passed");
+    expect(verdict.summary).toBe("14 packages allowed, 0 denied, 0 unknown");
+    expect(await files.entries()).toEqual(["licenses.sarif", "sbom.spdx.json"]);
   });
 });

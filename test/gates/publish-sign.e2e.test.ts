@@ -13,9 +13,22 @@ import {
   RepositoryNotFoundException,
 } from "@aws-sdk/client-ecr";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
-import { signCommand, signingConfigCommand, verifyCommand } from "../../src/supply/signing/commands.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { provenanceOf, publishImage } from "../../src/gates/publish.js";
+import { PROVENANCE_PATH, signImage, verifyImage } from "../../src/gates/sign.js";
+import { loadProject } from "../../src/project/load.js";
+import { SLSA_PROVENANCE_V1 } from "../../src/supply/provenance/slsa.js";
+import {
+  attestCommand,
+  signCommand,
+  signingConfigCommand,
+  verifyAttestationCommand,
+  verifyCommand,
+} from "../../src/supply/signing/commands.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { run as git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
 const ecr = mockClient(ECRClient);
@@ -169,5 +182,222 @@ describe("verify", () => {
   it("needs a key or a keyless identity", async () => {
     current = await drive();
     await expect(current.ship.verify(DIGEST_REF)).rejects.toThrow(/nothing to verify against/);
+  });
+});
+
+describe("OCI labels", () => {
+  const COMMITTED = "2026-01-01T10:00:00Z";
+
+  /** A real repository in the fixture, one commit at a fixed committer date; returns its hash. */
+  function commitFixture(root: string): string {
+    const env = {
+      GIT_AUTHOR_DATE: COMMITTED,
+      GIT_COMMITTER_DATE: COMMITTED,
+      GIT_AUTHOR_NAME: "Ada",
+      GIT_AUTHOR_EMAIL: "ada@example.com",
+      GIT_COMMITTER_NAME: "Ada",
+      GIT_COMMITTER_EMAIL: "ada@example.com",
+    };
+    for (const argv of [
+      ["git", "init", "--quiet", "--initial-branch=main"],
+      ["git", "add", "--all"],
+      ["git", "commit", "--quiet", "-m", "feat: orders"],
+    ]) {
+      const r = git(argv, root, env);
+      if (r.status !== 0) throw new Error(r.stderr);
+    }
+    return git(["git", "rev-parse", "HEAD"], root).stdout.trim();
+  }
+
+  function withRepositoryUrl(root: string): void {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(
+      join(root, "package.json"),
+      JSON.stringify({ ...pkg, repository: { type: "git", url: "git+https://github.com/acme/orders.git" } }, null, 2),
+    );
+  }
+
+  it("created is HEAD's commit time (not the clock), next to revision and source, on every platform's image", async () => {
+    current = await drive();
+    withRepositoryUrl(current.root);
+    const head = commitFixture(current.root);
+    await current.ship.publish("ghcr.io/acme", "orders", "", "", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    const { labels } = current.engine.published[0]!;
+    expect(labels).toHaveLength(2);
+    for (const l of labels) {
+      expect(l).toMatchObject({
+        "org.opencontainers.image.title": "orders-service",
+        "org.opencontainers.image.version": "1.0.0",
+        "org.opencontainers.image.revision": head,
+        "org.opencontainers.image.source": "https://github.com/acme/orders",
+        "org.opencontainers.image.created": COMMITTED,
+      });
+    }
+    // Reproducible: publishing the same commit again gives the same labels, so the same digest.
+    const first = current.engine.published[0]!.digest;
+    current.engine.published.length = 0;
+    await current.ship.publish("ghcr.io/acme", "orders", head, "main", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    expect(current.engine.published[0]!.labels[0]!["org.opencontainers.image.created"]).toBe(COMMITTED);
+    expect(current.engine.published[0]!.digest).toBe(first);
+  });
+
+  it("without .git (or without the commit in it) created is left out, with a note, never the wall clock", async () => {
+    current = await drive();
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    let lines: string[];
+    try {
+      await current.ship.publish("ghcr.io/acme", "orders", SHA, "main", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    } finally {
+      lines = stderr.mock.calls.map((c) => String(c[0]));
+      stderr.mockRestore();
+    }
+    const labels = current.engine.published[0]!.labels[0]!;
+    expect(labels["org.opencontainers.image.revision"]).toBe(SHA);
+    expect(labels["org.opencontainers.image.created"]).toBeUndefined();
+    expect(lines).toContain(
+      "[shipshape] publish: no org.opencontainers.image.created label: there is no .git to read the commit time from\n",
+    );
+    commitFixture(current.root);
+    current.engine.published.length = 0;
+    await current.ship.publish("ghcr.io/acme", "orders", SHA, "main", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    expect(current.engine.published[0]!.labels[0]!["org.opencontainers.image.created"]).toBeUndefined();
+  });
+});
+
+describe("attestations: SBOM format and SLSA provenance", () => {
+  const creds = { username: "" };
+  const key = { key: dag.secret("env://COSIGN_KEY_X"), password: dag.secret("env://COSIGN_PW_X"), creds, allowHttpRegistry: false };
+
+  it("an SPDX SBOM is attested as spdxjson; the provenance as slsaprovenance1, after the signature", async () => {
+    current = await drive();
+    const predicates: Record<string, string | undefined> = {};
+    current.engine.onExec(
+      (a) => a[0] === "cosign",
+      (ctx) => {
+        if (ctx.args[1] === "attest")
+          predicates[ctx.args[ctx.args.indexOf("--type") + 1]!] = ctx.read(ctx.args[ctx.args.indexOf("--predicate") + 1]!);
+        return { exitCode: 0 };
+      },
+    );
+    const { project } = { project: await loadProject(current.ship.source, "shipshape.yaml") };
+    const config = Object.assign({}, project.config, { sbom: { format: "spdx" as const } });
+    const sbom = dag.directory().withNewFile("sbom.spdx.json", '{"spdxVersion":"SPDX-2.3"}').file("sbom.spdx.json");
+    const provenance = '{"buildDefinition":{}}\n';
+    await signImage(config, DIGEST_REF, key, sbom, provenance);
+    const cosign = current.engine.execs.filter((e) => e.args[0] === "cosign").map((e) => e.args);
+    expect(cosign).toEqual([
+      signingConfigCommand(),
+      signCommand({ ref: DIGEST_REF, keyless: false }),
+      attestCommand({ ref: DIGEST_REF, keyless: false, type: "spdxjson", predicatePath: "/tmp/sbom.spdx.json" }),
+      attestCommand({ ref: DIGEST_REF, keyless: false, type: "slsaprovenance1", predicatePath: PROVENANCE_PATH }),
+    ]);
+    expect(predicates).toEqual({ spdxjson: '{"spdxVersion":"SPDX-2.3"}', slsaprovenance1: provenance });
+  });
+
+  it("a failed provenance attestation says the signature is in place", async () => {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
+    current.engine.onExec((a) => a[1] === "attest", { exitCode: 1, stderr: "Error: signing statement: PUT denied\n" });
+    const project = await loadProject(current.ship.source, "shipshape.yaml");
+    await expect(signImage(project.config, DIGEST_REF, key, undefined, "{}")).rejects.toThrow(
+      /^cosign signed .* but could not attest its SLSA provenance: Error: signing statement: PUT denied\nhint: re-run release/,
+    );
+  });
+
+  it("provenanceOf: the published commit, platforms and the Dockerfile's base image, for the release to attest", async () => {
+    current = await drive();
+    const project = await loadProject(current.ship.source, "shipshape.yaml");
+    const published = await publishImage(project, current.ship.source, current.ship.gitDir, {
+      registry: "ghcr.io/acme",
+      repository: "orders",
+      sha: SHA,
+      branch: "main",
+      defaultBranch: "main",
+      version: "2.0.0",
+      creds,
+    });
+    const startedOn = new Date("2026-03-01T10:00:00Z");
+    const json = await provenanceOf(project, current.ship.source, published, {
+      configPath: "shipshape.yaml",
+      builderId: "",
+      invocationId: "run-1",
+      startedOn,
+      finishedOn: new Date("2026-03-01T10:05:00Z"),
+    });
+    const p = JSON.parse(json) as {
+      buildDefinition: { externalParameters: Record<string, unknown>; resolvedDependencies: { uri?: string; digest?: object }[] };
+      runDetails: { builder: { id: string } };
+    };
+    expect(p.buildDefinition.externalParameters).toMatchObject({
+      image: "ghcr.io/acme/orders",
+      version: "2.0.0",
+      source: { ref: "main", revision: SHA },
+      platforms: ["linux/amd64", "linux/arm64"],
+      configPath: "shipshape.yaml",
+    });
+    expect(p.buildDefinition.resolvedDependencies).toEqual([
+      { name: "source", digest: { gitCommit: SHA } },
+      { uri: "pkg:docker/node@24.13.1-alpine", name: "node:24.13.1-alpine" },
+    ]);
+    expect(p.runDetails.builder.id).toBe("https://shipshape.dev/builders/dagger-local/v1");
+  });
+
+  it("verify with provenance: the signature and a SLSA v1 attestation for the digest from the expected builder", async () => {
+    current = await drive();
+    const hex = DIGEST_REF.split("sha256:")[1]!;
+    const statement = {
+      _type: "https://in-toto.io/Statement/v0.1",
+      predicateType: SLSA_PROVENANCE_V1,
+      subject: [{ name: "ghcr.io/acme/orders", digest: { sha256: hex } }],
+      predicate: { runDetails: { builder: { id: "https://ci.example/release" } } },
+    };
+    const envelope = JSON.stringify({
+      payloadType: "application/vnd.in-toto+json",
+      payload: Buffer.from(JSON.stringify(statement)).toString("base64"),
+      signatures: [],
+    });
+    const verified = JSON.stringify([
+      {
+        critical: {
+          identity: { "docker-reference": "ghcr.io/acme/orders" },
+          image: { "docker-manifest-digest": `sha256:${hex}` },
+          type: "https://sigstore.dev/cosign/sign/v1",
+        },
+        optional: {},
+      },
+    ]);
+    current.engine.onExec((a) => a[1] === "verify", { exitCode: 0, stdout: verified });
+    current.engine.onExec((a) => a[1] === "verify-attestation", { exitCode: 0, stdout: `${envelope}\n` });
+    const project = await loadProject(current.ship.source, "shipshape.yaml");
+    const opts = {
+      publicKey: dag.secret("env://PUB"),
+      identity: "",
+      issuer: "",
+      insecureIgnoreTlog: true,
+      creds,
+      allowHttpRegistry: false,
+      provenance: true,
+    };
+    const v = await verifyImage(project.config, DIGEST_REF, opts);
+    expect(v).toEqual({
+      verified: true,
+      reason: `1 signature(s) verified for sha256:${hex}; 1 ${SLSA_PROVENANCE_V1} attestation(s) verified for sha256:${hex}`,
+    });
+    expect(current.engine.execs.at(-1)!.args).toEqual(
+      verifyAttestationCommand({ ref: DIGEST_REF, key: true, insecureIgnoreTlog: true, type: "slsaprovenance1" }),
+    );
+    expect(await verifyImage(project.config, DIGEST_REF, { ...opts, builderId: "https://ci.example/other" })).toEqual({
+      verified: false,
+      reason: `signature verified, but provenance for sha256:${hex} was built by https://ci.example/release, not https://ci.example/other`,
+    });
+    current.engine.onExec((a) => a[1] === "verify-attestation", {
+      exitCode: 1,
+      stderr: "Error: none of the attestations matched the predicate type",
+    });
+    expect((await verifyImage(project.config, DIGEST_REF, opts)).verified).toBe(false);
+    // Without the flag nothing but the signature is checked.
+    const before = current.engine.execs.length;
+    expect((await verifyImage(project.config, DIGEST_REF, { ...opts, provenance: false })).verified).toBe(true);
+    expect(current.engine.execs.slice(before).map((e) => e.args[1])).toEqual(["verify"]);
   });
 });

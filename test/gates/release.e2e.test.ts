@@ -7,6 +7,7 @@ import { dag } from "@dagger.io/dagger";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { Release } from "../../src/report/release.js";
 import { attestCommand } from "../../src/supply/signing/commands.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { drive, type Driven } from "../helpers/drive.js";
@@ -45,6 +46,16 @@ describe("release", () => {
       attestCommand({ ref: release.ref, keyless: false, predicatePath: "/tmp/sbom.cdx.json", type: "cyclonedx" }),
     );
     expect(await release.files.entries()).toEqual(["licenses", "scan", "secrets"]);
+  });
+
+  it("bundles what CI keeps: the gates' files, the SBOM under its own name, release.json; provenance when made", async () => {
+    const release = await releaseWith(fixture("supply/trivy/centos-7.json"));
+    const bundle = await release.bundle();
+    expect(await bundle.entries()).toEqual(["licenses", "release.json", "sbom.cdx.json", "scan", "secrets"]);
+    expect(JSON.parse(await bundle.file("release.json").contents())).toEqual({ ref: release.ref, tags: release.tags });
+    expect(await bundle.file("sbom.cdx.json").contents()).toBe(fixture("supply/sbom/orders-service-prod.cdx.json"));
+    const withProvenance = new Release(release.ref, release.tags, release.sbom, release.gates, release.files, '{"buildDefinition":{}}\n');
+    expect(await (await withProvenance.bundle()).file("provenance.slsa.json").contents()).toBe('{"buildDefinition":{}}\n');
   });
 
   it("stops before publishing when a gate fails, with the table", async () => {

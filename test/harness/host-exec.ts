@@ -4,8 +4,8 @@
  * through the stub engine gets the real output of the very argv it built.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { ExecContext, ExecResult } from "./model.js";
 
 export interface HostMapping {
@@ -16,6 +16,12 @@ export interface HostMapping {
   timeoutMs?: number;
   /** Where bound services really are (default: $PGHOST or 127.0.0.1). */
   serviceHost?: string;
+  /**
+   * Write the container's files under each mapped path to the host first (mounted secrets such as
+   * a docker config.json, files added with withFile/withNewFile, outputs of earlier execs), so a
+   * command run for real reads what the container would hold.
+   */
+  materialize?: boolean;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -40,6 +46,17 @@ export async function runOnHost(ctx: ExecContext, m: HostMapping): Promise<ExecR
   const toHost = mapper(Object.entries(m.paths));
   const toCtr = mapper(Object.entries(m.paths).map(([c, h]) => [h, c]));
   for (const dir of Object.values(m.paths)) mkdirSync(dir, { recursive: true });
+  if (m.materialize) {
+    for (const [ctrPath, hostDir] of Object.entries(m.paths)) {
+      for (const [p, content] of Object.entries(ctx.filesUnder(ctrPath))) {
+        const host = join(hostDir, p.slice(ctrPath.length));
+        mkdirSync(dirname(host), { recursive: true });
+        writeFileSync(host, content, { mode: 0o600 });
+        // Dated in the past so they are not taken for the command's own output below.
+        utimesSync(host, 0, 0);
+      }
+    }
+  }
   // A bound service is this machine's real one: Postgres here, or `db` when this suite itself
   // runs inside Shipshape's test gate.
   const serviceHost = m.serviceHost ?? (process.env.PGHOST || "127.0.0.1");

@@ -26,9 +26,11 @@ export interface ExecContext {
   /** Reads a file from the container as it is before the command runs. */
   read(path: string): string | undefined;
   exists(path: string): boolean;
+  /** Every file under `dir` (absolute container paths), as the command would see them. */
+  filesUnder(dir: string): Record<string, string>;
 }
 
-export interface ExecRecord extends Omit<ExecContext, "read" | "exists"> {
+export interface ExecRecord extends Omit<ExecContext, "read" | "exists" | "filesUnder"> {
   result: Required<Omit<ExecResult, "files">>;
   mounts: Record<string, string>;
   caches: Record<string, string>;
@@ -59,12 +61,27 @@ export interface State {
   mounts: Record<string, string>;
   caches: Record<string, string>;
   registryAuth: Record<string, { username: string; secret: string }>;
+  /** For File: its base name (File.name). */
+  name?: string;
+  /** Container labels (withLabel), as the image config would carry them. */
+  labels: Record<string, string>;
   failure?: EngineError;
   lastExec?: ExecRecord["result"];
 }
 
 export function emptyState(type: string): State {
-  return { type, files: new Map(), workdir: "/", env: {}, secretEnv: {}, services: {}, mounts: {}, caches: {}, registryAuth: {} };
+  return {
+    type,
+    files: new Map(),
+    workdir: "/",
+    env: {},
+    secretEnv: {},
+    services: {},
+    mounts: {},
+    caches: {},
+    registryAuth: {},
+    labels: {},
+  };
 }
 
 export function clone(s: State, type = s.type): State {
@@ -78,6 +95,7 @@ export function clone(s: State, type = s.type): State {
     mounts: { ...s.mounts },
     caches: { ...s.caches },
     registryAuth: { ...s.registryAuth },
+    labels: { ...s.labels },
   };
 }
 
@@ -242,6 +260,16 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       st.mounts[resolvePath(s.workdir, str(a.path))] = "secret";
       return st;
     }
+    case "Container.withLabel": {
+      const st = out("Container");
+      st.labels[str(a.name)] = str(a.value);
+      return st;
+    }
+    case "Container.withoutLabel": {
+      const st = out("Container");
+      delete st.labels[str(a.name)];
+      return st;
+    }
     case "Container.withRegistryAuth": {
       const st = out("Container");
       st.registryAuth[str(a.address)] = { username: str(a.username), secret: idArg("secret").value ?? "" };
@@ -266,7 +294,7 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       const path = resolvePath(s.workdir, str(a.path));
       const content = s.files.get(path);
       if (content === undefined) return fail(s, `lstat ${path}: no such file or directory`);
-      return { ...out("File"), value: content };
+      return { ...out("File"), value: content, name: posix.basename(path) };
     }
     default: {
       // Calls that change nothing the model tracks (labels, users, ports, health checks...)

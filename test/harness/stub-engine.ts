@@ -28,8 +28,14 @@ type LeafHandler = (leaf: Call, state: State) => Value | undefined;
 export class StubEngine {
   readonly queries: RecordedQuery[] = [];
   readonly execs: ExecRecord[] = [];
-  /** Every Container.publish: address, digest, the registry auth in force, platform count. */
-  readonly published: { address: string; digest: string; auth: State["registryAuth"]; platforms: number }[] = [];
+  /** Every Container.publish: address, digest, the registry auth in force, platform count, each variant's labels. */
+  readonly published: {
+    address: string;
+    digest: string;
+    auth: State["registryAuth"];
+    platforms: number;
+    labels: Record<string, string>[];
+  }[] = [];
   private readonly states = new Map<string, State>();
   private readonly memo = new Map<string, Promise<State>>();
   private readonly scripts: ExecScript[] = [];
@@ -148,6 +154,10 @@ export class StubEngine {
       expect,
       read: (p) => s.files.get(resolvePath(s.workdir, p)),
       exists: (p) => pathExists(s.files, resolvePath(s.workdir, p)),
+      filesUnder: (dir) => {
+        const base = resolvePath(s.workdir, dir);
+        return Object.fromEntries([...s.files].filter(([p]) => p.startsWith(base === "/" ? "/" : `${base}/`)));
+      },
     };
     let result: ExecResult = {};
     for (const script of this.scripts) {
@@ -158,7 +168,7 @@ export class StubEngine {
       }
     }
     const done = { exitCode: result.exitCode ?? 0, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
-    const { read: _r, exists: _e, ...plain } = ctx;
+    const { read: _r, exists: _e, filesUnder: _f, ...plain } = ctx;
     this.execs.push({ ...plain, result: done, mounts: { ...s.mounts }, caches: { ...s.caches } });
     const st = clone(s);
     st.lastExec = done;
@@ -187,6 +197,8 @@ export class StubEngine {
       case "File.sync":
       case "Service.sync":
         return this.mint(s);
+      case "Container.label":
+        return s.labels[str(a.name)] ?? null;
       case "Container.exitCode":
         return s.lastExec?.exitCode ?? 0;
       case "Container.stdout":
@@ -195,18 +207,26 @@ export class StubEngine {
         return s.lastExec?.stderr ?? "";
       case "Container.publish": {
         // A registry answers the pushed manifest's digest: the same content gives the same digest.
-        const variants = strs(a.platformVariants).map((id) => this.lookup(id, "Container").image ?? id);
-        const digest = createHash("sha256").update(JSON.stringify(variants)).digest("hex");
+        const states = strs(a.platformVariants).map((id) => this.lookup(id, "Container"));
+        const variants = states.map((v, i) => v.image ?? strs(a.platformVariants)[i]!);
+        // Labels are part of the image config, so they change the digest as they would in a registry.
+        const labels = states.map((v) => ({ ...v.labels }));
+        const digest = createHash("sha256")
+          .update(JSON.stringify(labels.some((l) => Object.keys(l).length) ? [variants, labels] : variants))
+          .digest("hex");
         this.published.push({
           address: str(a.address),
           digest: `sha256:${digest}`,
           auth: { ...s.registryAuth },
           platforms: variants.length,
+          labels,
         });
         return `${str(a.address)}@sha256:${digest}`;
       }
       case "Secret.plaintext":
         return s.value ?? "";
+      case "File.name":
+        return s.name ?? "";
       case "File.contents":
         return s.value ?? "";
       case "File.size":

@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Problem } from "../../src/project/problem.js";
 import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
 import { parseGitleaksJson } from "../../src/supply/secrets/report.js";
+import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../src/supply/provenance/slsa.js";
+import { attestationVerdict, parseAttestations } from "../../src/supply/signing/attestation.js";
 import {
   attestCommand,
   parseVerifyOutput,
@@ -25,6 +27,7 @@ import {
 import { GitRepo } from "../helpers/git-repo.js";
 
 const SBOM = join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.cdx.json");
+const SPDX_SBOM = join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.spdx.json");
 
 interface Run {
   code: number;
@@ -288,6 +291,76 @@ describe("cosign 3 against a local plain-HTTP registry", () => {
     expect(statement.subject[0]?.digest.sha256).toBe(signed.split("@sha256:")[1]);
     expect(statement.predicate.bomFormat).toBe("CycloneDX");
     expect((await verify("slsaprovenance1")).code).toBe(1);
+  });
+
+  test("attests the SLSA v1 provenance built by Shipshape; verify-attestation returns it for the digest and builder", async () => {
+    const builderId = "https://github.com/acme/orders/.github/workflows/release.yml@refs/heads/main";
+    const predicate = buildProvenance({
+      repository: "https://github.com/acme/orders",
+      ref: "main",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      platforms: ["linux/amd64"],
+      configPath: "shipshape.yaml",
+      baseImages: [`node:24.13.1-alpine@sha256:${"4".repeat(64)}`],
+      builderId,
+      invocationId: "https://github.com/acme/orders/actions/runs/1/attempts/1",
+      startedOn: new Date("2026-03-01T10:00:00Z"),
+      finishedOn: new Date("2026-03-01T10:05:00Z"),
+    });
+    const path = join(tmp, "provenance.json");
+    writeFileSync(path, JSON.stringify(predicate, null, 2));
+    const attest = await run(
+      attestCommand({ ref: signed, keyless: false, signingConfig, allowHttpRegistry: true, type: "slsaprovenance1", predicatePath: path }),
+      { env: signEnv() },
+    );
+    expect(attest.code, attest.stderr).toBe(0);
+    const verify = (ref: string, pub = publicKey) =>
+      run(verifyAttestationCommand({ ref, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true, type: "slsaprovenance1" }), {
+        env: { COSIGN_PUBLIC_KEY: pub },
+      });
+    const r = await verify(signed);
+    expect(r.code, r.stderr).toBe(0);
+    const statements = parseAttestations(r.stdout);
+    // cosign decodes the predicate into Go types and re-encodes it; Shipshape writes times in Go's
+    // RFC 3339 form, so what comes back equals what was attested.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.predicateType).toBe(SLSA_PROVENANCE_V1);
+    expect(statements[0]?.predicate).toEqual(JSON.parse(JSON.stringify(predicate)));
+    expect(
+      attestationVerdict(signed, { exitCode: r.code, stdout: r.stdout }, { predicateType: SLSA_PROVENANCE_V1, builderId }),
+    ).toMatchObject({
+      verified: true,
+    });
+    expect(
+      attestationVerdict(
+        signed,
+        { exitCode: r.code, stdout: r.stdout },
+        { predicateType: SLSA_PROVENANCE_V1, builderId: "https://evil.example/builder" },
+      ).verified,
+    ).toBe(false);
+    // Another digest has none; another key signed none.
+    const none = await verify(unsigned);
+    expect(none.code).not.toBe(0);
+    expect(attestationVerdict(unsigned, { exitCode: none.code, stdout: none.stdout }, { predicateType: SLSA_PROVENANCE_V1 }).verified).toBe(
+      false,
+    );
+    expect((await verify(signed, wrongPublicKey)).code).not.toBe(0);
+  });
+
+  test("attests an SPDX SBOM as spdxjson; the statement is typed https://spdx.dev/Document", async () => {
+    const attest = await run(
+      attestCommand({ ref: signed, keyless: false, signingConfig, allowHttpRegistry: true, type: "spdxjson", predicatePath: SPDX_SBOM }),
+      { env: signEnv() },
+    );
+    expect(attest.code, attest.stderr).toBe(0);
+    const r = await run(
+      verifyAttestationCommand({ ref: signed, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true, type: "spdxjson" }),
+      { env: { COSIGN_PUBLIC_KEY: publicKey } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [statement] = parseAttestations(r.stdout);
+    expect(statement?.predicateType).toBe("https://spdx.dev/Document");
+    expect((statement?.predicate as { spdxVersion: string }).spdxVersion).toBe("SPDX-2.3");
   });
 });
 

@@ -254,7 +254,7 @@ describe("ignore matching and .trivyignore.yaml", () => {
 });
 
 describe("Trivy commands", () => {
-  it("image scan: raw JSON, offline, no exit code, VEX repeatable", () => {
+  it("image scan: raw JSON, offline, no exit code, VEX repeatable and shown when suppressing", () => {
     expect(
       trivyImageCommand({
         input: "/scan/image.tar",
@@ -279,6 +279,8 @@ describe("Trivy commands", () => {
       "/src/vex.openvex.json",
       "--vex",
       "oci",
+      // Suppressed findings are listed (ExperimentalModifiedFindings) instead of vanishing.
+      "--show-suppressed",
       "--list-all-pkgs=false",
       "--cache-dir",
       "/cache/trivy",

@@ -176,3 +176,26 @@ export function generateDockerfile(input: DockerfileInput): string {
 export function generateDockerignore(): string {
   return [".git", "node_modules", "**/node_modules", ".env", ".env.*", ".npmrc", "*.pem", "*.key", "coverage", ".dagger", ""].join("\n");
 }
+
+/**
+ * The external images a Dockerfile builds from, in order: FROM references that are not an earlier
+ * stage, `scratch`, or an ARG expansion (unknowable without the build args). For provenance.
+ */
+export function baseImagesOf(dockerfile: string): string[] {
+  const stages = new Set<string>();
+  const images: string[] = [];
+  // Continuation lines join first, so a FROM split over lines still reads as one instruction.
+  for (const line of dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/)) {
+    const m = /^\s*FROM\s+(.*)$/i.exec(line);
+    if (!m) continue;
+    const words = (m[1] ?? "")
+      .trim()
+      .split(/\s+/)
+      .filter((w) => !w.startsWith("--"));
+    const [ref = "", as, name] = words;
+    const external = ref !== "" && !ref.includes("$") && ref.toLowerCase() !== "scratch" && !stages.has(ref.toLowerCase());
+    if (external && !images.includes(ref)) images.push(ref);
+    if (as?.toUpperCase() === "AS" && name) stages.add(name.toLowerCase());
+  }
+  return images;
+}

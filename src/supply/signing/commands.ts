@@ -86,7 +86,8 @@ export function signCommand(opts: SignOptions): string[] {
   return ["cosign", "sign", ...signingFlags(opts), ...http(opts), "--yes", ref];
 }
 
-export type AttestationType = "cyclonedx" | "slsaprovenance1";
+/** SBOM (CycloneDX or SPDX JSON) and SLSA v1 provenance, as `cosign attest --type` names them. */
+export type AttestationType = "cyclonedx" | "spdxjson" | "slsaprovenance1";
 
 export type AttestOptions = SignOptions & { predicatePath: string; type: AttestationType };
 

@@ -44,6 +44,9 @@ function scanFlags(opts: TrivyScanOptions): string[] {
     "--ignorefile",
     opts.ignoreFile ?? NO_IGNORE_FILE,
     ...(opts.vex ?? []).flatMap((v) => ["--vex", v]),
+    // Lists what the VEX suppressed under Results[].ExperimentalModifiedFindings (v0.55+), so the
+    // report can show each suppression and its justification instead of a silent absence.
+    ...(opts.vex?.length ? ["--show-suppressed"] : []),
     // Default true since v0.67.0: every package in the JSON, megabytes the gate never reads.
     "--list-all-pkgs=false",
     "--cache-dir",

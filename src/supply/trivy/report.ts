@@ -27,10 +27,22 @@ export interface TrivyFinding {
   pkgPath?: string;
 }
 
+/** A finding Trivy left out of the report because a VEX statement (or an ignore file) said so. */
+export interface SuppressedFinding extends TrivyFinding {
+  /** not_affected|fixed (VEX) or ignored (an ignore file). */
+  suppressedAs: string;
+  /** The VEX statement's justification (e.g. vulnerable_code_not_in_execute_path); "" when none was given. */
+  statement: string;
+  /** What suppressed it: "OpenVEX", "CycloneDX VEX", an ignore file's path. */
+  source: string;
+}
+
 export interface TrivyReport {
   artifactName: string;
   artifactType: string;
   findings: TrivyFinding[];
+  /** Results[].ExperimentalModifiedFindings of type vulnerability (--show-suppressed, Trivy >= 0.55). */
+  suppressed: SuppressedFinding[];
 }
 
 const str = z.string().optional();
@@ -47,11 +59,21 @@ const VulnerabilitySchema = z.object({
   Severity: str,
 });
 
+// pkg/types/finding.go ModifiedFinding; Finding's shape depends on Type, so only vulnerabilities are read.
+const ModifiedFindingSchema = z.object({
+  Type: z.string(),
+  Status: str,
+  Statement: str,
+  Source: str,
+  Finding: z.unknown(),
+});
+
 const ResultSchema = z.object({
   Target: z.string(),
   Class: str,
   // null as well as absent: some writers marshal an empty slice as null.
   Vulnerabilities: z.array(VulnerabilitySchema).nullish(),
+  ExperimentalModifiedFindings: z.array(ModifiedFindingSchema).nullish(),
 });
 
 const ReportSchema = z.object({
@@ -81,23 +103,32 @@ export function parseTrivyJson(text: string): TrivyReport {
     throw new Error(`the Trivy report does not have the expected shape (SchemaVersion 2) at ${where}: ${issue?.message ?? "invalid"}`);
   }
   const report = parsed.data;
-  const findings = (report.Results ?? []).flatMap((result) =>
-    (result.Vulnerabilities ?? []).map((v): TrivyFinding => {
-      const finding: TrivyFinding = {
-        id: v.VulnerabilityID,
-        pkg: v.PkgName,
-        installed: v.InstalledVersion ?? "",
-        fixed: v.FixedVersion ?? "",
-        severity: severity(v.Severity),
-        status: v.Status ?? "",
-        title: v.Title ?? "",
-        target: result.Target,
-        class: result.Class ?? "",
-      };
-      if (v.PkgIdentifier?.PURL) finding.purl = v.PkgIdentifier.PURL;
-      if (v.PkgPath) finding.pkgPath = v.PkgPath;
-      return finding;
+  const results = report.Results ?? [];
+  const findings = results.flatMap((result) => (result.Vulnerabilities ?? []).map((v) => toFinding(v, result)));
+  const suppressed = results.flatMap((result) =>
+    (result.ExperimentalModifiedFindings ?? []).flatMap((m, i): SuppressedFinding[] => {
+      if (m.Type !== "vulnerability") return [];
+      const v = VulnerabilitySchema.safeParse(m.Finding);
+      if (!v.success) throw new Error(`the Trivy report's suppressed finding ${result.Target}[${i}] is not a vulnerability`);
+      return [{ ...toFinding(v.data, result), suppressedAs: m.Status ?? "", statement: m.Statement ?? "", source: m.Source ?? "" }];
     }),
   );
-  return { artifactName: report.ArtifactName ?? "", artifactType: report.ArtifactType ?? "", findings };
+  return { artifactName: report.ArtifactName ?? "", artifactType: report.ArtifactType ?? "", findings, suppressed };
+}
+
+function toFinding(v: z.infer<typeof VulnerabilitySchema>, result: z.infer<typeof ResultSchema>): TrivyFinding {
+  const finding: TrivyFinding = {
+    id: v.VulnerabilityID,
+    pkg: v.PkgName,
+    installed: v.InstalledVersion ?? "",
+    fixed: v.FixedVersion ?? "",
+    severity: severity(v.Severity),
+    status: v.Status ?? "",
+    title: v.Title ?? "",
+    target: result.Target,
+    class: result.Class ?? "",
+  };
+  if (v.PkgIdentifier?.PURL) finding.purl = v.PkgIdentifier.PURL;
+  if (v.PkgPath) finding.pkgPath = v.PkgPath;
+  return finding;
 }

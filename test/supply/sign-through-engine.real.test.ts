@@ -1,0 +1,238 @@
+/**
+ * The module's own `sign` and `verify` (and the release's attestations) through the stub engine,
+ * with every cosign container command run for real by the host's cosign: the argv the code builds,
+ * its secret variables, the empty signing config the first exec writes, and the docker config.json
+ * mounted as a secret, all materialized at their container paths (/tmp). The registry is a real
+ * `crane registry serve` behind a Basic-auth proxy, so only the credentials in that mounted docker
+ * config can push signatures: a signature that verifies proves the whole wiring.
+ */
+import { dag } from "@dagger.io/dagger";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { signImage, verifyImage } from "../../src/gates/sign.js";
+import { loadProject } from "../../src/project/load.js";
+import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../src/supply/provenance/slsa.js";
+import { signCommand, signingConfigCommand, verifyCommand } from "../../src/supply/signing/commands.js";
+import { runOnHost } from "../harness/host-exec.js";
+import { drive, type Driven } from "../helpers/drive.js";
+import { requireTools, runToolOk, startCraneRegistry } from "../helpers/tools.js";
+
+const USER = "ci-bot";
+const PASSWORD = `reg-${Math.random().toString(36).slice(2)}`;
+const KEY_PASSWORD = `key-${Math.random().toString(36).slice(2)}`;
+
+interface Proxy {
+  host: string;
+  server: Server;
+  authorized: number;
+  refused: number;
+}
+
+/** A registry front that demands Basic auth on every request, as a private registry does. */
+function authProxy(backend: string): Promise<Proxy> {
+  const expected = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`;
+  const proxy: Proxy = { host: "", server: createServer(), authorized: 0, refused: 0 };
+  proxy.server.on("request", (req, res) => {
+    if (req.headers.authorization !== expected) {
+      proxy.refused++;
+      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="shipshape-test"', "Content-Type": "application/json" });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+      return;
+    }
+    proxy.authorized++;
+    const [hostname, port] = backend.split(":");
+    const upstream = request(
+      { host: hostname, port: Number(port), method: req.method, path: req.url, headers: { ...req.headers, host: backend } },
+      (r) => {
+        const headers = { ...r.headers };
+        // Upload URLs must come back through the proxy, or the client would bypass the auth.
+        if (typeof headers.location === "string") headers.location = headers.location.replace(`//${backend}`, `//${proxy.host}`);
+        res.writeHead(r.statusCode ?? 502, headers);
+        r.pipe(res);
+      },
+    );
+    upstream.on("error", (e) => {
+      res.writeHead(502);
+      res.end(String(e));
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) =>
+    proxy.server.listen(0, "127.0.0.2", () => {
+      proxy.host = `127.0.0.2:${(proxy.server.address() as AddressInfo).port}`;
+      resolve(proxy);
+    }),
+  );
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "shipshape-sign-engine-"));
+let stopRegistry = () => {};
+let proxy: Proxy | undefined;
+let ref = "";
+let setup: Promise<void> | undefined;
+
+/** Setup inside each test (never beforeAll): a missing tool then fails each test by name instead of skipping it. */
+function ready(): Promise<void> {
+  return (setup ??= (async () => {
+    requireTools("cosign", "crane", "tar");
+    const registry = await startCraneRegistry();
+    stopRegistry = () => registry.process.kill();
+    proxy = await authProxy(registry.host);
+    const layer = join(tmp, "layer");
+    mkdirSync(layer);
+    writeFileSync(join(layer, "hello.txt"), "signed through the module\n");
+    await runToolOk(["tar", "-cf", `${layer}.tar`, "-C", layer, "hello.txt"]);
+    // Pushed straight to the registry; everything the module does goes through the auth proxy.
+    await runToolOk(["crane", "append", "--insecure", "-f", `${layer}.tar`, "-t", `${registry.host}/orders:1`]);
+    const digest = (await runToolOk(["crane", "digest", "--insecure", `${registry.host}/orders:1`])).stdout.trim();
+    ref = `${proxy.host}/orders@${digest}`;
+    const keys = join(tmp, "keys");
+    mkdirSync(keys);
+    await runToolOk(["cosign", "generate-key-pair"], { cwd: keys, env: { COSIGN_PASSWORD: KEY_PASSWORD } });
+    const other = join(tmp, "other-keys");
+    mkdirSync(other);
+    await runToolOk(["cosign", "generate-key-pair"], { cwd: other, env: { COSIGN_PASSWORD: KEY_PASSWORD } });
+    // What `dagger call ... --cosign-key=env://...` would hand the module.
+    process.env.SHIPSHAPE_T_COSIGN_KEY = readFileSync(join(keys, "cosign.key"), "utf8");
+    process.env.SHIPSHAPE_T_COSIGN_PUB = readFileSync(join(keys, "cosign.pub"), "utf8");
+    process.env.SHIPSHAPE_T_OTHER_PUB = readFileSync(join(other, "cosign.pub"), "utf8");
+    process.env.SHIPSHAPE_T_COSIGN_PW = KEY_PASSWORD;
+    process.env.SHIPSHAPE_T_REG_PW = PASSWORD;
+    process.env.SHIPSHAPE_T_BAD_PW = "not-the-password";
+  })());
+}
+
+let current: (Driven & { hostTmp: string }) | undefined;
+afterEach(() => current?.engine.uninstall());
+afterAll(async () => {
+  stopRegistry();
+  await new Promise((r) => proxy?.server.close(r));
+});
+
+/** The module driven through the stub engine; cosign runs on the host with /tmp materialized. */
+async function driveCosign() {
+  await ready();
+  const d = await drive();
+  const hostTmp = mkdtempSync(join(tmp, "ctr-tmp-"));
+  d.engine.onExec(
+    (a) => a[0] === "cosign",
+    (ctx) => runOnHost(ctx, { paths: { "/tmp": hostTmp }, materialize: true, timeoutMs: 60_000 }),
+  );
+  current = { ...d, hostTmp };
+  return current;
+}
+
+const secret = (name: string) => dag.secret(`env://${name}`);
+
+describe("sign and verify through the module code, with the host's cosign", () => {
+  it("sign: the module's argv, secret variables and mounted docker config push a real signature through the auth proxy", async () => {
+    const { ship, engine, hostTmp } = await driveCosign();
+    const before = proxy!.authorized;
+    const signed = await ship.sign(
+      ref,
+      secret("SHIPSHAPE_T_COSIGN_KEY"),
+      secret("SHIPSHAPE_T_COSIGN_PW"),
+      undefined,
+      USER,
+      secret("SHIPSHAPE_T_REG_PW"),
+      undefined,
+      undefined,
+      undefined,
+      true,
+    );
+    expect(signed).toBe(ref);
+    const cosign = engine.execs.filter((e) => e.args[0] === "cosign");
+    expect(cosign.map((e) => e.args)).toEqual([signingConfigCommand(), signCommand({ ref, keyless: false, allowHttpRegistry: true })]);
+    expect(cosign.map((e) => e.result.exitCode)).toEqual([0, 0]);
+    expect(Object.keys(cosign[1]!.secretEnv).sort()).toEqual(["COSIGN_PASSWORD", "COSIGN_PRIVATE_KEY"]);
+    expect(cosign[1]!.mounts["/tmp/docker/config.json"]).toBe("secret");
+    // The docker config cosign read: the registry's auth and nothing else.
+    const config = JSON.parse(readFileSync(join(hostTmp, "docker/config.json"), "utf8")) as { auths: Record<string, { auth: string }> };
+    expect(Object.keys(config.auths)).toEqual([proxy!.host]);
+    expect(proxy!.authorized).toBeGreaterThan(before);
+    // Nothing secret reached argv or the recorded plain env.
+    const recorded = JSON.stringify(cosign.map((e) => [e.args, e.env, e.result]));
+    for (const s of [PASSWORD, KEY_PASSWORD, process.env.SHIPSHAPE_T_COSIGN_KEY!]) expect(recorded.includes(s)).toBe(false);
+  });
+
+  it("verify: passes with the matching key, fails with another one", async () => {
+    const { ship, engine } = await driveCosign();
+    const args = [USER, secret("SHIPSHAPE_T_REG_PW"), undefined, undefined, undefined, true] as const;
+    const reason = await ship.verify(ref, secret("SHIPSHAPE_T_COSIGN_PUB"), "", "", true, ...args);
+    expect(reason).toBe(`1 signature(s) verified for ${ref.split("@")[1]}`);
+    expect(engine.execs.at(-1)!.args).toEqual(verifyCommand({ ref, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true }));
+    await expect(ship.verify(ref, secret("SHIPSHAPE_T_OTHER_PUB"), "", "", true, ...args)).rejects.toThrow(
+      /is not verified: cosign verify failed \(exit 1\)/,
+    );
+  });
+
+  it("wrong registry credentials: sign fails in one line, nothing signed", async () => {
+    const { ship } = await driveCosign();
+    const refused = proxy!.refused;
+    await expect(
+      ship.sign(
+        ref,
+        secret("SHIPSHAPE_T_COSIGN_KEY"),
+        secret("SHIPSHAPE_T_COSIGN_PW"),
+        undefined,
+        USER,
+        secret("SHIPSHAPE_T_BAD_PW"),
+        undefined,
+        undefined,
+        undefined,
+        true,
+      ),
+    ).rejects.toThrow(
+      /^cosign could not sign .*\nhint: check the key and password, and that the registry credentials may push signatures$/,
+    );
+    expect(proxy!.refused).toBeGreaterThan(refused);
+  });
+
+  it("release attestations: SBOM and SLSA provenance attested by signImage, provenance checked by verifyImage", async () => {
+    const { ship } = await driveCosign();
+    const project = await loadProject(ship.source, "shipshape.yaml");
+    const creds = { username: USER, password: secret("SHIPSHAPE_T_REG_PW") };
+    const sbomText = readFileSync(join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.cdx.json"), "utf8");
+    const sbom = dag.directory().withNewFile("sbom.cdx.json", sbomText).file("sbom.cdx.json");
+    const builderId = "https://github.com/acme/orders/.github/workflows/release.yml@refs/heads/main";
+    const predicate = buildProvenance({
+      repository: "https://github.com/acme/orders",
+      ref: "main",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      platforms: ["linux/amd64"],
+      configPath: "shipshape.yaml",
+      baseImages: ["node:24.13.1-alpine"],
+      builderId,
+      invocationId: "run-7",
+      startedOn: new Date("2026-03-01T10:00:00Z"),
+      finishedOn: new Date("2026-03-01T10:04:00Z"),
+    });
+    const key = { key: secret("SHIPSHAPE_T_COSIGN_KEY"), password: secret("SHIPSHAPE_T_COSIGN_PW"), creds, allowHttpRegistry: true };
+    await signImage(project.config, ref, key, sbom, JSON.stringify(predicate));
+    const verify = {
+      publicKey: secret("SHIPSHAPE_T_COSIGN_PUB"),
+      identity: "",
+      issuer: "",
+      insecureIgnoreTlog: true,
+      creds,
+      allowHttpRegistry: true,
+    };
+    const digest = ref.split("@")[1];
+    expect(await verifyImage(project.config, ref, { ...verify, provenance: true, builderId })).toEqual({
+      verified: true,
+      reason: expect.stringMatching(
+        new RegExp(`signature\\(s\\) verified for ${digest}; \\d+ ${SLSA_PROVENANCE_V1} attestation\\(s\\) verified for ${digest}$`),
+      ),
+    });
+    expect(
+      await verifyImage(project.config, ref, { ...verify, provenance: true, builderId: "https://ci.example/someone-else" }),
+    ).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/^signature verified, but provenance .* was built by https:\/\/github\.com\/acme\/orders/),
+    });
+  });
+});
