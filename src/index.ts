@@ -15,7 +15,7 @@ import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanI
 import { deployImage, rollbackService, serviceStatus } from "./gates/deploy.js";
 import { commentGates, deliveryReport, readTrail } from "./gates/delivery.js";
 import { lint } from "./gates/lint.js";
-import { publishImage } from "./gates/publish.js";
+import { provenanceOf, publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
 import { secretScan } from "./gates/secrets.js";
 import { migrations } from "./gates/migrations.js";
@@ -237,7 +237,7 @@ export class Shipshape {
   }
 
   /**
-   * The built image's SBOM (CycloneDX JSON, by syft).
+   * The built image's SBOM (CycloneDX JSON, or SPDX JSON with sbom.format: spdx; by syft).
    * @param platform Platform of the image (default: the engine's).
    */
   @func()
@@ -343,6 +343,8 @@ export class Shipshape {
    * @param awsSecretAccessKey AWS secret access key, for ECR.
    * @param awsSessionToken AWS session token, for ECR with a role.
    * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
+   * @param provenance Also require a SLSA v1 provenance attestation for the digest, by the same signer.
+   * @param builderId With --provenance: the builder.id the provenance must name; empty accepts any.
    */
   @func({ cache: "never" })
   async verify(
@@ -357,10 +359,14 @@ export class Shipshape {
     awsSecretAccessKey?: Secret,
     awsSessionToken?: Secret,
     allowHttpRegistry: boolean = false,
+    provenance: boolean = false,
+    builderId: string = "",
   ): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
     const v = await verifyImage(config, ref, {
+      provenance,
+      builderId,
       publicKey: cosignPublicKey,
       identity: certificateIdentity,
       issuer: certificateOidcIssuer,
@@ -392,6 +398,8 @@ export class Shipshape {
    * @param awsSecretAccessKey AWS secret access key, for ECR.
    * @param awsSessionToken AWS session token, for ECR with a role.
    * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
+   * @param builderId URI of the builder for the SLSA provenance, e.g. https://github.com/o/r/.github/workflows/release.yml@refs/heads/main.
+   * @param invocationId ID of this run for the provenance, e.g. the CI run URL; empty derives one.
    */
   @func({ cache: "never" })
   async release(
@@ -410,6 +418,8 @@ export class Shipshape {
     awsSecretAccessKey?: Secret,
     awsSessionToken?: Secret,
     allowHttpRegistry: boolean = false,
+    builderId: string = "",
+    invocationId: string = "",
   ): Promise<Release> {
     // Checked before anything is pushed: an unsigned image must never reach the registry.
     if (!cosignKey && !sigstoreIdToken) {
@@ -417,6 +427,7 @@ export class Shipshape {
         "release needs a signing identity: an image is never published unsigned\nhint: pass --cosign-key and --cosign-password, or --sigstore-id-token in GitHub Actions",
       );
     }
+    const startedOn = new Date();
     const { project } = await this.context();
     const image = await builtImage(project, this.source, "");
     const sbom = sbomOf(project.config, image);
@@ -434,14 +445,22 @@ export class Shipshape {
       version,
       creds,
     });
+    const provenance = await provenanceOf(project, this.source, published, {
+      configPath: this.configPath,
+      builderId,
+      invocationId,
+      startedOn,
+      finishedOn: new Date(),
+    });
     await signImage(
       project.config,
       published.ref,
       { key: cosignKey, password: cosignPassword, idToken: sigstoreIdToken, creds, allowHttpRegistry },
       sbom,
+      provenance,
     );
     const files = gates.reduce((dir, g) => dir.withDirectory(g.gate, g.files), dag.directory());
-    return new Release(published.ref, published.tags, sbom, gates, files);
+    return new Release(published.ref, published.tags, sbom, gates, files, provenance);
   }
 
   /**
@@ -622,7 +641,7 @@ export class Shipshape {
       gate,
       async ({ project, source }) => {
         const image = await builtImage(project, source, platform);
-        return gate === "scan" ? scanImage(project.config, image) : licenseCheck(project.config, sbomOf(project.config, image));
+        return gate === "scan" ? scanImage(project.config, image, source) : licenseCheck(project.config, sbomOf(project.config, image));
       },
       (c) => (gate === "scan" ? c.scan.enabled : c.licenses.enabled),
     );

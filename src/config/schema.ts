@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { TOOL_NAMES, type ToolName } from "../images.js";
 import { MigrationsConfigSchema } from "../release/migrations/config.js";
-import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
+import { LicensesConfigSchema, SbomConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
 import { PublishConfigSchema } from "../supply/publish/tags.js";
 import { EnvironmentsConfigSchema } from "../deploy/config.js";
 import { NotificationsConfigSchema } from "../notify/config.js";
@@ -253,6 +253,7 @@ export const ShipshapeConfigSchema = z
     coverage: CoverageConfigSchema.prefault({}),
     migrations: MigrationsConfigSchema.prefault({}),
     scan: ScanConfigSchema.prefault({}),
+    sbom: SbomConfigSchema.prefault({}),
     licenses: LicensesConfigSchema.prefault({}),
     secrets: SecretsConfigSchema.prefault({}),
     publish: PublishConfigSchema.prefault({}),

@@ -10,7 +10,6 @@ import { describeError, Problem } from "../project/problem.js";
 import { plural, tail } from "../report/outcome.js";
 import { toSarif } from "../report/sarif.js";
 import { generateDockerfile, generateDockerignore, startCommandFrom } from "../supply/build/dockerfile.js";
-import { sbomSettings } from "../supply/config.js";
 import { judgeLicenses, licenseDiagnostics } from "../supply/licenses/policy.js";
 import { parseSbom } from "../supply/licenses/sbom.js";
 import { SBOM_FORMAT_INFO, syftCommand } from "../supply/sbom/commands.js";
@@ -188,7 +187,7 @@ async function trivyScan(
 
 /** The image's SBOM in the configured format (sbom.format: CycloneDX JSON by default, or SPDX JSON). */
 export function sbomOf(config: ShipshapeConfig, image: Container): File {
-  const format = sbomSettings(config).format;
+  const format = config.sbom.format;
   const out = `${REPORTS_DIR}/${SBOM_FORMAT_INFO[format].fileName}`;
   return dag
     .container()

@@ -6,7 +6,6 @@ import { dag, type Container, type File, type Secret } from "@dagger.io/dagger";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { imageRef } from "../images.js";
 import { Problem } from "../project/problem.js";
-import { sbomSettings } from "../supply/config.js";
 import { SLSA_PROVENANCE_V1 } from "../supply/provenance/slsa.js";
 import { SBOM_FORMAT_INFO } from "../supply/sbom/commands.js";
 import { attestationVerdict } from "../supply/signing/attestation.js";
@@ -109,7 +108,7 @@ export async function signImage(
     }
   };
   if (sbom) {
-    const info = SBOM_FORMAT_INFO[sbomSettings(config).format];
+    const info = SBOM_FORMAT_INFO[config.sbom.format];
     const path = `${PREDICATE_DIR}/${info.fileName}`;
     await attest("SBOM", info.attestationType, path, (c) => c.withFile(path, sbom, { owner: COSIGN_UID }));
   }

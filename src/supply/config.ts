@@ -248,16 +248,6 @@ export const SbomConfigSchema = z
   })
   .describe("The image's SBOM (syft).");
 
-const DEFAULT_SBOM_CONFIG: SbomConfig = { format: "cyclonedx" };
-
-/**
- * The sbom section of a config that may predate it (until the root schema carries `sbom`, and for
- * configs built by hand in tests): absent means the default.
- */
-export function sbomSettings(config: { sbom?: SbomConfig; scan: unknown }): SbomConfig {
-  return config.sbom ?? DEFAULT_SBOM_CONFIG;
-}
-
 export type ScanIgnoreEntry = z.infer<typeof ScanIgnoreEntrySchema>;
 export type ScanConfig = z.infer<typeof ScanConfigSchema>;
 export type LicenseException = z.infer<typeof LicenseExceptionSchema>;

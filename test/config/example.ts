@@ -12,6 +12,10 @@ node:
   version: "22.11.0"
   systemPackages: [git, python3]
 packageManager: pnpm
+scan:
+  vex: [.vex/app.openvex.json]
+sbom:
+  format: spdx
 migrations:
   paths: [db/migrations/*.sql]
   pgVersion: "16"
@@ -72,7 +76,8 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   version: 1,
   node: { version: "22.11.0", systemPackages: ["git", "python3"] },
   packageManager: "pnpm",
-  scan: ScanConfigSchema.parse({}),
+  scan: { ...ScanConfigSchema.parse({}), vex: [".vex/app.openvex.json"] },
+  sbom: { format: "spdx" },
   licenses: LicensesConfigSchema.parse({}),
   secrets: SecretsConfigSchema.parse({}),
   publish: PublishConfigSchema.parse({}),

@@ -46,6 +46,7 @@ describe("defaults", () => {
     coverage: { global: { lines: 75 }, paths: {} },
     migrations: DEFAULT_MIGRATIONS,
     scan: ScanConfigSchema.parse({}),
+    sbom: { format: "cyclonedx" },
     licenses: LicensesConfigSchema.parse({}),
     secrets: SecretsConfigSchema.parse({}),
     publish: PublishConfigSchema.parse({}),
@@ -329,7 +330,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, licenses, secrets, publish, environments, auditTrail, notifications, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, got ${value}`,
     ]);
   });
 });

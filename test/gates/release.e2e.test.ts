@@ -40,18 +40,27 @@ describe("release", () => {
     expect(release.tags).toEqual(["2.0.0", "2.0", "2", "sha-0123456", "branch-main", "latest"]);
     expect(release.gates.map((g) => `${g.gate} ${g.status}`)).toEqual(["scan PASSED", "licenses PASSED", "secrets PASSED"]);
     const cosign = engine.execs.filter((e) => e.args[0] === "cosign").map((e) => e.args[1]);
-    expect(cosign).toEqual(["signing-config", "sign", "attest"]);
-    const attest = engine.execs.find((e) => e.args[1] === "attest")!;
-    expect(attest.args).toEqual(
+    expect(cosign).toEqual(["signing-config", "sign", "attest", "attest"]);
+    const attests = engine.execs.filter((e) => e.args[1] === "attest");
+    expect(attests[0]!.args).toEqual(
       attestCommand({ ref: release.ref, keyless: false, predicatePath: "/tmp/sbom.cdx.json", type: "cyclonedx" }),
     );
+    // The SLSA provenance is attested to the same digest, after the SBOM.
+    expect(attests[1]!.args).toContain("slsaprovenance1");
+    expect(attests[1]!.args.at(-1)).toBe(release.ref);
     expect(await release.files.entries()).toEqual(["licenses", "scan", "secrets"]);
   });
 
   it("bundles what CI keeps: the gates' files, the SBOM under its own name, release.json; provenance when made", async () => {
     const release = await releaseWith(fixture("supply/trivy/centos-7.json"));
     const bundle = await release.bundle();
-    expect(await bundle.entries()).toEqual(["licenses", "release.json", "sbom.cdx.json", "scan", "secrets"]);
+    expect(await bundle.entries()).toEqual(["licenses", "provenance.slsa.json", "release.json", "sbom.cdx.json", "scan", "secrets"]);
+    const provenance = JSON.parse(await bundle.file("provenance.slsa.json").contents()) as {
+      buildDefinition: { externalParameters: Record<string, unknown> };
+      runDetails: { builder: { id: string } };
+    };
+    expect(JSON.stringify(provenance.buildDefinition.externalParameters)).toContain(SHA);
+    expect(provenance.runDetails.builder.id).toMatch(/^https:\/\//);
     expect(JSON.parse(await bundle.file("release.json").contents())).toEqual({ ref: release.ref, tags: release.tags });
     expect(await bundle.file("sbom.cdx.json").contents()).toBe(fixture("supply/sbom/orders-service-prod.cdx.json"));
     const withProvenance = new Release(release.ref, release.tags, release.sbom, release.gates, release.files, '{"buildDefinition":{}}\n');

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LicensesConfigSchema, SbomConfigSchema, sbomSettings } from "../../src/supply/config.js";
+import { LicensesConfigSchema, SbomConfigSchema } from "../../src/supply/config.js";
 import { parseCycloneDx } from "../../src/supply/licenses/cyclonedx.js";
 import { judgeLicenses } from "../../src/supply/licenses/policy.js";
 import { parseSbom, sbomFormatOf } from "../../src/supply/licenses/sbom.js";
@@ -24,9 +24,7 @@ describe("sbom.format", () => {
     expect(SbomConfigSchema.parse({ format: "spdx" })).toEqual({ format: "spdx" });
     expect(SbomConfigSchema.safeParse({ format: "spdx-json" }).success).toBe(false);
     expect(SbomConfigSchema.safeParse({ formats: "spdx" }).success).toBe(false);
-    // A config without the section (the root schema before it carries `sbom`) reads as the default.
-    expect(sbomSettings({ scan: {} })).toEqual({ format: "cyclonedx" });
-    expect(sbomSettings({ scan: {}, sbom: { format: "spdx" } })).toEqual({ format: "spdx" });
+    expect(SbomConfigSchema.parse({})).toEqual({ format: "cyclonedx" });
   });
 
   it("syft writes the chosen format; the attestation type and file name follow it", () => {
