@@ -46,6 +46,66 @@ const envVarName = expecting(
   "an environment variable name like DATABASE_POOL_SIZE",
 );
 
+const bakeMinutes = (description: string) =>
+  expecting(z.int().min(0).max(1440).describe(description), "a whole number of minutes from 0 to 1440");
+
+/** ECS takes percentages in steps of 0.1; 12.34 would be refused by UpdateService, so it is refused here. */
+const tenths = (min: number, description: string) =>
+  expecting(
+    z
+      .number()
+      .min(min)
+      .max(100)
+      .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9)
+      .describe(description),
+    `a percentage from ${min} to 100 in steps of 0.1`,
+  );
+
+export const CanaryConfigSchema = z
+  .strictObject({
+    percent: tenths(0.1, "Percentage of production traffic the new revision gets during the canary phase (ECS canaryPercent).").default(5),
+    bakeMinutes: bakeMinutes("Minutes the canary phase lasts before the rest of the traffic shifts (ECS canaryBakeTimeInMinutes).").default(
+      10,
+    ),
+  })
+  .describe("Canary settings.");
+
+export const LinearConfigSchema = z
+  .strictObject({
+    stepPercent: tenths(3, "Percentage of production traffic shifted at each step (ECS stepPercent).").default(10),
+    stepBakeMinutes: bakeMinutes("Minutes between steps; not applied after the last (ECS stepBakeTimeInMinutes).").default(6),
+  })
+  .describe("Linear settings.");
+
+const testHeaderName = expecting(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/)
+    .describe("Header name."),
+  "an HTTP header name like x-amzn-ecs-blue-green-test",
+);
+
+export const SmokeConfigSchema = z
+  .strictObject({
+    baseUrl: expecting(
+      z.url().describe("Where the service answers production traffic, e.g. https://staging.example.com."),
+      "an http(s) URL like https://staging.example.com",
+    ),
+    testUrl: expecting(
+      z.url().describe("The test listener's URL: reaches the new revision before production traffic does (blue-green, linear, canary)."),
+      "an http(s) URL like https://staging.example.com:8443",
+    ).optional(),
+    testHeader: z
+      .strictObject({
+        name: testHeaderName.default("x-amzn-ecs-blue-green-test").describe("Header that routes a request to the new revision."),
+        value: expecting(z.string().max(1024).describe("Header value."), "a string").default("true"),
+      })
+      .optional()
+      .describe("Service Connect test traffic: a header (x-amzn-ecs-blue-green-test by default) that reaches the new revision."),
+    checks: z.array(SmokeCheckSchema).min(1).describe("HTTP checks; a failure rolls back."),
+  })
+  .describe("Smoke checks.");
+
 export const MigrationConfigSchema = z
   .strictObject({
     // .describe() clones, so it goes on before the phrase is attached to the schema raising the issues.
@@ -98,19 +158,39 @@ export const EnvironmentConfigSchema = z
       .describe("Wait for a human's approval before deploying; defaults to true when the environment name contains 'prod'."),
     migration: MigrationConfigSchema.optional().describe("One-off migration task run before the service update."),
     overrides: OverridesConfigSchema.optional().describe("Changes applied to the task definition for this environment."),
-    smoke: z
-      .strictObject({
-        baseUrl: expecting(
-          z.url().describe("Where the new revision answers, e.g. https://staging.example.com."),
-          "an http(s) URL like https://staging.example.com",
-        ),
-        checks: z.array(SmokeCheckSchema).min(1).describe("HTTP checks run once the rollout succeeded; a failure rolls back."),
-      })
-      .optional()
-      .describe("Smoke checks after the rollout; any failure rolls the service back."),
+    smoke: SmokeConfigSchema.optional().describe(
+      "Smoke checks: on the test listener before production traffic (progressive strategies), and on baseUrl after the rollout; a failure rolls back.",
+    ),
     analysis: AnalysisConfigSchema.optional().describe(
       "Metric analysis after the rollout and during the watch window; a breach or no data rolls back.",
     ),
+    bakeTimeMinutes: bakeMinutes(
+      "blue-green, linear and canary: minutes old and new revisions both run after production traffic has shifted (ECS bakeTimeInMinutes; required by ECS for blue-green).",
+    ).default(15),
+    canary: CanaryConfigSchema.prefault({}).describe(
+      "canary strategy: the share of production traffic sent to the new revision first, and for how long.",
+    ),
+    linear: LinearConfigSchema.prefault({}).describe("linear strategy: equal production traffic steps and the wait after each."),
+    promotion: z
+      .enum(["auto", "manual"])
+      .default("auto")
+      .describe(
+        "blue-green, linear and canary: auto lets Shipshape's smoke checks and analysis decide each gate; manual also waits at each gate for `promote` (or `abort`).",
+      ),
+    pauseTimeoutMinutes: expecting(
+      z
+        .int()
+        .min(1)
+        .max(20160)
+        .describe(
+          "Minutes each Shipshape PAUSE hook waits for a decision before ECS rolls the deployment back (fails safe if Shipshape dies).",
+        ),
+      "a whole number of minutes from 1 to 20160 (14 days)",
+    ).default(60),
+    alarms: z
+      .array(expecting(z.string().min(1).max(255).describe("CloudWatch alarm name."), "a CloudWatch alarm name (1 to 255 characters)"))
+      .default([])
+      .describe("CloudWatch alarms whose ALARM state makes ECS roll the deployment back (ECS-native alarm rollback)."),
     progressDeadlineMinutes: minutes(1440, "Minutes the rollout may take before Shipshape rolls it back.").default(30),
     pollSeconds: expecting(
       z.int().min(5).max(300).describe("Seconds between status checks while watching a rollout."),
@@ -142,3 +222,5 @@ export type EnvironmentsConfig = z.output<typeof EnvironmentsConfigSchema>;
 export type EnvironmentConfig = EnvironmentsConfig[string];
 export type MigrationConfig = z.output<typeof MigrationConfigSchema>;
 export type OverridesConfig = z.output<typeof OverridesConfigSchema>;
+export type SmokeConfig = z.output<typeof SmokeConfigSchema>;
+export type Promotion = EnvironmentConfig["promotion"];

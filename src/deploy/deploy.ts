@@ -7,7 +7,7 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { Problem } from "../project/problem.js";
 import { ecsOf, type EcsOptions } from "./aws.js";
-import type { EnvironmentConfig } from "./config.js";
+import type { DeployStrategy, EnvironmentConfig } from "./config.js";
 import {
   describeService,
   describeTaskDefinition,
@@ -16,9 +16,11 @@ import {
   updateService,
   type MigrationResult,
 } from "./ecs.js";
+import { gateStages, strategyMinutes, type GateDecision, type OnPause, type PauseInfo } from "./hooks.js";
 import { withDeployLock, type LockInfo } from "./lock.js";
+import { assertNotPaused, checkProgressiveSetup, hooksPerDeployment } from "./progressive.js";
 import { assertDigestImage, renderTaskDefinition, revisionName } from "./taskdef.js";
-import { watchDeployment, type DeployResult, type DeploymentProgress, type TimelineEvent } from "./watch.js";
+import { watchDeployment, type DeployResult, type DeploymentProgress, type TimelineEvent, type WatchGates } from "./watch.js";
 
 export interface DeployRequest {
   environment: string;
@@ -31,6 +33,11 @@ export interface DeployRequest {
   /** CloudWatch alarms that roll the deployment back natively. */
   alarms?: string[];
   onProgress?: (progress: DeploymentProgress) => void;
+  /**
+   * Decides Shipshape's PAUSE hooks (blue-green, linear, canary). Without it the deploy stops at
+   * the first one with result "paused", for promote or abort.
+   */
+  onPause?: OnPause;
 }
 
 export interface DeployReport {
@@ -45,7 +52,20 @@ export interface DeployReport {
   /** A crashed run's expired lock that this run took over. */
   tookOverLock?: LockInfo;
   timeline: TimelineEvent[];
+  strategy: DeployStrategy;
+  /** Every gate decision: approval, smoke checks, analysis, hook timeouts. */
+  decisions: GateDecision[];
+  /** The hook waiting for promote or abort, when the result is "paused". */
+  pause?: PauseInfo;
 }
+
+/** The watch's gate settings for an environment: where our hooks sit and who decides them. */
+export function watchGates(env: EnvironmentConfig, onPause?: OnPause): WatchGates {
+  return { stages: gateStages(env), strategy: env.strategy, linear: env.linear, ...(onPause ? { onPause } : {}) };
+}
+
+/** The progress deadline plus the time the strategy spends baking by design. */
+export const deadlineMinutes = (env: EnvironmentConfig): number => env.progressDeadlineMinutes + strategyMinutes(env);
 
 /** Checks that need no AWS call, so a bad request costs nothing and changes nothing. */
 async function precheck(client: ECSClient, req: DeployRequest): Promise<void> {
@@ -79,8 +99,24 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
 
   const found = await describeService(client, ref, opts);
   if (!found.serviceArn) throw new Problem(`ECS returned no ARN for service ${env.service}`, "rerun; check the ECS console");
-  // The lock must outlive the slowest honest run: migration, rollout, and a rollback after the deadline.
-  const ttlMinutes = (env.migration?.timeoutMinutes ?? 0) + 2 * env.progressDeadlineMinutes + 10;
+  // The lock must outlive the slowest honest run: migration, rollout with every gate, and a rollback after the deadline.
+  const ttlMinutes =
+    (env.migration?.timeoutMinutes ?? 0) + 2 * deadlineMinutes(env) + hooksPerDeployment(env) * env.pauseTimeoutMinutes + 10;
+  checkProgressiveSetup(found, env);
+  await assertNotPaused(client, found, req.environment, opts);
+  const decisions: GateDecision[] = [];
+  if (env.requireApproval) {
+    const at = new Date(clock.now()).toISOString();
+    decisions.push({
+      at,
+      gate: "approval",
+      stage: "before deploy",
+      step: 0,
+      verdict: "approved",
+      reason: `${req.environment} requires approval; it was given`,
+      values: [],
+    });
+  }
   return withDeployLock(
     client,
     { serviceArn: found.serviceArn, runId: req.runId, ttlMinutes },
@@ -123,10 +159,22 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
       const { serviceDeploymentArn } = await updateService(
         client,
         service,
-        { taskDefinitionArn, strategy: env.strategy, alarms: req.alarms },
+        {
+          taskDefinitionArn,
+          strategy: env.strategy,
+          alarms: [...new Set([...env.alarms, ...(req.alarms ?? [])])],
+          progressive: {
+            bakeTimeMinutes: env.bakeTimeMinutes,
+            canary: env.canary,
+            linear: env.linear,
+            gateStages: gateStages(env),
+            pauseTimeoutMinutes: env.pauseTimeoutMinutes,
+          },
+        },
         opts,
       );
-      note(`service update started (${env.strategy})`);
+      const stages = gateStages(env);
+      note(`service update started (${env.strategy}${stages.length ? `; Shipshape gates at ${stages.join(", ")}` : ""})`);
       const outcome = await watchDeployment(
         client,
         {
@@ -134,9 +182,10 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
           serviceDeploymentArn,
           taskDefinitionArn,
           previousTaskDefinitionArn: previous,
-          progressDeadlineMinutes: env.progressDeadlineMinutes,
+          progressDeadlineMinutes: deadlineMinutes(env),
           pollSeconds: env.pollSeconds,
           onProgress: req.onProgress,
+          gates: watchGates(env, req.onPause),
         },
         opts,
       );
@@ -151,6 +200,9 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
         ...(migration ? { migration } : {}),
         ...(lock.tookOver ? { tookOverLock: lock.tookOver } : {}),
         timeline: [...before, ...outcome.timeline],
+        strategy: env.strategy,
+        decisions: [...decisions, ...outcome.decisions],
+        ...(outcome.pause ? { pause: outcome.pause } : {}),
       };
     },
     opts,

@@ -5,19 +5,24 @@
  */
 import { createHash } from "node:crypto";
 import {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  StopServiceDeploymentCommand,
   StopTaskCommand,
   UpdateServiceCommand,
   type DeploymentConfiguration,
+  type DeploymentLifecycleHookAction,
   type DeploymentStrategy,
   type ECSClient,
   type RegisterTaskDefinitionCommandInput,
   type RunTaskCommandInput,
   type Service,
+  type ServiceDeployment,
   type Tag,
   type Task,
   type TaskDefinition,
@@ -25,6 +30,7 @@ import {
 import { Problem } from "../project/problem.js";
 import { ecsOf, errorName, saidBy, send, type EcsOptions } from "./aws.js";
 import type { DeployStrategy } from "./config.js";
+import { foreignPauseAt, withGateHooks, type GateStage } from "./hooks.js";
 import { revisionName } from "./taskdef.js";
 
 export interface ServiceRef {
@@ -111,6 +117,44 @@ export interface UpdateOptions {
   strategy?: DeployStrategy;
   /** CloudWatch alarms whose ALARM state rolls the deployment back (ECS-native alarm rollback). */
   alarms?: string[];
+  /** blue-green, linear and canary settings; ECS's own (or the service's current) apply where unset. */
+  progressive?: ProgressiveOptions;
+}
+
+export interface ProgressiveOptions {
+  /** ECS bakeTimeInMinutes: required by ECS for blue-green. */
+  bakeTimeMinutes?: number;
+  canary?: { percent: number; bakeMinutes: number };
+  linear?: { stepPercent: number; stepBakeMinutes: number };
+  /** Stages for Shipshape's PAUSE hooks; an empty list removes ours. */
+  gateStages?: readonly GateStage[];
+  /** The hooks' timeout; ECS rolls back when it passes without a decision. */
+  pauseTimeoutMinutes?: number;
+}
+
+/**
+ * The deployment settings to send: the service's own, with the circuit breaker forced on, the
+ * alarms, and the strategy's settings. Shipshape's PAUSE hooks only go with the progressive
+ * strategies: a rolling deploy after a canary one must not pause at a hook nobody continues.
+ */
+export function deploymentConfigurationFor(current: DeploymentConfiguration, opts: UpdateOptions): DeploymentConfiguration {
+  const p = opts.progressive ?? {};
+  const progressive = opts.strategy !== undefined && opts.strategy !== "rolling";
+  const hooks = withGateHooks(current.lifecycleHooks ?? [], progressive ? (p.gateStages ?? []) : [], p.pauseTimeoutMinutes ?? 1440);
+  return {
+    ...current,
+    deploymentCircuitBreaker: { ...current.deploymentCircuitBreaker, enable: true, rollback: true },
+    ...(opts.alarms && opts.alarms.length > 0 ? { alarms: { alarmNames: opts.alarms, enable: true, rollback: true } } : {}),
+    ...(opts.strategy ? { strategy: STRATEGY[opts.strategy] } : {}),
+    ...(progressive && p.bakeTimeMinutes !== undefined ? { bakeTimeInMinutes: p.bakeTimeMinutes } : {}),
+    ...(opts.strategy === "canary" && p.canary
+      ? { canaryConfiguration: { canaryPercent: p.canary.percent, canaryBakeTimeInMinutes: p.canary.bakeMinutes } }
+      : {}),
+    ...(opts.strategy === "linear" && p.linear
+      ? { linearConfiguration: { stepPercent: p.linear.stepPercent, stepBakeTimeInMinutes: p.linear.stepBakeMinutes } }
+      : {}),
+    ...(hooks.length > 0 || current.lifecycleHooks ? { lifecycleHooks: hooks } : {}),
+  };
 }
 
 /**
@@ -133,12 +177,15 @@ export async function updateService(
     );
   }
   const current = service.deploymentConfiguration ?? {};
-  const deploymentConfiguration: DeploymentConfiguration = {
-    ...current,
-    deploymentCircuitBreaker: { ...current.deploymentCircuitBreaker, enable: true, rollback: true },
-    ...(opts.alarms && opts.alarms.length > 0 ? { alarms: { alarmNames: opts.alarms, enable: true, rollback: true } } : {}),
-    ...(opts.strategy ? { strategy: STRATEGY[opts.strategy] } : {}),
-  };
+  const stages = opts.strategy && opts.strategy !== "rolling" ? (opts.progressive?.gateStages ?? []) : [];
+  const clash = foreignPauseAt(current.lifecycleHooks ?? [], stages);
+  if (clash) {
+    throw new Problem(
+      `service ${ref.service} already has a PAUSE hook of its own at ${clash}, where Shipshape's gate pauses`,
+      "remove that hook from the service's deploymentConfiguration.lifecycleHooks (two pauses at one stage cannot be told apart), or use promotion: manual",
+    );
+  }
+  const deploymentConfiguration = deploymentConfigurationFor(current, opts);
   const out = await send(
     ecs,
     "ecs:UpdateService",
@@ -158,6 +205,35 @@ export async function updateService(
     throw new Problem("ECS started no service deployment for the update", "check the service's events in the ECS console");
   }
   return { serviceDeploymentArn, service: out.service };
+}
+
+// --- service deployments ---------------------------------------------------------------------
+
+export async function describeServiceDeployment(client: ECSClient, arn: string, opts?: EcsOptions): Promise<ServiceDeployment | undefined> {
+  const out = await send(ecsOf(client, opts), "ecs:DescribeServiceDeployments", () =>
+    client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })),
+  );
+  return out.serviceDeployments?.find((d) => d.serviceDeploymentArn === arn);
+}
+
+/** Answers a PAUSE hook. ECS requires the deployment IN_PROGRESS and the hook AWAITING_ACTION, else InvalidParameterException. */
+export async function continueServiceDeployment(
+  client: ECSClient,
+  serviceDeploymentArn: string,
+  hookId: string,
+  action: DeploymentLifecycleHookAction,
+  opts?: EcsOptions,
+): Promise<void> {
+  await send(ecsOf(client, opts), "ecs:ContinueServiceDeployment", () =>
+    client.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn, hookId, action })),
+  );
+}
+
+/** Stops an unfinished deployment; ECS restores the revision it replaced. Works even when rollback is not configured. */
+export async function stopServiceDeploymentWithRollback(client: ECSClient, serviceDeploymentArn: string, opts?: EcsOptions): Promise<void> {
+  await send(ecsOf(client, opts), "ecs:StopServiceDeployment", () =>
+    client.send(new StopServiceDeploymentCommand({ serviceDeploymentArn, stopType: "ROLLBACK" })),
+  );
 }
 
 // --- one-off migration task ----------------------------------------------------------------

@@ -5,21 +5,30 @@
  * rollback (one deployment, running == desired), so it is never used to judge.
  */
 import {
-  DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   ListServiceDeploymentsCommand,
-  StopServiceDeploymentCommand,
   type ECSClient,
   type Service,
   type ServiceDeployment,
   type ServiceDeploymentStatus,
 } from "@aws-sdk/client-ecs";
-import { Problem } from "../project/problem.js";
+import { describeError, Problem } from "../project/problem.js";
 import { ecsOf, errorName, saidBy, send, type Ecs, type EcsOptions } from "./aws.js";
-import { describeService, describeTaskDefinition, updateService, type ServiceRef } from "./ecs.js";
+import type { DeployStrategy } from "./config.js";
+import {
+  describeService,
+  describeServiceDeployment as describeSd,
+  describeTaskDefinition,
+  stopServiceDeploymentWithRollback,
+  updateService,
+  type ServiceRef,
+} from "./ecs.js";
+import { answerHook, HookWatcher } from "./hook-watch.js";
+import type { GateDecision, GateStage, OnPause, PauseInfo } from "./hooks.js";
 import { revisionName } from "./taskdef.js";
 
-export type DeployResult = "succeeded" | "rolled back" | "failed";
+/** "paused": one of Shipshape's PAUSE hooks waits for a human's promote or abort. */
+export type DeployResult = "succeeded" | "rolled back" | "failed" | "paused";
 export type WatchPhase = "deploying" | "rolling back";
 
 export interface TimelineEvent {
@@ -50,6 +59,20 @@ export interface WatchOptions extends ServiceRef {
   progressDeadlineMinutes: number;
   pollSeconds: number;
   onProgress?: (progress: DeploymentProgress) => void;
+  /** Shipshape's PAUSE-hook gates of a blue-green, linear or canary deployment. */
+  gates?: WatchGates;
+}
+
+export interface WatchGates {
+  /** Stages where Shipshape's PAUSE hooks sit; a PAUSE hook waiting elsewhere is someone else's. */
+  stages: readonly GateStage[];
+  /** Numbers the traffic steps of linear and canary deployments. */
+  strategy: DeployStrategy;
+  linear: { stepPercent: number };
+  /** Decides each of our hooks; without it the watch stops at the first one with result "paused". */
+  onPause?: OnPause;
+  /** Hooks already answered (by promote): ECS may list them as waiting for a moment longer. */
+  answered?: readonly string[];
 }
 
 export interface DeploymentOutcome {
@@ -61,20 +84,17 @@ export interface DeploymentOutcome {
   taskDefinitionArn: string;
   runningTaskDefinitionArn?: string;
   timeline: TimelineEvent[];
+  /** Gate decisions taken at PAUSE hooks, and hooks that timed out. */
+  decisions: GateDecision[];
+  /** The hook waiting for promote or abort, when the result is "paused". */
+  pause?: PauseInfo;
 }
 
-async function describeServiceDeployment(ecs: Ecs, arn: string): Promise<ServiceDeployment | undefined> {
-  const out = await send(ecs, "ecs:DescribeServiceDeployments", () =>
-    ecs.client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })),
-  );
-  return out.serviceDeployments?.find((d) => d.serviceDeploymentArn === arn);
-}
+const describeServiceDeployment = (ecs: Ecs, arn: string): Promise<ServiceDeployment | undefined> =>
+  describeSd(ecs.client, arn, { retry: ecs.retry, clock: ecs.clock });
 
-async function stopWithRollback(ecs: Ecs, arn: string): Promise<void> {
-  await send(ecs, "ecs:StopServiceDeployment", () =>
-    ecs.client.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: "ROLLBACK" })),
-  );
-}
+const stopWithRollback = (ecs: Ecs, arn: string): Promise<void> =>
+  stopServiceDeploymentWithRollback(ecs.client, arn, { retry: ecs.retry, clock: ecs.clock });
 
 /** The most specific cause ECS gives: tripped alarm, circuit breaker, then its own words. */
 export function rollbackCause(sd: ServiceDeployment): string {
@@ -89,7 +109,7 @@ export function rollbackCause(sd: ServiceDeployment): string {
   return [cause, said].filter((s) => s).join(": ") || "ECS rolled the deployment back";
 }
 
-class Timeline {
+export class Timeline {
   readonly events: TimelineEvent[] = [];
   private readonly seen = new Set<string>();
   constructor(private readonly now: () => number) {}
@@ -121,7 +141,8 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
   let reason = "";
   let lastState = "";
   let running: string | undefined;
-  const finish = (result: DeployResult, why: string): DeploymentOutcome => {
+  const hooks = new HookWatcher(o.gates, timeline, () => ecs.clock.now());
+  const finish = (result: DeployResult, why: string, pause?: PauseInfo): DeploymentOutcome => {
     timeline.add(`${result}: ${why}`);
     timeline.events.sort((a, b) => a.at.localeCompare(b.at)); // stable: same-instant entries keep their order
     return {
@@ -131,6 +152,8 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
       taskDefinitionArn: o.taskDefinitionArn,
       runningTaskDefinitionArn: running,
       timeline: timeline.events,
+      decisions: hooks.decisions,
+      ...(pause ? { pause } : {}),
     };
   };
   timeline.add(`watching the deployment of ${rev} (progress deadline ${o.progressDeadlineMinutes} min)`);
@@ -162,17 +185,47 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
       timeline.add(`progress report failed: ${errorName(e)}`); // reporting must not abandon a rollout halfway
     }
 
+    if (sd) hooks.noteTimeouts(sd);
+    if (phase === "deploying" && sd && status === "IN_PROGRESS") {
+      const waiting = hooks.next(sd);
+      if (waiting && !o.gates?.onPause) {
+        const expires = waiting.expiresAt ? `; ECS rolls it back at ${waiting.expiresAt} unless promoted` : "";
+        return finish("paused", `waiting at ${hooks.describe(waiting)} for promote or abort${expires}`, waiting);
+      }
+      if (waiting && o.gates?.onPause) {
+        const decided = await decide(o.gates.onPause, waiting, timeline, hooks);
+        deadline += ecs.clock.now() - now; // time spent judging is not time the rollout took
+        if (decided.action === "PAUSE") return finish("paused", decided.reason, waiting);
+        const answered = await answerHook(client, waiting, decided, timeline, hooks, opts);
+        if (answered === "rollback requested") [phase, reason, deadline] = ["rolling back", decided.reason, ecs.clock.now() + periodMs];
+        if (answered === "refused") {
+          // ECS would not take the answer: the hook expired meanwhile (its timeout action applies), or the deployment moved on.
+          if (decided.action === "ROLLBACK" || !hooks.expired(waiting)) {
+            const why = decided.action === "ROLLBACK" ? decided.reason : `the gate's CONTINUE was refused (${hooks.refusal})`;
+            try {
+              ({ arn, viaUpdate } = await requestRollback(client, o, arn, timeline, opts));
+              [phase, reason, deadline] = ["rolling back", why, ecs.clock.now() + periodMs];
+            } catch (e) {
+              timeline.add(`the rollback could not be requested: ${saidBy(e)}`);
+            }
+          }
+        }
+        await ecs.clock.sleep(o.pollSeconds * 1000);
+        continue;
+      }
+    }
+
     if (phase === "deploying") {
       if (status === "SUCCESSFUL") {
         return running === o.taskDefinitionArn
           ? finish("succeeded", `${rev} is serving`)
           : finish("failed", `ECS reports the deployment SUCCESSFUL but the service runs ${revisionName(running ?? "?")}, not ${rev}`);
       }
-      if (sd && status === "ROLLBACK_SUCCESSFUL") return finish("rolled back", rollbackCause(sd));
+      if (sd && status === "ROLLBACK_SUCCESSFUL") return finish("rolled back", hooks.timeoutCause() ?? rollbackCause(sd));
       if (sd && TERMINAL_FAILURE.has(status))
         return finish("failed", `the deployment ended ${status}: ${sd.statusReason ?? "no reason given"}`);
       if (sd && (status === "ROLLBACK_REQUESTED" || status === "ROLLBACK_IN_PROGRESS")) {
-        [phase, reason, deadline] = ["rolling back", rollbackCause(sd), now + periodMs];
+        [phase, reason, deadline] = ["rolling back", hooks.timeoutCause() ?? rollbackCause(sd), now + periodMs];
       } else if (now >= deadline) {
         reason = `${rev} did not finish within the ${o.progressDeadlineMinutes}-minute progress deadline`;
         timeline.add(`${reason}; rolling back`, now);
@@ -193,6 +246,19 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
         return finish("failed", `${reason}; the rollback did not finish within ${o.progressDeadlineMinutes} minutes either`);
     }
     await ecs.clock.sleep(o.pollSeconds * 1000);
+  }
+}
+
+/** Runs the gate; a gate that throws is a ROLLBACK, never a silent CONTINUE. */
+async function decide(onPause: OnPause, waiting: PauseInfo, timeline: Timeline, hooks: HookWatcher) {
+  timeline.add(`paused at ${hooks.describe(waiting)} (hook ${waiting.hookId}); running Shipshape's gate`);
+  try {
+    const decided = await onPause(waiting);
+    hooks.decisions.push(...decided.decisions);
+    return decided;
+  } catch (e) {
+    const reason = `the gate at ${waiting.stage} failed: ${describeError(e).cause}`;
+    return { action: "ROLLBACK" as const, reason, decisions: [] };
   }
 }
 

@@ -7,11 +7,13 @@ import type { Secret } from "@dagger.io/dagger";
 import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { EnvironmentConfig } from "../deploy/config.js";
+import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
 import { describeService } from "../deploy/ecs.js";
-import { rollbackTo, rollbackToPrevious, watchDeployment } from "../deploy/watch.js";
-import { runAnalysis, watchAfterDeploy, type Measurement } from "../deploy/analysis.js";
-import { runSmokeChecks } from "../deploy/smoke.js";
+import { describePause, isProgressive, type GateDecision } from "../deploy/hooks.js";
+import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
+import { rollbackTo, rollbackToPrevious, watchDeployment, type DeploymentProgress } from "../deploy/watch.js";
+import type { Measurement } from "../deploy/analysis.js";
 import { Problem } from "../project/problem.js";
 import { assertDigestRef } from "../supply/signing/commands.js";
 import { progress } from "./progress.js";
@@ -59,7 +61,21 @@ export interface DeployOptions {
   approve: boolean;
   aws: AwsCredentials;
   verify: { publicKey?: Secret; identity: string; issuer: string; insecureIgnoreTlog: boolean; creds: RegistryCredentials };
+  /** Metric providers and smoke timing; the configured ones by default (tests inject theirs). */
+  checks?: CheckDeps;
 }
+
+const showProgress = (step: string) => (p: DeploymentProgress) => progress(step, `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`);
+
+/** The gates' dependencies with progress output added. */
+const withProgress = (deps: CheckDeps = {}): CheckDeps => ({
+  onGate: (m) => progress("gate", m),
+  onSmokeProgress: (p) => progress("smoke", `${p.check} #${p.attempt}: ${p.detail}`),
+  ...deps,
+});
+
+/** blue-green, linear and canary: Shipshape's gates run inside ECS's PAUSE hooks. */
+const gateFor = (env: EnvironmentConfig, deps?: CheckDeps) => (isProgressive(env) ? progressiveGate(env, withProgress(deps)) : undefined);
 
 export async function deployImage(config: ShipshapeConfig, envName: string, image: string, opts: DeployOptions): Promise<DeployReport> {
   const env = environment(config, envName);
@@ -79,10 +95,13 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
     image: ref,
     runId: `shipshape-${randomUUID()}`,
     approved: opts.approve,
-    onProgress: (p) => progress("deploy", `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`),
+    onProgress: showProgress("deploy"),
+    onPause: gateFor(env, opts.checks),
   });
-  if (report.result !== "succeeded") return report;
-  return afterRollout(client, envName, env, report);
+  if (report.pause) progress("deploy", `paused at ${describePause(report.pause)}: ${report.reason}`);
+  // The progressive strategies judged the new revision inside ECS's hooks, before and while it took traffic.
+  if (report.result !== "succeeded" || isProgressive(env)) return report;
+  return afterRollout(client, envName, env, report, opts.checks);
 }
 
 const event = (message: string) => ({ at: new Date().toISOString(), message });
@@ -91,27 +110,38 @@ const event = (message: string) => ({ at: new Date().toISOString(), message });
  * ECS calls a rollout done when tasks are healthy; the service must also answer (smoke checks) and
  * behave (metrics, then a watch window). Either failing puts the previous revision back.
  */
-async function afterRollout(client: ECSClient, envName: string, env: EnvironmentConfig, report: DeployReport): Promise<DeployReport> {
+async function afterRollout(
+  client: ECSClient,
+  envName: string,
+  env: EnvironmentConfig,
+  report: DeployReport,
+  deps?: CheckDeps,
+): Promise<DeployReport> {
   const timeline = [...report.timeline];
+  const decisions: GateDecision[] = [...report.decisions];
+  const where = { stage: "after rollout", step: 0 };
+  const checks = withProgress({
+    onMeasurement: (m: Measurement) => timeline.push(event(`analysis ${m.metric}: ${m.phase}${m.value === null ? "" : ` (${m.value})`}`)),
+    ...deps,
+  });
   let failure: string | undefined;
   if (env.smoke) {
-    progress("smoke", `${env.smoke.checks.length} checks against ${env.smoke.baseUrl}`);
-    const v = await runSmokeChecks(env.smoke.checks, {
-      baseUrl: env.smoke.baseUrl,
-      onProgress: (p) => progress("smoke", `${p.check} #${p.attempt}: ${p.detail}`),
-    });
+    const { verdict: v, decision } = await smokeGate(env.smoke, "production", where, checks);
+    decisions.push(decision);
     timeline.push(event(v.passed ? `smoke checks passed (${v.results.length})` : `smoke checks failed: ${v.cause}`));
     if (!v.passed) failure = `smoke checks failed: ${v.cause}`;
   }
   if (!failure && env.analysis) {
-    const onMeasurement = (m: Measurement) =>
-      timeline.push(event(`analysis ${m.metric}: ${m.phase}${m.value === null ? "" : ` (${m.value})`}`));
-    let result = await runAnalysis(env.analysis, { onMeasurement });
-    if (result.phase === "Successful") result = await watchAfterDeploy(env.analysis, { onMeasurement });
+    let { result, decision } = await analysisGate(env.analysis, "run", where, checks);
+    decisions.push(decision);
+    if (result.phase === "Successful") {
+      ({ result, decision } = await analysisGate(env.analysis, "watch", where, checks));
+      decisions.push(decision);
+    }
     // No data is not a pass: a service whose metrics vanished must not be called healthy.
     if (result.phase !== "Successful") failure = `analysis ${result.phase.toLowerCase()}: ${result.cause}`;
   }
-  if (!failure) return { ...report, timeline };
+  if (!failure) return { ...report, timeline, decisions };
   progress("deploy", `${failure}; rolling back to ${report.previousTaskDefinitionArn ?? "the previous revision"}`);
   const ref = { cluster: env.cluster, service: env.service };
   // The revision this deploy replaced is known exactly; history lookups are the fallback.
@@ -125,14 +155,48 @@ async function afterRollout(client: ECSClient, envName: string, env: Environment
     taskDefinitionArn: started.taskDefinitionArn ?? report.previousTaskDefinitionArn ?? "",
     progressDeadlineMinutes: env.progressDeadlineMinutes,
     pollSeconds: env.pollSeconds,
-    onProgress: (p) => progress("rollback", `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`),
+    onProgress: showProgress("rollback"),
   });
   timeline.push(...back.timeline, event(`rollback ${back.result}`));
-  const where =
+  const whereTo =
     back.result === "succeeded"
       ? `rolled back to ${back.runningTaskDefinitionArn ?? back.taskDefinitionArn}`
       : `the rollback ${back.result}: ${back.reason}`;
-  return { ...report, result: back.result === "succeeded" ? "rolled back" : "failed", reason: `${failure}; ${where}`, timeline };
+  const result = back.result === "succeeded" ? "rolled back" : "failed";
+  return { ...report, result, reason: `${failure}; ${whereTo}`, timeline, decisions };
+}
+
+/**
+ * Continues a deployment paused at one of Shipshape's gates (promotion: manual, or an analysis
+ * without data) and watches it to the next gate or the end; with promotion: auto, the later
+ * gates run as in deploy.
+ */
+export async function promoteDeployment(
+  config: ShipshapeConfig,
+  envName: string,
+  aws: AwsCredentials,
+  checks?: CheckDeps,
+): Promise<DeployReport> {
+  const env = environment(config, envName);
+  const client = await ecsClient(env.region, aws);
+  const onPause = gateFor(env, checks);
+  const report = await promoteCore(client, {
+    environment: envName,
+    config: env,
+    onProgress: showProgress("promote"),
+    ...(onPause ? { onPause } : {}),
+  });
+  progress("promote", `${envName}: ${report.result}: ${report.reason}`);
+  return report;
+}
+
+/** Rolls back the deployment paused at a gate (or still in progress) and waits until the previous revision serves. */
+export async function abortDeployment(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<DeployReport> {
+  const env = environment(config, envName);
+  const client = await ecsClient(env.region, aws);
+  const report = await abortCore(client, { environment: envName, config: env, onProgress: showProgress("abort") });
+  progress("abort", `${envName}: ${report.result}: ${report.reason}`);
+  return report;
 }
 
 /** Back to the previous stable revision, or to `to` (a revision number or task definition ARN); waits until it is serving. */

@@ -1,6 +1,10 @@
 import {
   ClientException,
+  ContinueServiceDeploymentCommand,
   DescribeTasksCommand,
+  InvalidParameterException,
+  ServiceDeploymentNotFoundException,
+  UpdateServiceCommand,
   RunTaskCommand,
   ServerException,
   waitUntilTasksStopped,
@@ -12,6 +16,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Problem } from "../../src/project/problem.js";
 import {
+  continueServiceDeployment,
   describeService,
   describeTaskDefinition,
   registerTaskDefinition,
@@ -20,7 +25,7 @@ import {
   type MigrationOptions,
 } from "../../src/deploy/ecs.js";
 import { renderTaskDefinition } from "../../src/deploy/taskdef.js";
-import { CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
+import { ALB_WITH_ADVANCED_CONFIG, CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 let fake: FakeEcs;
 let service: Service;
@@ -127,6 +132,79 @@ describe("registerTaskDefinition and updateService", () => {
     );
     expect(p.cause_).toMatch(/uses the CODE_DEPLOY deployment controller/);
     expect(fake.count("UpdateService")).toBe(0);
+  });
+});
+
+describe("updateService for blue/green, linear and canary (the fake refuses what ECS refuses)", () => {
+  const APP1 = arnOf("task-definition/app:1");
+  const send = (deploymentConfiguration: UpdateServiceCommandInput["deploymentConfiguration"]) =>
+    fake.client.send(new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, taskDefinition: APP1, deploymentConfiguration }));
+
+  it("sends the strategy's settings with Shipshape's PAUSE hook, failing safe with ROLLBACK", async () => {
+    fake.service().loadBalancers = [ALB_WITH_ADVANCED_CONFIG];
+    await updateService(fake.client, fake.service(), {
+      taskDefinitionArn: APP1,
+      strategy: "linear",
+      progressive: {
+        bakeTimeMinutes: 5,
+        linear: { stepPercent: 20, stepBakeMinutes: 2 },
+        canary: { percent: 5, bakeMinutes: 10 },
+        gateStages: ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+        pauseTimeoutMinutes: 45,
+      },
+    });
+    const [input] = fake.inputs<UpdateServiceCommandInput>("UpdateService");
+    expect(input?.deploymentConfiguration).toMatchObject({
+      strategy: "LINEAR",
+      bakeTimeInMinutes: 5,
+      linearConfiguration: { stepPercent: 20, stepBakeTimeInMinutes: 2 },
+      lifecycleHooks: [
+        {
+          targetType: "PAUSE",
+          lifecycleStages: ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+          hookDetails: { managedBy: "shipshape" },
+          timeoutConfiguration: { timeoutInMinutes: 45, action: "ROLLBACK" },
+        },
+      ],
+    });
+    expect(input?.deploymentConfiguration).not.toHaveProperty("canaryConfiguration");
+  });
+
+  it("BLUE_GREEN without bakeTimeInMinutes, or with a bare load balancer, is refused by ECS (and turned into a Problem)", async () => {
+    const noBake = await problemOf(updateService(fake.client, service, { taskDefinitionArn: APP1, strategy: "blue-green" }));
+    expect(noBake.cause_).toBe(
+      "ECS ecs:UpdateService failed: InvalidParameterException: bakeTimeInMinutes is required when the deployment strategy is BLUE_GREEN.",
+    );
+    fake.service().loadBalancers = [{ targetGroupArn: ALB_WITH_ADVANCED_CONFIG.targetGroupArn, containerName: "app", containerPort: 8080 }];
+    await expect(send({ strategy: "CANARY", bakeTimeInMinutes: 5 })).rejects.toThrow(InvalidParameterException);
+    await expect(send({ strategy: "CANARY", bakeTimeInMinutes: 5 })).rejects.toThrow(/requires advancedConfiguration/);
+  });
+
+  it("refuses PAUSE hooks at TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT, and percentages ECS does not take", async () => {
+    fake.service().loadBalancers = [ALB_WITH_ADVANCED_CONFIG];
+    const pause = (stage: "TEST_TRAFFIC_SHIFT" | "PRODUCTION_TRAFFIC_SHIFT") => ({
+      targetType: "PAUSE" as const,
+      lifecycleStages: [stage],
+    });
+    for (const stage of ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"] as const)
+      await expect(send({ strategy: "BLUE_GREEN", bakeTimeInMinutes: 5, lifecycleHooks: [pause(stage)] })).rejects.toThrow(
+        /cannot be configured at/,
+      );
+    await expect(send({ strategy: "LINEAR", linearConfiguration: { stepPercent: 2.5 } })).rejects.toThrow(/stepPercent must be/);
+    await expect(send({ strategy: "CANARY", canaryConfiguration: { canaryPercent: 0.05 } })).rejects.toThrow(/canaryPercent must be/);
+  });
+
+  it("ContinueServiceDeployment needs the deployment IN_PROGRESS and the hook AWAITING_ACTION", async () => {
+    await expect(
+      fake.client.send(
+        new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arnOf("service-deployment/main/api/nope"), hookId: "x" }),
+      ),
+    ).rejects.toThrow(ServiceDeploymentNotFoundException);
+    const done = fake.service().currentServiceDeployment ?? "";
+    const p = await problemOf(continueServiceDeployment(fake.client, done, "ecs-pause-1", "CONTINUE"));
+    expect(p.cause_).toMatch(
+      /^ECS ecs:ContinueServiceDeployment failed: InvalidParameterException: The service deployment is in SUCCESSFUL status/,
+    );
   });
 });
 

@@ -6,11 +6,20 @@
  * relies on, including the two traps in the notes: a circuit-breaker rollback leaves ONE
  * deployment with running == desired (so waitUntilServicesStable succeeds), and a stopped task
  * is "stopped" whatever its exit code.
+ *
+ * BLUE_GREEN, LINEAR and CANARY deployments walk ECS's lifecycle stages over fake time
+ * (RECONCILE_SERVICE → … → BAKE_TIME → CLEAN_UP → SUCCESSFUL), moving traffic weights on the
+ * source and target service revisions, and stop at each PAUSE hook's stage with a fresh hookId
+ * (every linear/canary step gets a new one) until ContinueServiceDeployment answers it or its
+ * timeout applies its action. While paused before a production step the deployment reports
+ * lifecycleStage PRODUCTION_TRAFFIC_SHIFT: the SDK's ServiceDeploymentLifecycleStage has no
+ * PRE_PRODUCTION_TRAFFIC_SHIFT member.
  */
 import {
   AccessDeniedException,
   ClientException,
   ClusterNotFoundException,
+  ContinueServiceDeploymentCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
@@ -32,6 +41,10 @@ import {
   UntagResourceCommand,
   UpdateServiceCommand,
   type Container,
+  type ContinueServiceDeploymentCommandInput,
+  type DeploymentConfiguration,
+  type DeploymentLifecycleHookDetail,
+  type DeploymentLifecycleHookStage,
   type DescribeServiceDeploymentsCommandInput,
   type DescribeServiceRevisionsCommandInput,
   type DescribeServicesCommandInput,
@@ -43,6 +56,7 @@ import {
   type RunTaskCommandInput,
   type Service,
   type ServiceDeployment,
+  type ServiceDeploymentLifecycleStage,
   type StopServiceDeploymentCommandInput,
   type StopTaskCommandInput,
   type Tag,
@@ -89,7 +103,34 @@ interface FakeDeployment {
   to: string;
   startedAt: number;
   rollbackAt?: number;
+  /** Blue/green, linear and canary: the stages still to walk. */
+  progressive?: { phases: Phase[]; index: number; since: number; entered: boolean };
 }
+
+/** One step of a progressive deployment: a lifecycle stage (with its hooks), how long it takes, the traffic it leaves behind. */
+interface Phase {
+  stage: ServiceDeploymentLifecycleStage;
+  hookStage?: DeploymentLifecycleHookStage;
+  ms: number;
+  production?: number;
+  test?: number;
+}
+
+/** Seconds ECS takes to re-weight a listener rule, in the fake. */
+const SHIFT_MS = 5_000;
+const PROGRESSIVE = new Set(["BLUE_GREEN", "LINEAR", "CANARY"]);
+/** A load balancer set up for ECS-native blue/green, linear and canary. */
+export const ALB_WITH_ADVANCED_CONFIG = {
+  targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-blue/0123456789abcdef`,
+  containerName: "app",
+  containerPort: 8080,
+  advancedConfiguration: {
+    alternateTargetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-green/fedcba9876543210`,
+    productionListenerRule: `arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/0123456789abcdef/0123456789abcdef/0123456789abcdef`,
+    testListenerRule: `arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/0123456789abcdef/fedcba9876543210/0123456789abcdef`,
+    roleArn: `arn:aws:iam::123456789012:role/ecs-infrastructure`,
+  },
+};
 
 interface FakeTask {
   task: Task;
@@ -162,6 +203,9 @@ export class FakeEcs {
     );
     on(StopServiceDeploymentCommand).callsFake((i: StopServiceDeploymentCommandInput) =>
       this.handle("StopServiceDeployment", i, () => this.stopServiceDeployment(i)),
+    );
+    on(ContinueServiceDeploymentCommand).callsFake((i: ContinueServiceDeploymentCommandInput) =>
+      this.handle("ContinueServiceDeployment", i, () => this.continueServiceDeployment(i)),
     );
     on(ListServiceDeploymentsCommand).callsFake((i: ListServiceDeploymentsCommandInput) =>
       this.handle("ListServiceDeployments", i, () => this.listServiceDeployments(i)),
@@ -360,7 +404,10 @@ export class FakeEcs {
     if (!service) throw new ServiceNotFoundException({ message: "Service not found.", $metadata: meta });
     const td = this.resolveTaskDefinition(input.taskDefinition ?? service.taskDefinition ?? "");
     if (!td?.taskDefinitionArn) throw new ClientException({ message: "TaskDefinition not found.", $metadata: meta });
-    if (input.deploymentConfiguration) service.deploymentConfiguration = copy(input.deploymentConfiguration);
+    if (input.deploymentConfiguration) {
+      checkDeploymentConfiguration(service, input.deploymentConfiguration);
+      service.deploymentConfiguration = copy(input.deploymentConfiguration);
+    }
     this.startDeployment(service, td.taskDefinitionArn, this.deploymentScripts.shift() ?? { outcome: "healthy", afterMs: 60_000 });
     return { service: copy(service) };
   }
@@ -391,6 +438,7 @@ export class FakeEcs {
       deploymentCircuitBreaker: { status: "MONITORING", failureCount: 0, threshold: 3 },
     };
     const desired = service.desiredCount ?? 1;
+    const serviceConnect = service.deployments?.find((d) => d.status === "PRIMARY")?.serviceConnectConfiguration;
     service.deployments = [
       {
         id: `ecs-svc/${this.id()}`,
@@ -402,12 +450,21 @@ export class FakeEcs {
         failedTasks: 0,
         rolloutState: "IN_PROGRESS",
         createdAt: new Date(now),
+        ...(serviceConnect ? { serviceConnectConfiguration: serviceConnect } : {}),
       },
       ...(service.deployments ?? []).map((d) => ({ ...d, status: "ACTIVE" })),
     ];
     service.currentServiceDeployment = sd.serviceDeploymentArn;
     this.event(service, `has started a deployment to ${to.split("/").pop() ?? to}.`, now);
     const d: FakeDeployment = { sd, service, script, to, startedAt: now, ...(from ? { from } : {}) };
+    const config = service.deploymentConfiguration ?? {};
+    if (PROGRESSIVE.has(config.strategy ?? "ROLLING") && from) {
+      d.progressive = { phases: phasesOf(config, script), index: 0, since: now, entered: false };
+      Object.assign(sd, { lifecycleStage: "RECONCILE_SERVICE", lifecycleHookDetails: [] });
+      sd.targetServiceRevision = { ...sd.targetServiceRevision, requestedProductionTrafficWeight: 0, requestedTestTrafficWeight: 0 };
+      for (const r of sd.sourceServiceRevisions ?? [])
+        Object.assign(r, { requestedProductionTrafficWeight: 100, requestedTestTrafficWeight: 100 });
+    }
     this.deployments.set(sd.serviceDeploymentArn ?? "", d);
     return d;
   }
@@ -424,7 +481,8 @@ export class FakeEcs {
 
   private advance(d: FakeDeployment, now: number): boolean {
     const { sd, script } = d;
-    if (sd.status === "IN_PROGRESS" && script.outcome === "healthy" && now >= d.startedAt + (script.afterMs ?? 60_000)) {
+    if (sd.status === "IN_PROGRESS" && d.progressive && this.advanceProgressive(d, now)) return true;
+    if (sd.status === "IN_PROGRESS" && !d.progressive && script.outcome === "healthy" && now >= d.startedAt + (script.afterMs ?? 60_000)) {
       this.complete(d, d.startedAt + (script.afterMs ?? 60_000));
       return true;
     }
@@ -456,8 +514,96 @@ export class FakeEcs {
     return false;
   }
 
+  /** One transition of a blue/green, linear or canary deployment, if one is due: a hook timing out, or a stage ending. */
+  private advanceProgressive(d: FakeDeployment, now: number): boolean {
+    const p = d.progressive;
+    const phase = p?.phases[p.index];
+    if (!p || !phase) return false;
+    if (!p.entered) {
+      p.entered = true;
+      d.sd.lifecycleStage = phase.stage;
+      this.openHooks(d, phase, p.since);
+      return true;
+    }
+    const waiting = (d.sd.lifecycleHookDetails ?? []).filter((h) => h.status === "AWAITING_ACTION");
+    const expired = waiting.find((h) => h.expiresAt && now >= h.expiresAt.getTime());
+    if (expired) {
+      const at = expired.expiresAt?.getTime() ?? now;
+      expired.status = "TIMED_OUT";
+      if (expired.timeoutAction !== "CONTINUE") {
+        this.beginRollback(d, at, `Service deployment rolled back because lifecycle hook ${expired.hookId ?? "?"} timed out.`);
+      } else if (waiting.length === 1) p.since = at;
+      return true;
+    }
+    if (waiting.length > 0 || now < p.since + phase.ms) return false;
+    const at = p.since + phase.ms;
+    this.shiftTraffic(d, phase);
+    p.index++;
+    p.since = at;
+    p.entered = false;
+    if (p.index >= p.phases.length) this.complete(d, at);
+    return true;
+  }
+
+  /** Lambda hooks succeed at once here; each PAUSE hook waits with a new hookId. */
+  private openHooks(d: FakeDeployment, phase: Phase, at: number): void {
+    if (!phase.hookStage) return;
+    for (const hook of d.sd.deploymentConfiguration?.lifecycleHooks ?? []) {
+      if (!hook.lifecycleStages?.includes(phase.hookStage)) continue;
+      const pause = hook.targetType === "PAUSE";
+      const detail: DeploymentLifecycleHookDetail = {
+        hookId: `ecs-${pause ? "pause" : "lambda"}-${this.id()}${this.id()}`,
+        targetType: pause ? "PAUSE" : "AWS_LAMBDA",
+        ...(pause ? {} : { targetArn: hook.hookTargetArn }),
+        status: pause ? "AWAITING_ACTION" : "SUCCEEDED",
+        expiresAt: new Date(at + (hook.timeoutConfiguration?.timeoutInMinutes ?? 1440) * 60_000),
+        timeoutAction: hook.timeoutConfiguration?.action ?? "ROLLBACK",
+      };
+      d.sd.lifecycleHookDetails = [...(d.sd.lifecycleHookDetails ?? []), detail];
+    }
+  }
+
+  private shiftTraffic(d: FakeDeployment, phase: Phase): void {
+    const target = d.sd.targetServiceRevision ?? {};
+    if (phase.production !== undefined) target.requestedProductionTrafficWeight = phase.production;
+    if (phase.test !== undefined) target.requestedTestTrafficWeight = phase.test;
+    d.sd.targetServiceRevision = target;
+    for (const r of d.sd.sourceServiceRevisions ?? [])
+      Object.assign(r, {
+        requestedProductionTrafficWeight: 100 - (target.requestedProductionTrafficWeight ?? 0),
+        requestedTestTrafficWeight: 100 - (target.requestedTestTrafficWeight ?? 0),
+      });
+    const primary = d.service.deployments?.[0];
+    if (primary && d.sd.lifecycleStage === "SCALE_UP") Object.assign(primary, { runningCount: primary.desiredCount, pendingCount: 0 });
+  }
+
+  /** As ContinueServiceDeployment checks: the deployment IN_PROGRESS, the hook AWAITING_ACTION. */
+  private continueServiceDeployment(input: ContinueServiceDeploymentCommandInput) {
+    const d = this.deployments.get(input.serviceDeploymentArn ?? "");
+    if (!d) throw new ServiceDeploymentNotFoundException({ message: "Service deployment not found.", $metadata: meta });
+    if (d.sd.status !== "IN_PROGRESS")
+      throw invalid(`The service deployment is in ${d.sd.status} status. You can only continue a service deployment that is IN_PROGRESS.`);
+    const hook = d.sd.lifecycleHookDetails?.find((h) => h.hookId === input.hookId);
+    if (!hook) throw invalid(`The lifecycle hook ${input.hookId ?? ""} was not found in the service deployment.`);
+    if (hook.status !== "AWAITING_ACTION")
+      throw invalid(`The lifecycle hook ${input.hookId ?? ""} is in ${hook.status} status, not AWAITING_ACTION.`);
+    const now = Date.now();
+    hook.status = "SUCCEEDED";
+    if (input.action === "ROLLBACK") {
+      this.beginRollback(
+        d,
+        now,
+        `Service deployment rolled back because of a ContinueServiceDeployment ROLLBACK action on hook ${hook.hookId}.`,
+      );
+    } else if (d.progressive && !d.sd.lifecycleHookDetails?.some((h) => h.status === "AWAITING_ACTION")) {
+      d.progressive.since = now;
+    }
+    return { serviceDeploymentArn: d.sd.serviceDeploymentArn };
+  }
+
   private complete(d: FakeDeployment, at: number): void {
     Object.assign(d.sd, { status: "SUCCESSFUL", lifecycleStage: "CLEAN_UP", finishedAt: new Date(at), updatedAt: new Date(at) });
+    if (d.progressive) this.shiftTraffic(d, { stage: "CLEAN_UP", ms: 0, production: 100, test: 100 });
     const desired = d.service.desiredCount ?? 1;
     d.service.deployments = [
       {
@@ -482,6 +628,8 @@ export class FakeEcs {
       rollback: { reason, startedAt: new Date(at), serviceRevisionArn: source },
     });
     d.rollbackAt = at;
+    for (const h of d.sd.lifecycleHookDetails ?? []) if (h.status === "AWAITING_ACTION") h.status = "FAILED";
+    if (d.progressive) this.shiftTraffic(d, { stage: "CLEAN_UP", ms: 0, production: 0, test: 0 });
     const desired = d.service.desiredCount ?? 1;
     // ECS rolls back with a fresh PRIMARY deployment of the old revision; the failed one drains.
     d.service.deployments = [
@@ -707,6 +855,107 @@ export class FakeEcs {
   }
 }
 
+/** ECS's stage list for the strategy: every linear/canary step gets its own PRE_PRODUCTION_TRAFFIC_SHIFT. */
+function phasesOf(config: DeploymentConfiguration, script: DeploymentScript): Phase[] {
+  const scaleUpMs = script.outcome === "healthy" ? (script.afterMs ?? 60_000) : Infinity; // unhealthy: the circuit breaker ends it
+  const weights =
+    config.strategy === "LINEAR"
+      ? linearWeights(config.linearConfiguration?.stepPercent ?? 10)
+      : config.strategy === "CANARY"
+        ? [config.canaryConfiguration?.canaryPercent ?? 5, 100]
+        : [100];
+  const stepBakeMs =
+    (config.strategy === "LINEAR"
+      ? (config.linearConfiguration?.stepBakeTimeInMinutes ?? 6)
+      : (config.canaryConfiguration?.canaryBakeTimeInMinutes ?? 10)) * 60_000;
+  const steps = weights.flatMap((w, i): Phase[] => [
+    { stage: "PRODUCTION_TRAFFIC_SHIFT", hookStage: "PRE_PRODUCTION_TRAFFIC_SHIFT", ms: 0 },
+    { stage: "PRODUCTION_TRAFFIC_SHIFT", hookStage: "PRODUCTION_TRAFFIC_SHIFT", ms: SHIFT_MS, production: w },
+    ...(i < weights.length - 1 ? [{ stage: "PRODUCTION_TRAFFIC_SHIFT" as const, ms: stepBakeMs }] : []),
+  ]);
+  return [
+    { stage: "RECONCILE_SERVICE", hookStage: "RECONCILE_SERVICE", ms: 0 },
+    { stage: "PRE_SCALE_UP", hookStage: "PRE_SCALE_UP", ms: 0 },
+    { stage: "SCALE_UP", ms: scaleUpMs },
+    { stage: "POST_SCALE_UP", hookStage: "POST_SCALE_UP", ms: 0 },
+    { stage: "TEST_TRAFFIC_SHIFT", hookStage: "TEST_TRAFFIC_SHIFT", ms: SHIFT_MS, test: 100 },
+    { stage: "POST_TEST_TRAFFIC_SHIFT", hookStage: "POST_TEST_TRAFFIC_SHIFT", ms: 0 },
+    ...steps,
+    { stage: "POST_PRODUCTION_TRAFFIC_SHIFT", hookStage: "POST_PRODUCTION_TRAFFIC_SHIFT", ms: 0 },
+    { stage: "BAKE_TIME", ms: (config.bakeTimeInMinutes ?? 0) * 60_000 },
+    { stage: "CLEAN_UP", ms: SHIFT_MS },
+  ];
+}
+
+function linearWeights(step: number): number[] {
+  const weights: number[] = [];
+  for (let w = step; w < 100 - 1e-9; w = Math.round((w + step) * 10) / 10) weights.push(Math.round(w * 10) / 10);
+  return [...weights, 100];
+}
+
+const isTenth = (n: number) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9;
+
+/** What UpdateService refuses in a deploymentConfiguration, as ECS refuses it (InvalidParameterException). */
+function checkDeploymentConfiguration(service: Service, c: DeploymentConfiguration): void {
+  const strategy = c.strategy ?? "ROLLING";
+  if (strategy === "BLUE_GREEN" && c.bakeTimeInMinutes === undefined)
+    throw invalid("bakeTimeInMinutes is required when the deployment strategy is BLUE_GREEN.");
+  if (c.bakeTimeInMinutes !== undefined && (c.bakeTimeInMinutes < 0 || c.bakeTimeInMinutes > 1440))
+    throw invalid("bakeTimeInMinutes must be between 0 and 1440.");
+  if (PROGRESSIVE.has(strategy)) {
+    if ((service.loadBalancers ?? []).some((lb) => !lb.advancedConfiguration))
+      throw invalid(`The ${strategy} deployment strategy requires advancedConfiguration for each load balancer.`);
+    const serviceConnect = service.deployments?.some((d) => d.serviceConnectConfiguration?.enabled);
+    if (strategy !== "BLUE_GREEN" && (service.loadBalancers ?? []).length === 0 && !serviceConnect)
+      throw invalid(`The ${strategy} deployment strategy requires a load balancer or Service Connect.`);
+  }
+  const canary = c.canaryConfiguration;
+  if (canary?.canaryPercent !== undefined && (canary.canaryPercent < 0.1 || canary.canaryPercent > 100 || !isTenth(canary.canaryPercent)))
+    throw invalid("canaryPercent must be a multiple of 0.1 between 0.1 and 100.0.");
+  const linear = c.linearConfiguration;
+  if (linear?.stepPercent !== undefined && (linear.stepPercent < 3 || linear.stepPercent > 100 || !isTenth(linear.stepPercent)))
+    throw invalid("stepPercent must be a multiple of 0.1 between 3.0 and 100.0.");
+  for (const bake of [canary?.canaryBakeTimeInMinutes, linear?.stepBakeTimeInMinutes])
+    if (bake !== undefined && (bake < 0 || bake > 1440)) throw invalid("The bake time must be between 0 and 1440 minutes.");
+  const hooks = c.lifecycleHooks ?? [];
+  for (const h of hooks) {
+    const pause = h.targetType === "PAUSE";
+    if (!h.lifecycleStages?.length) throw invalid("lifecycleStages must be specified for a deployment lifecycle hook.");
+    if (pause && h.lifecycleStages.some((st) => st === "TEST_TRAFFIC_SHIFT" || st === "PRODUCTION_TRAFFIC_SHIFT"))
+      throw invalid("PAUSE hooks cannot be configured at the TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT lifecycle stages.");
+    if (!pause && !h.hookTargetArn) throw invalid("hookTargetArn must be specified for an AWS_LAMBDA lifecycle hook.");
+    const minutes = h.timeoutConfiguration?.timeoutInMinutes;
+    if (minutes !== undefined && (minutes < 1 || minutes > 20160)) throw invalid("timeoutInMinutes must be between 1 and 20160.");
+  }
+  if (hooks.filter((h) => h.targetType === "PAUSE").length > 10) throw invalid("A service can have at most 10 PAUSE lifecycle hooks.");
+}
+
+let fetchesInFlight = 0;
+
+/**
+ * Counts fetches in flight (until their body is read), so onFakeTime lets a real socket answer
+ * instead of racing fake time past the request's timeout. Returns the restore function.
+ */
+export function trackFetches(): () => void {
+  const real = globalThis.fetch;
+  globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    fetchesInFlight++;
+    try {
+      const res = await real(input, init);
+      const body = [101, 204, 205, 304].includes(res.status) ? null : await res.arrayBuffer();
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } finally {
+      fetchesInFlight--;
+    }
+  };
+  return () => {
+    globalThis.fetch = real;
+  };
+}
+
+/** Real milliseconds onFakeTime waits for a tracked fetch before it moves fake time on anyway (a server that hangs by design). */
+const REAL_IO_PATIENCE_MS = 2000;
+
 /** Settles a promise on fake time: advances the clock in steps until it resolves or rejects. */
 export async function onFakeTime<T>(promise: Promise<T>, stepMs = 1000, limitMs = 12 * 3600_000): Promise<T> {
   let settled = false;
@@ -714,6 +963,18 @@ export async function onFakeTime<T>(promise: Promise<T>, stepMs = 1000, limitMs 
     settled = true;
   });
   tracked.catch(() => undefined); // observed below; keeps Node from reporting it early
-  for (let waited = 0; !settled && waited < limitMs; waited += stepMs) await vi.advanceTimersByTimeAsync(stepMs);
+  let waitingSince: number | undefined;
+  for (let waited = 0; !settled && waited < limitMs;) {
+    if (fetchesInFlight > 0) {
+      waitingSince ??= performance.now();
+      if (performance.now() - waitingSince < REAL_IO_PATIENCE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+    }
+    waitingSince = undefined;
+    await vi.advanceTimersByTimeAsync(stepMs);
+    waited += stepMs;
+  }
   return tracked;
 }

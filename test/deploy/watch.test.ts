@@ -187,6 +187,48 @@ describe("watchDeployment", () => {
   });
 });
 
+describe("watchDeployment with PAUSE hooks", () => {
+  it("stops at Shipshape's waiting hook with result 'paused' when no gate decides, and leaves the hook waiting", async () => {
+    fake.service().deploymentConfiguration = { strategy: "BLUE_GREEN", bakeTimeInMinutes: 1 };
+    const { taskDefinition } = await describeTaskDefinition(fake.client, APP1);
+    const { taskDefinitionArn } = await registerTaskDefinition(
+      fake.client,
+      renderTaskDefinition(taskDefinition, { containerName: "app", image: IMAGE }),
+    );
+    const { serviceDeploymentArn } = await updateService(fake.client, fake.service(), {
+      taskDefinitionArn,
+      strategy: "blue-green",
+      progressive: { bakeTimeMinutes: 1, gateStages: ["POST_TEST_TRAFFIC_SHIFT"], pauseTimeoutMinutes: 30 },
+    });
+    const gates = { stages: ["POST_TEST_TRAFFIC_SHIFT"] as const, strategy: "blue-green" as const, linear: { stepPercent: 10 } };
+    const outcome = await onFakeTime(
+      watchDeployment(fake.client, {
+        cluster: CLUSTER,
+        service: SERVICE,
+        serviceDeploymentArn,
+        taskDefinitionArn,
+        progressDeadlineMinutes: 10,
+        pollSeconds: 15,
+        gates,
+      }),
+    );
+    expect(outcome.result).toBe("paused");
+    expect(outcome.pause).toMatchObject({
+      stage: "POST_TEST_TRAFFIC_SHIFT",
+      step: 0,
+      testTrafficPercent: 100,
+      productionTrafficPercent: 0,
+    });
+    expect(outcome.reason).toMatch(
+      /^waiting at POST_TEST_TRAFFIC_SHIFT \(0% production traffic\) for promote or abort; ECS rolls it back at 2026-11-20T10:31:/,
+    );
+    expect(fake.deployments.get(serviceDeploymentArn)?.sd.lifecycleHookDetails).toEqual([
+      expect.objectContaining({ hookId: outcome.pause?.hookId, status: "AWAITING_ACTION", timeoutAction: "ROLLBACK" }),
+    ]);
+    expect(fake.count("ContinueServiceDeployment")).toBe(0);
+  });
+});
+
 describe("rollback on demand", () => {
   it("rollbackToPrevious redeploys the last successful earlier revision after a finished deploy", async () => {
     const opts = await startRollout({ outcome: "healthy", afterMs: 30_000 });

@@ -9,8 +9,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import { abortDeployment, deployImage, promoteDeployment } from "../../src/gates/deploy.js";
+import { Deployment } from "../../src/report/deployment.js";
 import { drive, type Driven } from "../helpers/drive.js";
-import { DIGEST, FakeEcs, IMAGE, onFakeTime } from "../deploy/fake-ecs.js";
+import { ALB_WITH_ADVANCED_CONFIG, DIGEST, FakeEcs, IMAGE, onFakeTime, trackFetches } from "../deploy/fake-ecs.js";
 
 const YAML = `environments:
   staging: { cluster: main, service: api, region: us-east-1, containerName: app, progressDeadlineMinutes: 10 }
@@ -178,5 +181,106 @@ describe("deploy with metric analysis", () => {
     expect(err?.message).toMatch(/^deploy to staging rolled back: analysis failed: .*; rolled back to .*app:1/);
     expect(err?.message).toMatch(/analysis error-rate: Failed \(0\.05\)/);
     expect(fake.service().taskDefinition).toMatch(/task-definition\/app:1$/);
+  });
+});
+
+describe("progressive deploys through the function code", () => {
+  let server: Server;
+  let untrack: () => void;
+  const hits: string[] = [];
+  let testHealthy = true;
+  const listen = () =>
+    new Promise<string>((resolve) => {
+      server = createServer((req, res) => {
+        const isTest = req.headers.host?.startsWith("localhost") ?? false; // the test listener is reached as localhost
+        hits.push(isTest ? "test" : "production");
+        const ok = req.url === "/healthz" && (!isTest || testHealthy);
+        res.writeHead(ok ? 200 : 503, { connection: "close" }).end(ok ? "ok" : "down");
+      }).listen(0, "127.0.0.1", () => resolve(String((server.address() as AddressInfo).port)));
+    });
+  const yaml = (port: string, extra = "") =>
+    `environments:\n  staging:\n    cluster: main\n    service: api\n    region: us-east-1\n    containerName: app\n    strategy: blue-green\n    bakeTimeMinutes: 1\n${extra}    smoke: { baseUrl: "http://127.0.0.1:${port}", testUrl: "http://localhost:${port}", checks: [{ name: health, path: /healthz, retries: 2 }] }\n`;
+  const use = async (text: string) => {
+    current.engine.uninstall();
+    current = await drive({ files: { "shipshape.yaml": text } });
+    signed();
+    fake.service().loadBalancers = [ALB_WITH_ADVANCED_CONFIG];
+    return parseConfig(text).config;
+  };
+  const creds = () => ({ awsAccessKeyId: aws()[0], awsSecretAccessKey: aws()[1] });
+
+  beforeEach(() => {
+    hits.length = 0;
+    testHealthy = true;
+    untrack = trackFetches();
+  });
+  afterEach(() => {
+    untrack();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it("blue/green: smoke-checks the test listener inside ECS's PAUSE hook, then production, and reports the decisions", async () => {
+    await use(yaml(await listen()));
+    const d = await deploy("staging", IMAGE);
+    expect(d.result).toBe("succeeded");
+    expect(d.strategy).toBe("blue-green");
+    expect(hits).toEqual(["test", "production"]);
+    expect(d.decisions.map((x) => [x.gate, x.stage, x.verdict])).toEqual([
+      ["smoke", "POST_TEST_TRAFFIC_SHIFT", "passed"],
+      ["smoke", "POST_PRODUCTION_TRAFFIC_SHIFT", "passed"],
+    ]);
+    expect(d.decisions[0]?.values).toEqual(["health status=200", "health attempts=1"]);
+    expect(d.markdown()).toContain(
+      "| smoke | POST_TEST_TRAFFIC_SHIFT |  | passed | health status=200, health attempts=1 | test listener: all 1 smoke checks passed |",
+    );
+    expect(fake.calls.filter((c) => c.command === "ContinueServiceDeployment")).toHaveLength(2);
+  });
+
+  it("blue/green: a failing test listener rolls back before production traffic", async () => {
+    testHealthy = false;
+    await use(yaml(await listen()));
+    const err = await deploy("staging", IMAGE).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      /^deploy to staging rolled back: smoke checks failed on the test listener: GET \/healthz answered 503 after 2 attempts/,
+    );
+    expect(hits).toEqual(["test", "test"]);
+    expect(fake.service().taskDefinition).toMatch(/task-definition\/app:1$/);
+  });
+
+  it("manual promotion: the deploy pauses at the gate, promote finishes it; abort rolls a paused one back", async () => {
+    const config = await use(yaml(await listen(), "    promotion: manual\n"));
+    const opts = {
+      approve: false,
+      aws: creds(),
+      verify: {
+        publicKey: dag.secret("env://PUB"),
+        identity: "",
+        issuer: "",
+        insecureIgnoreTlog: true,
+        creds: { username: "", ...creds() },
+      },
+    };
+    const paused = await onFakeTime(deployImage(config, "staging", IMAGE, opts));
+    expect(paused.result).toBe("paused");
+    expect(new Deployment(paused).markdown()).toContain(
+      "- **Paused at:** POST_TEST_TRAFFIC_SHIFT (0% production traffic): run `promote` or `abort`",
+    );
+    expect(hits).toEqual(["test"]); // the gate ran its test-listener check, then held for a human
+
+    const done = await onFakeTime(promoteDeployment(config, "staging", creds()));
+    expect(done.result).toBe("succeeded");
+    expect(done.decisions.map((x) => [x.gate, x.verdict])).toEqual([
+      ["approval", "approved"],
+      ["smoke", "passed"],
+    ]);
+    expect(fake.service().taskDefinition).toMatch(/task-definition\/app:2$/);
+
+    expect((await onFakeTime(deployImage(config, "staging", IMAGE, opts))).result).toBe("paused");
+    const back = await onFakeTime(abortDeployment(config, "staging", creds()));
+    expect(back.result).toBe("rolled back");
+    expect(fake.service().taskDefinition).toMatch(/task-definition\/app:2$/); // the revision before the aborted one
   });
 });

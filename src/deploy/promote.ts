@@ -1,0 +1,197 @@
+/**
+ * A human's decision on a paused blue-green, linear or canary deployment: promote continues the
+ * waiting PAUSE hook and watches to the next pause or the end; abort rolls the deployment back
+ * (ContinueServiceDeployment ROLLBACK at a waiting hook, StopServiceDeployment ROLLBACK otherwise)
+ * and waits until the previous revision serves. Both work from what ECS says now, so they can run
+ * in a later pipeline than the deploy that paused.
+ */
+import { DescribeServiceRevisionsCommand, type ECSClient, type ServiceDeployment } from "@aws-sdk/client-ecs";
+import { Problem } from "../project/problem.js";
+import { ecsOf, send, type EcsOptions } from "./aws.js";
+import type { EnvironmentConfig } from "./config.js";
+import { deadlineMinutes, watchGates, type DeployReport } from "./deploy.js";
+import {
+  continueServiceDeployment,
+  describeService,
+  describeServiceDeployment,
+  describeTaskDefinition,
+  stopServiceDeploymentWithRollback,
+} from "./ecs.js";
+import { awaitingPauseHooks, describePause, gateStageOf, gateStages, pauseInfo, type GateDecision, type OnPause } from "./hooks.js";
+import { revisionName } from "./taskdef.js";
+import { watchDeployment, type DeploymentProgress, type TimelineEvent } from "./watch.js";
+
+export interface ResumeRequest {
+  environment: string;
+  config: EnvironmentConfig;
+  /** Decides the hooks that follow (auto promotion); without it the watch stops at the next one. */
+  onPause?: OnPause;
+  onProgress?: (progress: DeploymentProgress) => void;
+}
+
+interface Current {
+  sd: ServiceDeployment;
+  arn: string;
+  taskDefinitionArn: string;
+  previousTaskDefinitionArn?: string;
+  image: string;
+}
+
+/** The service's current deployment, with the revisions and image it moves between. */
+async function current(client: ECSClient, req: ResumeRequest, verb: string, opts?: EcsOptions): Promise<Current> {
+  const env = req.config;
+  const service = await describeService(client, { cluster: env.cluster, service: env.service }, opts);
+  const arn = service.currentServiceDeployment;
+  const sd = arn ? await describeServiceDeployment(client, arn, opts) : undefined;
+  if (!arn || !sd) {
+    throw new Problem(`nothing to ${verb}: ${req.environment} has no service deployment`, "deploy first");
+  }
+  if (sd.status !== "IN_PROGRESS" && sd.status !== "PENDING") {
+    const timedOut = sd.lifecycleHookDetails?.some((h) => h.targetType === "PAUSE" && h.status === "TIMED_OUT");
+    const why = timedOut ? " (a PAUSE hook timed out without a decision, so ECS applied its timeout action)" : "";
+    throw new Problem(
+      `nothing to ${verb}: the latest deployment of ${req.environment} is ${sd.status ?? "?"}${why}${sd.statusReason ? `: ${sd.statusReason}` : ""}`,
+      verb === "promote" ? "deploy again" : "use rollback to return to an earlier revision",
+    );
+  }
+  const revisions = [sd.targetServiceRevision?.arn, sd.sourceServiceRevisions?.[0]?.arn].filter((a): a is string => a !== undefined);
+  const described =
+    revisions.length === 0
+      ? []
+      : ((
+          await send(ecsOf(client, opts), "ecs:DescribeServiceRevisions", () =>
+            client.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: revisions })),
+          )
+        ).serviceRevisions ?? []);
+  const taskDefinitionOf = (revision?: string) => described.find((r) => r.serviceRevisionArn === revision)?.taskDefinition;
+  const taskDefinitionArn =
+    taskDefinitionOf(sd.targetServiceRevision?.arn) ?? service.deployments?.find((d) => d.status === "PRIMARY")?.taskDefinition;
+  if (!taskDefinitionArn)
+    throw new Problem(`ECS names no target revision for ${req.environment}'s deployment`, "check it in the ECS console");
+  const previousTaskDefinitionArn = taskDefinitionOf(sd.sourceServiceRevisions?.[0]?.arn);
+  const { taskDefinition } = await describeTaskDefinition(client, taskDefinitionArn, opts);
+  const image = taskDefinition.containerDefinitions?.find((c) => c.name === env.containerName)?.image ?? "?";
+  return { sd, arn, taskDefinitionArn, ...(previousTaskDefinitionArn ? { previousTaskDefinitionArn } : {}), image };
+}
+
+type Outcome = Awaited<ReturnType<typeof watchDeployment>>;
+
+function report(
+  req: ResumeRequest,
+  c: Current,
+  decisions: GateDecision[],
+  before: TimelineEvent[],
+  outcome: Outcome,
+  ended: Pick<DeployReport, "result" | "reason"> = outcome,
+): DeployReport {
+  return {
+    environment: req.environment,
+    image: c.image,
+    result: ended.result,
+    reason: ended.reason,
+    taskDefinitionArn: c.taskDefinitionArn,
+    ...(c.previousTaskDefinitionArn ? { previousTaskDefinitionArn: c.previousTaskDefinitionArn } : {}),
+    serviceDeploymentArn: outcome.serviceDeploymentArn,
+    timeline: [...before, ...outcome.timeline],
+    strategy: req.config.strategy,
+    decisions: [...decisions, ...outcome.decisions],
+    ...(outcome.pause ? { pause: outcome.pause } : {}),
+  };
+}
+
+/** Continues the waiting hook of ours (a human's approval) and watches to the next pause or the end. */
+export async function promoteDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+  const env = req.config;
+  const c = await current(client, req, "promote", opts);
+  const stage = gateStageOf(c.sd.lifecycleStage);
+  const hook = awaitingPauseHooks(c.sd)[0];
+  if (!hook || !stage || !gateStages(env).includes(stage)) {
+    throw new Problem(
+      `nothing to promote: the deployment of ${req.environment} is in progress (${c.sd.lifecycleStage ?? "?"}) but not paused at a Shipshape gate`,
+      hook ? "a PAUSE hook Shipshape did not add waits: continue it in ECS" : "wait for it to reach the next gate, or abort it",
+    );
+  }
+  const info = pauseInfo(c.sd, hook, stage, env);
+  const now = ecsOf(client, opts).clock.now();
+  const at = new Date(now).toISOString();
+  await continueServiceDeployment(client, c.arn, hook.hookId, "CONTINUE", opts);
+  const decision: GateDecision = {
+    at,
+    gate: "approval",
+    stage,
+    step: info.step,
+    verdict: "approved",
+    reason: `promoted by hand at ${describePause(info)}`,
+    values: [{ name: "productionTrafficPercent", value: info.productionTrafficPercent }],
+  };
+  const before = [{ at, message: `promoted: ContinueServiceDeployment(CONTINUE) for hook ${hook.hookId} at ${describePause(info)}` }];
+  const outcome = await watchDeployment(
+    client,
+    {
+      cluster: env.cluster,
+      service: env.service,
+      serviceDeploymentArn: c.arn,
+      taskDefinitionArn: c.taskDefinitionArn,
+      ...(c.previousTaskDefinitionArn ? { previousTaskDefinitionArn: c.previousTaskDefinitionArn } : {}),
+      progressDeadlineMinutes: deadlineMinutes(env),
+      pollSeconds: env.pollSeconds,
+      onProgress: req.onProgress,
+      gates: { ...watchGates(env, req.onPause), answered: [hook.hookId] },
+    },
+    opts,
+  );
+  return report(req, c, [decision], before, outcome);
+}
+
+/** Rolls the unfinished deployment back and waits until the previous revision serves. */
+export async function abortDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+  const env = req.config;
+  const c = await current(client, req, "abort", opts);
+  const hook = awaitingPauseHooks(c.sd)[0];
+  const now = ecsOf(client, opts).clock.now();
+  const at = new Date(now).toISOString();
+  // A pause before a production step may be reported as PRODUCTION_TRAFFIC_SHIFT; name the hook's stage.
+  const where = (hook ? gateStageOf(c.sd.lifecycleStage) : undefined) ?? c.sd.lifecycleStage ?? "?";
+  if (hook) await continueServiceDeployment(client, c.arn, hook.hookId, "ROLLBACK", opts);
+  else await stopServiceDeploymentWithRollback(client, c.arn, opts);
+  const how = hook ? `ContinueServiceDeployment(ROLLBACK) for hook ${hook.hookId}` : "StopServiceDeployment(ROLLBACK)";
+  const stage = gateStageOf(c.sd.lifecycleStage);
+  const step = stage && hook ? pauseInfo(c.sd, hook, stage, env).step : 0;
+  const decision: GateDecision = {
+    at,
+    gate: "approval",
+    stage: where,
+    step,
+    verdict: "aborted",
+    reason: `aborted by hand at ${where}`,
+    values: [],
+  };
+  const before = [{ at, message: `aborted at ${where}: ${how}` }];
+  const outcome = await watchDeployment(
+    client,
+    {
+      cluster: env.cluster,
+      service: env.service,
+      serviceDeploymentArn: c.arn,
+      taskDefinitionArn: c.taskDefinitionArn,
+      ...(c.previousTaskDefinitionArn ? { previousTaskDefinitionArn: c.previousTaskDefinitionArn } : {}),
+      progressDeadlineMinutes: env.progressDeadlineMinutes,
+      pollSeconds: env.pollSeconds,
+      onProgress: req.onProgress,
+    },
+    opts,
+  );
+  if (outcome.result === "rolled back") {
+    const back = revisionName(outcome.runningTaskDefinitionArn ?? c.previousTaskDefinitionArn ?? "?");
+    return report(req, c, [decision], before, outcome, {
+      result: "rolled back",
+      reason: `aborted by hand at ${where}; ${back} is serving again`,
+    });
+  }
+  // Finishing is not what an abort asked for: "succeeded" here means the rollback came too late.
+  const too = outcome.result === "succeeded" ? "the deployment finished before the rollback took effect: " : "";
+  return report(req, c, [decision], before, outcome, {
+    result: "failed",
+    reason: `aborted by hand at ${where}, but ${too}${outcome.reason}`,
+  });
+}
