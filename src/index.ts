@@ -12,7 +12,10 @@ import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
-import { deployImage, rollbackService, serviceStatus } from "./gates/deploy.js";
+import { abortDeployment, deployImage, promoteDeployment, rollbackService, serviceStatus } from "./gates/deploy.js";
+import { recordedRun, type Outlets, type RunContext } from "./gates/deploy-run.js";
+import type { DeployReport } from "./deploy/deploy.js";
+import type { EventKind } from "./notify/event.js";
 import { commentGates, deliveryReport, readTrail } from "./gates/delivery.js";
 import { lint } from "./gates/lint.js";
 import { provenanceOf, publishImage } from "./gates/publish.js";
@@ -35,6 +38,14 @@ import { passedAll, renderTable } from "./report/render.js";
 const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
 type GateName = keyof typeof GATES;
 const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
+
+/** How each kind of run ends when it did its job ("paused" waits at a gate for promote or abort by design). */
+const EXPECTED: Record<EventKind, DeployReport["result"][]> = {
+  deploy: ["succeeded", "paused"],
+  promote: ["succeeded", "paused"],
+  abort: ["rolled back"],
+  rollback: ["succeeded"],
+};
 
 // Per-call memo: the runtime rebuilds this object for every call, and only @func fields survive.
 const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
@@ -471,12 +482,29 @@ export class Shipshape {
    * @param awsAccessKeyId AWS access key id.
    * @param awsSecretAccessKey AWS secret access key.
    * @param awsSessionToken AWS session token, for a role.
+   * @param awsWebIdentityToken GitHub OIDC token (audience sts.amazonaws.com), exchanged for --aws-role-arn's session.
+   * @param awsRoleArn Role to assume with the web identity token.
+   * @param awsIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: lets a long run fetch fresh OIDC tokens.
+   * @param awsIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --aws-id-token-request-url.
    * @param cosignPublicKey cosign public key the image must be signed with.
    * @param certificateIdentity Keyless: the signer identity the image must be signed by.
    * @param certificateOidcIssuer Keyless: that identity's OIDC issuer.
    * @param insecureIgnoreTlog Accept signatures without a transparency-log entry (key-based signing on private infrastructure).
    * @param registryUsername Username for the registry when it is not ECR (to read signatures).
    * @param registryPassword Password or token for the registry when it is not ECR.
+   * @param auditDatabaseUrl Postgres URL for the audit trail (table deployment_audit); without it records come back as JSON Lines.
+   * @param auditTrail An earlier JSON Lines trail to continue (e.g. the previous run's artifact).
+   * @param slackWebhook Slack incoming webhook URL.
+   * @param slackFailuresWebhook Slack webhook that also gets failures and rollbacks.
+   * @param webhookUrl Generic JSON webhook URL.
+   * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
+   * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
+   * @param runUrl Link to the CI run, for the audit trail and notifications.
+   * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
+   * @param approver Who approved it (the reviewer of the protected environment), for the audit trail.
+   * @param version Release version deployed, for the audit trail and notifications.
+   * @param commitSha Commit deployed (default: HEAD of .git), for lead time and links.
+   * @param repoUrl Repository URL for commit links, e.g. https://github.com/acme/api.
    */
   @func({ cache: "never" })
   async deploy(
@@ -486,26 +514,58 @@ export class Shipshape {
     awsAccessKeyId?: Secret,
     awsSecretAccessKey?: Secret,
     awsSessionToken?: Secret,
+    awsWebIdentityToken?: Secret,
+    awsRoleArn: string = "",
+    awsIdTokenRequestUrl?: Secret,
+    awsIdTokenRequestToken?: Secret,
     cosignPublicKey?: Secret,
     certificateIdentity: string = "",
     certificateOidcIssuer: string = "",
     insecureIgnoreTlog: boolean = false,
     registryUsername: string = "",
     registryPassword?: Secret,
+    auditDatabaseUrl?: Secret,
+    auditTrail?: File,
+    slackWebhook?: Secret,
+    slackFailuresWebhook?: Secret,
+    webhookUrl?: Secret,
+    webhookSecret?: Secret,
+    actor: string = "",
+    runUrl: string = "",
+    failOnError: boolean = true,
+    approver: string = "",
+    version: string = "",
+    commitSha: string = "",
+    repoUrl: string = "",
   ): Promise<Deployment> {
     const { config } = await loadConfig(this.source, this.configPath);
-    const aws = { awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
-    const creds = { username: registryUsername, password: registryPassword, ...aws };
-    const report = await deployImage(config, env, image, {
-      approve,
-      aws,
-      verify: { publicKey: cosignPublicKey, identity: certificateIdentity, issuer: certificateOidcIssuer, insecureIgnoreTlog, creds },
-    });
-    const deployment = new Deployment(report);
-    // A deploy that did not succeed fails the call, with what happened and what was rolled back.
-    if (report.result !== "succeeded")
-      throw new Error(`deploy to ${env} ${report.result}: ${report.reason}\n${deployment.timeline.join("\n")}`);
-    return deployment;
+    const aws = {
+      awsAccessKeyId,
+      awsSecretAccessKey,
+      awsSessionToken,
+      awsWebIdentityToken,
+      awsRoleArn,
+      awsIdTokenRequestUrl,
+      awsIdTokenRequestToken,
+      runUrl,
+    };
+    const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
+    const context = { actor, approver: approve ? approver : "", runUrl, version, commitSha, repoUrl };
+    return this.recorded(
+      config,
+      "deploy",
+      env,
+      image,
+      context,
+      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+      failOnError,
+      () =>
+        deployImage(config, env, image, {
+          approve,
+          aws,
+          verify: { publicKey: cosignPublicKey, identity: certificateIdentity, issuer: certificateOidcIssuer, insecureIgnoreTlog, creds },
+        }),
+    );
   }
 
   /**
@@ -515,6 +575,19 @@ export class Shipshape {
    * @param awsAccessKeyId AWS access key id.
    * @param awsSecretAccessKey AWS secret access key.
    * @param awsSessionToken AWS session token, for a role.
+   * @param awsWebIdentityToken GitHub OIDC token (audience sts.amazonaws.com), exchanged for --aws-role-arn's session.
+   * @param awsRoleArn Role to assume with the web identity token.
+   * @param awsIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: lets a long run fetch fresh OIDC tokens.
+   * @param awsIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --aws-id-token-request-url.
+   * @param auditDatabaseUrl Postgres URL for the audit trail (table deployment_audit); without it records come back as JSON Lines.
+   * @param auditTrail An earlier JSON Lines trail to continue (e.g. the previous run's artifact).
+   * @param slackWebhook Slack incoming webhook URL.
+   * @param slackFailuresWebhook Slack webhook that also gets failures and rollbacks.
+   * @param webhookUrl Generic JSON webhook URL.
+   * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
+   * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
+   * @param runUrl Link to the CI run, for the audit trail and notifications.
+   * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
    */
   @func({ cache: "never" })
   async rollback(
@@ -523,9 +596,167 @@ export class Shipshape {
     awsAccessKeyId?: Secret,
     awsSecretAccessKey?: Secret,
     awsSessionToken?: Secret,
-  ): Promise<string> {
+    awsWebIdentityToken?: Secret,
+    awsRoleArn: string = "",
+    awsIdTokenRequestUrl?: Secret,
+    awsIdTokenRequestToken?: Secret,
+    auditDatabaseUrl?: Secret,
+    auditTrail?: File,
+    slackWebhook?: Secret,
+    slackFailuresWebhook?: Secret,
+    webhookUrl?: Secret,
+    webhookSecret?: Secret,
+    actor: string = "",
+    runUrl: string = "",
+    failOnError: boolean = true,
+  ): Promise<Deployment> {
     const { config } = await loadConfig(this.source, this.configPath);
-    return rollbackService(config, env, to, { awsAccessKeyId, awsSecretAccessKey, awsSessionToken });
+    const aws = {
+      awsAccessKeyId,
+      awsSecretAccessKey,
+      awsSessionToken,
+      awsWebIdentityToken,
+      awsRoleArn,
+      awsIdTokenRequestUrl,
+      awsIdTokenRequestToken,
+      runUrl,
+    };
+    return this.recorded(
+      config,
+      "rollback",
+      env,
+      "",
+      { actor, runUrl },
+      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+      failOnError,
+      () => rollbackService(config, env, to, aws),
+    );
+  }
+
+  /**
+   * Continue a deployment paused at a Shipshape gate (manual promotion) and watch it to the next gate or the end.
+   * @param env Environment name from shipshape.yaml (environments:).
+   * @param awsAccessKeyId AWS access key id.
+   * @param awsSecretAccessKey AWS secret access key.
+   * @param awsSessionToken AWS session token, for a role.
+   * @param awsWebIdentityToken GitHub OIDC token (audience sts.amazonaws.com), exchanged for --aws-role-arn's session.
+   * @param awsRoleArn Role to assume with the web identity token.
+   * @param awsIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: lets a long run fetch fresh OIDC tokens.
+   * @param awsIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --aws-id-token-request-url.
+   * @param auditDatabaseUrl Postgres URL for the audit trail (table deployment_audit); without it records come back as JSON Lines.
+   * @param auditTrail An earlier JSON Lines trail to continue (e.g. the previous run's artifact).
+   * @param slackWebhook Slack incoming webhook URL.
+   * @param slackFailuresWebhook Slack webhook that also gets failures and rollbacks.
+   * @param webhookUrl Generic JSON webhook URL.
+   * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
+   * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
+   * @param runUrl Link to the CI run, for the audit trail and notifications.
+   * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
+   */
+  @func({ cache: "never" })
+  async promote(
+    env: string,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    awsWebIdentityToken?: Secret,
+    awsRoleArn: string = "",
+    awsIdTokenRequestUrl?: Secret,
+    awsIdTokenRequestToken?: Secret,
+    auditDatabaseUrl?: Secret,
+    auditTrail?: File,
+    slackWebhook?: Secret,
+    slackFailuresWebhook?: Secret,
+    webhookUrl?: Secret,
+    webhookSecret?: Secret,
+    actor: string = "",
+    runUrl: string = "",
+    failOnError: boolean = true,
+  ): Promise<Deployment> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const aws = {
+      awsAccessKeyId,
+      awsSecretAccessKey,
+      awsSessionToken,
+      awsWebIdentityToken,
+      awsRoleArn,
+      awsIdTokenRequestUrl,
+      awsIdTokenRequestToken,
+      runUrl,
+    };
+    return this.recorded(
+      config,
+      "promote",
+      env,
+      "",
+      { actor, runUrl },
+      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+      failOnError,
+      () => promoteDeployment(config, env, aws),
+    );
+  }
+
+  /**
+   * Roll back a paused or in-progress deployment and wait until the previous revision serves.
+   * @param env Environment name from shipshape.yaml (environments:).
+   * @param awsAccessKeyId AWS access key id.
+   * @param awsSecretAccessKey AWS secret access key.
+   * @param awsSessionToken AWS session token, for a role.
+   * @param awsWebIdentityToken GitHub OIDC token (audience sts.amazonaws.com), exchanged for --aws-role-arn's session.
+   * @param awsRoleArn Role to assume with the web identity token.
+   * @param awsIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: lets a long run fetch fresh OIDC tokens.
+   * @param awsIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --aws-id-token-request-url.
+   * @param auditDatabaseUrl Postgres URL for the audit trail (table deployment_audit); without it records come back as JSON Lines.
+   * @param auditTrail An earlier JSON Lines trail to continue (e.g. the previous run's artifact).
+   * @param slackWebhook Slack incoming webhook URL.
+   * @param slackFailuresWebhook Slack webhook that also gets failures and rollbacks.
+   * @param webhookUrl Generic JSON webhook URL.
+   * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
+   * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
+   * @param runUrl Link to the CI run, for the audit trail and notifications.
+   * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
+   */
+  @func({ cache: "never" })
+  async abort(
+    env: string,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    awsWebIdentityToken?: Secret,
+    awsRoleArn: string = "",
+    awsIdTokenRequestUrl?: Secret,
+    awsIdTokenRequestToken?: Secret,
+    auditDatabaseUrl?: Secret,
+    auditTrail?: File,
+    slackWebhook?: Secret,
+    slackFailuresWebhook?: Secret,
+    webhookUrl?: Secret,
+    webhookSecret?: Secret,
+    actor: string = "",
+    runUrl: string = "",
+    failOnError: boolean = true,
+  ): Promise<Deployment> {
+    const { config } = await loadConfig(this.source, this.configPath);
+    const aws = {
+      awsAccessKeyId,
+      awsSecretAccessKey,
+      awsSessionToken,
+      awsWebIdentityToken,
+      awsRoleArn,
+      awsIdTokenRequestUrl,
+      awsIdTokenRequestToken,
+      runUrl,
+    };
+    return this.recorded(
+      config,
+      "abort",
+      env,
+      "",
+      { actor, runUrl },
+      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+      failOnError,
+      () => abortDeployment(config, env, aws),
+    );
   }
 
   /**
@@ -534,11 +765,33 @@ export class Shipshape {
    * @param awsAccessKeyId AWS access key id.
    * @param awsSecretAccessKey AWS secret access key.
    * @param awsSessionToken AWS session token, for a role.
+   * @param awsWebIdentityToken GitHub OIDC token (audience sts.amazonaws.com), exchanged for --aws-role-arn's session.
+   * @param awsRoleArn Role to assume with the web identity token.
+   * @param awsIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: lets a long run fetch fresh OIDC tokens.
+   * @param awsIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --aws-id-token-request-url.
    */
   @func({ cache: "never" })
-  async status(env: string, awsAccessKeyId?: Secret, awsSecretAccessKey?: Secret, awsSessionToken?: Secret): Promise<string> {
+  async status(
+    env: string,
+    awsAccessKeyId?: Secret,
+    awsSecretAccessKey?: Secret,
+    awsSessionToken?: Secret,
+    awsWebIdentityToken?: Secret,
+    awsRoleArn: string = "",
+    awsIdTokenRequestUrl?: Secret,
+    awsIdTokenRequestToken?: Secret,
+  ): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
-    return serviceStatus(config, env, { awsAccessKeyId, awsSecretAccessKey, awsSessionToken });
+    const aws = {
+      awsAccessKeyId,
+      awsSecretAccessKey,
+      awsSessionToken,
+      awsWebIdentityToken,
+      awsRoleArn,
+      awsIdTokenRequestUrl,
+      awsIdTokenRequestToken,
+    };
+    return serviceStatus(config, env, aws);
   }
 
   /**
@@ -613,6 +866,30 @@ export class Shipshape {
   async config(): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
     return stringify(config);
+  }
+
+  /** A run with its audit records and notifications; fails the call unless it ended as this kind of run should. */
+  private async recorded(
+    config: ShipshapeConfig,
+    kind: EventKind,
+    env: string,
+    image: string,
+    context: Partial<RunContext>,
+    outlets: Outlets,
+    failOnError: boolean,
+    work: () => Promise<DeployReport>,
+  ): Promise<Deployment> {
+    const strategy = config.environments[env]?.steppedCanary ? "stepped-canary" : (config.environments[env]?.strategy ?? "rolling");
+    const ctx: RunContext = { actor: "", approver: "", runUrl: "", version: "", commitSha: "", repoUrl: "", ...context };
+    const run = await recordedRun(config, { kind, environment: env, image, strategy, context: ctx, outlets, gitDir: this.gitDir }, work);
+    const deployment = new Deployment(run.report, run);
+    if (failOnError && !EXPECTED[kind].includes(run.report.result)) {
+      const why = run.problem
+        ? `${run.problem.cause}\nhint: ${run.problem.hint}`
+        : `${kind} ${kind === "deploy" ? "to" : "of"} ${env} ${run.report.result}: ${run.report.reason}`;
+      throw new Error(run.problem ? why : `${why}\n${deployment.timeline.join("\n")}`);
+    }
+    return deployment;
   }
 
   private context(): Promise<GateContext> {

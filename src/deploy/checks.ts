@@ -22,6 +22,8 @@ export interface CheckDeps {
   now?: () => number;
   /** Where metric values come from; the configured provider by default. */
   providerFor?: AnalysisDeps["providerFor"];
+  /** CloudWatch client (or one per region) for cloudwatch and cloudwatchAlarm metrics. */
+  cloudwatch?: AnalysisDeps["cloudwatch"];
   /** Timing of the smoke checks' retries (tests make it exact). */
   smokeTiming?: Pick<SmokeOptions, "sleep" | "random">;
   onSmokeProgress?: (p: SmokeProgress) => void;
@@ -90,6 +92,7 @@ export async function analysisGate(
   const analysisDeps: AnalysisDeps = {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
+    ...(deps.cloudwatch ? { cloudwatch: deps.cloudwatch } : {}),
     ...(deps.onMeasurement ? { onMeasurement: deps.onMeasurement } : {}),
   };
   const result = mode === "watch" ? await watchAfterDeploy(analysis, analysisDeps) : await runAnalysis(analysis, analysisDeps);

@@ -5,6 +5,7 @@
  */
 import { AnalysisConfigSchema } from "./analysis-config.js";
 import { SmokeCheckSchema } from "./smoke.js";
+import { SteppedCanaryConfigSchema } from "./stepped/config.js";
 import { z } from "zod";
 import { expecting } from "../config/errors.js";
 
@@ -196,6 +197,14 @@ export const EnvironmentConfigSchema = z
       z.int().min(5).max(300).describe("Seconds between status checks while watching a rollout."),
       "a whole number of seconds from 5 to 300",
     ).default(15),
+    steppedCanary: SteppedCanaryConfigSchema.optional().describe(
+      "Stepped canary through ALB listener-rule weights (e.g. 5 → 20 → 50 → 100 with pauses); when set, deploys use it, with strategy: rolling.",
+    ),
+  })
+  // The stepped canary promotes the main service with a rolling update; ECS-native traffic shifting would fight its weights.
+  .refine((env) => !env.steppedCanary || env.strategy === "rolling", {
+    message: "steppedCanary drives the load balancer's weights itself: set strategy: rolling (or remove steppedCanary)",
+    path: ["strategy"],
   })
   .describe("One deploy target: an ECS service and how to roll out to it.");
 

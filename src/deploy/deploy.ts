@@ -52,7 +52,8 @@ export interface DeployReport {
   /** A crashed run's expired lock that this run took over. */
   tookOverLock?: LockInfo;
   timeline: TimelineEvent[];
-  strategy: DeployStrategy;
+  /** The environment's strategy, or stepped-canary when it drives the load balancer's weights itself. */
+  strategy: DeployStrategy | "stepped-canary";
   /** Every gate decision: approval, smoke checks, analysis, hook timeouts. */
   decisions: GateDecision[];
   /** The hook waiting for promote or abort, when the result is "paused". */

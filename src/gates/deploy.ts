@@ -2,7 +2,7 @@
  * deploy / rollback / status against AWS ECS. The image must be referenced by digest and its
  * signature verified before anything changes; AWS credentials come only from Secrets.
  */
-import { ECSClient } from "@aws-sdk/client-ecs";
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { Secret } from "@dagger.io/dagger";
 import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
@@ -12,6 +12,7 @@ import { deploy, type DeployReport } from "../deploy/deploy.js";
 import { describeService } from "../deploy/ecs.js";
 import { describePause, isProgressive, type GateDecision } from "../deploy/hooks.js";
 import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
+import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
 import { rollbackTo, rollbackToPrevious, watchDeployment, type DeploymentProgress } from "../deploy/watch.js";
 import type { Measurement } from "../deploy/analysis.js";
 import { Problem } from "../project/problem.js";
@@ -19,12 +20,9 @@ import { assertDigestRef } from "../supply/signing/commands.js";
 import { progress } from "./progress.js";
 import type { RegistryCredentials } from "./registry.js";
 import { verifyImage } from "./sign.js";
+import { awsClients, type AwsClients, type AwsCredentials } from "./aws-auth.js";
 
-export interface AwsCredentials {
-  awsAccessKeyId?: Secret;
-  awsSecretAccessKey?: Secret;
-  awsSessionToken?: Secret;
-}
+export type { AwsCredentials };
 
 export function environment(config: ShipshapeConfig, name: string): EnvironmentConfig {
   const env = config.environments[name];
@@ -36,25 +34,6 @@ export function environment(config: ShipshapeConfig, name: string): EnvironmentC
     );
   }
   return env as EnvironmentConfig;
-}
-
-/** Plaintext only in this process, for the SDK; the SDK's own retries are off (ours back off). */
-export async function ecsClient(region: string, aws: AwsCredentials): Promise<ECSClient> {
-  if (!aws.awsAccessKeyId || !aws.awsSecretAccessKey) {
-    throw new Problem(
-      "no AWS credentials were given",
-      "pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --aws-session-token for a role)",
-    );
-  }
-  return new ECSClient({
-    region,
-    maxAttempts: 1,
-    credentials: {
-      accessKeyId: (await aws.awsAccessKeyId.plaintext()).trim(),
-      secretAccessKey: (await aws.awsSecretAccessKey.plaintext()).trim(),
-      sessionToken: aws.awsSessionToken ? (await aws.awsSessionToken.plaintext()).trim() : undefined,
-    },
-  });
 }
 
 export interface DeployOptions {
@@ -88,7 +67,10 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
       "deploy the digest `release` signed, with the matching public key or identity",
     );
   progress("deploy", `${ref} verified: ${verdict.reason}`);
-  const client = await ecsClient(env.region, opts.aws);
+  const clients = await awsClients(env.region, opts.aws, envName);
+  const checks: CheckDeps = { cloudwatch: clients.cloudwatch, ...opts.checks };
+  if (env.steppedCanary) return steppedDeploy(clients, envName, env, ref, opts.approve, checks);
+  const client = clients.ecs;
   const report = await deploy(client, {
     environment: envName,
     config: env,
@@ -96,12 +78,70 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
     runId: `shipshape-${randomUUID()}`,
     approved: opts.approve,
     onProgress: showProgress("deploy"),
-    onPause: gateFor(env, opts.checks),
+    onPause: gateFor(env, checks),
   });
   if (report.pause) progress("deploy", `paused at ${describePause(report.pause)}: ${report.reason}`);
   // The progressive strategies judged the new revision inside ECS's hooks, before and while it took traffic.
   if (report.result !== "succeeded" || isProgressive(env)) return report;
-  return afterRollout(client, envName, env, report, opts.checks);
+  return afterRollout(client, envName, env, report, checks);
+}
+
+/**
+ * The stepped canary: at each weight, the analysis (else the smoke checks) judges the canary's
+ * share of real traffic; its decisions are the report's, like the ECS-native strategies'.
+ */
+async function steppedDeploy(
+  clients: AwsClients,
+  envName: string,
+  env: EnvironmentConfig,
+  image: string,
+  approved: boolean,
+  deps: CheckDeps,
+): Promise<DeployReport> {
+  const canary = env.steppedCanary;
+  if (!canary) throw new Problem(`environment ${envName} has no steppedCanary section`, "add steppedCanary, or deploy another way");
+  const decisions: GateDecision[] = [];
+  const checks = withProgress(deps);
+  const gate = async (s: GateStep): Promise<GateVerdict> => {
+    const where = { stage: `canary ${s.weight}% (step ${s.step}/${s.steps})`, step: s.step };
+    let decision: GateDecision;
+    if (env.analysis) decision = (await analysisGate(env.analysis, "run", where, checks)).decision;
+    else if (env.smoke) decision = (await smokeGate(env.smoke, "production", where, checks)).decision;
+    else {
+      decision = {
+        at: new Date().toISOString(),
+        gate: "analysis",
+        ...where,
+        verdict: "skipped",
+        reason: "no analysis or smoke checks configured",
+        values: [],
+      };
+    }
+    decisions.push(decision);
+    const values = Object.fromEntries(decision.values.flatMap((v) => (typeof v.value === "number" ? [[v.name, v.value]] : [])));
+    // Inconclusive is not a pass: a canary whose metrics vanished must not take more traffic.
+    const go = decision.verdict === "passed" || decision.verdict === "skipped";
+    return { action: go ? "CONTINUE" : "ROLLBACK", reason: `${decision.verdict}: ${decision.reason}`, values };
+  };
+  const r = await steppedCanaryDeploy(
+    { ecs: clients.ecs, elb: clients.elb() },
+    { environment: envName, config: env, canary, image, runId: `shipshape-${randomUUID()}`, approved },
+    gate,
+  );
+  const traffic = r.traffic.map((t) => ({ at: t.at, message: `traffic: stable ${t.stable}% / canary ${t.canary}% (${t.why})` }));
+  return {
+    environment: r.environment,
+    image: r.image,
+    result: r.result,
+    reason: r.reason,
+    taskDefinitionArn: r.taskDefinitionArn,
+    previousTaskDefinitionArn: r.previousTaskDefinitionArn,
+    serviceDeploymentArn: r.serviceDeploymentArn ?? "",
+    timeline: [...r.timeline, ...traffic].sort((a, b) => a.at.localeCompare(b.at)),
+    strategy: "stepped-canary",
+    decisions,
+    ...(r.tookOverLock ? { tookOverLock: r.tookOverLock } : {}),
+  };
 }
 
 const event = (message: string) => ({ at: new Date().toISOString(), message });
@@ -178,8 +218,9 @@ export async function promoteDeployment(
   checks?: CheckDeps,
 ): Promise<DeployReport> {
   const env = environment(config, envName);
-  const client = await ecsClient(env.region, aws);
-  const onPause = gateFor(env, checks);
+  const clients = await awsClients(env.region, aws, envName);
+  const client = clients.ecs;
+  const onPause = gateFor(env, { cloudwatch: clients.cloudwatch, ...checks });
   const report = await promoteCore(client, {
     environment: envName,
     config: env,
@@ -193,17 +234,21 @@ export async function promoteDeployment(
 /** Rolls back the deployment paused at a gate (or still in progress) and waits until the previous revision serves. */
 export async function abortDeployment(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<DeployReport> {
   const env = environment(config, envName);
-  const client = await ecsClient(env.region, aws);
+  const client = (await awsClients(env.region, aws, envName)).ecs;
   const report = await abortCore(client, { environment: envName, config: env, onProgress: showProgress("abort") });
   progress("abort", `${envName}: ${report.result}: ${report.reason}`);
   return report;
 }
 
-/** Back to the previous stable revision, or to `to` (a revision number or task definition ARN); waits until it is serving. */
-export async function rollbackService(config: ShipshapeConfig, envName: string, to: string, aws: AwsCredentials): Promise<string> {
+/**
+ * Back to the previous stable revision, or to `to` (a revision number or task definition ARN);
+ * waits until it is serving. A rollback that does not complete is a Problem naming why.
+ */
+export async function rollbackService(config: ShipshapeConfig, envName: string, to: string, aws: AwsCredentials): Promise<DeployReport> {
   const env = environment(config, envName);
-  const client = await ecsClient(env.region, aws);
+  const client = (await awsClients(env.region, aws, envName)).ecs;
   const ref = { cluster: env.cluster, service: env.service };
+  const before = await describeService(client, ref);
   const started = to ? await rollbackTo(client, ref, /^\d+$/.test(to) ? Number(to) : to) : await rollbackToPrevious(client, ref);
   progress("rollback", `${started.method}: ${started.serviceDeploymentArn}`);
   const service = await describeService(client, ref);
@@ -213,18 +258,31 @@ export async function rollbackService(config: ShipshapeConfig, envName: string, 
     taskDefinitionArn: started.taskDefinitionArn ?? service.taskDefinition ?? "",
     progressDeadlineMinutes: env.progressDeadlineMinutes,
     pollSeconds: env.pollSeconds,
+    onProgress: showProgress("rollback"),
   });
   if (outcome.result !== "succeeded")
     throw new Problem(
       `the rollback of ${envName} did not complete: ${outcome.reason}`,
       "check the service's events in the ECS console; the previous revision may itself be unhealthy",
     );
-  return `${envName} is back on ${outcome.runningTaskDefinitionArn ?? outcome.taskDefinitionArn}`;
+  const serving = outcome.runningTaskDefinitionArn ?? outcome.taskDefinitionArn;
+  return {
+    environment: envName,
+    image: "",
+    result: "succeeded",
+    reason: `${envName} is back on ${serving}`,
+    taskDefinitionArn: serving,
+    ...(before.taskDefinition ? { previousTaskDefinitionArn: before.taskDefinition } : {}),
+    serviceDeploymentArn: outcome.serviceDeploymentArn,
+    timeline: outcome.timeline,
+    strategy: env.strategy,
+    decisions: [],
+  };
 }
 
 export async function serviceStatus(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<string> {
   const env = environment(config, envName);
-  const s = await describeService(await ecsClient(env.region, aws), { cluster: env.cluster, service: env.service });
+  const s = await describeService((await awsClients(env.region, aws, envName)).ecs, { cluster: env.cluster, service: env.service });
   const primary = s.deployments?.find((d) => d.status === "PRIMARY");
   return [
     `${envName}: ${env.service} in ${env.cluster} (${env.region})`,

@@ -1,5 +1,5 @@
 /** What a deploy did: outcome, revisions, digest, every gate decision and the timeline of every step. */
-import { func, object } from "@dagger.io/dagger";
+import { dag, func, object, type Directory, type File } from "@dagger.io/dagger";
 import type { DeployReport } from "../deploy/deploy.js";
 import { describePause, type GateDecision } from "../deploy/hooks.js";
 
@@ -34,6 +34,14 @@ export class DeployDecision {
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
+/** What the recorded run adds to the deploy core's report. */
+export interface RunRecord {
+  auditJsonl: string;
+  auditStorage: string;
+  warnings: string[];
+  notifications: string[];
+}
+
 const ICON: Record<string, string> = { succeeded: "✅", "rolled back": "↩️", paused: "⏸️" };
 
 @object()
@@ -60,8 +68,16 @@ export class Deployment {
   @func() decisions: DeployDecision[];
   /** Every step, "<ISO time> <what happened>". */
   @func() timeline: string[];
+  /** This run's audit records (started, completed) as JSON Lines, plus any earlier trail given; keep it when there is no database. */
+  @func() auditTrail: File;
+  /** Where the audit records went: postgres (and the JSON Lines), or jsonl only. */
+  @func() auditStorage: string;
+  /** Problems that did not change the outcome: audit storage fallbacks. */
+  @func() warnings: string[];
+  /** One line per notification target: delivered, skipped or not delivered (and why). */
+  @func() notifications: string[];
 
-  constructor(r: DeployReport) {
+  constructor(r: DeployReport, run: RunRecord = { auditJsonl: "", auditStorage: "jsonl", warnings: [], notifications: [] }) {
     this.environment = r.environment;
     this.image = r.image;
     this.result = r.result;
@@ -73,6 +89,36 @@ export class Deployment {
     this.pausedAt = r.pause ? describePause(r.pause) : "";
     this.decisions = r.decisions.map((d) => new DeployDecision(d));
     this.timeline = r.timeline.map((e) => `${e.at} ${e.message}`);
+    this.auditTrail = dag.directory().withNewFile("audit.jsonl", run.auditJsonl).file("audit.jsonl");
+    this.auditStorage = run.auditStorage;
+    this.warnings = run.warnings;
+    this.notifications = run.notifications;
+  }
+
+  /** deployment.json, summary.md and audit.jsonl: what a CI job keeps (export, then fail the job on result). */
+  @func()
+  files(): Directory {
+    const json = {
+      environment: this.environment,
+      image: this.image,
+      result: this.result,
+      reason: this.reason,
+      strategy: this.strategy,
+      taskDefinition: this.taskDefinition,
+      previousTaskDefinition: this.previousTaskDefinition,
+      serviceDeploymentArn: this.serviceDeploymentArn,
+      pausedAt: this.pausedAt,
+      decisions: this.decisions.map((d) => ({ ...d })),
+      timeline: this.timeline,
+      auditStorage: this.auditStorage,
+      warnings: this.warnings,
+      notifications: this.notifications,
+    };
+    return dag
+      .directory()
+      .withNewFile("deployment.json", `${JSON.stringify(json, null, 2)}\n`)
+      .withNewFile("summary.md", this.markdown())
+      .withFile("audit.jsonl", this.auditTrail);
   }
 
   /** The deployment as Markdown, for a GitHub step summary. */
@@ -103,6 +149,8 @@ export class Deployment {
       ...(this.pausedAt ? [`- **Paused at:** ${this.pausedAt}: run \`promote\` or \`abort\``] : []),
       "",
       ...decisions,
+      ...(this.warnings.length ? ["### Warnings", "", ...this.warnings.map((w) => `- ${w}`), ""] : []),
+      ...(this.notifications.length ? ["### Notifications", "", ...this.notifications.map((n) => `- ${n}`), ""] : []),
       "### Timeline",
       "",
       "| Time | Step |",

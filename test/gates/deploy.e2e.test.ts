@@ -59,7 +59,26 @@ const aws = () => [dag.secret("env://SHIPSHAPE_TEST_AKID"), dag.secret("env://SH
 const signed = () => current.engine.onExec((a) => a[0] === "cosign" && a[1] === "verify", { exitCode: 0, stdout: verified });
 const deploy = (env: string, image: string, approve = false, limitMs = 12 * 3600_000) => {
   const [id, key] = aws();
-  return onFakeTime(current.ship.deploy(env, image, approve, id, key, undefined, dag.secret("env://PUB"), "", "", true), 1000, limitMs);
+  return onFakeTime(
+    current.ship.deploy(
+      env,
+      image,
+      approve,
+      id,
+      key,
+      undefined,
+      undefined,
+      "",
+      undefined,
+      undefined,
+      dag.secret("env://PUB"),
+      "",
+      "",
+      true,
+    ),
+    1000,
+    limitMs,
+  );
 };
 
 describe("deploy", () => {

@@ -1,0 +1,164 @@
+/**
+ * Every deploy, rollback, promote and abort as a recorded run: a 'started' audit record before
+ * anything changes, a 'completed' one after (Postgres when a database URL is given, always also
+ * JSON Lines), then notifications. Neither the trail nor a notification can hide or change the
+ * run's own outcome; a run refused before it started still leaves its record and its message.
+ */
+import type { Directory, File, Secret } from "@dagger.io/dagger";
+import { randomUUID } from "node:crypto";
+import type { ShipshapeConfig } from "../config/schema.js";
+import type { DeployReport } from "../deploy/deploy.js";
+import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/event.js";
+import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
+import { describeError } from "../project/problem.js";
+import { auditTimeouts } from "../trail/config.js";
+import { auditRun, endFromDeploy, openTrail, type RunStart } from "../trail/trail.js";
+import { gitContainer, safeGit } from "./git.js";
+import { progress } from "./progress.js";
+import { run } from "./workspace.js";
+
+/** Who ran it and from where: arguments, since a module cannot see the CI runner's environment. */
+export interface RunContext {
+  actor: string;
+  approver: string;
+  runUrl: string;
+  version: string;
+  /** The deployed commit (default: HEAD of .git, when there is one). */
+  commitSha: string;
+  /** Base URL for commit links, e.g. https://github.com/acme/api. */
+  repoUrl: string;
+}
+
+/** Where the record and the news go; every URL is a Secret because it is a credential. */
+export interface Outlets {
+  auditDatabaseUrl?: Secret;
+  /** An earlier JSON Lines trail to continue (e.g. the artifact of the previous run). */
+  auditTrail?: File;
+  slackWebhook?: Secret;
+  slackFailuresWebhook?: Secret;
+  webhookUrl?: Secret;
+  webhookSecret?: Secret;
+}
+
+export interface RecordedRun {
+  report: DeployReport;
+  /** Set when the run was refused or crashed before it had a result of its own. */
+  problem?: { cause: string; hint: string };
+  auditJsonl: string;
+  auditStorage: "postgres" | "jsonl";
+  warnings: string[];
+  notifications: string[];
+}
+
+const text = async (s?: Secret): Promise<string | undefined> => (s ? (await s.plaintext()).trim() || undefined : undefined);
+
+interface Commit {
+  sha: string;
+  timestamp: string;
+  message: string;
+}
+
+/** The commit's time and message from .git (lead time needs the time); nothing when there is no .git. */
+async function commitOf(config: ShipshapeConfig, gitDir: Directory, sha: string): Promise<Commit | undefined> {
+  if (!(await gitDir.exists(".git"))) return sha ? { sha, timestamp: "", message: "" } : undefined;
+  const step = await run(gitContainer(config, gitDir), safeGit(["git", "show", "-s", "--format=%H%n%cI%n%B", sha || "HEAD"]));
+  if (step.exitCode !== 0) return sha ? { sha, timestamp: "", message: "" } : undefined;
+  const [found = "", timestamp = "", ...message] = step.stdout.split("\n");
+  return { sha: found.trim(), timestamp: timestamp.trim(), message: message.join("\n").trim() };
+}
+
+/** What a run that never got a result of its own looks like in the report, the trail and the news. */
+function refusedReport(environment: string, image: string, strategy: DeployReport["strategy"], cause: string): DeployReport {
+  return {
+    environment,
+    image,
+    result: "failed",
+    reason: cause,
+    taskDefinitionArn: "",
+    serviceDeploymentArn: "",
+    timeline: [{ at: new Date().toISOString(), message: `failed before any change: ${cause}` }],
+    strategy,
+    decisions: [],
+  };
+}
+
+export interface RunSpec {
+  kind: EventKind;
+  environment: string;
+  image: string;
+  strategy: DeployReport["strategy"];
+  context: RunContext;
+  outlets: Outlets;
+  gitDir: Directory;
+}
+
+export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: () => Promise<DeployReport>): Promise<RecordedRun> {
+  const { context: ctx, outlets } = spec;
+  const commit = await commitOf(config, spec.gitDir, ctx.commitSha).catch(() => undefined);
+  // A required trail that cannot take the 'started' record refuses the run here, before any change.
+  const trail = await openTrail({
+    databaseUrl: await text(outlets.auditDatabaseUrl),
+    required: config.auditTrail.required,
+    ...(outlets.auditTrail ? { existingJsonl: await outlets.auditTrail.contents() } : {}),
+    timeouts: auditTimeouts(config.auditTrail),
+  });
+  const start: RunStart = {
+    runId: `shipshape-${randomUUID()}`,
+    kind: spec.kind,
+    environment: spec.environment,
+    strategy: spec.strategy,
+    actor: ctx.actor || "unknown",
+    ...(spec.image ? { image: spec.image } : {}),
+    ...(ctx.version ? { version: ctx.version } : {}),
+    ...(ctx.approver ? { approver: ctx.approver } : {}),
+    ...(ctx.runUrl ? { runUrl: ctx.runUrl } : {}),
+    ...(commit?.sha ? { commitSha: commit.sha } : {}),
+    ...(commit?.message ? { commitMessage: commit.message } : {}),
+    ...(commit?.timestamp ? { commitTimestamp: commit.timestamp } : {}),
+  };
+  let report: DeployReport;
+  let problem: RecordedRun["problem"];
+  try {
+    report = await auditRun(trail, start, work, endFromDeploy);
+  } catch (e) {
+    problem = describeError(e);
+    report = refusedReport(spec.environment, spec.image, spec.strategy, problem.cause);
+  } finally {
+    await trail.close();
+  }
+  const notifications = await announce(config, spec, report, commit?.sha);
+  for (const w of trail.warnings) progress("audit", `warning: ${w}`);
+  return {
+    report,
+    ...(problem ? { problem } : {}),
+    auditJsonl: trail.jsonl(),
+    auditStorage: trail.storage,
+    warnings: [...trail.warnings],
+    notifications,
+  };
+}
+
+async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployReport, sha: string | undefined): Promise<string[]> {
+  const { context: ctx, outlets } = spec;
+  const targets = {
+    slack: await text(outlets.slackWebhook),
+    slackFailures: await text(outlets.slackFailuresWebhook),
+    webhook: await text(outlets.webhookUrl),
+    webhookSecret: await text(outlets.webhookSecret),
+  };
+  if (!targets.slack && !targets.slackFailures && !targets.webhook) return [];
+  const event: DeployEvent = {
+    ...eventFromDeploy(report, {
+      strategy: report.strategy,
+      decisions: report.decisions.map((d) => ({ gate: d.gate, verdict: d.verdict, reason: d.reason })),
+      ...(ctx.version ? { version: ctx.version } : {}),
+      ...(ctx.actor ? { author: ctx.actor } : {}),
+      ...(ctx.runUrl ? { runUrl: ctx.runUrl } : {}),
+      ...(sha ? { commitSha: sha, ...(ctx.repoUrl ? { commitUrl: `${ctx.repoUrl.replace(/\/$/, "")}/commit/${sha}` } : {}) } : {}),
+    }),
+    kind: spec.kind,
+  };
+  const lines = summarizeDeliveries(await notifyAll(event, targets, { config: config.notifications }));
+  for (const l of lines) progress("notify", l);
+  return lines;
+}
