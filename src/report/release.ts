@@ -26,10 +26,8 @@ export class Release {
     this.provenance = provenance;
   }
 
-  /**
-   * Everything CI keeps from a release, in one directory to export: the gates' files under <gate>/,
-   * the SBOM, provenance.slsa.json (when made) and release.json with the digest ref and tags.
-   */
+  // <gate>/ files, the SBOM, provenance.slsa.json (when made) and release.json (digest ref and tags).
+  /** Everything CI keeps from a release, in one directory to export. */
   @func()
   async bundle(): Promise<Directory> {
     const sbomName = (await this.sbom.name()) || "sbom.json";

@@ -13,6 +13,36 @@ beforeAll(async () => {
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
 
+// Argument groups the deploy functions share, in their order.
+const AWS = [
+  "awsAccessKeyId",
+  "awsSecretAccessKey",
+  "awsSessionToken",
+  "awsWebIdentityToken",
+  "awsRoleArn",
+  "awsIdTokenRequestUrl",
+  "awsIdTokenRequestToken",
+];
+const VERIFY = [
+  "cosignPublicKey",
+  "certificateIdentity",
+  "certificateOidcIssuer",
+  "insecureIgnoreTlog",
+  "registryUsername",
+  "registryPassword",
+];
+const RUN = [
+  "auditDatabaseUrl",
+  "auditTrail",
+  "slackWebhook",
+  "slackFailuresWebhook",
+  "webhookUrl",
+  "webhookSecret",
+  "actor",
+  "runUrl",
+  "failOnError",
+];
+
 /** name -> [return type, isCheck, argument names]; the whole public surface of Shipshape. */
 const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   ci: ["STRING_KIND", false, []],
@@ -87,6 +117,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "awsSecretAccessKey",
       "awsSessionToken",
       "allowHttpRegistry",
+      "provenance",
+      "builderId",
     ],
   ],
   release: [
@@ -108,28 +140,17 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "awsSecretAccessKey",
       "awsSessionToken",
       "allowHttpRegistry",
+      "builderId",
+      "invocationId",
     ],
   ],
-  deploy: [
-    "Deployment",
-    false,
-    [
-      "env",
-      "image",
-      "approve",
-      "awsAccessKeyId",
-      "awsSecretAccessKey",
-      "awsSessionToken",
-      "cosignPublicKey",
-      "certificateIdentity",
-      "certificateOidcIssuer",
-      "insecureIgnoreTlog",
-      "registryUsername",
-      "registryPassword",
-    ],
-  ],
-  rollback: ["STRING_KIND", false, ["env", "to", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"]],
-  status: ["STRING_KIND", false, ["env", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"]],
+  deploy: ["Deployment", false, ["env", "image", "approve", ...AWS, ...VERIFY, ...RUN, "approver", "version", "commitSha", "repoUrl"]],
+  rollback: ["Deployment", false, ["env", "to", ...AWS, ...RUN]],
+  promote: ["Deployment", false, ["env", ...AWS, ...RUN]],
+  abort: ["Deployment", false, ["env", ...AWS, ...RUN]],
+  status: ["STRING_KIND", false, ["env", ...AWS]],
+  metrics: ["DeliveryReport", false, ["environment", "period", "from", "to", "auditDatabaseUrl", "auditTrail"]],
+  prComment: ["STRING_KIND", false, ["repository", "pullNumber", "githubToken", "runUrl", "commitSha"]],
   secretScan: ["VOID_KIND", true, []],
   secretScanReport: ["GateReport", false, []],
   config: ["STRING_KIND", false, []],
@@ -150,6 +171,8 @@ describe("API contract (SDK scanner on src/)", () => {
     expect(mod.description).toMatch(/^Shipshape: a hardened CI\/CD pipeline/);
     expect(Object.keys(mod.objects).sort()).toEqual([
       "CiReport",
+      "DeliveryReport",
+      "DeployDecision",
       "Deployment",
       "GateMetric",
       "GateReport",
