@@ -77,7 +77,8 @@ export class Deployment {
   /** One line per notification target: delivered, skipped or not delivered (and why). */
   @func() notifications: string[];
 
-  constructor(r: DeployReport, run: RunRecord = { auditJsonl: "", auditStorage: "jsonl", warnings: [], notifications: [] }) {
+  constructor(r: DeployReport, record?: RunRecord) {
+    const run = record ?? { auditJsonl: "", auditStorage: "jsonl", warnings: [], notifications: [] };
     this.environment = r.environment;
     this.image = r.image;
     this.result = r.result;
