@@ -44,6 +44,8 @@ export class Tests {
       ["secretScanFindsRedacted", () => this.secretScanFindsRedacted()],
       ["releaseSignsAndVerifies", () => this.releaseSignsAndVerifies()],
       ["deployRefusesTagOnlyImage", () => this.deployRefusesTagOnlyImage()],
+      ["deployRefusalIsAudited", () => this.deployRefusalIsAudited()],
+      ["metricsReadTheTrail", () => this.metricsReadTheTrail()],
     ];
     const results = await Promise.allSettled(tests.map(([, t]) => t()));
     const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${tests[i]![0]}: ${String(r.reason).split("\n")[0]}`] : []));
@@ -237,6 +239,37 @@ export class Tests {
       .then(() => "deployed")
       .catch((e: unknown) => String(e));
     if (!/digest/i.test(outcome)) throw new Error(`deploy should refuse a tag-only image, got: ${outcome.slice(0, 300)}`);
+  }
+
+  /** A deploy refused before any change still leaves its started and completed audit records. */
+  @func()
+  @check()
+  async deployRefusalIsAudited(): Promise<void> {
+    const deployment = this.refusedDeploy();
+    const result = await deployment.result();
+    if (result !== "failed" || !/unknown environment/.test(await deployment.reason()))
+      throw new Error(`expected a failed deploy naming the unknown environment, got ${result}: ${await deployment.reason()}`);
+    const phases = (await deployment.auditTrail().contents())
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { phase: string; outcome: string }).phase);
+    if (phases.join(",") !== "started,completed") throw new Error(`audit trail phases: ${phases.join(",")}`);
+  }
+
+  /** metrics reads a JSON Lines trail a deploy returned and draws a chart for its environment. */
+  @func()
+  @check()
+  async metricsReadTheTrail(): Promise<void> {
+    const report = dag.shipshape({ source: this.service() }).metrics({ auditTrail: this.refusedDeploy().auditTrail() });
+    const names = await report.files().entries();
+    if (!names.includes("nowhere.svg") || !names.includes("metrics.json")) throw new Error(`metrics files: ${names.join(", ")}`);
+    if (!/nowhere/.test(await report.markdown())) throw new Error("the metrics table does not name the environment");
+  }
+
+  private refusedDeploy() {
+    return dag
+      .shipshape({ source: this.service() })
+      .deploy("nowhere", `registry.example.com/api@sha256:${"ab".repeat(32)}`, { failOnError: false, actor: "dagger-tests" });
   }
 
   private async keyPair(name: string): Promise<{ key: Secret; password: Secret; pub: Secret }> {

@@ -1,7 +1,7 @@
 /**
  * Examples of composing Shipshape from another Dagger module.
  */
-import { argument, dag, Directory, File, func, object } from "@dagger.io/dagger";
+import { argument, dag, Directory, File, func, object, Secret } from "@dagger.io/dagger";
 
 @object()
 export class Examples {
@@ -24,5 +24,24 @@ export class Examples {
   ): Promise<string> {
     const report = dag.shipshape({ source, configPath: "shipshape.yaml" }).lintReport();
     return `${await report.status()}: ${await report.summary()}`;
+  }
+
+  /**
+   * Shipshape_release then deploy: publish and sign, then deploy that digest to staging and
+   * return the step-summary Markdown (the call fails if staging ended rolled back).
+   */
+  @func({ cache: "never" })
+  async shipshapeReleaseAndDeploy(
+    @argument({ defaultPath: "/test/fixtures/service", ignore: ["**/node_modules"] }) source: Directory,
+    registry: string,
+    cosignKey: Secret,
+    cosignPassword: Secret,
+    cosignPublicKey: Secret,
+    awsRoleArn: string,
+    awsWebIdentityToken: Secret,
+  ): Promise<string> {
+    const ship = dag.shipshape({ source });
+    const ref = await ship.release({ registry, cosignKey, cosignPassword }).ref();
+    return ship.deploy("staging", ref, { cosignPublicKey, insecureIgnoreTlog: true, awsRoleArn, awsWebIdentityToken }).markdown();
   }
 }
