@@ -66,6 +66,45 @@ describe("metrics", () => {
     await expect(current.ship.metrics("", "week", "", "", undefined, jsonlFile(content))).rejects.toThrow(/line 3/);
   });
 
+  it("reads the trail a refused deploy returned (what dagger/tests does in a real engine)", async () => {
+    current = await drive();
+    const image = `registry.example.com/api@sha256:${"ab".repeat(32)}`;
+    const u = undefined;
+    // deploy(env, image, approve, 7 AWS args, 6 verify args, auditDatabaseUrl, auditTrail, 4 webhooks, actor, runUrl, failOnError)
+    const deployment = await current.ship.deploy(
+      "nowhere",
+      image,
+      false,
+      u,
+      u,
+      u,
+      u,
+      "",
+      u,
+      u,
+      u,
+      "",
+      "",
+      false,
+      "",
+      u,
+      u,
+      u,
+      u,
+      u,
+      u,
+      u,
+      "ci-bot",
+      "",
+      false,
+    );
+    expect(deployment.result).toBe("failed");
+    expect(deployment.reason).toMatch(/unknown environment "nowhere"/);
+    const report = await current.ship.metrics("", "week", "", "", undefined, deployment.auditTrail);
+    expect((await report.files.entries()).sort()).toEqual(["metrics.json", "metrics.md", "metrics.txt", "nowhere.svg"]);
+    expect(await report.markdown).toMatch(/nowhere/);
+  });
+
   describe("from Postgres", () => {
     let db: FreshDb;
     beforeAll(async () => {
