@@ -59,7 +59,7 @@ function missingPermission(message: string): string | undefined {
 /** Per error name, a Problem for this call; anything not listed gets the generic translation. */
 export type Known = Record<string, (said: string) => Problem>;
 
-function problemFrom(e: unknown, action: string, known: Known): Problem {
+function problemFrom(e: unknown, service: string, action: string, known: Known): Problem {
   if (e instanceof Problem) return e;
   const name = errorName(e);
   const said = saidBy(e);
@@ -82,24 +82,30 @@ function problemFrom(e: unknown, action: string, known: Known): Problem {
     case "ExpiredToken":
       return new Problem("the AWS credentials have expired", "refresh them (or lengthen the role session) and rerun");
     case "ClusterNotFoundException":
-      return new Problem(`ECS ${action} failed: the cluster was not found: ${said}`, "check environments.<env>.cluster and region");
+      return new Problem(`${service} ${action} failed: the cluster was not found: ${said}`, "check environments.<env>.cluster and region");
   }
-  return new Problem(`ECS ${action} failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
+  return new Problem(`${service} ${action} failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
 }
 
-/** One ECS call: retried while AWS is throttling or failing, then translated into a Problem. */
-export async function send<T>(ecs: Ecs, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> {
-  const { attempts = 5, baseMs = 500, maxMs = 8000, random = Math.random } = ecs.retry;
-  const sleep = ecs.retry.sleep ?? ((ms: number) => ecs.clock.sleep(ms));
+/** What every AWS call needs besides the client: how to retry, and the clock to wait on. */
+export interface CallPolicy {
+  retry: RetryOptions;
+  clock: Clock;
+}
+
+/** One AWS call (ECS, ELB...): retried while AWS is throttling or failing, then translated into a Problem. */
+export async function sendAws<T>(policy: CallPolicy, service: string, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> {
+  const { attempts = 5, baseMs = 500, maxMs = 8000, random = Math.random } = policy.retry;
+  const sleep = policy.retry.sleep ?? ((ms: number) => policy.clock.sleep(ms));
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      if (!isRetryable(e)) throw problemFrom(e, action, known);
+      if (!isRetryable(e)) throw problemFrom(e, service, action, known);
       if (attempt >= attempts) {
         throw new Problem(
-          `ECS kept failing ${action} (${errorName(e)}) after ${attempts} attempts`,
-          "AWS is throttling or unavailable: rerun later; pipelines sharing the account share ECS's rate limits",
+          `${service} kept failing ${action} (${errorName(e)}) after ${attempts} attempts`,
+          `AWS is throttling or unavailable: rerun later; pipelines sharing the account share ${service}'s rate limits`,
         );
       }
       // Full jitter: parallel pipelines throttled together should not retry together.
@@ -107,3 +113,7 @@ export async function send<T>(ecs: Ecs, action: string, fn: () => Promise<T>, kn
     }
   }
 }
+
+/** One ECS call. */
+export const send = <T>(ecs: Ecs, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> =>
+  sendAws(ecs, "ECS", action, fn, known);

@@ -68,8 +68,8 @@ export function watchGates(env: EnvironmentConfig, onPause?: OnPause): WatchGate
 /** The progress deadline plus the time the strategy spends baking by design. */
 export const deadlineMinutes = (env: EnvironmentConfig): number => env.progressDeadlineMinutes + strategyMinutes(env);
 
-/** Checks that need no AWS call, so a bad request costs nothing and changes nothing. */
-async function precheck(client: ECSClient, req: DeployRequest): Promise<void> {
+/** A digest-pinned image, and a human's approval where the environment requires one: refused before any AWS call. */
+export function assertDeployable(req: Pick<DeployRequest, "environment" | "config" | "image" | "approved">): void {
   assertDigestImage(req.image);
   if (req.config.requireApproval && req.approved !== true) {
     throw new Problem(
@@ -77,6 +77,11 @@ async function precheck(client: ECSClient, req: DeployRequest): Promise<void> {
       "approve the deploy, or set requireApproval: false for this environment",
     );
   }
+}
+
+/** Checks that need no AWS call, so a bad request costs nothing and changes nothing. */
+async function precheck(client: ECSClient, req: DeployRequest): Promise<void> {
+  assertDeployable(req);
   const region: unknown = await client.config.region();
   if (region !== req.config.region) {
     throw new Problem(

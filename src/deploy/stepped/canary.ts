@@ -16,7 +16,7 @@ import type { EcsOptions } from "../aws.js";
 import type { EnvironmentConfig } from "../config.js";
 import { describeService } from "../ecs.js";
 import { withDeployLock } from "../lock.js";
-import { assertDigestImage } from "../taskdef.js";
+import { assertDeployable } from "../deploy.js";
 import type { SteppedCanaryConfig } from "./config.js";
 import { CanaryRun } from "./run.js";
 import type { CanaryGate, SteppedCanaryClients, SteppedCanaryReport, SteppedCanaryRequest } from "./types.js";
@@ -30,13 +30,7 @@ async function regionOf(client: ECSClient | ElasticLoadBalancingV2Client): Promi
 
 /** Checks that need no AWS call, so a bad request costs nothing and changes nothing. */
 async function precheck(clients: SteppedCanaryClients, req: SteppedCanaryRequest): Promise<void> {
-  assertDigestImage(req.image);
-  if (req.config.requireApproval && req.approved !== true) {
-    throw new Problem(
-      `deploying to ${req.environment} needs approval`,
-      "approve the deploy, or set requireApproval: false for this environment",
-    );
-  }
+  assertDeployable(req);
   const want = req.config.region;
   for (const [name, client] of [
     ["ECS", clients.ecs],

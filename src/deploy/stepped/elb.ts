@@ -1,8 +1,7 @@
 /**
  * The ELB calls a stepped canary makes: read and rewrite the weighted forward action (of a
  * listener rule, or of a listener's default action) and count healthy targets. Retries and
- * Problems follow deploy/aws.ts send(); ELB is a Query-protocol API, so its throttling error is
- * named "Throttling" (HTTP 400, "Rate exceeded") and the shared rules alone would not retry it.
+ * Problems are deploy/aws.ts's, shared with ECS.
  */
 import {
   DescribeListenersCommand,
@@ -13,9 +12,9 @@ import {
   type Action,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { asAws, isRetryable, type RetryOptions } from "../../aws/retry.js";
+import type { RetryOptions } from "../../aws/retry.js";
 import { Problem } from "../../project/problem.js";
-import { errorName, saidBy, systemClock, type Clock, type EcsOptions } from "../aws.js";
+import { sendAws, systemClock, type Clock, type EcsOptions, type Known } from "../aws.js";
 
 export interface Elb {
   client: ElasticLoadBalancingV2Client;
@@ -29,53 +28,9 @@ export const elbOf = (client: ElasticLoadBalancingV2Client, opts: EcsOptions = {
   clock: opts.clock ?? systemClock,
 });
 
-const THROTTLED = new Set(["Throttling", "ThrottlingException"]);
-
-export const isElbRetryable = (e: unknown): boolean => isRetryable(e) || THROTTLED.has(asAws(e).name ?? "");
-
-type Known = Record<string, (said: string) => Problem>;
-
-function problemFrom(e: unknown, action: string, known: Known): Problem {
-  if (e instanceof Problem) return e;
-  const name = errorName(e);
-  const said = saidBy(e);
-  const specific = known[name];
-  if (specific) return specific(said);
-  // IAM names the exact action it refused; without that, the action we called is the one to allow.
-  const permission =
-    /not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9*]+)/.exec(said)?.[1] ?? (/AccessDenied/.test(name) ? action : undefined);
-  if (permission) {
-    return new Problem(`the AWS role lacks ${permission} (during ${action}): ${said}`, `add ${permission} to the deploy role's policy`);
-  }
-  if (["UnrecognizedClientException", "InvalidClientTokenId"].includes(name)) {
-    return new Problem("AWS does not recognise the access key", "check the AWS credential secrets (and the session token)");
-  }
-  if (["ExpiredTokenException", "ExpiredToken"].includes(name)) {
-    return new Problem("the AWS credentials have expired", "refresh them (or lengthen the role session) and rerun");
-  }
-  return new Problem(`ELB ${action} failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
-}
-
-/** One ELB call: retried while AWS throttles or fails, then translated into a Problem. */
-export async function sendElb<T>(elb: Elb, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> {
-  const { attempts = 5, baseMs = 500, maxMs = 8000, random = Math.random } = elb.retry;
-  const sleep = elb.retry.sleep ?? ((ms: number) => elb.clock.sleep(ms));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!isElbRetryable(e)) throw problemFrom(e, action, known);
-      if (attempt >= attempts) {
-        throw new Problem(
-          `ELB kept failing ${action} (${errorName(e)}) after ${attempts} attempts`,
-          "AWS is throttling or unavailable: rerun later; pipelines sharing the account share ELB's rate limits",
-        );
-      }
-      // Full jitter, as for ECS: parallel pipelines throttled together should not retry together.
-      await sleep(Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))));
-    }
-  }
-}
+/** One ELB call, with the deploy core's retries and Problems (ELB's Query-protocol "Throttling" is retried too). */
+export const sendElb = <T>(elb: Elb, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> =>
+  sendAws(elb, "ELB", action, fn, known);
 
 /** Where the weighted forward action lives: a listener rule, or a listener's default action. */
 export type TrafficRoute = { kind: "rule"; arn: string } | { kind: "listener"; arn: string };
