@@ -50,6 +50,8 @@ export async function credentialsFor(region: string, aws: AwsCredentials, enviro
 }
 
 export interface AwsClients {
+  /** The identity every client signs with (the assumed role's session, with OIDC), for other AWS users such as the ECR login. */
+  credentials: CredentialProvider;
   ecs: ECSClient;
   elb: () => ElasticLoadBalancingV2Client;
   /** One CloudWatch client per region (a metric may live in another region than the service). */
@@ -60,6 +62,7 @@ export async function awsClients(region: string, aws: AwsCredentials, environmen
   const credentials = await credentialsFor(region, aws, environment);
   const cloudwatch = new Map<string, CloudWatchClient>();
   return {
+    credentials,
     ecs: new ECSClient({ region, maxAttempts: 1, credentials }),
     elb: () => new ElasticLoadBalancingV2Client({ region, maxAttempts: 1, credentials }),
     cloudwatch: (r) => {

@@ -12,7 +12,7 @@ import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/eve
 import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
 import { describeError } from "../project/problem.js";
 import { auditTimeouts } from "../trail/config.js";
-import { auditRun, endFromDeploy, openTrail, type RunStart } from "../trail/trail.js";
+import { auditRun, endFromDeploy, openTrail, type RunStart, type Trail } from "../trail/trail.js";
 import { gitContainer, safeGit } from "./git.js";
 import { progress } from "./progress.js";
 import { run } from "./workspace.js";
@@ -41,6 +41,7 @@ export interface Outlets {
 }
 
 export interface RecordedRun {
+  kind: EventKind;
   report: DeployReport;
   /** Set when the run was refused or crashed before it had a result of its own. */
   problem?: { cause: string; hint: string };
@@ -92,16 +93,30 @@ export interface RunSpec {
   gitDir: Directory;
 }
 
+/**
+ * A required trail that cannot take the 'started' record refuses the run here, before any change.
+ * The refusal is still a run: it goes on the JSON Lines trail handed back and is announced.
+ */
+async function openRunTrail(config: ShipshapeConfig, outlets: Outlets): Promise<{ trail: Trail; refusal?: unknown }> {
+  const existing = outlets.auditTrail ? { existingJsonl: await outlets.auditTrail.contents() } : {};
+  try {
+    const trail = await openTrail({
+      databaseUrl: await text(outlets.auditDatabaseUrl),
+      required: config.auditTrail.required,
+      ...existing,
+      timeouts: auditTimeouts(config.auditTrail),
+    });
+    return { trail };
+  } catch (refusal) {
+    // An earlier trail that does not parse is itself the refusal's cause; this run's records still come back.
+    return { trail: await openTrail(existing).catch(() => openTrail()), refusal };
+  }
+}
+
 export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: () => Promise<DeployReport>): Promise<RecordedRun> {
   const { context: ctx, outlets } = spec;
   const commit = await commitOf(config, spec.gitDir, ctx.commitSha).catch(() => undefined);
-  // A required trail that cannot take the 'started' record refuses the run here, before any change.
-  const trail = await openTrail({
-    databaseUrl: await text(outlets.auditDatabaseUrl),
-    required: config.auditTrail.required,
-    ...(outlets.auditTrail ? { existingJsonl: await outlets.auditTrail.contents() } : {}),
-    timeouts: auditTimeouts(config.auditTrail),
-  });
+  const { trail, refusal } = await openRunTrail(config, outlets);
   const start: RunStart = {
     runId: `shipshape-${randomUUID()}`,
     kind: spec.kind,
@@ -119,7 +134,7 @@ export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: 
   let report: DeployReport;
   let problem: RecordedRun["problem"];
   try {
-    report = await auditRun(trail, start, work, endFromDeploy);
+    report = await auditRun(trail, start, refusal ? () => Promise.reject(refusal) : work, endFromDeploy);
   } catch (e) {
     problem = describeError(e);
     report = refusedReport(spec.environment, spec.image, spec.strategy, problem.cause);
@@ -127,8 +142,8 @@ export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: 
     await trail.close();
   }
   const notifications = await announce(config, spec, report, commit?.sha);
-  for (const w of trail.warnings) progress("audit", `warning: ${w}`);
   return {
+    kind: spec.kind,
     report,
     ...(problem ? { problem } : {}),
     auditJsonl: trail.jsonl(),
@@ -158,7 +173,8 @@ async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployRe
     }),
     kind: spec.kind,
   };
-  const lines = summarizeDeliveries(await notifyAll(event, targets, { config: config.notifications }));
-  for (const l of lines) progress("notify", l);
-  return lines;
+  const results = await notifyAll(event, targets, { config: config.notifications });
+  // Deliveries and skips were logged as they happened; only a target refused without an attempt was not.
+  for (const l of summarizeDeliveries(results.filter((r) => r.attempts === 0 && r.skipped === undefined))) progress("notify", l);
+  return summarizeDeliveries(results);
 }

@@ -3,8 +3,8 @@
  * signature verified before anything changes; AWS credentials come only from Secrets.
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
-import type { Secret } from "@dagger.io/dagger";
-import { randomUUID } from "node:crypto";
+import { dag, type Secret } from "@dagger.io/dagger";
+import { createHash, randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { EnvironmentConfig } from "../deploy/config.js";
 import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
@@ -16,6 +16,7 @@ import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/
 import { rollbackTo, rollbackToPrevious, watchDeployment, type DeploymentProgress } from "../deploy/watch.js";
 import type { Measurement } from "../deploy/analysis.js";
 import { Problem } from "../project/problem.js";
+import { isEcrRegistry } from "../supply/publish/ecr.js";
 import { assertDigestRef } from "../supply/signing/commands.js";
 import { progress } from "./progress.js";
 import type { RegistryCredentials } from "./registry.js";
@@ -59,15 +60,17 @@ const gateFor = (env: EnvironmentConfig, deps?: CheckDeps) => (isProgressive(env
 export async function deployImage(config: ShipshapeConfig, envName: string, image: string, opts: DeployOptions): Promise<DeployReport> {
   const env = environment(config, envName);
   const ref = assertDigestRef(image).ref;
-  // Signed images only: verified before the first AWS call, so a refusal changes nothing.
-  const verdict = await verifyImage(config, ref, { ...opts.verify, allowHttpRegistry: false });
+  // The identity first (with OIDC only STS is asked; nothing changes): ECR serves the signatures to it too.
+  const clients = await awsClients(env.region, opts.aws, envName);
+  // Signed images only: verified before the first ECS call, so a refusal changes nothing.
+  const creds = await withSessionKeys(ref, opts.verify.creds, clients);
+  const verdict = await verifyImage(config, ref, { ...opts.verify, creds, allowHttpRegistry: false });
   if (!verdict.verified)
     throw new Problem(
       `refusing to deploy ${ref}: ${verdict.reason}`,
       "deploy the digest `release` signed, with the matching public key or identity",
     );
   progress("deploy", `${ref} verified: ${verdict.reason}`);
-  const clients = await awsClients(env.region, opts.aws, envName);
   const checks: CheckDeps = { cloudwatch: clients.cloudwatch, ...opts.checks };
   if (env.steppedCanary) return steppedDeploy(clients, envName, env, ref, opts.approve, checks);
   const client = clients.ecs;
@@ -84,6 +87,22 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
   // The progressive strategies judged the new revision inside ECS's hooks, before and while it took traffic.
   if (report.result !== "succeeded" || isProgressive(env)) return report;
   return afterRollout(client, envName, env, report, checks);
+}
+
+/**
+ * Registry credentials for reading the signatures: without static keys (GitHub OIDC), the ECR
+ * login uses the assumed role's session, as Secrets named after a hash so nothing else shows it.
+ */
+async function withSessionKeys(ref: string, creds: RegistryCredentials, clients: AwsClients): Promise<RegistryCredentials> {
+  if (creds.awsAccessKeyId || creds.awsSecretAccessKey || !isEcrRegistry(ref.split("@")[0] ?? "")) return creds;
+  const id = await clients.credentials();
+  const tag = createHash("sha256").update(id.accessKeyId).digest("hex").slice(0, 16);
+  return {
+    ...creds,
+    awsAccessKeyId: dag.setSecret(`aws-session-key-id-${tag}`, id.accessKeyId),
+    awsSecretAccessKey: dag.setSecret(`aws-session-secret-${tag}`, id.secretAccessKey),
+    ...(id.sessionToken ? { awsSessionToken: dag.setSecret(`aws-session-token-${tag}`, id.sessionToken) } : {}),
+  };
 }
 
 /**

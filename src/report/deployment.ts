@@ -36,6 +36,8 @@ const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 /** What the recorded run adds to the deploy core's report. */
 export interface RunRecord {
+  /** deploy, rollback, promote or abort; deploy when not given. */
+  kind?: string;
   auditJsonl: string;
   auditStorage: string;
   warnings: string[];
@@ -43,9 +45,13 @@ export interface RunRecord {
 }
 
 const ICON: Record<string, string> = { succeeded: "✅", "rolled back": "↩️", paused: "⏸️" };
+const title = (kind: string, env: string): string =>
+  ({ rollback: `Rollback of ${env}`, promote: `Promotion of ${env}`, abort: `Abort of ${env}` })[kind] ?? `Deploy to ${env}`;
 
 @object()
 export class Deployment {
+  /** What the run did: deploy, rollback, promote or abort. */
+  @func() kind: string;
   /** Environment name from shipshape.yaml. */
   @func() environment: string;
   /** The image deployed, by digest. */
@@ -54,7 +60,7 @@ export class Deployment {
   @func() result: string;
   /** One line: why it ended this way. */
   @func() reason: string;
-  /** rolling, blue-green, linear or canary. */
+  /** rolling, blue-green, linear, canary or stepped-canary. */
   @func() strategy: string;
   /** Task definition revision deployed. */
   @func() taskDefinition: string;
@@ -79,6 +85,7 @@ export class Deployment {
 
   constructor(r: DeployReport, record?: RunRecord) {
     const run = record ?? { auditJsonl: "", auditStorage: "jsonl", warnings: [], notifications: [] };
+    this.kind = run.kind ?? "deploy";
     this.environment = r.environment;
     this.image = r.image;
     this.result = r.result;
@@ -100,6 +107,7 @@ export class Deployment {
   @func()
   files(): Directory {
     const json = {
+      kind: this.kind,
       environment: this.environment,
       image: this.image,
       result: this.result,
@@ -141,7 +149,7 @@ export class Deployment {
             "",
           ];
     return [
-      `## ${icon} Deploy to ${this.environment}: ${this.result}`,
+      `## ${icon} ${title(this.kind, this.environment)}: ${this.result}`,
       "",
       `- **Image:** \`${this.image}\``,
       `- **Strategy:** ${this.strategy}`,
