@@ -26,11 +26,15 @@ function calls(): { file: string; fn: string; flags: string[] }[] {
     const wf = parse(readFileSync(join(DIR, file), "utf8")) as Workflow;
     for (const step of Object.values(wf.jobs).flatMap((j) => j.steps)) {
       const lines: string[] = [];
-      if (step.uses?.startsWith("dagger/dagger-for-github@") && step.with?.verb === "call" && !step.with.module) lines.push(step.with.args ?? "");
+      if (step.uses?.startsWith("dagger/dagger-for-github@") && step.with?.verb === "call" && !step.with.module)
+        lines.push(step.with.args ?? "");
       for (const m of (step.run ?? "").replace(/\\\n/g, " ").matchAll(/dagger call (?!-m)([^\n]+)/g)) lines.push(m[1]!);
       for (const line of lines) {
         // ${{ expressions }} hold spaces; they are values, never flags.
-        const words = line.replace(/\$\{\{[^}]*\}\}/g, "EXPR").trim().split(/\s+/);
+        const words = line
+          .replace(/\$\{\{[^}]*\}\}/g, "EXPR")
+          .trim()
+          .split(/\s+/);
         const fn = words[0]!;
         // Flags up to the next plain word belong to the function; later ones to what it returned.
         const end = words.findIndex((w, i) => i > 0 && !w.startsWith("--"));
