@@ -57,7 +57,9 @@ function parseDockerfile(text: string): Instruction[] {
     const flags: Record<string, string> = {};
     let args = (m[2] ?? "").trim();
     for (let f = /^--([a-z-]+)(?:=(\S*))?\s+/.exec(args); f; f = /^--([a-z-]+)(?:=(\S*))?\s+/.exec(args)) {
-      flags[f[1] ?? ""] = f[2] ?? "true";
+      const name = f[1] ?? "";
+      // --mount may repeat (a cache and a secret): keep them all, one per line.
+      flags[name] = flags[name] === undefined ? (f[2] ?? "true") : `${flags[name]}\n${f[2] ?? "true"}`;
       args = args.slice(f[0].length);
     }
     out.push({ keyword: (m[1] ?? "").toUpperCase(), flags, args, line: start });
@@ -136,7 +138,12 @@ function checkDockerfile(text: string, image: string): string[] {
       }
       case "RUN":
         if (!stage.workdir) errors.push(`${at}: runs before WORKDIR /app`);
-        if (ins.flags.mount !== undefined && !ins.flags.mount.startsWith("type=secret,")) errors.push(`${at}: unexpected mount`);
+        for (const mount of ins.flags.mount?.split("\n") ?? []) {
+          const cache = /^type=cache,id=shipshape-[a-z-]+,target=(\/\S+),sharing=(shared|locked)$/.exec(mount);
+          if (!mount.startsWith("type=secret,") && !cache) errors.push(`${at}: unexpected mount ${mount}`);
+          // A cache must never hold the app: only package-manager download caches outside /app.
+          if (cache && cache[1]!.startsWith("/app")) errors.push(`${at}: cache mount inside the app`);
+        }
         break;
       case "ADD":
         errors.push(`${at}: ADD fetches URLs and unpacks archives; COPY is explicit`);
@@ -225,11 +232,11 @@ describe("generateDockerfile", () => {
     expect(lines(text)).toEqual(
       expect.arrayContaining([
         "COPY package.json package-lock.json ./",
-        "RUN npm ci --no-audit --no-fund",
+        "RUN --mount=type=cache,id=shipshape-npm,target=/root/.npm,sharing=shared npm ci --no-audit --no-fund",
         "RUN npm run build",
         "RUN rm -rf node_modules",
         "RUN npm pkg delete scripts.prepare",
-        "RUN npm ci --omit=dev --no-audit --no-fund",
+        "RUN --mount=type=cache,id=shipshape-npm,target=/root/.npm,sharing=shared npm ci --omit=dev --no-audit --no-fund",
         "ENV NODE_ENV=production PORT=3000",
         "COPY --from=prod-deps /app/node_modules ./node_modules",
         "COPY --from=build /app ./",
@@ -238,7 +245,7 @@ describe("generateDockerfile", () => {
         'CMD ["node","dist/server.js"]',
       ]),
     );
-    expect(text).not.toMatch(/corepack|--chown|--mount/);
+    expect(text).not.toMatch(/corepack|--chown|--mount=type=secret/);
     const runtime = text.slice(text.indexOf("AS runtime"));
     expect(runtime).not.toMatch(/^RUN /m); // nothing installed in the shipped stage
   });
@@ -254,9 +261,9 @@ describe("generateDockerfile", () => {
         "ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0",
         "RUN npm install --global --no-audit --no-fund corepack@0.36.0 && corepack enable",
         "COPY package.json pnpm-lock.yaml pnpm-workspace.yam[l] ./",
-        "RUN pnpm install --frozen-lockfile",
+        "RUN --mount=type=cache,id=shipshape-pnpm,target=/root/.local/share/pnpm/store,sharing=shared pnpm install --frozen-lockfile",
         "RUN pnpm run build",
-        "RUN pnpm install --frozen-lockfile --prod",
+        "RUN --mount=type=cache,id=shipshape-pnpm,target=/root/.local/share/pnpm/store,sharing=shared pnpm install --frozen-lockfile --prod",
       ]),
     );
   });
@@ -265,16 +272,16 @@ describe("generateDockerfile", () => {
     expect(lines(generateDockerfile({ ...BASE, pm: YARN1 }))).toEqual(
       expect.arrayContaining([
         "COPY package.json yarn.lock ./",
-        "RUN yarn install --frozen-lockfile --non-interactive",
-        "RUN yarn install --frozen-lockfile --non-interactive --production",
+        "RUN --mount=type=cache,id=shipshape-yarn,target=/usr/local/share/.cache/yarn,sharing=locked yarn install --frozen-lockfile --non-interactive",
+        "RUN --mount=type=cache,id=shipshape-yarn,target=/usr/local/share/.cache/yarn,sharing=locked yarn install --frozen-lockfile --non-interactive --production",
       ]),
     );
     expect(lines(generateDockerfile({ ...BASE, pm: BERRY }))).toEqual(
       expect.arrayContaining([
         "COPY package.json yarn.lock .yarnrc.ym[l] ./",
         "COPY .yarn/release[s] ./.yarn/releases/",
-        "RUN yarn install --immutable",
-        "RUN yarn workspaces focus --all --production",
+        "RUN --mount=type=cache,id=shipshape-yarn-berry,target=/root/.yarn/berry/cache,sharing=shared yarn install --immutable",
+        "RUN --mount=type=cache,id=shipshape-yarn-berry,target=/root/.yarn/berry/cache,sharing=shared yarn workspaces focus --all --production",
       ]),
     );
   });
@@ -289,7 +296,7 @@ describe("generateDockerfile", () => {
     const text = generateDockerfile({ ...BASE, npmrcSecret: true, writableApp: true });
     expect(lines(text)).toEqual(
       expect.arrayContaining([
-        "RUN --mount=type=secret,id=npmrc,target=/app/.npmrc,required=true npm ci --no-audit --no-fund",
+        "RUN --mount=type=cache,id=shipshape-npm,target=/root/.npm,sharing=shared --mount=type=secret,id=npmrc,target=/app/.npmrc,required=true npm ci --no-audit --no-fund",
         "COPY --chown=node:node --from=prod-deps /app/node_modules ./node_modules",
         "COPY --chown=node:node --from=build /app ./",
       ]),

@@ -102,12 +102,29 @@ function checkInputs({ nodeImage, buildScript, startCommand, port, healthPath }:
   }
 }
 
+/**
+ * The package manager's download cache as a BuildKit cache mount (Dagger's dockerBuild runs
+ * BuildKit): a changed lockfile re-runs the install layer but downloads only what is new. Never part
+ * of a layer. Yarn classic's cache is not safe for concurrent installs, so its mount is locked.
+ */
+export function cacheMount(pm: PackageManagerInfo): string {
+  const [dir, sharing] =
+    pm.name === "npm"
+      ? ["/root/.npm", "shared"]
+      : pm.name === "pnpm"
+        ? ["/root/.local/share/pnpm/store", "shared"]
+        : pm.yarnBerry
+          ? ["/root/.yarn/berry/cache", "shared"]
+          : ["/usr/local/share/.cache/yarn", "locked"];
+  return `--mount=type=cache,id=shipshape-${pm.name}${pm.yarnBerry ? "-berry" : ""},target=${dir},sharing=${sharing} `;
+}
+
 export function generateDockerfile(input: DockerfileInput): string {
   checkInputs(input);
   const { pm, nodeImage, buildScript, startCommand, port, healthPath } = input;
   const secret = input.npmrcSecret && !pm.yarnBerry ? "--mount=type=secret,id=npmrc,target=/app/.npmrc,required=true " : "";
   const chown = input.writableApp ? "--chown=node:node " : "";
-  const run = (argv: string[]) => `RUN ${secret}${argv.join(" ")}`;
+  const run = (argv: string[]) => `RUN ${cacheMount(pm)}${secret}${argv.join(" ")}`;
   // Missing optional files match nothing: BuildKit allows a wildcard COPY source that matches no file.
   const manifests = {
     npm: ["package.json", pm.lockfile],
