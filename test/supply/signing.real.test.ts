@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Problem } from "../../src/project/problem.js";
 import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
@@ -25,40 +25,13 @@ import {
   verifyCommand,
 } from "../../src/supply/signing/commands.js";
 import { GitRepo } from "../helpers/git-repo.js";
+import { requireTools, runTool, runToolOk } from "../helpers/tools.js";
 
 const SBOM = join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.cdx.json");
 const SPDX_SBOM = join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.spdx.json");
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
-  const [cmd = "", ...args] = argv;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function ok(argv: string[], opts?: { env?: Record<string, string>; cwd?: string }): Promise<Run> {
-  const r = await run(argv, opts);
-  if (r.code !== 0) throw new Error(`${argv.slice(0, 3).join(" ")} exited ${r.code}: ${r.stderr.slice(-500)}`);
-  return r;
-}
-
-function requireTools(...tools: string[]): void {
-  const dirs = (process.env.PATH ?? "").split(delimiter);
-  const missing = tools.filter((t) => !dirs.some((d) => d !== "" && existsSync(join(d, t))));
-  if (missing.length > 0) throw new Error(`${missing.join(", ")} not on PATH: run .ci/install-tools.sh`);
-}
+const run = runTool;
+const ok = runToolOk;
 
 /**
  * vitest reports the tests of a failed beforeAll as "skipped". Setup runs here instead, once,
