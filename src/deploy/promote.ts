@@ -19,7 +19,7 @@ import {
 } from "./ecs.js";
 import { awaitingPauseHooks, describePause, gateStageOf, gateStages, pauseInfo, type GateDecision, type OnPause } from "./hooks.js";
 import { revisionName } from "./taskdef.js";
-import { watchDeployment, type DeploymentProgress, type TimelineEvent } from "./watch.js";
+import { watchDeployment, type DeploymentProgress, type TimelineEvent, type WatchOptions } from "./watch.js";
 
 export interface ResumeRequest {
   environment: string;
@@ -76,6 +76,21 @@ async function current(client: ECSClient, req: ResumeRequest, verb: string, opts
 
 type Outcome = Awaited<ReturnType<typeof watchDeployment>>;
 
+/** The watch of the deployment a person resumed or aborted. */
+function watching(req: ResumeRequest, c: Current, progressDeadlineMinutes: number): WatchOptions {
+  const env = req.config;
+  return {
+    cluster: env.cluster,
+    service: env.service,
+    serviceDeploymentArn: c.arn,
+    taskDefinitionArn: c.taskDefinitionArn,
+    ...(c.previousTaskDefinitionArn ? { previousTaskDefinitionArn: c.previousTaskDefinitionArn } : {}),
+    progressDeadlineMinutes,
+    pollSeconds: env.pollSeconds,
+    ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+  };
+}
+
 function report(
   req: ResumeRequest,
   c: Current,
@@ -127,17 +142,7 @@ export async function promoteDeployment(client: ECSClient, req: ResumeRequest, o
   const before = [{ at, message: `promoted: ContinueServiceDeployment(CONTINUE) for hook ${hook.hookId} at ${describePause(info)}` }];
   const outcome = await watchDeployment(
     client,
-    {
-      cluster: env.cluster,
-      service: env.service,
-      serviceDeploymentArn: c.arn,
-      taskDefinitionArn: c.taskDefinitionArn,
-      ...(c.previousTaskDefinitionArn ? { previousTaskDefinitionArn: c.previousTaskDefinitionArn } : {}),
-      progressDeadlineMinutes: deadlineMinutes(env),
-      pollSeconds: env.pollSeconds,
-      onProgress: req.onProgress,
-      gates: { ...watchGates(env, req.onPause), answered: [hook.hookId] },
-    },
+    { ...watching(req, c, deadlineMinutes(env)), gates: { ...watchGates(env, req.onPause), answered: [hook.hookId] } },
     opts,
   );
   return report(req, c, [decision], before, outcome);
@@ -167,20 +172,7 @@ export async function abortDeployment(client: ECSClient, req: ResumeRequest, opt
     values: [],
   };
   const before = [{ at, message: `aborted at ${where}: ${how}` }];
-  const outcome = await watchDeployment(
-    client,
-    {
-      cluster: env.cluster,
-      service: env.service,
-      serviceDeploymentArn: c.arn,
-      taskDefinitionArn: c.taskDefinitionArn,
-      ...(c.previousTaskDefinitionArn ? { previousTaskDefinitionArn: c.previousTaskDefinitionArn } : {}),
-      progressDeadlineMinutes: env.progressDeadlineMinutes,
-      pollSeconds: env.pollSeconds,
-      onProgress: req.onProgress,
-    },
-    opts,
-  );
+  const outcome = await watchDeployment(client, watching(req, c, env.progressDeadlineMinutes), opts);
   if (outcome.result === "rolled back") {
     const back = revisionName(outcome.runningTaskDefinitionArn ?? c.previousTaskDefinitionArn ?? "?");
     return report(req, c, [decision], before, outcome, {
