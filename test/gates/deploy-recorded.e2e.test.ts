@@ -5,7 +5,7 @@
  * receivers playing Slack and a JSON webhook. What is checked is what a team would look at
  * afterwards: the rows, the JSON Lines handed back, the messages received, the Deployment.
  */
-import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import { ECRClient } from "@aws-sdk/client-ecr";
 import type { ECSClient, UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { dag, type Secret } from "@dagger.io/dagger";
 import { mockClient } from "aws-sdk-client-mock";
@@ -22,6 +22,7 @@ import { FakeElb, tgArnOf } from "../deploy/fake-elb.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
 import { admin, closedPort, freshDatabase, type FreshDb } from "../trail/db.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { allowEcrLogin, VERIFIED } from "../helpers/signed-image.js";
 import { FakeSts, ROLE } from "../helpers/fake-sts.js";
 import { settle, trackRealIo } from "../helpers/fake-time-io.js";
 import { callAbort, callDeploy, callPromote, callRollback, type DeployArgs } from "../helpers/ship-calls.js";
@@ -42,12 +43,7 @@ const DB_PASSWORD = "pgS3cret-Audit-Passw0rd";
 const WEBHOOK_PATH = "/services/T0TEST/B0TEST/s3cr3tWebhookToken0123";
 const SECRETS = [AKID, SAK, WEBHOOK_SECRET, DB_PASSWORD, WEBHOOK_PATH, "s3cr3tWebhookToken0123"];
 
-const verified = JSON.stringify([
-  {
-    critical: { identity: { "docker-reference": IMAGE.split("@")[0] }, image: { "docker-manifest-digest": DIGEST }, type: "x" },
-    optional: {},
-  },
-]);
+const verified = VERIFIED;
 
 let current: Driven;
 let fake: FakeEcs;
@@ -157,15 +153,7 @@ beforeEach(async () => {
   vi.useFakeTimers({ now: START, toFake: ["setTimeout", "clearTimeout", "Date"] });
   fake = new FakeEcs();
   fake.addService();
-  ecr.on(GetAuthorizationTokenCommand).resolves({
-    authorizationData: [
-      {
-        authorizationToken: Buffer.from("AWS:ecr-token").toString("base64"),
-        proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
-        expiresAt: new Date(Date.now() + 3600_000),
-      },
-    ],
-  });
+  allowEcrLogin(ecr);
   stderr = [];
   vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
 });

@@ -3,7 +3,7 @@
  * (cosign's command through the stub engine), then the stateful ECS fake plays the rollout on
  * fake time. Nothing changes in ECS for an unverified or tag-only image.
  */
-import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import { ECRClient } from "@aws-sdk/client-ecr";
 import { dag } from "@dagger.io/dagger";
 import { mockClient } from "aws-sdk-client-mock";
 import { createServer, type Server } from "node:http";
@@ -13,18 +13,14 @@ import { parseConfig } from "../../src/config/load.js";
 import { abortDeployment, deployImage, promoteDeployment } from "../../src/gates/deploy.js";
 import { Deployment } from "../../src/report/deployment.js";
 import { drive, type Driven } from "../helpers/drive.js";
-import { ALB_WITH_ADVANCED_CONFIG, DIGEST, FakeEcs, IMAGE, onFakeTime, trackFetches } from "../deploy/fake-ecs.js";
+import { allowEcrLogin, VERIFIED } from "../helpers/signed-image.js";
+import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, onFakeTime, trackFetches } from "../deploy/fake-ecs.js";
 
 const YAML = `environments:
   staging: { cluster: main, service: api, region: us-east-1, containerName: app, progressDeadlineMinutes: 10 }
   production: { cluster: main, service: api, region: us-east-1, containerName: app }
 `;
-const verified = JSON.stringify([
-  {
-    critical: { identity: { "docker-reference": IMAGE.split("@")[0] }, image: { "docker-manifest-digest": DIGEST }, type: "x" },
-    optional: {},
-  },
-]);
+const verified = VERIFIED;
 
 let fake: FakeEcs;
 let current: Driven;
@@ -36,15 +32,7 @@ beforeEach(async () => {
   vi.useFakeTimers({ now: new Date("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
   fake = new FakeEcs();
   fake.addService();
-  ecr.on(GetAuthorizationTokenCommand).resolves({
-    authorizationData: [
-      {
-        authorizationToken: Buffer.from("AWS:ecr-token").toString("base64"),
-        proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
-        expiresAt: new Date(Date.now() + 3600_000),
-      },
-    ],
-  });
+  allowEcrLogin(ecr);
   process.env.SHIPSHAPE_TEST_AKID = "AKIAEXAMPLEEXAMPLE12";
   process.env.SHIPSHAPE_TEST_SAK = "s".repeat(40);
 });
