@@ -34,6 +34,7 @@ import {
   type StateValue,
 } from "@aws-sdk/client-cloudwatch";
 import { mockClient } from "aws-sdk-client-mock";
+import { FakeAwsService } from "./fake-aws.js";
 
 export const CW_REGION = "us-east-1";
 export const CW_ACCOUNT = "123456789012";
@@ -90,20 +91,18 @@ function statistic(stat: string, values: number[]): number {
 
 const VALID_STAT = /^(?:SampleCount|Average|Sum|Minimum|Maximum|IQM|(?:p|tm|wm|tc|ts)\d{1,2}(?:\.\d+)?|(?:PR|TM|WM|TC|TS)\([^)]*\))$/;
 
-export class FakeCloudWatch {
+export class FakeCloudWatch extends FakeAwsService {
   readonly mock = mockClient(CloudWatchClient);
   readonly client = new CloudWatchClient({
     region: CW_REGION,
     credentials: { accessKeyId: "AKIAFAKEFAKEFAKEFAKE", secretAccessKey: "fake" },
   });
-  readonly calls: { command: string; input: unknown }[] = [];
   readonly alarms = new Map<string, { type: "MetricAlarm" | "CompositeAlarm"; state: StateValue; reason: string; updatedAt: number }>();
   private readonly samples: Sample[] = [];
-  private readonly failures = new Map<string, Error[]>();
-  private readonly denied = new Set<string>();
   private readonly resultOverrides: { id: string; override: Partial<MetricDataResult> }[] = [];
 
   constructor() {
+    super();
     this.mock
       .on(GetMetricDataCommand)
       .callsFake((i: GetMetricDataCommandInput) => this.handle("GetMetricData", i, () => this.getMetricData(i)));
@@ -130,44 +129,27 @@ export class FakeCloudWatch {
     this.resultOverrides.push({ id, override });
   }
 
-  fail(command: string, ...errors: Error[]): void {
-    this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
-  }
-
-  throttle(command: string, times: number): void {
-    this.fail(command, ...Array.from({ length: times }, cwThrottling));
-  }
-
-  /** Every call of `command` is refused as IAM refuses it, naming the action. */
-  deny(command: string): void {
-    this.denied.add(command);
-  }
-
-  inputs<T>(command: string): T[] {
-    return this.calls.filter((c) => c.command === command).map((c) => c.input as T);
-  }
-
-  count(command: string): number {
-    return this.inputs(command).length;
-  }
-
   restore(): void {
     this.mock.restore();
   }
 
   // --- plumbing ----------------------------------------------------------------------------
 
+  protected throttlingError(): Error {
+    return cwThrottling();
+  }
+
+  protected accessDenied(command: string): Error {
+    return exception(
+      "AccessDenied",
+      `User: arn:aws:sts::${CW_ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: cloudwatch:${command} ` +
+        `because no identity-based policy allows the cloudwatch:${command} action`,
+      403,
+    );
+  }
+
   private async handle<T>(command: string, input: unknown, fn: () => T): Promise<T> {
-    this.calls.push({ command, input: structuredClone(input) });
-    if (this.denied.has(command))
-      throw exception(
-        "AccessDenied",
-        `User: arn:aws:sts::${CW_ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: cloudwatch:${command} ` +
-          `because no identity-based policy allows the cloudwatch:${command} action`,
-        403,
-      );
-    const injected = this.failures.get(command)?.shift();
-    if (injected) throw injected;
+    this.enter(command, input);
     return fn();
   }
 

@@ -68,6 +68,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { mockClient } from "aws-sdk-client-mock";
 import { vi } from "vitest";
+import { FakeAwsService } from "./fake-aws.js";
 
 export const REGION = "us-east-1";
 export const ACCOUNT = "123456789012";
@@ -167,18 +168,15 @@ export const throttling = () =>
   new ECSServiceException({ name: "ThrottlingException", $fault: "client", $metadata: meta, message: "Rate exceeded" });
 const invalid = (message: string) => new InvalidParameterException({ message, $metadata: meta });
 
-export class FakeEcs {
+export class FakeEcs extends FakeAwsService {
   readonly mock = mockClient(ECSClient);
   readonly client = new ECSClient({ region: REGION, credentials: { accessKeyId: "AKIAFAKEFAKEFAKEFAKE", secretAccessKey: "fake" } });
-  readonly calls: { command: string; input: unknown }[] = [];
   readonly services = new Map<string, Service>();
   readonly taskDefinitions = new Map<string, TaskDefinition>();
   readonly deployments = new Map<string, FakeDeployment>();
   readonly tasks = new Map<string, FakeTask>();
   readonly tags = new Map<string, Tag[]>();
   private readonly revisions = new Map<string, { taskDefinition: string; serviceArn: string; createdAt: Date }>();
-  private readonly failures = new Map<string, Error[]>();
-  private readonly denied = new Set<string>();
   private readonly deploymentScripts: DeploymentScript[] = [];
   private readonly taskScripts: TaskScript[] = [];
   private readonly clientTokens = new Map<string, string>();
@@ -187,6 +185,7 @@ export class FakeEcs {
   private seq = 0;
 
   constructor() {
+    super();
     const on = this.mock.on.bind(this.mock);
     on(DescribeServicesCommand).callsFake((i: DescribeServicesCommandInput) =>
       this.handle("DescribeServices", i, () => this.describeServices(i)),
@@ -274,28 +273,6 @@ export class FakeEcs {
     this.taskScripts.push(...scripts);
   }
 
-  /** The next calls of `command` fail with these errors, in order. */
-  fail(command: string, ...errors: Error[]): void {
-    this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
-  }
-
-  throttle(command: string, times: number): void {
-    this.fail(command, ...Array.from({ length: times }, throttling));
-  }
-
-  /** Every call of `command` is refused as IAM refuses it, naming the permission. */
-  deny(command: string): void {
-    this.denied.add(command);
-  }
-
-  inputs<T>(command: string): T[] {
-    return this.calls.filter((c) => c.command === command).map((c) => c.input as T);
-  }
-
-  count(command: string): number {
-    return this.inputs(command).length;
-  }
-
   service(name = SERVICE): Service {
     const s = this.services.get(`${CLUSTER}/${name}`);
     if (!s) throw new Error(`no service ${name}`);
@@ -313,19 +290,22 @@ export class FakeEcs {
 
   // --- plumbing ----------------------------------------------------------------------------
 
+  protected throttlingError(): Error {
+    return throttling();
+  }
+
+  protected accessDenied(command: string): Error {
+    return new AccessDeniedException({
+      message:
+        `User: arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: ecs:${command} on resource: ` +
+        `${arnOf(`service/${CLUSTER}/${SERVICE}`)} because no identity-based policy allows the ecs:${command} action`,
+      $metadata: meta,
+    });
+  }
+
   private async handle<T>(command: string, input: unknown, fn: () => T): Promise<T> {
-    this.calls.push({ command, input: copy(input) });
     this.tick();
-    if (this.denied.has(command)) {
-      throw new AccessDeniedException({
-        message:
-          `User: arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: ecs:${command} on resource: ` +
-          `${arnOf(`service/${CLUSTER}/${SERVICE}`)} because no identity-based policy allows the ecs:${command} action`,
-        $metadata: meta,
-      });
-    }
-    const injected = this.failures.get(command)?.shift();
-    if (injected) throw injected;
+    this.enter(command, input);
     const out = fn();
     this.afterCall.get(command)?.();
     return out;

@@ -34,6 +34,7 @@ import {
   type TargetHealthDescription,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mockClient } from "aws-sdk-client-mock";
+import { FakeAwsService } from "./fake-aws.js";
 import { ACCOUNT, CLUSTER, REGION, type FakeEcs } from "./fake-ecs.js";
 
 const ELB = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}`;
@@ -73,13 +74,12 @@ export interface WeightChange {
   weights: { arn: string; weight: number }[];
 }
 
-export class FakeElb {
+export class FakeElb extends FakeAwsService {
   readonly mock = mockClient(ElasticLoadBalancingV2Client);
   readonly client = new ElasticLoadBalancingV2Client({
     region: REGION,
     credentials: { accessKeyId: "AKIAFAKEFAKEFAKEFAKE", secretAccessKey: "fake" },
   });
-  readonly calls: { command: string; input: unknown }[] = [];
   /** ELB writes and (when linked) ECS UpdateService calls, in the order they happened. */
   readonly journal: string[] = [];
   readonly weightChanges: WeightChange[] = [];
@@ -96,11 +96,10 @@ export class FakeElb {
   initialMs = 30_000;
   private readonly registeredAt = new Map<string, number>();
   private readonly taskIps = new Map<string, number>();
-  private readonly failures = new Map<string, Error[]>();
-  private readonly denied = new Set<string>();
   private ruleSeq = 0;
 
   constructor(private readonly ecs?: FakeEcs) {
+    super();
     const on = this.mock.on.bind(this.mock);
     on(DescribeRulesCommand).callsFake((i: DescribeRulesCommandInput) => this.handle("DescribeRules", i, () => this.describeRules(i)));
     on(ModifyRuleCommand).callsFake((i: ModifyRuleCommandInput) => this.handle("ModifyRule", i, () => this.modifyRule(i)));
@@ -149,22 +148,6 @@ export class FakeElb {
     const tg = this.targetGroups.get(tgArn);
     if (!tg) throw new Error(`no target group ${tgArn}`);
     tg.scripted = health;
-  }
-
-  fail(command: string, ...errors: Error[]): void {
-    this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
-  }
-
-  throttle(command: string, times: number): void {
-    this.fail(command, ...Array.from({ length: times }, elbThrottling));
-  }
-
-  deny(command: string): void {
-    this.denied.add(command);
-  }
-
-  count(command: string): number {
-    return this.calls.filter((c) => c.command === command).length;
   }
 
   /** The weights of a rule's (or the listener's) forward action now. */
@@ -222,18 +205,21 @@ export class FakeElb {
     });
   }
 
+  protected throttlingError(): Error {
+    return elbThrottling();
+  }
+
+  protected accessDenied(command: string): Error {
+    return queryError(
+      "AccessDenied",
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: elasticloadbalancing:${command} ` +
+        `on resource: ${LISTENER} because no identity-based policy allows the elasticloadbalancing:${command} action`,
+      403,
+    );
+  }
+
   private async handle<T>(command: string, input: unknown, fn: () => T): Promise<T> {
-    this.calls.push({ command, input: copy(input) });
-    if (this.denied.has(command)) {
-      throw queryError(
-        "AccessDenied",
-        `User: arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci is not authorized to perform: elasticloadbalancing:${command} ` +
-          `on resource: ${LISTENER} because no identity-based policy allows the elasticloadbalancing:${command} action`,
-        403,
-      );
-    }
-    const injected = this.failures.get(command)?.shift();
-    if (injected) throw injected;
+    this.enter(command, input);
     return fn();
   }
 

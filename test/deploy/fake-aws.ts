@@ -1,0 +1,45 @@
+/**
+ * What every stateful AWS fake shares: a log of the calls made, and faults a test scripts before
+ * the model answers (an IAM denial naming the action, or the next calls failing with given errors,
+ * e.g. throttling). Each fake says how its service spells throttling and AccessDenied.
+ */
+export abstract class FakeAwsService {
+  readonly calls: { command: string; input: unknown }[] = [];
+  private readonly failures = new Map<string, Error[]>();
+  private readonly denied = new Set<string>();
+
+  /** The service's own throttling error (ECS: ThrottlingException; Query-protocol APIs: Throttling). */
+  protected abstract throttlingError(): Error;
+  /** The service's AccessDenied for `command`, worded as IAM words it. */
+  protected abstract accessDenied(command: string): Error;
+
+  /** The next calls of `command` fail with these errors, in order. */
+  fail(command: string, ...errors: Error[]): void {
+    this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
+  }
+
+  throttle(command: string, times: number): void {
+    this.fail(command, ...Array.from({ length: times }, () => this.throttlingError()));
+  }
+
+  /** Every call of `command` is refused as IAM refuses it, naming the action. */
+  deny(command: string): void {
+    this.denied.add(command);
+  }
+
+  inputs<T>(command: string): T[] {
+    return this.calls.filter((c) => c.command === command).map((c) => c.input as T);
+  }
+
+  count(command: string): number {
+    return this.inputs(command).length;
+  }
+
+  /** Logs the call, then throws a scripted denial or failure, if any, before the model answers. */
+  protected enter(command: string, input: unknown): void {
+    this.calls.push({ command, input: structuredClone(input) });
+    if (this.denied.has(command)) throw this.accessDenied(command);
+    const injected = this.failures.get(command)?.shift();
+    if (injected) throw injected;
+  }
+}
