@@ -4,7 +4,7 @@
  * Async spawn throughout: the registry is a child process that must keep serving meanwhile.
  * A missing tool fails every test here (never a skip): run .ci/install-tools.sh.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +25,7 @@ import {
   verifyCommand,
 } from "../../src/supply/signing/commands.js";
 import { GitRepo } from "../helpers/git-repo.js";
-import { requireTools, runTool, runToolOk } from "../helpers/tools.js";
+import { requireTools, runTool, runToolOk, startCraneRegistry } from "../helpers/tools.js";
 
 const SBOM = join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.cdx.json");
 const SPDX_SBOM = join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.spdx.json");
@@ -138,21 +138,7 @@ describe("cosign 3 against a local plain-HTTP registry", () => {
 
   const test = guarded(async () => {
     requireTools("cosign", "crane", "tar");
-    const reg = spawn("crane", ["registry", "serve", "--address", "127.0.0.2:0"], { stdio: ["ignore", "ignore", "pipe"] });
-    registry = reg;
-    host = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("crane registry serve did not start in 10 s")), 10_000);
-      let log = "";
-      reg.stderr.on("data", (d: Buffer) => {
-        log += d.toString();
-        const m = /serving on port (\d+)/.exec(log);
-        if (m) {
-          clearTimeout(timer);
-          resolve(`127.0.0.2:${m[1]}`);
-        }
-      });
-      reg.on("exit", (code) => reject(new Error(`crane registry serve exited ${code}: ${log}`)));
-    });
+    ({ host, process: registry } = await startCraneRegistry());
     signed = await pushImage("1", "signed\n");
     unsigned = await pushImage("2", "never signed\n");
     ({ key: privateKey, pub: publicKey } = await keyPair(join(tmp, "keys")));
