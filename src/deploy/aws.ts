@@ -25,18 +25,21 @@ export interface EcsOptions {
   clock?: Clock;
 }
 
-/** A client plus the policies every call uses. */
-export interface Ecs {
-  client: ECSClient;
+/** A client plus the policies every call uses (ECS, ELB...). */
+export interface WithPolicy<C> {
+  client: C;
   retry: RetryOptions;
   clock: Clock;
 }
 
-export const ecsOf = (client: ECSClient, opts: EcsOptions = {}): Ecs => ({
+export const withPolicy = <C>(client: C, opts: EcsOptions = {}): WithPolicy<C> => ({
   client,
   retry: opts.retry ?? {},
   clock: opts.clock ?? systemClock,
 });
+
+export type Ecs = WithPolicy<ECSClient>;
+export const ecsOf = (client: ECSClient, opts?: EcsOptions): Ecs => withPolicy(client, opts);
 
 export const errorName = (e: unknown): string => asAws(e).name ?? "Error";
 

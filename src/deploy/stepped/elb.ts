@@ -14,19 +14,10 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { RetryOptions } from "../../aws/retry.js";
 import { Problem } from "../../project/problem.js";
-import { sendAws, systemClock, type Clock, type EcsOptions, type Known } from "../aws.js";
+import { sendAws, withPolicy, type EcsOptions, type Known, type WithPolicy } from "../aws.js";
 
-export interface Elb {
-  client: ElasticLoadBalancingV2Client;
-  retry: RetryOptions;
-  clock: Clock;
-}
-
-export const elbOf = (client: ElasticLoadBalancingV2Client, opts: EcsOptions = {}): Elb => ({
-  client,
-  retry: opts.retry ?? {},
-  clock: opts.clock ?? systemClock,
-});
+export type Elb = WithPolicy<ElasticLoadBalancingV2Client>;
+export const elbOf = (client: ElasticLoadBalancingV2Client, opts?: EcsOptions): Elb => withPolicy(client, opts);
 
 /** One ELB call, with the deploy core's retries and Problems (ELB's Query-protocol "Throttling" is retried too). */
 export const sendElb = <T>(elb: Elb, action: string, fn: () => Promise<T>, known: Known = {}): Promise<T> =>
