@@ -13,7 +13,14 @@ import { describeService } from "../deploy/ecs.js";
 import { describePause, isProgressive, type GateDecision } from "../deploy/hooks.js";
 import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
 import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
-import { rollbackTo, rollbackToPrevious, watchDeployment, type DeploymentProgress } from "../deploy/watch.js";
+import {
+  rollbackTo,
+  rollbackToPrevious,
+  watchDeployment,
+  type DeploymentOutcome,
+  type DeploymentProgress,
+  type RollbackStarted,
+} from "../deploy/watch.js";
 import type { Measurement } from "../deploy/analysis.js";
 import { Problem } from "../project/problem.js";
 import { isEcrRegistry } from "../supply/publish/ecr.js";
@@ -208,14 +215,7 @@ async function afterRollout(
     ? await rollbackTo(client, ref, report.previousTaskDefinitionArn)
     : await rollbackToPrevious(client, ref);
   timeline.push(event(`rollback started (${started.method})`));
-  const back = await watchDeployment(client, {
-    ...ref,
-    serviceDeploymentArn: started.serviceDeploymentArn,
-    taskDefinitionArn: started.taskDefinitionArn ?? report.previousTaskDefinitionArn ?? "",
-    progressDeadlineMinutes: env.progressDeadlineMinutes,
-    pollSeconds: env.pollSeconds,
-    onProgress: showProgress("rollback"),
-  });
+  const back = await watchRollback(client, env, started, report.previousTaskDefinitionArn ?? "");
   timeline.push(...back.timeline, event(`rollback ${back.result}`));
   const whereTo =
     back.result === "succeeded"
@@ -259,6 +259,19 @@ export async function abortDeployment(config: ShipshapeConfig, envName: string, 
   return report;
 }
 
+/** Watches a rollback to its end; `fallback` is the revision expected when ECS restores it itself (StopServiceDeployment). */
+function watchRollback(client: ECSClient, env: EnvironmentConfig, started: RollbackStarted, fallback: string): Promise<DeploymentOutcome> {
+  return watchDeployment(client, {
+    cluster: env.cluster,
+    service: env.service,
+    serviceDeploymentArn: started.serviceDeploymentArn,
+    taskDefinitionArn: started.taskDefinitionArn ?? fallback,
+    progressDeadlineMinutes: env.progressDeadlineMinutes,
+    pollSeconds: env.pollSeconds,
+    onProgress: showProgress("rollback"),
+  });
+}
+
 /**
  * Back to the previous stable revision, or to `to` (a revision number or task definition ARN);
  * waits until it is serving. A rollback that does not complete is a Problem naming why.
@@ -271,14 +284,7 @@ export async function rollbackService(config: ShipshapeConfig, envName: string, 
   const started = to ? await rollbackTo(client, ref, /^\d+$/.test(to) ? Number(to) : to) : await rollbackToPrevious(client, ref);
   progress("rollback", `${started.method}: ${started.serviceDeploymentArn}`);
   const service = await describeService(client, ref);
-  const outcome = await watchDeployment(client, {
-    ...ref,
-    serviceDeploymentArn: started.serviceDeploymentArn,
-    taskDefinitionArn: started.taskDefinitionArn ?? service.taskDefinition ?? "",
-    progressDeadlineMinutes: env.progressDeadlineMinutes,
-    pollSeconds: env.pollSeconds,
-    onProgress: showProgress("rollback"),
-  });
+  const outcome = await watchRollback(client, env, started, service.taskDefinition ?? "");
   if (outcome.result !== "succeeded")
     throw new Problem(
       `the rollback of ${envName} did not complete: ${outcome.reason}`,
