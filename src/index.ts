@@ -14,6 +14,7 @@ import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
 import { abortDeployment, deployImage, promoteDeployment, rollbackService, serviceStatus } from "./gates/deploy.js";
 import { recordedRun, type Outlets, type RunContext } from "./gates/deploy-run.js";
+import { secretText } from "./gates/secret-text.js";
 import type { DeployReport } from "./deploy/deploy.js";
 import type { EventKind } from "./notify/event.js";
 import { commentGates, deliveryReport, readTrail } from "./gates/delivery.js";
@@ -816,7 +817,7 @@ export class Shipshape {
     const records = await readTrail(
       config,
       {
-        databaseUrl: auditDatabaseUrl ? (await auditDatabaseUrl.plaintext()).trim() : undefined,
+        databaseUrl: await secretText(auditDatabaseUrl),
         jsonl: auditTrail ? await auditTrail.contents() : undefined,
       },
       environment,
@@ -843,7 +844,7 @@ export class Shipshape {
     commitSha: string = "",
   ): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
-    const token = (await githubToken.plaintext()).trim();
+    const token = (await secretText(githubToken)) ?? "";
     const gates = async () => (await Promise.all(ORDER.map((g) => this.runGate(g)))).map((r) => r.outcome);
     return commentGates(config, { repository, pullNumber, token, runUrl, commitSha }, gates);
   }

@@ -8,6 +8,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Secret } from "@dagger.io/dagger";
 import { awsCredentials, githubOidcTokenSource, type CredentialProvider, type RunIdentity } from "../aws/credentials.js";
+import { secretText } from "./secret-text.js";
 
 export interface AwsCredentials {
   awsAccessKeyId?: Secret;
@@ -23,8 +24,6 @@ export interface AwsCredentials {
   runUrl?: string;
 }
 
-const text = async (s?: Secret): Promise<string | undefined> => (s ? (await s.plaintext()).trim() || undefined : undefined);
-
 /** owner/repo, run id and attempt from https://github.com/<owner>/<repo>/actions/runs/<id>[/attempts/<n>]. */
 export function runIdentityOf(runUrl: string | undefined, environment: string): RunIdentity {
   const m = /github\.com\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)(?:\/attempts\/(\d+))?/.exec(runUrl ?? "");
@@ -33,14 +32,14 @@ export function runIdentityOf(runUrl: string | undefined, environment: string): 
 
 /** The credential provider for one environment's region; the first identity is fetched now, while a short-lived token is valid. */
 export async function credentialsFor(region: string, aws: AwsCredentials, environment: string): Promise<CredentialProvider> {
-  const [url, requestToken] = [await text(aws.awsIdTokenRequestUrl), await text(aws.awsIdTokenRequestToken)];
+  const [url, requestToken] = [await secretText(aws.awsIdTokenRequestUrl), await secretText(aws.awsIdTokenRequestToken)];
   const webIdentityToken =
-    url && requestToken ? githubOidcTokenSource({ requestUrl: url, requestToken }) : await text(aws.awsWebIdentityToken);
+    url && requestToken ? githubOidcTokenSource({ requestUrl: url, requestToken }) : await secretText(aws.awsWebIdentityToken);
   const credentials = awsCredentials({
     region,
-    accessKeyId: await text(aws.awsAccessKeyId),
-    secretAccessKey: await text(aws.awsSecretAccessKey),
-    sessionToken: await text(aws.awsSessionToken),
+    accessKeyId: await secretText(aws.awsAccessKeyId),
+    secretAccessKey: await secretText(aws.awsSecretAccessKey),
+    sessionToken: await secretText(aws.awsSessionToken),
     ...(webIdentityToken ? { webIdentityToken } : {}),
     ...(aws.awsRoleArn ? { roleArn: aws.awsRoleArn } : {}),
     run: runIdentityOf(aws.runUrl, environment),

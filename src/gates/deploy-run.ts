@@ -16,6 +16,7 @@ import { auditRun, endFromDeploy, openTrail, type RunStart, type Trail } from ".
 import { gitContainer, safeGit } from "./git.js";
 import { progress } from "./progress.js";
 import { run } from "./workspace.js";
+import { secretText } from "./secret-text.js";
 
 /** Who ran it and from where: arguments, since a module cannot see the CI runner's environment. */
 export interface RunContext {
@@ -50,8 +51,6 @@ export interface RecordedRun {
   warnings: string[];
   notifications: string[];
 }
-
-const text = async (s?: Secret): Promise<string | undefined> => (s ? (await s.plaintext()).trim() || undefined : undefined);
 
 interface Commit {
   sha: string;
@@ -101,7 +100,7 @@ async function openRunTrail(config: ShipshapeConfig, outlets: Outlets): Promise<
   const existing = outlets.auditTrail ? { existingJsonl: await outlets.auditTrail.contents() } : {};
   try {
     const trail = await openTrail({
-      databaseUrl: await text(outlets.auditDatabaseUrl),
+      databaseUrl: await secretText(outlets.auditDatabaseUrl),
       required: config.auditTrail.required,
       ...existing,
       timeouts: auditTimeouts(config.auditTrail),
@@ -156,10 +155,10 @@ export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: 
 async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployReport, sha: string | undefined): Promise<string[]> {
   const { context: ctx, outlets } = spec;
   const targets = {
-    slack: await text(outlets.slackWebhook),
-    slackFailures: await text(outlets.slackFailuresWebhook),
-    webhook: await text(outlets.webhookUrl),
-    webhookSecret: await text(outlets.webhookSecret),
+    slack: await secretText(outlets.slackWebhook),
+    slackFailures: await secretText(outlets.slackFailuresWebhook),
+    webhook: await secretText(outlets.webhookUrl),
+    webhookSecret: await secretText(outlets.webhookSecret),
   };
   if (!targets.slack && !targets.slackFailures && !targets.webhook) return [];
   const event: DeployEvent = {
