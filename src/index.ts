@@ -48,6 +48,10 @@ const EXPECTED: Record<EventKind, DeployReport["result"][]> = {
   rollback: ["succeeded"],
 };
 
+// Cache policy, deliberate per function (README "Function caching"): the engine caches a call for 7 days
+// by default, keyed on the source, the arguments and the parent. Pure gates keep that default; gates that
+// read a network database (advisories, vulnerability DB) or judge ignore-entry expiry against the clock
+// re-run after 24h at most; side effects and live reads (registry, AWS, audit trail) are "never".
 // Per-call memo: the runtime rebuilds this object for every call, and only @func fields survive.
 const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
 
@@ -62,8 +66,8 @@ export class Shipshape {
   @func() gitDir: Directory;
 
   constructor(
-    /** The service's source directory (default: the repository root, without node_modules). */
-    @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/.turbo", ".shipshape"] }) source: Directory,
+    /** The service's source directory (default: the repository root, without node_modules and .git). */
+    @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/.turbo", ".shipshape", ".git"] }) source: Directory,
     /** Path of the Shipshape config file, relative to the source. */
     configPath: string = "shipshape.yaml",
     /**
@@ -78,7 +82,7 @@ export class Shipshape {
   }
 
   /** Run every quality gate concurrently; print the summary table and fail if any gate did not pass. */
-  @func()
+  @func({ cache: "24h" })
   async ci(): Promise<string> {
     const report = await this.ciReport();
     const table = report.table();
@@ -87,7 +91,7 @@ export class Shipshape {
   }
 
   /** Run every quality gate concurrently and return the combined report without failing. */
-  @func()
+  @func({ cache: "24h" })
   async ciReport(): Promise<CiReport> {
     const runs = await Promise.all(ORDER.map((g) => this.runGate(g)));
     return new CiReport(runs.map((r) => new GateReport(r.outcome, r.files)));
@@ -133,14 +137,14 @@ export class Shipshape {
   }
 
   /** Dependency audit at the configured severity; fails on vulnerabilities or an audit error. */
-  @func()
+  @func({ cache: "24h" })
   @check()
   async audit(): Promise<void> {
     await this.assertGate("audit");
   }
 
   /** The audit gate's report: counts, blocking advisories and the raw audit JSON, without failing. */
-  @func()
+  @func({ cache: "24h" })
   async auditReport(): Promise<GateReport> {
     return this.gateReport("audit");
   }
@@ -220,7 +224,7 @@ export class Shipshape {
    * Scan the built image with Trivy (as a tarball, no registry); fails on the configured severities.
    * @param platform Platform of the image to scan (default: the engine's).
    */
-  @func()
+  @func({ cache: "24h" })
   @check()
   async scanImage(platform: string = ""): Promise<void> {
     failUnlessPassed(await this.imageRun("scan", platform));
@@ -230,20 +234,20 @@ export class Shipshape {
    * The image scan's report: counts, blocking vulnerabilities, trivy.json and SARIF.
    * @param platform Platform of the image to scan (default: the engine's).
    */
-  @func()
+  @func({ cache: "24h" })
   async scanImageReport(platform: string = ""): Promise<GateReport> {
     return toReport(await this.imageRun("scan", platform));
   }
 
   /** Scan the dependencies in the lockfile with Trivy (no build needed); fails on the configured severities. */
-  @func()
+  @func({ cache: "24h" })
   @check()
   async scanDependencies(): Promise<void> {
     failUnlessPassed(await this.dependenciesRun());
   }
 
   /** The dependency scan's report: counts, blocking vulnerabilities, trivy.json and SARIF. */
-  @func()
+  @func({ cache: "24h" })
   async scanDependenciesReport(): Promise<GateReport> {
     return toReport(await this.dependenciesRun());
   }
@@ -262,7 +266,7 @@ export class Shipshape {
    * Check the SBOM's licenses against the allow and deny lists; fails on denied (and unknown) ones.
    * @param platform Platform of the image (default: the engine's).
    */
-  @func()
+  @func({ cache: "24h" })
   @check()
   async licenseCheck(platform: string = ""): Promise<void> {
     failUnlessPassed(await this.imageRun("licenses", platform));
@@ -272,7 +276,7 @@ export class Shipshape {
    * The license check's report: denied and unknown packages, the SBOM and SARIF.
    * @param platform Platform of the image (default: the engine's).
    */
-  @func()
+  @func({ cache: "24h" })
   async licenseCheckReport(platform: string = ""): Promise<GateReport> {
     return toReport(await this.imageRun("licenses", platform));
   }

@@ -193,7 +193,7 @@ describe("API contract (SDK scanner on src/)", () => {
     });
     expect(args.source!.type).toMatchObject({ kind: "OBJECT_KIND", name: "Directory" });
     expect(args.source!.defaultPath).toBe("/");
-    expect(args.source!.ignore).toEqual(["**/node_modules", "**/.turbo", ".shipshape"]);
+    expect(args.source!.ignore).toEqual(["**/node_modules", "**/.turbo", ".shipshape", ".git"]);
     expect(args.configPath).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "shipshape.yaml" });
   });
 
@@ -266,14 +266,23 @@ describe("API contract (SDK scanner on src/)", () => {
     for (const [name, f] of allFunctions(mod)) {
       if (sideEffect.test(name.split(".")[1]!)) expect(f.cache, name).toBe("never");
     }
-    expect(["publish", "sign", "verify", "release"].map((n) => mod.objects.Shipshape!.methods[n]!.cache)).toEqual([
-      "never",
-      "never",
-      "never",
-      "never",
-    ]);
-    // Pure reads keep the default cache: a repeated ci run on the same source is instant.
-    expect(mod.objects.Shipshape!.methods.ci!.cache).toBeUndefined();
+  });
+
+  it("gives every Shipshape function a deliberate cache policy", () => {
+    // default: the engine's 7-day cache keyed on inputs (pure); 24h: reads a network database or
+    // judges expiry against the clock; never: side effects and live reads.
+    const DAY = ["ci", "ciReport", "audit", "auditReport", "scanImage", "scanImageReport", "scanDependencies"];
+    DAY.push("scanDependenciesReport", "licenseCheck", "licenseCheckReport");
+    const NEVER = ["publish", "sign", "verify", "release", "deploy", "rollback", "promote", "abort", "status", "metrics", "prComment"];
+    const policies = Object.fromEntries(
+      Object.entries(mod.objects.Shipshape!.methods).map(([n, f]) => [n, (f as ScannedFunction).cache ?? "default"]),
+    );
+    const expected = Object.fromEntries(
+      Object.keys(policies).map((n) => [n, NEVER.includes(n) ? "never" : DAY.includes(n) ? "24h" : "default"]),
+    );
+    expect(policies).toEqual(expected);
+    // Nothing is left at the default that reads the network or the clock.
+    expect([...DAY, ...NEVER].every((n) => n in policies)).toBe(true);
   });
 
   it("exposes the report objects' fields and the GateStatus enum", () => {
