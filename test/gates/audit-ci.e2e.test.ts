@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { auditCommand } from "../../src/gates/commands.js";
 import { startAdvisoryServer, type AdvisoryServer } from "../helpers/advisory-server.js";
+import type { CiReport, GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { ensureDatabase } from "../helpers/pg.js";
 
@@ -39,13 +40,13 @@ afterEach(() => {
 
 async function auditWith(files: Record<string, string> = {}, env: Record<string, string> = { npm_config_registry: registry.url }) {
   current = await drive({ files, env });
-  return current.ship.auditReport();
+  return (await current.call<GateReport>("auditReport")).json;
 }
 
 describe("audit gate", () => {
   it("fails on a high advisory in a production dependency, judged from the JSON", async () => {
     const report = await auditWith();
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.summary).toMatch(/^0 critical, 1 high, 0 moderate, 0 low — /);
     expect(report.findings).toEqual([`pg-protocol high ${GHSA} Message length overflow`]);
     expect(current!.engine.commands).toContainEqual(
@@ -57,18 +58,18 @@ describe("audit gate", () => {
   });
 
   it("passes when the level is above the finding, or the advisory is ignored with a reason", async () => {
-    expect((await auditWith({ "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" })).status).toBe("PASSED");
+    expect((await auditWith({ "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" })).status).toBe("Passed");
     current!.engine.uninstall();
     const yaml = `gates:\n  audit:\n    ignore:\n      - id: ${GHSA}\n        reason: length is bounded by our proxy\n        expires: "2999-01-01"\n`;
     const report = await auditWith({ "shipshape.yaml": yaml });
-    expect(report.status).toBe("PASSED");
+    expect(report.status).toBe("Passed");
     expect(report.summary).toBe("0 critical, 1 high, 0 moderate, 0 low; 1 ignored");
   });
 
   it("fails on an expired ignore entry and names it", async () => {
     const yaml = `gates:\n  audit:\n    ignore:\n      - id: ${GHSA}\n        reason: accepted until the upgrade\n        expires: "2020-01-01"\n`;
     const report = await auditWith({ "shipshape.yaml": yaml });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.cause).toContain(GHSA);
     expect(report.cause).toMatch(/expired/);
   });
@@ -76,7 +77,7 @@ describe("audit gate", () => {
   it("reports an audit endpoint that refuses as an ERROR, never as clean or vulnerable", async () => {
     registry.setMode("405");
     const report = await auditWith();
-    expect(report.status).toBe("ERROR");
+    expect(report.status).toBe("Error");
     expect(report.cause).toMatch(/405/);
     expect(report.hint).not.toBe("");
   });
@@ -88,7 +89,7 @@ describe("ci", () => {
       files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" },
       env: { npm_config_registry: registry.url },
     });
-    const table = await current.ship.ci();
+    const table = (await current.call<string>("ci")).json;
     expect(
       table
         .split("\n")
@@ -102,7 +103,7 @@ describe("ci", () => {
 
   it("keeps going past a failed gate and fails with the table", async () => {
     current = await drive({ variant: "type-error", env: { npm_config_registry: registry.url } });
-    const err = await current.ship.ci().then(
+    const err = await current.call("ci").then(
       () => undefined,
       (e: Error) => e,
     );
@@ -112,17 +113,18 @@ describe("ci", () => {
     expect(err!.message).toMatch(/^test\s+PASSED/m);
     expect(err!.message).toMatch(/^audit\s+FAILED/m);
     expect(err!.message).toContain("2 of 4 gates did not pass");
-    const report = await current.ship.ciReport();
-    expect(report.passed()).toBe(false);
-    expect(report.markdown()).toContain("| typecheck | ❌ failed |");
-    expect(await report.files().entries()).toEqual(["audit", "lint", "report.json", "summary.md", "test", "typecheck"]);
+    const report = await current.call<CiReport>("ciReport");
+    expect((await report.call("passed")).json).toBe(false);
+    expect((await report.call("markdown")).json).toContain("| typecheck | ❌ failed |");
+    const files = await (await report.call("files")).directory();
+    expect(await files.entries()).toEqual(["audit", "lint", "report.json", "summary.md", "test", "typecheck"]);
   });
 
   it("reports an invalid shipshape.yaml on every gate with the exact cause", async () => {
     current = await drive({ files: { "shipshape.yaml": "coverage:\n  global:\n    lines: 80%\n" } });
-    const report = await current.ship.ciReport();
+    const report = (await current.call<CiReport>("ciReport")).json;
     const causes = new Set(report.gates.map((g) => `${g.status} ${g.cause}`));
-    expect([...causes]).toEqual(['ERROR shipshape.yaml is invalid: coverage.global.lines: expected a number from 0 to 100, got "80%"']);
+    expect([...causes]).toEqual(['Error shipshape.yaml is invalid: coverage.global.lines: expected a number from 0 to 100, got "80%"']);
     expect(report.gates[0]!.hint).toMatch(/shipshape\.yaml/);
     expect(current.engine.execs).toHaveLength(0);
   });
@@ -137,11 +139,11 @@ describe("ci", () => {
       stderr:
         "npm error code EUSAGE\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.\n",
     });
-    const report = await current.ship.ciReport();
+    const report = (await current.call<CiReport>("ciReport")).json;
     const byGate = Object.fromEntries(report.gates.map((g) => [g.gate, `${g.status} ${g.cause}`]));
     const installError =
-      "ERROR dependencies failed to install (npm ci --no-audit --no-fund): npm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
-    expect(byGate).toEqual({ lint: installError, typecheck: installError, test: installError, audit: "PASSED " });
+      "Error dependencies failed to install (npm ci --no-audit --no-fund): npm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
+    expect(byGate).toEqual({ lint: installError, typecheck: installError, test: installError, audit: "Passed " });
   });
 
   it("skips a gate disabled in shipshape.yaml", async () => {
@@ -151,9 +153,9 @@ describe("ci", () => {
           "gates:\n  audit:\n    enabled: false\n  lint:\n    enabled: false\n  typecheck:\n    enabled: false\n  test:\n    enabled: false\n",
       },
     });
-    const report = await current.ship.ciReport();
-    expect(report.gates.map((g) => g.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"]);
-    expect(report.passed()).toBe(true);
+    const report = await current.call<CiReport>("ciReport");
+    expect(report.json.gates.map((g) => g.status)).toEqual(["Skipped", "Skipped", "Skipped", "Skipped"]);
+    expect((await report.call("passed")).json).toBe(true);
     expect(current.engine.execs).toHaveLength(0);
   });
 });

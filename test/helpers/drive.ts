@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { installCommand } from "../../src/gates/commands.js";
 import { Shipshape } from "../../src/index.js";
 import { runOnHost } from "../harness/host-exec.js";
+import { ModuleHarness, type Handle } from "../harness/invoke.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { prepareFixture } from "./fixture.js";
 import { TOOLS_DIR } from "./tools.js";
@@ -18,7 +19,12 @@ import { TOOLS_DIR } from "./tools.js";
 export interface Driven {
   engine: StubEngine;
   root: string;
+  /** Built directly, for unit-level use only: e2e calls go through `call` / `harness`. */
   ship: Shipshape;
+  /** The module installed in the fixture's workspace, called as `dagger call` calls it. */
+  harness: ModuleHarness;
+  /** `dagger call <fn> [args]`: constructor and function each through the SDK's invocation path. */
+  call<R = unknown>(fn: string, args?: Record<string, unknown>, ctor?: Record<string, unknown>): Promise<Handle<R>>;
 }
 
 export async function drive(
@@ -43,5 +49,6 @@ export async function drive(
   const source = dag.host().directory(root, { exclude: ["**/node_modules", ".git"] });
   const gitDir = dag.host().directory(root, { include: [".git"] });
   const ship = new Shipshape(source, "shipshape.yaml", gitDir);
-  return { engine, root, ship };
+  const harness = new ModuleHarness({ workspace: root });
+  return { engine, root, ship, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor) };
 }
