@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import type { GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -14,20 +15,20 @@ afterEach(() => current?.engine.uninstall());
 describe("Shipshape on itself", () => {
   it("passes its own lint gate (ESLint with zero warnings, Prettier)", async () => {
     current = await drive({ root: REPO });
-    const report = await current.ship.lintReport();
+    const report = (await current.call<GateReport>("lintReport")).json;
     expect(report.findings).toEqual([]);
     expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); formatted (prettier)");
   });
 
   it("passes its own typecheck gate", async () => {
     current = await drive({ root: REPO });
-    const report = await current.ship.typecheckReport();
+    const report = (await current.call<GateReport>("typecheckReport")).json;
     expect(report.findings).toEqual([]);
-    expect(report.status).toBe("PASSED");
+    expect(report.status).toBe("Passed");
   });
 
   it("has a valid shipshape.yaml that installs git for the history tests", async () => {
     current = await drive({ root: REPO });
-    expect(await current.ship.config()).toMatch(/systemPackages:\n\s+- git/);
+    expect((await current.call<string>("config")).json).toMatch(/systemPackages:\n\s+- git/);
   });
 });

@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { gitLogCommand } from "../../src/release/commits/git.js";
-import { drive, type Driven } from "../helpers/drive.js";
+import type { GateReport } from "../../src/report/gate-report.js";
+import type { ReleaseVersion } from "../../src/report/release-version.js";
+import { dirOf, drive, type Driven } from "../helpers/drive.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
@@ -31,35 +33,35 @@ async function repo(): Promise<Driven> {
 
 describe("commits", () => {
   it("passes a conventional range and lists each offender with what is wrong", async () => {
-    const { root, ship, engine } = await repo();
+    const { root, call, engine } = await repo();
     commit(root, "fix(api): reject negative quantities");
     commit(root, "Feature: Add export.");
-    const report = await ship.commitsReport("v1.2.0");
-    expect(report.status).toBe("FAILED");
+    const report = (await call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
+    expect(report.status).toBe("Failed");
     expect(report.summary).toMatch(/^2 commits checked — /);
     expect(report.findings).toHaveLength(1);
     expect(report.findings[0]).toMatch(/^[0-9a-f]{7,} "Feature: Add export\.": /);
     expect(report.hint).toContain("feat(api): add order export");
     const logRun = engine.execs.find((e) => e.args.includes("log"))!;
     expect(logRun.args).toEqual(["git", "-c", "safe.directory=*", ...gitLogCommand("v1.2.0..HEAD").slice(1)]);
-    expect(await report.files.entries()).toEqual(["commits.md"]);
+    expect(await (await dirOf(report.files)).entries()).toEqual(["commits.md"]);
   });
 
   it("passes when every commit is conventional (merges ignored)", async () => {
-    const { root, ship } = await repo();
+    const { root, call } = await repo();
     git(root, "checkout", "-qb", "feature");
     commit(root, "feat: add export");
     git(root, "checkout", "-q", "main");
     git(root, "merge", "-q", "--no-ff", "-m", "Merge branch 'feature'", "feature");
-    const report = await ship.commitsReport("v1.2.0");
-    expect(report.status).toBe("PASSED");
+    const report = (await call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
+    expect(report.status).toBe("Passed");
     expect(report.summary).toBe("1 commit checked, 1 ignored (merges, reverts, fixups)");
   });
 
   it("explains a base ref that does not exist", async () => {
-    const { ship } = await repo();
-    const report = await ship.commitsReport("origin/main");
-    expect(report.status).toBe("ERROR");
+    const { call } = await repo();
+    const report = (await call<GateReport>("commitsReport", { base: "origin/main" })).json;
+    expect(report.status).toBe("Error");
     expect(report.cause).toMatch(/origin\/main/);
     expect(report.hint).not.toBe("");
   });
@@ -67,23 +69,24 @@ describe("commits", () => {
 
 describe("version", () => {
   it("bumps minor for a feat since the last tag, with tags and a changelog", async () => {
-    const { root, ship } = await repo();
+    const { root, call } = await repo();
     commit(root, "fix: round totals half-up");
     commit(root, "feat(api): add order export");
-    const v = await ship.version("https://github.com/acme/orders");
+    const handle = await call<ReleaseVersion>("version", { repoUrl: "https://github.com/acme/orders" });
+    const v = handle.json;
     expect([v.current, v.next, v.bump, v.gitTag]).toEqual(["1.2.0", "1.3.0", "minor", "v1.3.0"]);
     expect(v.imageTags).toEqual(["1.3.0", "1.3", "1"]);
-    expect(v.released()).toBe(true);
+    expect((await handle.call("released")).json).toBe(true);
     expect(v.changelog).toContain("### Features");
     expect(v.changelog).toContain("**api:** add order export");
     expect(v.changelog).toContain("https://github.com/acme/orders/commit/");
   });
 
   it("releases nothing when only chores were committed", async () => {
-    const { root, ship } = await repo();
+    const { root, call } = await repo();
     commit(root, "chore: bump dev dependencies");
-    const v = await ship.version();
-    expect([v.next, v.bump, v.released()]).toEqual(["", "none", false]);
+    const handle = await call<ReleaseVersion>("version");
+    expect([handle.json.next, handle.json.bump, (await handle.call("released")).json]).toEqual(["", "none", false]);
   });
 
   it("refuses a shallow clone instead of restarting at 1.0.0", async () => {
@@ -93,7 +96,7 @@ describe("version", () => {
     const shallow = join(mkdtempSync(join(tmpdir(), "shallow-")), "repo");
     execFileSync("git", ["clone", "-q", "--depth", "1", `file://${root}`, shallow]);
     current = await drive({ root: shallow });
-    const err = await current.ship.version().then(
+    const err = await current.call("version").then(
       () => undefined,
       (e: Error) => e,
     );

@@ -10,7 +10,8 @@ import { TOOL_IMAGES } from "../../src/images.js";
 import { MigrationsConfigSchema } from "../../src/release/migrations/config.js";
 import { squawkCommand } from "../../src/release/migrations/squawk.js";
 import { FIXTURES } from "../helpers/fixture.js";
-import { drive, type Driven } from "../helpers/drive.js";
+import type { GateReport } from "../../src/report/gate-report.js";
+import { dirOf, drive, type Driven } from "../helpers/drive.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
@@ -25,8 +26,8 @@ const git = (cwd: string, ...args: string[]) =>
 describe("migrations gate", () => {
   it("checks the service's migrations with squawk and passes safe ones", async () => {
     current = await drive();
-    const report = await current.ship.migrationsReport();
-    expect(report.status).toBe("PASSED");
+    const report = (await current.call<GateReport>("migrationsReport")).json;
+    expect(report.status).toBe("Passed");
     expect(report.summary).toMatch(/^2 migrations checked: 0 critical, 0 high, \d+ medium, \d+ low$/);
     const squawk = current.engine.execs.find((e) => e.args[0] === "squawk")!;
     expect(squawk.args).toEqual(
@@ -34,24 +35,24 @@ describe("migrations gate", () => {
     );
     expect(squawk.image).toBe(`${TOOL_IMAGES.squawk.repository}:${TOOL_IMAGES.squawk.tag}`);
     expect(squawk.workdir).toBe("/data");
-    expect(await report.files.entries()).toEqual(["migrations.md", "migrations.sarif"]);
+    expect(await (await dirOf(report.files)).entries()).toEqual(["migrations.md", "migrations.sarif"]);
   });
 
   it("blocks a destructive migration with file:line, statement and fix, unless approved", async () => {
     current = await drive();
     copyFileSync(unsafe("01_drop_table.sql"), join(current.root, "migrations/003_drop_sessions.sql"));
-    const report = await current.ship.migrationsReport();
-    expect(report.status).toBe("FAILED");
+    const report = (await current.call<GateReport>("migrationsReport")).json;
+    expect(report.status).toBe("Failed");
     expect(report.findings).toEqual(["migrations/003_drop_sessions.sql:5 critical ban-drop-table DROP TABLE IF EXISTS legacy_sessions;"]);
     expect(report.hint).toMatch(/migration-destructive-approved/);
-    const md = await report.files.file("migrations.md").contents();
+    const md = await (await dirOf(report.files)).file("migrations.md").contents();
     expect(md).toContain("migrations/003_drop_sessions.sql:5");
     current.engine.uninstall();
 
     current = await drive();
     copyFileSync(unsafe("01_drop_table.sql"), join(current.root, "migrations/003_drop_sessions.sql"));
-    const approved = await current.ship.migrationsReport("", true);
-    expect(approved.status).toBe("PASSED");
+    const approved = (await current.call<GateReport>("migrationsReport", { approveDestructive: true })).json;
+    expect(approved.status).toBe("Passed");
     expect(approved.summary).toMatch(/; 1 destructive approved$/);
   });
 
@@ -65,8 +66,8 @@ describe("migrations gate", () => {
     copyFileSync(unsafe("06_rename_column.sql"), join(root, "migrations/003_rename.sql"));
     git(root, "add", "-A");
     git(root, "commit", "-qm", "feat: rename");
-    const report = await current.ship.migrationsReport("main");
-    expect(report.status).toBe("FAILED");
+    const report = (await current.call<GateReport>("migrationsReport", { base: "main" })).json;
+    expect(report.status).toBe("Failed");
     expect(report.summary).toMatch(/^1 migration checked: 0 critical, 1 high/);
     const gitRun = current.engine.execs.find((e) => e.args[0] === "git")!;
     expect(gitRun.args.slice(0, 4)).toEqual(["git", "-c", "safe.directory=*", "diff"]);
@@ -78,8 +79,8 @@ describe("migrations gate", () => {
     git(current.root, "init", "-q", "-b", "main");
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "feat: initial");
-    const report = await current.ship.migrationsReport("origin/nope");
-    expect(report.status).toBe("ERROR");
+    const report = (await current.call<GateReport>("migrationsReport", { base: "origin/nope" })).json;
+    expect(report.status).toBe("Error");
     expect(report.cause).toMatch(/origin\/nope/);
     expect(report.hint).toMatch(/fetch/);
     expect(current.engine.commands.some((c) => c[0] === "squawk")).toBe(false);
@@ -87,8 +88,8 @@ describe("migrations gate", () => {
 
   it("reports 'nothing to check' as a pass when there are no migrations", async () => {
     current = await drive({ files: { "shipshape.yaml": 'migrations:\n  paths: ["db/schema/**/*.sql"]\n' } });
-    const report = await current.ship.migrationsReport();
-    expect(report.status).toBe("PASSED");
+    const report = (await current.call<GateReport>("migrationsReport")).json;
+    expect(report.status).toBe("Passed");
     expect(report.summary).toBe("no migrations to check");
     expect(current.engine.commands.some((c) => c[0] === "squawk")).toBe(false);
   });
@@ -96,8 +97,8 @@ describe("migrations gate", () => {
   it("fails a migration that does not parse, with file, line and the parser's message", async () => {
     current = await drive();
     copyFileSync(join(FIXTURES, "migrations/broken/syntax_error.sql"), join(current.root, "migrations/003_broken.sql"));
-    const report = await current.ship.migrationsReport("", true);
-    expect(report.status).toBe("FAILED");
+    const report = (await current.call<GateReport>("migrationsReport", { approveDestructive: true })).json;
+    expect(report.status).toBe("Failed");
     expect(report.cause).toMatch(/migrations\/003_broken\.sql:6:21: does not parse: unexpected trailing comma/);
   });
 });

@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
-import { drive, type Driven } from "../helpers/drive.js";
+import type { GateReport } from "../../src/report/gate-report.js";
+import { dirOf, drive, type Driven } from "../helpers/drive.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
@@ -27,7 +28,7 @@ describe("secret scan", () => {
     git(current.root, "init", "-q", "-b", "main");
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "feat: service");
-    const report = await current.ship.secretScanReport();
+    const report = (await current.call<GateReport>("secretScanReport")).json;
     expect(report.summary).toBe("no secrets in files and history");
     expect(current.engine.commands.filter((c) => c[0] === "gitleaks").map((c) => c[1])).toEqual(["dir", "git"]);
   });
@@ -47,13 +48,14 @@ describe("secret scan", () => {
     writeFileSync(join(current.root, "src/config.env"), `PORT=8080\nGITHUB_TOKEN=${pat}\n`);
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "chore: move config");
-    const report = await current.ship.secretScanReport();
-    expect(report.status).toBe("FAILED");
+    const report = (await current.call<GateReport>("secretScanReport")).json;
+    expect(report.status).toBe("Failed");
     expect(report.findings.some((f) => f.startsWith("src/config.env:2 github-pat"))).toBe(true);
     expect(report.findings.some((f) => /^deploy\/aws\.yaml:2 aws-access-token \(commit [0-9a-f]{12}\)$/.test(f))).toBe(true);
     expect(report.hint).toMatch(/revoke and rotate/);
     const everything = [report.summary, report.cause, report.log, ...report.findings];
-    for (const name of await report.files.entries()) everything.push(await report.files.file(name).contents());
+    const files = await dirOf(report.files);
+    for (const name of await files.entries()) everything.push(await files.file(name).contents());
     for (const e of current.engine.execs) everything.push(e.result.stdout, e.result.stderr);
     expect(everything.join("\n")).not.toContain(pat);
     expect(everything.join("\n")).not.toContain(awsKey);
@@ -63,7 +65,7 @@ describe("secret scan", () => {
 
   it("scans the files alone, and says so, when there is no .git", async () => {
     current = await drive();
-    const report = await current.ship.secretScanReport();
+    const report = (await current.call<GateReport>("secretScanReport")).json;
     expect(report.summary).toBe("no secrets in files (no .git: history not scanned)");
   });
 });

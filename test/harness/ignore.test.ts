@@ -3,7 +3,7 @@
  * semantics: last match wins, parents match, `**` spans segments) and the patterns Shipshape uses.
  */
 import { describe, expect, it } from "vitest";
-import { ignored } from "./ignore.js";
+import { ignored, mayReinclude } from "./ignore.js";
 
 describe("ignored (moby/patternmatcher MatchesOrParentMatches)", () => {
   it("keeps only .git with ['*', '!.git', '!.git/**'] (Shipshape's gitDir)", () => {
@@ -40,5 +40,14 @@ describe("ignored (moby/patternmatcher MatchesOrParentMatches)", () => {
     expect(ignored("b.log", ["*.log"])).toBe(true);
     expect(ignored("ab/c", ["a?"])).toBe(true);
     expect(ignored("a/b/c", ["a?"])).toBe(false);
+  });
+});
+
+describe("mayReinclude", () => {
+  it("walks an ignored directory only when a negation leads into it", () => {
+    expect(mayReinclude("node_modules", ["*", "!.git", "!.git/**"])).toBe(false);
+    expect(mayReinclude(".git", ["*", "!.git", "!.git/**"])).toBe(true);
+    expect(mayReinclude("docs", ["*", "!**/*.md"])).toBe(true);
+    expect(mayReinclude("src", ["**/node_modules"])).toBe(false);
   });
 });

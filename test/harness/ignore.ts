@@ -56,3 +56,17 @@ export function ignored(path: string, patterns: string[]): boolean {
   }
   return excluded;
 }
+
+/**
+ * Whether a negation could bring back something under `dir` (fsutil walks into an excluded
+ * directory only then): a negation's literal prefix, up to its first wildcard, must lead into it.
+ */
+export function mayReinclude(dir: string, patterns: string[]): boolean {
+  return patterns
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith("!"))
+    .some((p) => {
+      const prefix = p.slice(1).split(/[*?[\\]/)[0]!;
+      return prefix.startsWith(dir + "/") || `${dir}/`.startsWith(prefix);
+    });
+}

@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { vi } from "vitest";
 import { Directory, File, dag, type Container, type Secret } from "@dagger.io/dagger";
-import { ignored } from "./ignore.js";
+import { ignored, mayReinclude } from "./ignore.js";
 import { moduleFiles, scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "./scan.js";
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
@@ -229,9 +229,8 @@ export class ModuleHarness {
     const root = "workspace" in this.install ? this.install.workspace : this.install.remote;
     const base = join(root, (a.defaultPath ?? "/").replace(/^\/+/, ""));
     const patterns = a.ignore ?? [];
-    // Without a negation nothing under an ignored directory can come back, so it is not walked.
-    const prunable = !patterns.some((p) => p.trim().startsWith("!"));
-    const keep = (rel: string, dir: boolean) => !ignored(rel, patterns) || (dir && !prunable);
+    // An ignored directory is walked only when a negation could bring something under it back.
+    const keep = (rel: string, dir: boolean) => !ignored(rel, patterns) || (dir && mayReinclude(rel, patterns));
     const files = "workspace" in this.install ? walk(base, keep) : committed(root, base);
     const copy = mkdtempSync(join(tmpdir(), "shipshape-context-"));
     for (const rel of files.filter((r) => !ignored(r, patterns))) {

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { installCommand } from "../../src/gates/commands.js";
 import { Shipshape } from "../../src/index.js";
 import { runOnHost } from "../harness/host-exec.js";
-import { ModuleHarness, type Handle } from "../harness/invoke.js";
+import { Directory, File } from "@dagger.io/dagger";
+import { fromId, ModuleHarness, type Handle } from "../harness/invoke.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { prepareFixture } from "./fixture.js";
 import { TOOLS_DIR } from "./tools.js";
@@ -52,3 +53,7 @@ export async function drive(
   const harness = new ModuleHarness({ workspace: root });
   return { engine, root, ship, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor) };
 }
+
+/** A Directory or File from the ID a call returned in its state. */
+export const dirOf = (id: string): Promise<Directory> => fromId(Directory, "Directory", id);
+export const fileOf = (id: string): Promise<File> => fromId(File, "File", id);
