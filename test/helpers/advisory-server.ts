@@ -31,6 +31,8 @@ export interface AdvisoryServer {
   /** Registry URL with trailing slash, e.g. http://127.0.0.1:41234/ */
   url: string;
   setMode(mode: AdvisoryMode): void;
+  /** Replaces the advisory database, as a registry publishing new advisories would. */
+  setAdvisories(advisories: Record<string, BulkAdvisory[]>): void;
   /** Every request seen, in order: lets tests assert which route a client used and what it sent. */
   requests: SeenRequest[];
   close(): Promise<void>;
@@ -198,6 +200,9 @@ export async function startAdvisoryServer(opts: AdvisoryServerOptions): Promise<
     requests,
     setMode: (m) => {
       mode = m;
+    },
+    setAdvisories: (a) => {
+      opts.advisories = a;
     },
     close: () =>
       new Promise<void>((resolve) => {

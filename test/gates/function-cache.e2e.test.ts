@@ -1,0 +1,88 @@
+/**
+ * The engine's function cache against Shipshape's policies (issue #10, breakages 2 and 3): a call
+ * with the same parent and arguments is answered from the cache until its TTL ends (7 days by
+ * default, docs "Function caching"), so a gate that reads a network database or judges expiry
+ * against the clock must re-run within a day, and the source must not carry .git (a commit would
+ * otherwise be a new source and re-run every pure gate).
+ */
+import { execFileSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { GateReport } from "../../src/report/gate-report.js";
+import { startAdvisoryServer, type AdvisoryServer } from "../helpers/advisory-server.js";
+import { drive, type Driven } from "../helpers/drive.js";
+
+const GHSA = "GHSA-x4jg-mjrx-434g";
+const ADVISORY = {
+  id: 1101,
+  url: `https://github.com/advisories/${GHSA}`,
+  title: "Message length overflow",
+  severity: "high",
+  vulnerable_versions: "<1.16.2",
+  cwe: ["CWE-190"],
+  cvss: { score: 7.5, vectorString: null },
+};
+let registry: AdvisoryServer;
+let d: Driven | undefined;
+
+beforeAll(async () => {
+  registry = await startAdvisoryServer({ advisories: {}, versions: { "pg-protocol": ["1.16.1", "1.16.2"] } });
+});
+afterAll(() => registry.close());
+afterEach(() => {
+  d?.engine.uninstall();
+  vi.useRealTimers();
+});
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], { cwd });
+
+describe("function cache", () => {
+  it("answers a pure gate from the cache on the same source and re-runs it after an edit", async () => {
+    d = await drive();
+    await d.call<GateReport>("lintReport");
+    const second = await d.call<GateReport>("lintReport");
+    expect(second.json.status).toBe("Passed");
+    expect(d.harness.ran("lintReport")).toBe(1);
+    appendFileSync(join(d.root, "src/app.ts"), "\nexport const edited = 1;\n");
+    await d.call<GateReport>("lintReport");
+    expect(d.harness.ran("lintReport")).toBe(2);
+  });
+
+  it("does not re-run pure gates for a commit: .git is not part of the source", async () => {
+    d = await drive();
+    git(d.root, "init", "-q", "-b", "main");
+    git(d.root, "add", "-A");
+    git(d.root, "commit", "-qm", "feat: service");
+    await d.call<GateReport>("lintReport");
+    git(d.root, "commit", "-q", "--allow-empty", "-m", "chore: nothing in the tree");
+    await d.call<GateReport>("lintReport");
+    expect(d.harness.ran("lintReport")).toBe(1);
+  });
+
+  it("re-runs the audit within a day, so a new advisory is seen", async () => {
+    d = await drive({ env: { npm_config_registry: registry.url } });
+    expect((await d.call<GateReport>("auditReport")).json.status).toBe("Passed");
+    registry.setAdvisories({ "pg-protocol": [ADVISORY] });
+    // Within the TTL the engine answers from its cache, as it would for a real run.
+    expect((await d.call<GateReport>("auditReport")).json.status).toBe("Passed");
+    d.harness.advance("25h");
+    const later = await d.call<GateReport>("auditReport");
+    expect(later.json.status).toBe("Failed");
+    expect(later.json.findings).toEqual([`pg-protocol high ${GHSA} Message length overflow`]);
+  });
+
+  it("judges an ignore entry's expiry on the day it runs, not the day it was cached", async () => {
+    registry.setAdvisories({ "pg-protocol": [ADVISORY] });
+    vi.useFakeTimers({ now: new Date("2027-03-30T12:00:00Z"), toFake: ["Date"] });
+    const yaml = `gates:\n  audit:\n    ignore:\n      - id: ${GHSA}\n        reason: bounded by our proxy\n        expires: "2027-03-31"\n`;
+    d = await drive({ files: { "shipshape.yaml": yaml }, env: { npm_config_registry: registry.url } });
+    expect((await d.call<GateReport>("auditReport")).json.status).toBe("Passed");
+    vi.setSystemTime(new Date("2027-04-02T12:00:00Z"));
+    d.harness.advance("48h");
+    const expired = await d.call<GateReport>("auditReport");
+    expect(expired.json.status).toBe("Failed");
+    expect(expired.json.cause).toMatch(/expired/);
+  });
+});
