@@ -1,7 +1,8 @@
 /**
  * Runs a container command for real on the host, for the stub engine: container paths map to
- * host directories and service aliases to 127.0.0.1, and the outputs map back. So a gate driven
- * through the stub engine gets the real output of the very argv it built.
+ * host directories (a mounted cache volume to the volume's own directory, so the command writes
+ * into the volume), service aliases to where the stub's service instance answers, and the outputs
+ * map back. So a gate driven through the stub engine gets the real output of the very argv it built.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -43,12 +44,17 @@ function listFiles(dir: string, prefix = ""): string[] {
 }
 
 export async function runOnHost(ctx: ExecContext, m: HostMapping): Promise<ExecResult> {
-  const toHost = mapper(Object.entries(m.paths));
-  const toCtr = mapper(Object.entries(m.paths).map(([c, h]) => [h, c]));
+  // Volumes are mapped last so they win over a broader path (mapper picks the longest prefix).
+  const volumeDirs = Object.entries(ctx.volumes ?? {}).map(([p, v]) => [p, v.dir] as [string, string]);
+  const onVolume = (p: string) => volumeDirs.some(([v]) => p === v || p.startsWith(v + "/"));
+  const all = [...Object.entries(m.paths), ...volumeDirs];
+  const toHost = mapper(all);
+  const toCtr = mapper(all.map(([c, h]) => [h, c]));
   for (const dir of Object.values(m.paths)) mkdirSync(dir, { recursive: true });
   if (m.materialize) {
     for (const [ctrPath, hostDir] of Object.entries(m.paths)) {
       for (const [p, content] of Object.entries(ctx.filesUnder(ctrPath))) {
+        if (onVolume(p)) continue;
         const host = join(hostDir, p.slice(ctrPath.length));
         mkdirSync(dirname(host), { recursive: true });
         writeFileSync(host, content, { mode: 0o600 });
@@ -57,13 +63,14 @@ export async function runOnHost(ctx: ExecContext, m: HostMapping): Promise<ExecR
       }
     }
   }
-  // A bound service is this machine's real one: Postgres here, or `db` when this suite itself
-  // runs inside Shipshape's test gate.
-  const serviceHost = m.serviceHost ?? (process.env.PGHOST || "127.0.0.1");
-  const aliases = Object.keys(ctx.services);
-  const hostArg = (a: string) => (aliases.includes(a) ? serviceHost : toHost(a));
+  // A bound service answers where the stub started it (its own loopback address, in front of
+  // this machine's real Postgres, or `db` when this suite runs inside Shipshape's test gate).
+  const fallback = m.serviceHost ?? (process.env.PGHOST || "127.0.0.1");
+  const hostOf = (alias: string) => ctx.serviceHosts?.[alias] ?? fallback;
+  const aliases = [...new Set([...Object.keys(ctx.services), ...Object.keys(ctx.serviceHosts ?? {})])];
+  const hostArg = (a: string) => (aliases.includes(a) ? hostOf(a) : toHost(a));
   const hostEnv = (v: string) =>
-    aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), `$1${serviceHost}`), toHost(v));
+    aliases.reduce((t, al) => t.replace(new RegExp(`(^|[@/])${escape(al)}(?=[:/]|$)`, "g"), `$1${hostOf(al)}`), toHost(v));
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries({ ...ctx.env, ...ctx.secretEnv })) env[k] = hostEnv(v);
   Object.assign(env, m.env ?? {});

@@ -2,10 +2,13 @@
  * A small model of what the engine computes for a chain of calls: directory trees, container
  * filesystems, env, mounts and exec results. It lets the stub answer `contents`, `entries`,
  * `exitCode`… the way the engine would, instead of one canned answer per query.
+ * Evaluation is the stub's (stub-engine.ts): this file only says what one call does to a state.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { Call, Value } from "./schema.js";
+import { parseDuration, type Healthcheck, type ServiceSpec } from "./services.js";
+import type { Sharing, VolumeSpec } from "./volumes.js";
 
 export interface ExecResult {
   exitCode?: number;
@@ -15,25 +18,50 @@ export interface ExecResult {
   files?: Record<string, string>;
 }
 
+/** A cache volume as one exec sees it: its contents are a host directory, shared as its mode says. */
+export interface MountedVolume {
+  key: string;
+  sharing: Sharing;
+  dir: string;
+}
+
 export interface ExecContext {
   args: string[];
   image: string | undefined;
   workdir: string;
   env: Record<string, string>;
   secretEnv: Record<string, string>;
+  /** Bound services: alias -> image. */
   services: Record<string, string>;
+  /** Where each bound service answers for a command run on the host (its own loopback address). */
+  serviceHosts: Record<string, string>;
   expect: string;
-  /** Reads a file from the container as it is before the command runs. */
+  /** Cache volumes mounted for this exec, by container path. */
+  volumes: Record<string, MountedVolume>;
+  /** Reads a file as the command sees it: from a mounted volume (live) or the container. */
   read(path: string): string | undefined;
   exists(path: string): boolean;
   /** Every file under `dir` (absolute container paths), as the command would see them. */
   filesUnder(dir: string): Record<string, string>;
+  /** Writes while the command runs: into a volume at once (SHARED peers see it), else into its output. */
+  write(path: string, content: string): void;
+  /**
+   * flock(2) on a path, as a tool takes it: on a volume the lock is the volume's (other execs on
+   * it contend), elsewhere it is this exec's own filesystem. Undefined when `timeoutMs` passed.
+   */
+  flock(path: string, opts: { exclusive: boolean; timeoutMs: number }): Promise<(() => void) | undefined>;
 }
 
-export interface ExecRecord extends Omit<ExecContext, "read" | "exists" | "filesUnder"> {
+export interface ExecRecord extends Omit<ExecContext, "read" | "exists" | "filesUnder" | "write" | "flock" | "volumes"> {
   result: Required<Omit<ExecResult, "files">>;
   mounts: Record<string, string>;
+  /** Cache volume keys by mount path, and their sharing modes. */
   caches: Record<string, string>;
+  cacheSharing: Record<string, Sharing>;
+  /** For each bound service: whether it accepted TCP when the command started. */
+  servicesUp: Record<string, boolean>;
+  startedAt: number;
+  endedAt: number;
 }
 
 export type ExecScript = (ctx: ExecContext) => ExecResult | Promise<ExecResult> | undefined;
@@ -50,22 +78,32 @@ export class EngineError extends Error {
 /** The evaluated state of an object in a chain. */
 export interface State {
   type: string;
+  /** The content-addressed digest of the recipe this state was evaluated from (set by the stub). */
+  digest?: string;
   files: Map<string, string>;
-  /** For File: its contents; for Secret: its name; for CacheVolume: its key. */
+  /** For File: its contents; for Secret: its plaintext; for CacheVolume: its key. */
   value?: string;
   image?: string;
   workdir: string;
   env: Record<string, string>;
   secretEnv: Record<string, string>;
   services: Record<string, string>;
+  /** Bound services, by alias, with what starting them needs. */
+  bindings: Record<string, { hostname: string; spec: ServiceSpec }>;
   mounts: Record<string, string>;
   caches: Record<string, string>;
+  /** The volume each cache mount resolves to, by mount path. */
+  cacheMounts: Record<string, VolumeSpec>;
+  /** For CacheVolume: the cacheVolume call's own arguments. */
+  volume?: VolumeSpec;
   registryAuth: Record<string, { username: string; secret: string }>;
   /** For File: its base name (File.name). */
   name?: string;
   /** Container labels (withLabel), as the image config would carry them. */
   labels: Record<string, string>;
-  failure?: EngineError;
+  /** The image config's HEALTHCHECK (withDockerHealthcheck) and exposed ports. */
+  healthcheck?: Healthcheck;
+  ports: { port: number; skipHealthcheck: boolean }[];
   lastExec?: ExecRecord["result"];
 }
 
@@ -77,10 +115,13 @@ export function emptyState(type: string): State {
     env: {},
     secretEnv: {},
     services: {},
+    bindings: {},
     mounts: {},
     caches: {},
+    cacheMounts: {},
     registryAuth: {},
     labels: {},
+    ports: [],
   };
 }
 
@@ -92,10 +133,13 @@ export function clone(s: State, type = s.type): State {
     env: { ...s.env },
     secretEnv: { ...s.secretEnv },
     services: { ...s.services },
+    bindings: { ...s.bindings },
     mounts: { ...s.mounts },
     caches: { ...s.caches },
+    cacheMounts: { ...s.cacheMounts },
     registryAuth: { ...s.registryAuth },
     labels: { ...s.labels },
+    ports: [...s.ports],
   };
 }
 
@@ -166,31 +210,32 @@ export const strs = (v: Value | undefined): string[] => (Array.isArray(v) ? v.ma
 
 export type Lookup = (id: string, expected: string) => State;
 
-/** Applies one call to the state of its parent; `withExec` is the engine's (it may be async). */
+const sharingOf = (v: Value | undefined): Sharing | undefined =>
+  v === "SHARED" || v === "LOCKED" || v === "PRIVATE" ? v : undefined;
+
+/**
+ * Applies one call to the state of its parent. Execs, host uploads and secrets are the stub's;
+ * ID arguments are looked up already evaluated. Throws the engine's error when the call fails.
+ */
 export function apply(s: State, call: Call, lookup: Lookup): State {
   const a = call.args;
   const out = (type: string) => clone(s, type);
   const idArg = (name: string) => lookup(str(a[name]), call.expectedIdTypes[name] ?? "");
   switch (`${call.parentType}.${call.field}`) {
-    case "Host.directory": {
-      const st = emptyState("Directory");
-      st.files = readHostDir(str(a.path), strs(a.exclude), strs(a.include));
-      return st;
-    }
     case "Query.container":
       return emptyState("Container");
     case "Query.directory":
       return emptyState("Directory");
-    case "Query.cacheVolume":
-      return { ...emptyState("CacheVolume"), value: str(a.key) };
-    case "Query.secret": {
-      // env:// resolves as the CLI would, so a command run for real gets the real value.
-      const uri = str(a.uri);
-      return { ...emptyState("Secret"), value: uri.startsWith("env://") ? (process.env[uri.slice(6)] ?? "") : uri };
+    case "Query.cacheVolume": {
+      const src = a.source ? idArg("source") : undefined;
+      const volume: VolumeSpec = {
+        key: str(a.key),
+        sharing: sharingOf(a.sharing) ?? "SHARED",
+        owner: str(a.owner),
+        source: src && { digest: src.digest ?? "", files: src.files },
+      };
+      return { ...emptyState("CacheVolume"), value: str(a.key), volume };
     }
-    case "Query.setSecret":
-      // The plaintext travels in the query text: that is how the SDK's setSecret works.
-      return { ...emptyState("Secret"), value: str(a.plaintext) };
     case "Container.from": {
       const st = out("Container");
       st.image = str(a.address);
@@ -226,8 +271,20 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       return st;
     }
     case "Container.withMountedCache": {
+      // The mount's own sharing/source/owner, when given, make it another cacheVolume call
+      // (core/schema/container.go withMountedCacheDynamicInputs); otherwise the volume's own.
       const st = out("Container");
-      st.caches[resolvePath(s.workdir, str(a.path))] = idArg("cache").value ?? "";
+      const path = resolvePath(s.workdir, str(a.path));
+      const cache = idArg("cache");
+      const base = cache.volume ?? { key: cache.value ?? "", sharing: "SHARED" as const, owner: "" };
+      const src = a.source ? idArg("source") : undefined;
+      st.caches[path] = base.key;
+      st.cacheMounts[path] = {
+        key: base.key,
+        sharing: sharingOf(a.sharing) ?? base.sharing,
+        owner: a.owner === undefined ? base.owner : str(a.owner),
+        source: src ? { digest: src.digest ?? "", files: src.files } : base.source,
+      };
       return st;
     }
     case "Container.withNewFile":
@@ -251,7 +308,7 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       // The image the engine would build; the model keeps the Dockerfile it was built from.
       const dockerfile = s.files.get(resolvePath("/", str(a.dockerfile) || "Dockerfile"));
       if (dockerfile === undefined)
-        return fail(s, `failed to read dockerfile: open ${str(a.dockerfile) || "Dockerfile"}: no such file or directory`);
+        throw new EngineError(`failed to read dockerfile: open ${str(a.dockerfile) || "Dockerfile"}: no such file or directory`);
       return { ...emptyState("Container"), image: `dockerBuild(${str(a.platform) || "default"})`, value: dockerfile };
     }
     case "Container.withMountedSecret": {
@@ -277,13 +334,46 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
     }
     case "Container.withServiceBinding": {
       const st = out("Container");
-      st.services[str(a.alias)] = idArg("service").image ?? "";
+      const svc = idArg("service");
+      const digest = svc.digest ?? "";
+      st.services[str(a.alias)] = svc.image ?? "";
+      // core/container.go WithServiceBinding: the hostname is derived from the service's digest.
+      st.bindings[str(a.alias)] = {
+        hostname: `${digest.replace(/^sha256:/, "").slice(0, 13)}.stub.dagger.local`,
+        spec: { digest, image: svc.image ?? "", ports: svc.ports, healthcheck: svc.healthcheck },
+      };
+      return st;
+    }
+    case "Container.withExposedPort": {
+      const st = out("Container");
+      st.ports = [...st.ports.filter((p) => p.port !== a.port), { port: Number(a.port), skipHealthcheck: a.experimentalSkipHealthcheck === true }];
+      return st;
+    }
+    case "Container.withDockerHealthcheck": {
+      // core/schema/container.go withHealthcheck: Go durations, shell form needs exactly one arg.
+      const shell = a.shell === true;
+      if (shell && strs(a.args).length !== 1) throw new EngineError("WithHealthcheck args must be a single element when shell mode is set");
+      if (strs(a.args).length === 0) throw new EngineError("WithHealthcheck args is missing");
+      const st = out("Container");
+      st.healthcheck = {
+        args: strs(a.args),
+        shell,
+        intervalMs: parseDuration(str(a.interval)),
+        startPeriodMs: parseDuration(str(a.startPeriod)),
+        startIntervalMs: parseDuration(str(a.startInterval)),
+        retries: typeof a.retries === "number" ? a.retries : 0,
+      };
+      return st;
+    }
+    case "Container.withoutDockerHealthcheck": {
+      const st = out("Container");
+      delete st.healthcheck;
       return st;
     }
     case "Container.directory":
     case "Directory.directory": {
       const path = resolvePath(s.workdir, str(a.path));
-      if (!pathExists(s.files, path)) return fail(s, `lstat ${path}: no such file or directory`);
+      if (!pathExists(s.files, path)) throw new EngineError(`lstat ${path}: no such file or directory`);
       const st = out("Directory");
       st.files = subtree(s.files, path);
       st.workdir = "/";
@@ -293,7 +383,7 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
     case "Directory.file": {
       const path = resolvePath(s.workdir, str(a.path));
       const content = s.files.get(path);
-      if (content === undefined) return fail(s, `lstat ${path}: no such file or directory`);
+      if (content === undefined) throw new EngineError(`lstat ${path}: no such file or directory`);
       return { ...out("File"), value: content, name: posix.basename(path) };
     }
     default: {
@@ -304,10 +394,4 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       return st;
     }
   }
-}
-
-function fail(s: State, message: string): State {
-  const st = clone(s);
-  st.failure ??= new EngineError(message);
-  return st;
 }
