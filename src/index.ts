@@ -15,6 +15,10 @@ import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanI
 import { abortDeployment, deployImage, promoteDeployment, rollbackService, serviceStatus } from "./gates/deploy.js";
 import { recordedRun, type Outlets, type RunContext } from "./gates/deploy-run.js";
 import { secretText } from "./gates/secret-text.js";
+import { githubOidcTokenSource, type TokenSource } from "./aws/credentials.js";
+import { assertUsableToken, SIGSTORE_AUDIENCE } from "./supply/signing/identity.js";
+import { platformSlug } from "./supply/publish/manifests.js";
+import { SBOM_FORMAT_INFO } from "./supply/sbom/commands.js";
 import type { DeployReport } from "./deploy/deploy.js";
 import type { EventKind } from "./notify/event.js";
 import { commentGates, deliveryReport, readTrail } from "./gates/delivery.js";
@@ -28,11 +32,12 @@ import { typecheck } from "./gates/typecheck.js";
 import { installer } from "./gates/workspace.js";
 import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
-import { CiReport, GateReport } from "./report/gate-report.js";
+import { ciReportOf, gateReportOf, type CiReport, type GateReport } from "./report/gate-report.js";
 import { DeliveryReport } from "./report/delivery.js";
-import { Deployment } from "./report/deployment.js";
-import { Release } from "./report/release.js";
-import { ReleaseVersion } from "./report/release-version.js";
+import { deploymentOf, type Deployment } from "./report/deployment.js";
+import { make } from "./report/fields.js";
+import { Release, ReleasePlatform } from "./report/release.js";
+import { releaseVersionOf, type ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "./report/outcome.js";
 import { passedAll, renderTable } from "./report/render.js";
 
@@ -94,7 +99,7 @@ export class Shipshape {
   @func({ cache: "24h" })
   async ciReport(): Promise<CiReport> {
     const runs = await Promise.all(ORDER.map((g) => this.runGate(g)));
-    return new CiReport(runs.map((r) => new GateReport(r.outcome, r.files)));
+    return ciReportOf(runs.map(toReport));
   }
 
   /** ESLint with zero warnings allowed, and Prettier --check; fails when the gate does. */
@@ -200,7 +205,7 @@ export class Shipshape {
   @func()
   async version(repoUrl: string = ""): Promise<ReleaseVersion> {
     const { config } = await loadConfig(this.source, this.configPath);
-    return new ReleaseVersion(await computeVersion(config, this.gitDir, repoUrl, new Date()));
+    return releaseVersionOf(await computeVersion(config, this.gitDir, repoUrl, new Date()));
   }
 
   /**
@@ -327,6 +332,8 @@ export class Shipshape {
    * @param awsSecretAccessKey AWS secret access key, for ECR.
    * @param awsSessionToken AWS session token, for ECR with a role.
    * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
+   * @param sigstoreIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: keyless signing fetches a fresh OIDC token for each cosign run.
+   * @param sigstoreIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --sigstore-id-token-request-url.
    */
   @func({ cache: "never" })
   async sign(
@@ -340,10 +347,21 @@ export class Shipshape {
     awsSecretAccessKey?: Secret,
     awsSessionToken?: Secret,
     allowHttpRegistry: boolean = false,
+    sigstoreIdTokenRequestUrl?: Secret,
+    sigstoreIdTokenRequestToken?: Secret,
   ): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
-    return signImage(config, ref, { key: cosignKey, password: cosignPassword, idToken: sigstoreIdToken, creds, allowHttpRegistry });
+    const idTokens = await sigstoreTokens(sigstoreIdTokenRequestUrl, sigstoreIdTokenRequestToken);
+    const signed = await signImage(config, ref, {
+      key: cosignKey,
+      password: cosignPassword,
+      idToken: sigstoreIdToken,
+      idTokens,
+      creds,
+      allowHttpRegistry,
+    });
+    return signed.ref;
   }
 
   /**
@@ -398,7 +416,7 @@ export class Shipshape {
   }
 
   /**
-   * Scan, check licenses and secrets; only if all pass, publish every platform, sign the digest and attest the SBOM.
+   * Scan and license-check every platform, scan for secrets; only if all pass, publish, sign, and attest each platform's SBOM.
    * @param registry Registry host and namespace (default: publish.registry).
    * @param repository Repository in the registry (default: publish.repository, else the package name).
    * @param sha Commit the image is built from (default: HEAD of the repository's .git).
@@ -407,7 +425,7 @@ export class Shipshape {
    * @param version Release version for semver tags (e.g. from the version function); empty for none.
    * @param cosignKey cosign private key (contents of cosign.key).
    * @param cosignPassword Password of the cosign private key.
-   * @param sigstoreIdToken OIDC identity token for keyless signing (GitHub Actions with id-token: write).
+   * @param sigstoreIdToken OIDC identity token for keyless signing; it must outlive the build (prefer the request URL and token).
    * @param registryUsername Username for a registry that is not ECR.
    * @param registryPassword Password or token for a registry that is not ECR.
    * @param awsAccessKeyId AWS access key id, for ECR.
@@ -416,6 +434,8 @@ export class Shipshape {
    * @param allowHttpRegistry Talk plain HTTP to the registry (a local test registry only).
    * @param builderId URI of the builder for the SLSA provenance, e.g. https://github.com/o/r/.github/workflows/release.yml@refs/heads/main.
    * @param invocationId ID of this run for the provenance, e.g. the CI run URL; empty derives one.
+   * @param sigstoreIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: keyless signing fetches a fresh OIDC token for each cosign run.
+   * @param sigstoreIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --sigstore-id-token-request-url.
    */
   @func({ cache: "never" })
   async release(
@@ -436,19 +456,31 @@ export class Shipshape {
     allowHttpRegistry: boolean = false,
     builderId: string = "",
     invocationId: string = "",
+    sigstoreIdTokenRequestUrl?: Secret,
+    sigstoreIdTokenRequestToken?: Secret,
   ): Promise<Release> {
+    const idTokens = await sigstoreTokens(sigstoreIdTokenRequestUrl, sigstoreIdTokenRequestToken);
     // Checked before anything is pushed: an unsigned image must never reach the registry.
-    if (!cosignKey && !sigstoreIdToken) {
+    if (!cosignKey && !sigstoreIdToken && !idTokens) {
       throw new Error(
-        "release needs a signing identity: an image is never published unsigned\nhint: pass --cosign-key and --cosign-password, or --sigstore-id-token in GitHub Actions",
+        "release needs a signing identity: an image is never published unsigned\nhint: pass --cosign-key and --cosign-password, or in GitHub Actions --sigstore-id-token-request-url and --sigstore-id-token-request-token",
       );
     }
+    const signing = { key: cosignKey, password: cosignPassword, idToken: sigstoreIdToken, idTokens, allowHttpRegistry };
+    if (!cosignKey && !idTokens && sigstoreIdToken) assertUsableToken((await secretText(sigstoreIdToken)) ?? "", new Date(), "the build");
     const startedOn = new Date();
     const { project } = await this.context();
-    const image = await builtImage(project, this.source, "");
-    const sbom = sbomOf(project.config, image);
-    const runs = await Promise.all([this.imageRun("scan", ""), this.imageRun("licenses", ""), this.secretsRun()]);
-    const gates = runs.map((r) => new GateReport(r.outcome, r.files));
+    // Every published platform is judged, and SBOM'd, on its own: an arm64-only vulnerability blocks the release too.
+    const platforms = project.config.publish.platforms;
+    const images = await Promise.all(platforms.map((p) => builtImage(project, this.source, p)));
+    const sboms = platforms.map((platform, i) => ({ platform, sbom: sbomOf(project.config, images[i]!) }));
+    const runs = await Promise.all([
+      ...platforms.flatMap((p) => [
+        this.imageRun("scan", p, `scan-${platformSlug(p)}`),
+        this.imageRun("licenses", p, `licenses-${platformSlug(p)}`),
+      ]),
+      this.secretsRun(),
+    ]);
     if (!passedAll(runs.map((r) => r.outcome)))
       throw new Error(`release stopped before publishing:\n${renderTable(runs.map((r) => r.outcome))}`);
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
@@ -468,15 +500,20 @@ export class Shipshape {
       startedOn,
       finishedOn: new Date(),
     });
-    await signImage(
-      project.config,
-      published.ref,
-      { key: cosignKey, password: cosignPassword, idToken: sigstoreIdToken, creds, allowHttpRegistry },
-      sbom,
+    const signed = await signImage(project.config, published.ref, { ...signing, creds }, { sboms, provenance });
+    const gates = runs.map(toReport);
+    return make(Release, {
+      ref: published.ref,
+      tags: published.tags,
+      platforms: signed.platforms.map((m, i) => make(ReleasePlatform, { platform: m.platform, ref: m.ref, sbom: sboms[i]!.sbom })),
+      gates,
+      files: sboms.reduce(
+        (dir, { platform, sbom }) =>
+          dir.withFile(`sbom/${platformSlug(platform)}.${SBOM_FORMAT_INFO[project.config.sbom.format].fileName}`, sbom),
+        gates.reduce((dir, g) => dir.withDirectory(g.gate, g.files), dag.directory()),
+      ),
       provenance,
-    );
-    const files = gates.reduce((dir, g) => dir.withDirectory(g.gate, g.files), dag.directory());
-    return new Release(published.ref, published.tags, sbom, gates, files, provenance);
+    });
   }
 
   /**
@@ -828,7 +865,7 @@ export class Shipshape {
     );
     const report = deliveryReport(records, { environment, period, from, to });
     const files = Object.entries(report.files).reduce((dir, [name, content]) => dir.withNewFile(name, content), dag.directory());
-    return new DeliveryReport(report.markdown, report.text, files);
+    return make(DeliveryReport, { markdown: report.markdown, text: report.text, files });
   }
 
   /**
@@ -887,7 +924,7 @@ export class Shipshape {
     const strategy = config.environments[env]?.steppedCanary ? "stepped-canary" : (config.environments[env]?.strategy ?? "rolling");
     const ctx: RunContext = { actor: "", approver: "", runUrl: "", version: "", commitSha: "", repoUrl: "", ...context };
     const run = await recordedRun(config, { kind, environment: env, image, strategy, context: ctx, outlets, gitDir: this.gitDir }, work);
-    const deployment = new Deployment(run.report, run);
+    const deployment = deploymentOf(run.report, run);
     if (failOnError && !EXPECTED[kind].includes(run.report.result)) {
       const why = run.problem
         ? `${run.problem.cause}\nhint: ${run.problem.hint}`
@@ -918,9 +955,9 @@ export class Shipshape {
     );
   }
 
-  private imageRun(gate: "scan" | "licenses", platform: string): Promise<GateRun> {
+  private imageRun(gate: "scan" | "licenses", platform: string, name: string = gate): Promise<GateRun> {
     return this.runNamed(
-      gate,
+      name,
       async ({ project, source }) => {
         const image = await builtImage(project, source, platform);
         return gate === "scan" ? scanImage(project.config, image, source) : licenseCheck(project.config, sbomOf(project.config, image));
@@ -986,11 +1023,22 @@ export class Shipshape {
   }
 }
 
+/** Fresh sigstore-audience OIDC tokens from GitHub's token request URL and token, when both were given. */
+async function sigstoreTokens(requestUrl?: Secret, requestToken?: Secret): Promise<TokenSource | undefined> {
+  const [url, token] = await Promise.all([secretText(requestUrl), secretText(requestToken)]);
+  if (!url && !token) return undefined;
+  if (!url || !token)
+    throw new Error(
+      "keyless signing needs both the OIDC token request URL and its token\nhint: pass --sigstore-id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL and --sigstore-id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    );
+  return githubOidcTokenSource({ requestUrl: url, requestToken: token, audience: SIGSTORE_AUDIENCE });
+}
+
 /** Fails a function with the gate's table row and fix hint when the gate did not pass. */
 function failUnlessPassed(run: GateRun): void {
   if (!passedAll([run.outcome])) throw new Error(renderTable([run.outcome]));
 }
 
 function toReport(run: GateRun): GateReport {
-  return new GateReport(run.outcome, run.files);
+  return gateReportOf(run.outcome, run.files);
 }

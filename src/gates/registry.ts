@@ -2,6 +2,7 @@
  * Registry credentials, from Dagger Secrets only: Amazon ECR through the AWS SDK (a short-lived
  * token, the repository created when missing), any other registry by username and password.
  */
+import { scryptSync } from "node:crypto";
 import { dag, type Secret } from "@dagger.io/dagger";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { Problem } from "../project/problem.js";
@@ -70,7 +71,7 @@ export async function registryAuth(
     }
     const login = await ecrLogin(client, ecr);
     // The engine needs the token as a Secret; setSecret keeps it out of logs and caches.
-    return { host, username: login.username, secret: dag.setSecret(`ecr-token-${ecr.accountId}-${ecr.region}`, login.password) };
+    return { host, username: login.username, secret: secretOf("ecr-token", login.password) };
   }
   if (creds.password) {
     if (!creds.username)
@@ -83,5 +84,17 @@ export async function registryAuth(
 /** A docker config.json holding the auth, for tools (cosign) that read registry credentials from it. */
 export async function dockerConfig(auth: RegistryAuth): Promise<Secret> {
   const token = Buffer.from(`${auth.username}:${await auth.secret.plaintext()}`).toString("base64");
-  return dag.setSecret(`docker-config-${auth.host}`, JSON.stringify({ auths: { [auth.host]: { auth: token } } }));
+  return secretOf("docker-config", JSON.stringify({ auths: { [auth.host]: { auth: token } } }));
+}
+
+/**
+ * A Secret for a value made in this process, named after its content. The engine keys a setSecret
+ * by its name alone: the call's cache key has the plaintext replaced by "***" and the session
+ * handle is hash(name, accessor) (core/schema/secret.go setSecret, core/secret.go SetSecretHandle,
+ * v0.21.8), so two credentials under one name in a session would be one secret. The name shows
+ * in traces, hence a slow, salted hash rather than a bare SHA-256 of what may be a weak password.
+ */
+export function secretOf(kind: string, plaintext: string): Secret {
+  const tag = scryptSync(plaintext, `shipshape-secret-name:${kind}`, 12).toString("hex");
+  return dag.setSecret(`${kind}-${tag}`, plaintext);
 }

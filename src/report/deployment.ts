@@ -2,34 +2,25 @@
 import { dag, func, object, type Directory, type File } from "@dagger.io/dagger";
 import type { DeployReport } from "../deploy/deploy.js";
 import { describePause, type GateDecision } from "../deploy/hooks.js";
+import { make } from "./fields.js";
 
 /** One gate decision: a smoke check run, an analysis, an approval, or a PAUSE hook that timed out. */
 @object()
 export class DeployDecision {
   /** When it was taken, ISO 8601. */
-  @func() at: string;
+  @func() at!: string;
   /** smoke, analysis, approval or hook-timeout. */
-  @func() gate: string;
+  @func() gate!: string;
   /** ECS lifecycle stage it was taken at (e.g. POST_TEST_TRAFFIC_SHIFT), or "after rollout" / "before deploy". */
-  @func() stage: string;
+  @func() stage!: string;
   /** Production traffic step (1-based) for linear and canary; 0 when not at a step. */
-  @func() step: number;
+  @func() step!: number;
   /** passed, failed, inconclusive, waiting, approved, aborted, timed out or skipped. */
-  @func() verdict: string;
+  @func() verdict!: string;
   /** One line: why, with the numbers that decided it. */
-  @func() reason: string;
+  @func() reason!: string;
   /** The values the gate saw, "name=value" ("error-rate=0.05"; "none" for no data). */
-  @func() values: string[];
-
-  constructor(d: GateDecision) {
-    this.at = d.at;
-    this.gate = d.gate;
-    this.stage = d.stage;
-    this.step = d.step;
-    this.verdict = d.verdict;
-    this.reason = d.reason;
-    this.values = d.values.map((v) => `${v.name}=${v.value === null ? "none" : String(v.value)}`);
-  }
+  @func() values!: string[];
 }
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
@@ -48,60 +39,41 @@ const ICON: Record<string, string> = { succeeded: "✅", "rolled back": "↩️"
 const title = (kind: string, env: string): string =>
   ({ rollback: `Rollback of ${env}`, promote: `Promotion of ${env}`, abort: `Abort of ${env}` })[kind] ?? `Deploy to ${env}`;
 
+/** What a deploy, rollback, promote or abort did: outcome, revisions, gate decisions, timeline and audit records. */
 @object()
 export class Deployment {
   /** What the run did: deploy, rollback, promote or abort. */
-  @func() kind: string;
+  @func() kind!: string;
   /** Environment name from shipshape.yaml. */
-  @func() environment: string;
+  @func() environment!: string;
   /** The image deployed, by digest. */
-  @func() image: string;
+  @func() image!: string;
   /** succeeded, rolled back, failed, or paused (waiting at a gate for promote or abort). */
-  @func() result: string;
+  @func() result!: string;
   /** One line: why it ended this way. */
-  @func() reason: string;
+  @func() reason!: string;
   /** rolling, blue-green, linear, canary or stepped-canary. */
-  @func() strategy: string;
+  @func() strategy!: string;
   /** Task definition revision deployed. */
-  @func() taskDefinition: string;
+  @func() taskDefinition!: string;
   /** Task definition revision it replaced (and returned to on rollback). */
-  @func() previousTaskDefinition: string;
+  @func() previousTaskDefinition!: string;
   /** The ECS service deployment ARN. */
-  @func() serviceDeploymentArn: string;
+  @func() serviceDeploymentArn!: string;
   /** Where it waits when paused ("PRE_PRODUCTION_TRAFFIC_SHIFT step 2/10 (10% production traffic)"); empty otherwise. */
-  @func() pausedAt: string;
+  @func() pausedAt!: string;
   /** Every gate decision, in order. */
-  @func() decisions: DeployDecision[];
+  @func() decisions!: DeployDecision[];
   /** Every step, "<ISO time> <what happened>". */
-  @func() timeline: string[];
+  @func() timeline!: string[];
   /** This run's audit records (started, completed) as JSON Lines, plus any earlier trail given; keep it when there is no database. */
-  @func() auditTrail: File;
+  @func() auditTrail!: File;
   /** Where the audit records went: postgres (and the JSON Lines), or jsonl only. */
-  @func() auditStorage: string;
+  @func() auditStorage!: string;
   /** Problems that did not change the outcome: audit storage fallbacks. */
-  @func() warnings: string[];
+  @func() warnings!: string[];
   /** One line per notification target: delivered, skipped or not delivered (and why). */
-  @func() notifications: string[];
-
-  constructor(r: DeployReport, record?: RunRecord) {
-    const run = record ?? { auditJsonl: "", auditStorage: "jsonl", warnings: [], notifications: [] };
-    this.kind = run.kind ?? "deploy";
-    this.environment = r.environment;
-    this.image = r.image;
-    this.result = r.result;
-    this.reason = r.reason;
-    this.strategy = r.strategy;
-    this.taskDefinition = r.taskDefinitionArn;
-    this.previousTaskDefinition = r.previousTaskDefinitionArn ?? "";
-    this.serviceDeploymentArn = r.serviceDeploymentArn;
-    this.pausedAt = r.pause ? describePause(r.pause) : "";
-    this.decisions = r.decisions.map((d) => new DeployDecision(d));
-    this.timeline = r.timeline.map((e) => `${e.at} ${e.message}`);
-    this.auditTrail = dag.directory().withNewFile("audit.jsonl", run.auditJsonl).file("audit.jsonl");
-    this.auditStorage = run.auditStorage;
-    this.warnings = run.warnings;
-    this.notifications = run.notifications;
-  }
+  @func() notifications!: string[];
 
   /** deployment.json, summary.md and audit.jsonl: what a CI job keeps (export, then fail the job on result). */
   @func()
@@ -168,4 +140,38 @@ export class Deployment {
       "",
     ].join("\n");
   }
+}
+
+const decision = (d: GateDecision): DeployDecision =>
+  make(DeployDecision, {
+    at: d.at,
+    gate: d.gate,
+    stage: d.stage,
+    step: d.step,
+    verdict: d.verdict,
+    reason: d.reason,
+    values: d.values.map((v) => `${v.name}=${v.value === null ? "none" : String(v.value)}`),
+  });
+
+/** The Deployment object of a deploy core's report and what the recorded run added (audit, notifications). */
+export function deploymentOf(r: DeployReport, record?: RunRecord): Deployment {
+  const run = record ?? { auditJsonl: "", auditStorage: "jsonl", warnings: [], notifications: [] };
+  return make(Deployment, {
+    kind: run.kind ?? "deploy",
+    environment: r.environment,
+    image: r.image,
+    result: r.result,
+    reason: r.reason,
+    strategy: r.strategy,
+    taskDefinition: r.taskDefinitionArn,
+    previousTaskDefinition: r.previousTaskDefinitionArn ?? "",
+    serviceDeploymentArn: r.serviceDeploymentArn,
+    pausedAt: r.pause ? describePause(r.pause) : "",
+    decisions: r.decisions.map(decision),
+    timeline: r.timeline.map((e) => `${e.at} ${e.message}`),
+    auditTrail: dag.directory().withNewFile("audit.jsonl", run.auditJsonl).file("audit.jsonl"),
+    auditStorage: run.auditStorage,
+    warnings: run.warnings,
+    notifications: run.notifications,
+  });
 }

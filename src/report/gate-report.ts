@@ -1,5 +1,6 @@
 /** Report objects returned by the gates, so callers can chain `status`, `files`, `markdown`. */
 import { dag, Directory, func, object, type float } from "@dagger.io/dagger";
+import { make } from "./fields.js";
 import type { GateOutcome } from "./outcome.js";
 import { passedAll, renderMarkdown, renderTable } from "./render.js";
 
@@ -19,51 +20,34 @@ export enum GateStatus {
 @object()
 export class GateMetric {
   /** Metric name, e.g. "errors" or "coverage.lines". */
-  @func() name: string;
+  @func() name!: string;
   /** Its value. */
-  @func() value: float;
-  constructor(name: string, value: float) {
-    this.name = name;
-    this.value = value;
-  }
+  @func() value!: float;
 }
 
 /** What one gate found, with its machine-readable files. */
 @object()
 export class GateReport {
   /** Gate name: lint, typecheck, test or audit. */
-  @func() gate: string;
+  @func() gate!: string;
   /** How the gate ended. */
-  @func() status: GateStatus;
+  @func() status!: GateStatus;
   /** Wall-clock time of the gate in milliseconds. */
-  @func() durationMs: number;
+  @func() durationMs!: number;
   /** One-line result. */
-  @func() summary: string;
+  @func() summary!: string;
   /** Why the gate did not pass; empty when it passed. */
-  @func() cause: string;
+  @func() cause!: string;
   /** How to fix it; empty when nothing is to be done. */
-  @func() hint: string;
+  @func() hint!: string;
   /** Figures the gate measured. */
-  @func() metrics: GateMetric[];
+  @func() metrics!: GateMetric[];
   /** The first findings, one line each. */
-  @func() findings: string[];
+  @func() findings!: string[];
   /** Tail of the tool output. */
-  @func() log: string;
+  @func() log!: string;
   /** Machine-readable files: SARIF, JUnit XML, lcov, raw tool reports. */
-  @func() files: Directory;
-
-  constructor(outcome: GateOutcome, files: Directory) {
-    this.gate = outcome.gate;
-    this.status = STATUS[outcome.status];
-    this.durationMs = Math.round(outcome.durationMs);
-    this.summary = outcome.summary;
-    this.cause = outcome.cause;
-    this.hint = outcome.hint;
-    this.metrics = Object.entries(outcome.metrics).map(([k, v]) => new GateMetric(k, v));
-    this.findings = outcome.findings;
-    this.log = outcome.log;
-    this.files = files;
-  }
+  @func() files!: Directory;
 
   /** True when the gate passed or was skipped. */
   @func()
@@ -82,11 +66,7 @@ export class GateReport {
 @object()
 export class CiReport {
   /** One report per gate, in a fixed order. */
-  @func() gates: GateReport[];
-
-  constructor(gates: GateReport[]) {
-    this.gates = gates;
-  }
+  @func() gates!: GateReport[];
 
   /** True when no gate failed or errored. */
   @func()
@@ -110,6 +90,8 @@ export class CiReport {
   @func()
   files(): Directory {
     return this.gates.reduce(
+      // A nested object is rebuilt from its JSON as is (executor.js buildClass): g.files arrives as
+      // its ID string, which withDirectory takes as it is. No method may be called on it.
       (dir, g) => dir.withDirectory(g.gate, g.files),
       dag
         .directory()
@@ -141,3 +123,21 @@ function toOutcome(r: GateReport): GateOutcome {
     log: r.log,
   };
 }
+
+/** A gate's report object from its outcome and files. */
+export function gateReportOf(outcome: GateOutcome, files: Directory): GateReport {
+  return make(GateReport, {
+    gate: outcome.gate,
+    status: STATUS[outcome.status],
+    durationMs: Math.round(outcome.durationMs),
+    summary: outcome.summary,
+    cause: outcome.cause,
+    hint: outcome.hint,
+    metrics: Object.entries(outcome.metrics).map(([name, value]) => make(GateMetric, { name, value })),
+    findings: outcome.findings,
+    log: outcome.log,
+    files,
+  });
+}
+
+export const ciReportOf = (gates: GateReport[]): CiReport => make(CiReport, { gates });

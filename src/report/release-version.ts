@@ -1,37 +1,42 @@
 /** The next release computed from history: usable as the git tag and as image tags. */
 import { func, object } from "@dagger.io/dagger";
 import type { VersionResult } from "../gates/history.js";
+import { make } from "./fields.js";
 
+/** The next release: version, git tag, image tags and changelog. */
 @object()
 export class ReleaseVersion {
   /** Version of the last release tag; empty before the first release. */
-  @func() current: string;
+  @func() current!: string;
   /** Next version; empty when nothing releasable was committed since the last release. */
-  @func() next: string;
+  @func() next!: string;
   /** major, minor, patch or none. */
-  @func() bump: string;
+  @func() bump!: string;
   /** Git tag for the release, e.g. v1.4.0; empty when there is no release. */
-  @func() gitTag: string;
+  @func() gitTag!: string;
   /** Image tags for the release, e.g. 1.4.0, 1.4, 1. */
-  @func() imageTags: string[];
+  @func() imageTags!: string[];
   /** Release notes in Markdown, grouped by type. */
-  @func() changelog: string;
+  @func() changelog!: string;
   /** Why: one line per commit that counts. */
-  @func() reasons: string[];
-
-  constructor(r: VersionResult) {
-    this.current = r.next.current ?? "";
-    this.next = r.next.next?.version ?? "";
-    this.bump = r.next.bump;
-    this.gitTag = r.next.next?.gitTag ?? "";
-    this.imageTags = r.next.next?.imageTags ?? [];
-    this.changelog = r.changelog;
-    this.reasons = r.next.reasons;
-  }
+  @func() reasons!: string[];
 
   /** True when there is something to release. */
   @func()
   released(): boolean {
     return this.next !== "";
   }
+}
+
+/** The release version object from what history computed. */
+export function releaseVersionOf(r: VersionResult): ReleaseVersion {
+  return make(ReleaseVersion, {
+    current: r.next.current ?? "",
+    next: r.next.next?.version ?? "",
+    bump: r.next.bump,
+    gitTag: r.next.next?.gitTag ?? "",
+    imageTags: r.next.next?.imageTags ?? [],
+    changelog: r.changelog,
+    reasons: r.next.reasons,
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "../harness/scan.js";
+import { parseChain, type Call } from "../harness/schema.js";
 import { StubEngine } from "../harness/stub-engine.js";
 
 let mod: ScannedModule;
@@ -100,6 +101,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "awsSecretAccessKey",
       "awsSessionToken",
       "allowHttpRegistry",
+      "sigstoreIdTokenRequestUrl",
+      "sigstoreIdTokenRequestToken",
     ],
   ],
   verify: [
@@ -142,6 +145,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "allowHttpRegistry",
       "builderId",
       "invocationId",
+      "sigstoreIdTokenRequestUrl",
+      "sigstoreIdTokenRequestToken",
     ],
   ],
   deploy: ["Deployment", false, ["env", "image", "approve", ...AWS, ...VERIFY, ...RUN, "approver", "version", "commitSha", "repoUrl"]],
@@ -177,6 +182,7 @@ describe("API contract (SDK scanner on src/)", () => {
       "GateMetric",
       "GateReport",
       "Release",
+      "ReleasePlatform",
       "ReleaseVersion",
       "Shipshape",
     ]);
@@ -306,6 +312,20 @@ describe("API contract (SDK scanner on src/)", () => {
     expect(values).toEqual(["PASSED", "FAILED", "ERROR", "SKIPPED"]);
   });
 
+  it("registers no empty type and no constructor taking an internal type (what every caller's client is generated from)", async () => {
+    const typedefs = await registeredTypeDefs();
+    const empty = typedefs.defined.filter((t) => t.functions + t.fields === 0).map((t) => `${t.kind} ${t.name}`);
+    expect(empty).toEqual([]);
+    // Shipshape declares no Dagger interface: each one registered is an internal TS interface leaking out.
+    expect(typedefs.defined.filter((t) => t.kind === "interface").map((t) => t.name)).toEqual([]);
+    const core = new Set(["Directory", "File", "Secret", "Container", "Service", "CacheVolume", "Socket"]);
+    const objects = new Set(typedefs.defined.filter((t) => t.kind === "object").map((t) => t.name));
+    const internal = typedefs.constructorArgs.filter((a) => !(a.kind === "scalar" || core.has(a.type) || objects.has(a.type)));
+    expect(internal.map((a) => `${a.owner}(${a.name}: ${a.kind} ${a.type})`)).toEqual([]);
+    // Report objects are built from their fields (src/report/fields.ts): only the module's own object has a constructor.
+    expect([...new Set(typedefs.constructorArgs.map((a) => a.owner))]).toEqual(["Shipshape"]);
+  });
+
   it("registers through the SDK's own Register with queries the v0.21.8 engine accepts", async () => {
     const engine = await new StubEngine().install();
     try {
@@ -323,3 +343,79 @@ describe("API contract (SDK scanner on src/)", () => {
     }
   });
 });
+
+interface TypeDefSummary {
+  kind: "object" | "interface";
+  name: string;
+  functions: number;
+  fields: number;
+}
+interface ConstructorArg {
+  owner: string;
+  name: string;
+  kind: "object" | "interface" | "scalar";
+  type: string;
+}
+
+/**
+ * Runs the SDK's own Register against the stub engine and reads back, from the queries it sent,
+ * the object and interface typedefs the module was given and the type of every constructor
+ * argument (each typedef travels by ID: the answers map IDs back to the chains that made them).
+ */
+async function registeredTypeDefs(): Promise<{ defined: TypeDefSummary[]; constructorArgs: ConstructorArg[] }> {
+  const engine = await new StubEngine().install();
+  const conn = (await import(new URL("./common/graphql/connection.js", SDK).href)) as {
+    globalConnection: {
+      getGQLClient(): { request(q: string): Promise<unknown> };
+      setGQLClient(c: { request(q: string): Promise<unknown> }): void;
+    };
+  };
+  const inner = conn.globalConnection.getGQLClient();
+  const byId = new Map<string, Call[]>();
+  conn.globalConnection.setGQLClient({
+    request: async (q) => {
+      const answer = await inner.request(q);
+      const calls = parseChain(q);
+      const leaf = calls.reduce<unknown>((v, c) => (v as Record<string, unknown>)[c.field], answer);
+      if (calls.at(-1)!.field === "id" && typeof leaf === "string") byId.set(leaf, calls);
+      return answer;
+    },
+  });
+  try {
+    const { Register } = (await import(new URL("./module/entrypoint/register.js", SDK).href)) as {
+      Register: new (m: ScannedModule) => { run(): Promise<string> };
+    };
+    await new Register(mod).run();
+  } finally {
+    engine.uninstall();
+  }
+  const chain = (id: unknown) => byId.get(String(id)) ?? [];
+  const head = (calls: Call[]) => calls.find((c) => c.parentType === "TypeDef")!;
+  const typeOf = (id: unknown): Pick<ConstructorArg, "kind" | "type"> => {
+    const c = head(chain(id));
+    if (c.field === "withObject") return { kind: "object", type: String(c.args.name) };
+    if (c.field === "withInterface") return { kind: "interface", type: String(c.args.name) };
+    if (c.field === "withListOf") return typeOf(c.args.elementType);
+    return { kind: "scalar", type: String(c.args.kind ?? c.args.name ?? c.field) };
+  };
+  const moduleCalls = engine.queries.flatMap((q) => q.calls).filter((c) => c.parentType === "Module");
+  const defined: TypeDefSummary[] = [];
+  const constructorArgs: ConstructorArg[] = [];
+  for (const c of moduleCalls.filter((m) => m.field === "withObject" || m.field === "withInterface")) {
+    const calls = chain(c.field === "withObject" ? c.args.object : c.args.iface);
+    const name = String(head(calls).args.name);
+    const count = (field: string) => calls.filter((x) => x.field === field).length;
+    defined.push({
+      kind: c.field === "withObject" ? "object" : "interface",
+      name,
+      functions: count("withFunction"),
+      fields: count("withField"),
+    });
+    for (const ctor of calls.filter((x) => x.field === "withConstructor")) {
+      for (const arg of chain(ctor.args.function).filter((x) => x.field === "withArg")) {
+        constructorArgs.push({ owner: name, name: String(arg.args.name), ...typeOf(arg.args.typeDef) });
+      }
+    }
+  }
+  return { defined, constructorArgs };
+}
