@@ -2,6 +2,7 @@
  * audit: known vulnerabilities in dependencies, judged from the tool's JSON (never its exit code:
  * npm exits non-zero both for findings and when the audit endpoint refuses the request).
  */
+import { randomUUID } from "node:crypto";
 import { dag } from "@dagger.io/dagger";
 import { auditCommand } from "./commands.js";
 import { judgeAudit } from "./audit/policy.js";
@@ -11,12 +12,18 @@ import { progress } from "./progress.js";
 import { tail } from "../report/outcome.js";
 import { base, run } from "./workspace.js";
 
+/** A value per audit run, so the exec is never answered from the exec cache. */
+export const AUDIT_RUN_ENV = "SHIPSHAPE_AUDIT_RUN";
+
 export const audit: Gate = async ({ project, source }) => {
   const cfg = project.config.gates.audit;
   const cmd = auditCommand(project.pm, cfg.level, cfg.production);
   progress("audit", cmd.join(" "));
   // Only the manifest and lockfile are needed: the audit neither waits for nor breaks with an install.
-  const step = await run(base(project, source), cmd);
+  // The advisory database changes under the same lockfile: the engine's exec cache would replay an
+  // identical audit forever, so each run of the function (at most one a day, see its cache policy)
+  // asks the registry again.
+  const step = await run(base(project, source).withEnvVariable(AUDIT_RUN_ENV, randomUUID()), cmd);
   const flavour = project.pm.name === "yarn" && project.pm.yarnBerry ? "yarn-berry" : project.pm.name;
   const result = parseAudit(flavour, { stdout: step.stdout, stderr: step.stderr, exitCode: step.exitCode });
   const verdict = judgeAudit(result, { level: cfg.level, ignore: cfg.ignore, now: new Date() });
