@@ -1,86 +1,167 @@
 /**
- * release through the stub engine: the supply-chain gates first (Trivy and syft answered with
- * real reports, gitleaks run for real), then publish, sign and SBOM attestation by digest; a
- * failing gate publishes nothing.
+ * release through the invocation path (`dagger call release ...`) on the stub engine: every
+ * published platform scanned, license-checked and SBOM'd on its own (Trivy and syft answered with
+ * real reports, gitleaks run for real), then publish, the signature on the index and each
+ * platform's SBOM attested to that platform's own manifest, read back from the registry by digest.
  */
 import { dag } from "@dagger.io/dagger";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Release } from "../../src/report/release.js";
-import { attestCommand } from "../../src/supply/signing/commands.js";
+import type { Release } from "../../src/report/release.js";
+import { attestCommand, signCommand } from "../../src/supply/signing/commands.js";
 import { FIXTURES } from "../helpers/fixture.js";
-import { drive, type Driven } from "../helpers/drive.js";
+import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { FakeGithubOidc, FakeRegistry } from "../helpers/fake-registry.js";
 
+const PLATFORMS = ["linux/amd64", "linux/arm64"];
 let current: Driven | undefined;
-afterEach(() => current?.engine.uninstall());
+let registry: FakeRegistry | undefined;
+let oidc: FakeGithubOidc | undefined;
+afterEach(async () => {
+  current?.engine.uninstall();
+  await registry?.close();
+  await oidc?.close();
+  registry = oidc = undefined;
+});
 
 const fixture = (p: string) => readFileSync(join(FIXTURES, p), "utf8");
 const SHA = "0123456789abcdef0123456789abcdef01234567";
+const SBOM = fixture("supply/sbom/orders-service-prod.cdx.json");
 
-async function releaseWith(trivyReport: string) {
+/** The fixture driven with scripted Trivy, syft and cosign, publishing to a registry behind token auth. */
+async function drivenRelease(trivyReport: string) {
   current = await drive();
+  registry = await new FakeRegistry({ username: "ci-bot", password: "registry-pw" }).start();
+  registry.answerPublish(current.engine, PLATFORMS);
   const { engine } = current;
   engine.onExec((a) => a[0] === "trivy" && a.includes("--download-db-only"), { exitCode: 0 });
   engine.onExec((a) => a[0] === "trivy" && a.includes("--input"), { exitCode: 0, files: { "/shipshape/reports/trivy.json": trivyReport } });
-  engine.onExec((a) => a[0] === "/syft", {
-    exitCode: 0,
-    files: { "/shipshape/reports/sbom.cdx.json": fixture("supply/sbom/orders-service-prod.cdx.json") },
-  });
+  engine.onExec((a) => a[0] === "/syft", { exitCode: 0, files: { "/shipshape/reports/sbom.cdx.json": SBOM } });
   engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
-  return current.ship.release("ghcr.io/acme", "orders", SHA, "main", "main", "2.0.0", dag.secret("env://K"), dag.secret("env://P"));
+  process.env.SHIPSHAPE_T_REGISTRY_PW = "registry-pw";
+  return current;
 }
 
+const releaseArgs = (extra: Record<string, unknown> = {}) => ({
+  registry: `${registry!.host}/acme`,
+  repository: "orders",
+  sha: SHA,
+  branch: "main",
+  version: "2.0.0",
+  registryUsername: "ci-bot",
+  registryPassword: dag.secret("env://SHIPSHAPE_T_REGISTRY_PW"),
+  allowHttpRegistry: true,
+  ...extra,
+});
+const withKey = { cosignKey: dag.secret("env://K"), cosignPassword: dag.secret("env://P") };
+
 describe("release", () => {
-  it("publishes, signs and attests the SBOM by digest once every gate passed", async () => {
+  it("judges every platform, signs the index, attests each platform's SBOM to its own manifest and the provenance to the index", async () => {
     // centos 7: 1 MEDIUM and 2 LOW findings, under the default HIGH/CRITICAL bar
-    const release = await releaseWith(fixture("supply/trivy/centos-7.json"));
-    const { engine } = current!;
-    expect(release.ref).toMatch(/^ghcr\.io\/acme\/orders@sha256:[0-9a-f]{64}$/);
+    const { engine, call } = await drivenRelease(fixture("supply/trivy/centos-7.json"));
+    const release = (await call<Release>("release", releaseArgs(withKey))).json;
+    const [pushed] = registry!.pushed;
+    expect(release.ref).toBe(`${registry!.host}/acme/orders@${pushed!.digest}`);
     expect(release.tags).toEqual(["2.0.0", "2.0", "2", "sha-0123456", "branch-main", "latest"]);
-    expect(release.gates.map((g) => `${g.gate} ${g.status}`)).toEqual(["scan PASSED", "licenses PASSED", "secrets PASSED"]);
-    const cosign = engine.execs.filter((e) => e.args[0] === "cosign").map((e) => e.args[1]);
-    expect(cosign).toEqual(["signing-config", "sign", "attest", "attest"]);
-    const attests = engine.execs.filter((e) => e.args[1] === "attest");
-    expect(attests[0]!.args).toEqual(
-      attestCommand({ ref: release.ref, keyless: false, predicatePath: "/tmp/sbom.cdx.json", type: "cyclonedx" }),
+    expect(release.gates.map((g) => `${g.gate} ${g.status}`)).toEqual([
+      "scan-linux-amd64 Passed",
+      "licenses-linux-amd64 Passed",
+      "scan-linux-arm64 Passed",
+      "licenses-linux-arm64 Passed",
+      "secrets Passed",
+    ]);
+    // One Trivy image scan and one SBOM per platform (the license check reads that same SBOM).
+    expect(engine.execs.filter((e) => e.args[0] === "trivy" && e.args.includes("--input"))).toHaveLength(2);
+    expect(engine.execs.filter((e) => e.args[0] === "/syft")).toHaveLength(2);
+    const cosign = engine.execs.filter((e) => e.args[0] === "cosign");
+    expect(cosign.map((e) => e.args[1])).toEqual(["signing-config", "sign", "attest", "attest", "attest"]);
+    expect(cosign[1]!.args).toEqual(signCommand({ ref: release.ref, keyless: false, allowHttpRegistry: true }));
+    const manifest = (p: string) => `${registry!.host}/acme/orders@${pushed!.platforms.find((x) => x.platform === p)!.digest}`;
+    expect(cosign.slice(2, 4).map((e) => e.args)).toEqual(
+      PLATFORMS.map((p) =>
+        attestCommand({
+          ref: manifest(p),
+          keyless: false,
+          allowHttpRegistry: true,
+          predicatePath: `/tmp/${p.replace("/", "-")}.sbom.cdx.json`,
+          type: "cyclonedx",
+        }),
+      ),
     );
-    // The SLSA provenance is attested to the same digest, after the SBOM.
-    expect(attests[1]!.args).toContain("slsaprovenance1");
-    expect(attests[1]!.args.at(-1)).toBe(release.ref);
-    expect(await release.files.entries()).toEqual(["licenses", "scan", "secrets"]);
+    expect(cosign[4]!.args).toContain("slsaprovenance1");
+    expect(cosign[4]!.args.at(-1)).toBe(release.ref);
+    expect(release.platforms.map((p) => [p.platform, p.ref])).toEqual(PLATFORMS.map((p) => [p, manifest(p)]));
+    // The index was read with the registry's token flow, by digest.
+    expect(registry!.reads.filter((r) => r.authorized).map((r) => r.path)).toEqual([`/v2/acme/orders/manifests/${pushed!.digest}`]);
   });
 
-  it("bundles what CI keeps: the gates' files, the SBOM under its own name, release.json; provenance when made", async () => {
-    const release = await releaseWith(fixture("supply/trivy/centos-7.json"));
-    const bundle = await release.bundle();
-    expect(await bundle.entries()).toEqual(["licenses", "provenance.slsa.json", "release.json", "sbom.cdx.json", "scan", "secrets"]);
+  it("bundles what CI keeps: the gates' files, an SBOM per platform, release.json with each platform's manifest, the provenance", async () => {
+    const { call } = await drivenRelease(fixture("supply/trivy/centos-7.json"));
+    const release = await call<Release>("release", releaseArgs(withKey));
+    const bundle = await dirOf((await release.call("bundle")).raw as string);
+    expect(await bundle.entries()).toEqual([
+      "licenses-linux-amd64",
+      "licenses-linux-arm64",
+      "provenance.slsa.json",
+      "release.json",
+      "sbom",
+      "scan-linux-amd64",
+      "scan-linux-arm64",
+      "secrets",
+    ]);
+    expect(await bundle.entries({ path: "sbom" })).toEqual(["linux-amd64.sbom.cdx.json", "linux-arm64.sbom.cdx.json"]);
+    expect(await bundle.file("sbom/linux-arm64.sbom.cdx.json").contents()).toBe(SBOM);
+    const json = JSON.parse(await bundle.file("release.json").contents()) as { platforms: { platform: string; ref: string }[] };
+    expect(json.platforms).toEqual(release.json.platforms.map((p) => ({ platform: p.platform, ref: p.ref })));
     const provenance = JSON.parse(await bundle.file("provenance.slsa.json").contents()) as {
-      buildDefinition: { externalParameters: Record<string, unknown> };
-      runDetails: { builder: { id: string } };
+      buildDefinition: { externalParameters: { platforms: string[] } };
     };
-    expect(JSON.stringify(provenance.buildDefinition.externalParameters)).toContain(SHA);
-    expect(provenance.runDetails.builder.id).toMatch(/^https:\/\//);
-    expect(JSON.parse(await bundle.file("release.json").contents())).toEqual({ ref: release.ref, tags: release.tags });
-    expect(await bundle.file("sbom.cdx.json").contents()).toBe(fixture("supply/sbom/orders-service-prod.cdx.json"));
-    const withProvenance = new Release(release.ref, release.tags, release.sbom, release.gates, release.files, '{"buildDefinition":{}}\n');
-    expect(await (await withProvenance.bundle()).file("provenance.slsa.json").contents()).toBe('{"buildDefinition":{}}\n');
+    expect(provenance.buildDefinition.externalParameters.platforms).toEqual(PLATFORMS);
   });
 
-  it("stops before publishing when a gate fails, with the table", async () => {
-    const err = await releaseWith(fixture("supply/trivy/alpine-39.json")).then(
+  it("keyless: asks GitHub for a fresh sigstore token for each cosign run, after the build and publish", async () => {
+    const { engine, call } = await drivenRelease(fixture("supply/trivy/centos-7.json"));
+    oidc = await new FakeGithubOidc().start();
+    process.env.SHIPSHAPE_T_OIDC_URL = oidc.url;
+    process.env.SHIPSHAPE_T_OIDC_REQUEST = oidc.requestToken;
+    let publishedAt = 0;
+    engine.onLeaf((leaf) => {
+      if (leaf.field === "publish") publishedAt ||= Date.now();
+      return undefined;
+    });
+    await call("release", {
+      ...releaseArgs(),
+      sigstoreIdTokenRequestUrl: dag.secret("env://SHIPSHAPE_T_OIDC_URL"),
+      sigstoreIdTokenRequestToken: dag.secret("env://SHIPSHAPE_T_OIDC_REQUEST"),
+    });
+    const runs = engine.execs.filter((e) => e.args[0] === "cosign");
+    expect(runs.map((e) => e.args[1])).toEqual(["sign", "attest", "attest", "attest"]);
+    // Each run had its own token, each minted for Fulcio's audience, none before the image was pushed.
+    expect(runs.map((e) => e.secretEnv.SIGSTORE_ID_TOKEN)).toEqual(oidc.issued.map((t) => t.token));
+    expect(new Set(oidc.issued.map((t) => t.token)).size).toBe(4);
+    expect(oidc.issued.every((t) => t.audience === "sigstore" && t.at >= publishedAt)).toBe(true);
+    expect(JSON.stringify(runs.map((e) => [e.args, e.env]))).not.toContain(oidc.requestToken);
+  });
+
+  it("stops before publishing when a platform scan fails, with the table", async () => {
+    const { call } = await drivenRelease(fixture("supply/trivy/alpine-39.json"));
+    const err = await call("release", releaseArgs(withKey)).then(
       () => undefined,
       (e: Error) => e,
     );
     expect(err?.message).toMatch(/^release stopped before publishing:\n/);
-    expect(err?.message).toMatch(/^scan\s+FAILED/m);
-    expect(current!.engine.published).toEqual([]);
+    expect(err?.message).toMatch(/^scan-linux-amd64\s+FAILED/m);
+    expect(err?.message).toMatch(/^scan-linux-arm64\s+FAILED/m);
+    expect(registry!.pushed).toEqual([]);
     expect(current!.engine.execs.some((e) => e.args[0] === "cosign")).toBe(false);
   });
 
   it("refuses to start without a signing identity", async () => {
     current = await drive();
-    await expect(current.ship.release("ghcr.io/acme", "orders", SHA)).rejects.toThrow(/never published unsigned/);
+    await expect(current.call("release", { registry: "ghcr.io/acme", repository: "orders", sha: SHA })).rejects.toThrow(
+      /never published unsigned/,
+    );
     expect(current.engine.execs).toHaveLength(0);
   });
 });
