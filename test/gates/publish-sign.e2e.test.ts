@@ -17,7 +17,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { provenanceOf, publishImage } from "../../src/gates/publish.js";
-import { PROVENANCE_PATH, signImage, verifyImage } from "../../src/gates/sign.js";
+import { dockerConfig } from "../../src/gates/registry.js";
+import { COSIGN_RUN_ENV, PROVENANCE_PATH, signImage, verifyImage } from "../../src/gates/sign.js";
 import { loadProject } from "../../src/project/load.js";
 import { SLSA_PROVENANCE_V1 } from "../../src/supply/provenance/slsa.js";
 import {
@@ -28,31 +29,35 @@ import {
   verifyCommand,
 } from "../../src/supply/signing/commands.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { FakeRegistry, jwt } from "../helpers/fake-registry.js";
 import { run as git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
+let registry: FakeRegistry | undefined;
 const ecr = mockClient(ECRClient);
-afterEach(() => {
+afterEach(async () => {
   current?.engine.uninstall();
   ecr.reset();
+  await registry?.close();
+  registry = undefined;
 });
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const DIGEST_REF = `ghcr.io/acme/orders@sha256:${"a".repeat(64)}`;
+const GHCR = {
+  registry: "ghcr.io/acme",
+  repository: "orders",
+  registryUsername: "ci-bot",
+  registryPassword: dag.secret("env://NOPE_TOKEN"),
+};
+const KEY = { cosignKey: dag.secret("env://COSIGN_KEY_X"), cosignPassword: dag.secret("env://COSIGN_PW_X") };
 
 describe("publish", () => {
   it("publishes one multi-arch manifest under each tag, with the registry auth, and returns the digest ref", async () => {
     current = await drive();
-    const ref = await current.ship.publish(
-      "ghcr.io/acme",
-      "orders",
-      SHA,
-      "main",
-      "main",
-      "1.4.0",
-      "ci-bot",
-      dag.secret("env://NOPE_TOKEN"),
-    );
+    const ref = (await current.call<string>("publish", { ...GHCR, sha: SHA, branch: "main", version: "1.4.0" })).json;
     const addresses = current.engine.published.map((p) => p.address);
     expect(addresses).toEqual(["1.4.0", "1.4", "1", "sha-0123456", "branch-main", "latest"].map((t) => `ghcr.io/acme/orders:${t}`));
     expect(new Set(current.engine.published.map((p) => p.digest)).size).toBe(1);
@@ -87,18 +92,16 @@ describe("publish", () => {
     process.env.SHIPSHAPE_TEST_SAK = "s".repeat(40);
     current = await drive();
     const registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
-    const ref = await current.ship.publish(
-      registry,
-      "orders",
-      SHA,
-      "feature/x",
-      "main",
-      "",
-      "",
-      undefined,
-      dag.secret("env://SHIPSHAPE_TEST_AKID"),
-      dag.secret("env://SHIPSHAPE_TEST_SAK"),
-    );
+    const ref = (
+      await current.call<string>("publish", {
+        registry,
+        repository: "orders",
+        sha: SHA,
+        branch: "feature/x",
+        awsAccessKeyId: dag.secret("env://SHIPSHAPE_TEST_AKID"),
+        awsSecretAccessKey: dag.secret("env://SHIPSHAPE_TEST_SAK"),
+      })
+    ).json;
     expect(ref).toMatch(new RegExp(`^${registry}/orders@sha256:[0-9a-f]{64}$`));
     expect(ecr.commandCalls(CreateRepositoryCommand)[0]!.args[0].input).toMatchObject({
       repositoryName: "orders",
@@ -114,8 +117,8 @@ describe("publish", () => {
 
   it("explains a missing registry and missing AWS credentials in one line each", async () => {
     current = await drive();
-    await expect(current.ship.publish("", "", SHA)).rejects.toThrow(/^no registry to publish to\nhint: pass --registry/);
-    await expect(current.ship.publish("123456789012.dkr.ecr.us-east-1.amazonaws.com", "", SHA)).rejects.toThrow(
+    await expect(current.call("publish", { sha: SHA })).rejects.toThrow(/^no registry to publish to\nhint: pass --registry/);
+    await expect(current.call("publish", { registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com", sha: SHA })).rejects.toThrow(
       /is Amazon ECR, but no AWS credentials were given/,
     );
   });
@@ -125,7 +128,7 @@ describe("sign", () => {
   it("signs the digest with the key and password as secret variables, after writing the empty signing config", async () => {
     current = await drive();
     current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
-    expect(await current.ship.sign(DIGEST_REF, dag.secret("env://COSIGN_KEY_X"), dag.secret("env://COSIGN_PW_X"))).toBe(DIGEST_REF);
+    expect((await current.call("sign", { ref: DIGEST_REF, ...KEY })).json).toBe(DIGEST_REF);
     const cosign = current.engine.execs.filter((e) => e.args[0] === "cosign");
     expect(cosign.map((e) => e.args)).toEqual([signingConfigCommand(), signCommand({ ref: DIGEST_REF, keyless: false })]);
     expect(Object.keys(cosign[1]!.secretEnv).sort()).toEqual(["COSIGN_PASSWORD", "COSIGN_PRIVATE_KEY"]);
@@ -135,53 +138,57 @@ describe("sign", () => {
 
   it("refuses a tag-only reference before running cosign", async () => {
     current = await drive();
-    await expect(current.ship.sign("ghcr.io/acme/orders:1.4.0", dag.secret("env://K"), dag.secret("env://P"))).rejects.toThrow(
-      /sign and deploy by digest/,
-    );
+    await expect(current.call("sign", { ref: "ghcr.io/acme/orders:1.4.0", ...KEY })).rejects.toThrow(/sign and deploy by digest/);
     expect(current.engine.execs).toHaveLength(0);
   });
 
   it("signs keyless with the OIDC token as a secret variable", async () => {
     current = await drive();
     current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
-    await current.ship.sign(DIGEST_REF, undefined, undefined, dag.secret("env://OIDC_X"));
+    await current.call("sign", { ref: DIGEST_REF, sigstoreIdToken: dag.secret("env://OIDC_X") });
     const sign = current.engine.execs.find((e) => e.args[1] === "sign")!;
     expect(sign.args).toEqual(signCommand({ ref: DIGEST_REF, keyless: true }));
     expect(Object.keys(sign.secretEnv)).toEqual(["SIGSTORE_ID_TOKEN"]);
   });
 });
 
-describe("verify", () => {
-  const verified = (digest: string) =>
-    JSON.stringify([
-      {
-        critical: {
-          identity: { "docker-reference": "ghcr.io/acme/orders" },
-          image: { "docker-manifest-digest": digest },
-          type: "https://sigstore.dev/cosign/sign/v1",
-        },
-        optional: {},
+const verified = (digest: string) =>
+  JSON.stringify([
+    {
+      critical: {
+        identity: { "docker-reference": "ghcr.io/acme/orders" },
+        image: { "docker-manifest-digest": digest },
+        type: "https://sigstore.dev/cosign/sign/v1",
       },
-    ]);
+      optional: {},
+    },
+  ]);
 
+describe("verify", () => {
   it("passes when cosign verifies the requested digest", async () => {
     current = await drive();
     current.engine.onExec((a) => a[1] === "verify", { exitCode: 0, stdout: verified(`sha256:${"a".repeat(64)}`) });
-    expect(await current.ship.verify(DIGEST_REF, dag.secret("env://PUB"), "", "", true)).toMatch(/verified for sha256:a{64}/);
+    const reason = (await current.call("verify", { ref: DIGEST_REF, cosignPublicKey: dag.secret("env://PUB"), insecureIgnoreTlog: true }))
+      .json;
+    expect(reason).toMatch(/verified for sha256:a{64}/);
     expect(current.engine.execs[0]!.args).toEqual(verifyCommand({ ref: DIGEST_REF, key: true, insecureIgnoreTlog: true }));
   });
 
   it("fails an unsigned digest (cosign exit 10) and a signature for another digest", async () => {
     current = await drive();
     current.engine.onExec((a) => a[1] === "verify", { exitCode: 10, stderr: "Error: no signatures found" });
-    await expect(current.ship.verify(DIGEST_REF, dag.secret("env://PUB"))).rejects.toThrow(/is not verified: no signatures found/);
+    await expect(current.call("verify", { ref: DIGEST_REF, cosignPublicKey: dag.secret("env://PUB") })).rejects.toThrow(
+      /is not verified: no signatures found/,
+    );
     current.engine.onExec((a) => a[1] === "verify", { exitCode: 0, stdout: verified(`sha256:${"b".repeat(64)}`) });
-    await expect(current.ship.verify(DIGEST_REF, dag.secret("env://PUB"))).rejects.toThrow(/not the requested/);
+    await expect(current.call("verify", { ref: DIGEST_REF, cosignPublicKey: dag.secret("env://PUB") })).rejects.toThrow(
+      /not the requested/,
+    );
   });
 
   it("needs a key or a keyless identity", async () => {
     current = await drive();
-    await expect(current.ship.verify(DIGEST_REF)).rejects.toThrow(/nothing to verify against/);
+    await expect(current.call("verify", { ref: DIGEST_REF })).rejects.toThrow(/nothing to verify against/);
   });
 });
 
@@ -221,7 +228,7 @@ describe("OCI labels", () => {
     current = await drive();
     withRepositoryUrl(current.root);
     const head = commitFixture(current.root);
-    await current.ship.publish("ghcr.io/acme", "orders", "", "", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    await current.call("publish", GHCR);
     const { labels } = current.engine.published[0]!;
     expect(labels).toHaveLength(2);
     for (const l of labels) {
@@ -236,7 +243,7 @@ describe("OCI labels", () => {
     // Reproducible: publishing the same commit again gives the same labels, so the same digest.
     const first = current.engine.published[0]!.digest;
     current.engine.published.length = 0;
-    await current.ship.publish("ghcr.io/acme", "orders", head, "main", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    await current.call("publish", { ...GHCR, sha: head, branch: "main" });
     expect(current.engine.published[0]!.labels[0]!["org.opencontainers.image.created"]).toBe(COMMITTED);
     expect(current.engine.published[0]!.digest).toBe(first);
   });
@@ -246,7 +253,7 @@ describe("OCI labels", () => {
     const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     let lines: string[];
     try {
-      await current.ship.publish("ghcr.io/acme", "orders", SHA, "main", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+      await current.call("publish", { ...GHCR, sha: SHA, branch: "main" });
     } finally {
       lines = stderr.mock.calls.map((c) => String(c[0]));
       stderr.mockRestore();
@@ -259,7 +266,7 @@ describe("OCI labels", () => {
     );
     commitFixture(current.root);
     current.engine.published.length = 0;
-    await current.ship.publish("ghcr.io/acme", "orders", SHA, "main", "main", "", "ci-bot", dag.secret("env://NOPE_TOKEN"));
+    await current.call("publish", { ...GHCR, sha: SHA, branch: "main" });
     expect(current.engine.published[0]!.labels[0]!["org.opencontainers.image.created"]).toBeUndefined();
   });
 });
@@ -268,8 +275,11 @@ describe("attestations: SBOM format and SLSA provenance", () => {
   const creds = { username: "" };
   const key = { key: dag.secret("env://COSIGN_KEY_X"), password: dag.secret("env://COSIGN_PW_X"), creds, allowHttpRegistry: false };
 
-  it("an SPDX SBOM is attested as spdxjson; the provenance as slsaprovenance1, after the signature", async () => {
+  it("an SPDX SBOM is attested as spdxjson to the platform's manifest; the provenance as slsaprovenance1, after the signature", async () => {
     current = await drive();
+    registry = await new FakeRegistry().start();
+    // A single-platform publish pushes the image manifest itself (no index): it is that platform's.
+    const ref = `${registry.host}/acme/orders@${registry.put("acme/orders", '{"schemaVersion":2,"layers":[]}', OCI_MANIFEST)}`;
     const predicates: Record<string, string | undefined> = {};
     current.engine.onExec(
       (a) => a[0] === "cosign",
@@ -283,15 +293,43 @@ describe("attestations: SBOM format and SLSA provenance", () => {
     const config = Object.assign({}, project.config, { sbom: { format: "spdx" as const } });
     const sbom = dag.directory().withNewFile("sbom.spdx.json", '{"spdxVersion":"SPDX-2.3"}').file("sbom.spdx.json");
     const provenance = '{"buildDefinition":{}}\n';
-    await signImage(config, DIGEST_REF, key, sbom, provenance);
+    const http = { ...key, allowHttpRegistry: true };
+    const signed = await signImage(config, ref, http, { sboms: [{ platform: "linux/amd64", sbom }], provenance });
+    expect(signed.platforms).toEqual([{ platform: "linux/amd64", ref }]);
     const cosign = current.engine.execs.filter((e) => e.args[0] === "cosign").map((e) => e.args);
+    const target = { ref, keyless: false, allowHttpRegistry: true } as const;
     expect(cosign).toEqual([
       signingConfigCommand(),
-      signCommand({ ref: DIGEST_REF, keyless: false }),
-      attestCommand({ ref: DIGEST_REF, keyless: false, type: "spdxjson", predicatePath: "/tmp/sbom.spdx.json" }),
-      attestCommand({ ref: DIGEST_REF, keyless: false, type: "slsaprovenance1", predicatePath: PROVENANCE_PATH }),
+      signCommand(target),
+      attestCommand({ ...target, type: "spdxjson", predicatePath: "/tmp/linux-amd64.sbom.spdx.json" }),
+      attestCommand({ ...target, type: "slsaprovenance1", predicatePath: PROVENANCE_PATH }),
     ]);
     expect(predicates).toEqual({ spdxjson: '{"spdxVersion":"SPDX-2.3"}', slsaprovenance1: provenance });
+  });
+
+  it("refuses an index whose bytes are not the digest's, or that lacks a platform, before signing anything", async () => {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
+    registry = await new FakeRegistry().start();
+    const index = (platforms: string[]) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: platforms.map((p, i) => ({ digest: `sha256:${String(i).repeat(64)}`, platform: { os: "linux", architecture: p } })),
+      });
+    const amd64Only = `${registry.host}/acme/orders@${registry.put("acme/orders", index(["amd64"]), OCI_INDEX)}`;
+    const project = await loadProject(current.ship.source, "shipshape.yaml");
+    const sbom = dag.directory().withNewFile("s.json", "{}").file("s.json");
+    const sboms = ["linux/amd64", "linux/arm64"].map((platform) => ({ platform, sbom }));
+    const http = { ...key, allowHttpRegistry: true };
+    await expect(signImage(project.config, amd64Only, http, { sboms })).rejects.toThrow(/has no linux\/arm64 manifest/);
+    // A registry answering other bytes than the digest names is not believed.
+    const claimed = `sha256:${"e".repeat(64)}`;
+    registry.serveAs("acme/orders", claimed, index(["amd64", "arm64"]), OCI_INDEX);
+    await expect(signImage(project.config, `${registry.host}/acme/orders@${claimed}`, http, { sboms })).rejects.toThrow(
+      new RegExp(`^the registry answered sha256:[0-9a-f]{64} for ${claimed}`),
+    );
+    expect(current.engine.execs.filter((e) => e.args[0] === "cosign")).toEqual([]);
   });
 
   it("a failed provenance attestation says the signature is in place", async () => {
@@ -299,7 +337,7 @@ describe("attestations: SBOM format and SLSA provenance", () => {
     current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
     current.engine.onExec((a) => a[1] === "attest", { exitCode: 1, stderr: "Error: signing statement: PUT denied\n" });
     const project = await loadProject(current.ship.source, "shipshape.yaml");
-    await expect(signImage(project.config, DIGEST_REF, key, undefined, "{}")).rejects.toThrow(
+    await expect(signImage(project.config, DIGEST_REF, key, { provenance: "{}" })).rejects.toThrow(
       /^cosign signed .* but could not attest its SLSA provenance: Error: signing statement: PUT denied\nhint: re-run release/,
     );
   });
@@ -399,5 +437,60 @@ describe("attestations: SBOM format and SLSA provenance", () => {
     const before = current.engine.execs.length;
     expect((await verifyImage(project.config, DIGEST_REF, { ...opts, provenance: false })).verified).toBe(true);
     expect(current.engine.execs.slice(before).map((e) => e.args[1])).toEqual(["verify"]);
+  });
+});
+
+describe("secrets and re-runs", () => {
+  const authOf = (json: string) => {
+    const { auths } = JSON.parse(json) as { auths: Record<string, { auth: string }> };
+    return Buffer.from(auths["ghcr.io"]!.auth, "base64").toString();
+  };
+
+  it("names a registry config secret by its content: two credentials for one host never share one, equal ones do", async () => {
+    current = await drive();
+    process.env.SHIPSHAPE_T_PW_A = "pw-a";
+    process.env.SHIPSHAPE_T_PW_B = "pw-b";
+    const config = (username: string, env: string) => dockerConfig({ host: "ghcr.io", username, secret: dag.secret(`env://${env}`) });
+    const [a, b, again] = await Promise.all([
+      config("a", "SHIPSHAPE_T_PW_A"),
+      config("b", "SHIPSHAPE_T_PW_B"),
+      config("a", "SHIPSHAPE_T_PW_A"),
+    ]);
+    // The engine keeps one value per setSecret name in a session: a shared name would hand both the last one.
+    expect([authOf(await a.plaintext()), authOf(await b.plaintext())]).toEqual(["a:pw-a", "b:pw-b"]);
+    expect(await again.id()).toBe(await a.id());
+    expect(await a.id()).not.toBe(await b.id());
+    const names = current.engine.queries.flatMap((q) => q.calls).filter((c) => c.field === "setSecret");
+    expect(names.map((c) => String(c.args.name))).toEqual(expect.arrayContaining([expect.stringMatching(/^docker-config-[0-9a-f]{24}$/)]));
+    expect(names.every((c) => !String(c.args.name).includes("pw-"))).toBe(true);
+  });
+
+  it("re-running sign or verify really runs cosign again: each call's execs carry their own run value", async () => {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
+    current.engine.onExec((a) => a[1] === "verify", { exitCode: 0, stdout: verified(`sha256:${"a".repeat(64)}`) });
+    const verifyArgs = { ref: DIGEST_REF, cosignPublicKey: dag.secret("env://PUB"), insecureIgnoreTlog: true };
+    for (let i = 0; i < 2; i++) {
+      await current.call("sign", { ref: DIGEST_REF, ...KEY });
+      await current.call("verify", verifyArgs);
+    }
+    for (const verb of ["sign", "verify"]) {
+      const runs = current.engine.execs.filter((e) => e.args[0] === "cosign" && e.args[1] === verb);
+      expect(runs, verb).toHaveLength(2);
+      expect(new Set(runs.map((e) => e.env[COSIGN_RUN_ENV])).size, verb).toBe(2);
+    }
+  });
+
+  it("keyless with a token as given: an expired one is refused before cosign runs, naming the fresh-token flags", async () => {
+    current = await drive();
+    current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
+    process.env.SHIPSHAPE_T_OLD_TOKEN = jwt({ exp: Math.floor(Date.now() / 1000) - 60 });
+    await expect(current.call("sign", { ref: DIGEST_REF, sigstoreIdToken: dag.secret("env://SHIPSHAPE_T_OLD_TOKEN") })).rejects.toThrow(
+      /^the OIDC identity token expired at .*, before cosign signs .*\nhint: pass --sigstore-id-token-request-url=env:\/\/ACTIONS_ID_TOKEN_REQUEST_URL/,
+    );
+    expect(current.engine.execs.filter((e) => e.args[0] === "cosign")).toEqual([]);
+    await expect(
+      current.call("sign", { ref: DIGEST_REF, sigstoreIdTokenRequestUrl: dag.secret("env://SHIPSHAPE_T_OLD_TOKEN") }),
+    ).rejects.toThrow(/needs both the OIDC token request URL and its token/);
   });
 });

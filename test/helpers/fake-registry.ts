@@ -52,7 +52,11 @@ export class FakeRegistry {
 
   /** Stores a manifest (or index) under its digest, as a push does. */
   put(repository: string, body: string, type: string): string {
-    const digest = sha256(body);
+    return this.serveAs(repository, sha256(body), body, type);
+  }
+
+  /** Serves `body` under a digest that may not be its own: a broken registry, or something in between. */
+  serveAs(repository: string, digest: string, body: string, type: string): string {
     this.blobs.set(`${repository}@${digest}`, { body, type });
     return digest;
   }
