@@ -201,7 +201,7 @@ export function entries(files: Map<string, string>, at: string): string[] {
 
 export function pathExists(files: Map<string, string>, p: string): boolean {
   const n = norm(p);
-  if (files.has(n)) return true;
+  if (n === "/" || files.has(n)) return true;
   return [...files.keys()].some((k) => k.startsWith(n === "/" ? "/" : n + "/"));
 }
 
