@@ -16,10 +16,11 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { signImage, verifyImage } from "../../src/gates/sign.js";
 import { loadProject } from "../../src/project/load.js";
 import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../src/supply/provenance/slsa.js";
-import { signCommand, signingConfigCommand, verifyCommand } from "../../src/supply/signing/commands.js";
+import { parseAttestations } from "../../src/supply/signing/attestation.js";
+import { signCommand, signingConfigCommand, verifyAttestationCommand, verifyCommand } from "../../src/supply/signing/commands.js";
 import { runOnHost } from "../harness/host-exec.js";
 import { drive, type Driven } from "../helpers/drive.js";
-import { requireTools, runToolOk, startCraneRegistry } from "../helpers/tools.js";
+import { requireTools, runTool, runToolOk, startCraneRegistry } from "../helpers/tools.js";
 
 const USER = "ci-bot";
 const PASSWORD = `reg-${Math.random().toString(36).slice(2)}`;
@@ -73,6 +74,8 @@ const tmp = mkdtempSync(join(tmpdir(), "shipshape-sign-engine-"));
 let stopRegistry = () => {};
 let proxy: Proxy | undefined;
 let ref = "";
+/** The registry itself, behind the proxy: what crane pushes to and what a consumer's cosign reads. */
+let backend = "";
 let setup: Promise<void> | undefined;
 
 /** Setup inside each test (never beforeAll): a missing tool then fails each test by name instead of skipping it. */
@@ -82,6 +85,7 @@ function ready(): Promise<void> {
     const registry = await startCraneRegistry();
     stopRegistry = () => registry.process.kill();
     proxy = await authProxy(registry.host);
+    backend = registry.host;
     const layer = join(tmp, "layer");
     mkdirSync(layer);
     writeFileSync(join(layer, "hello.txt"), "signed through the module\n");
@@ -192,18 +196,34 @@ describe("sign and verify through the module code, with the host's cosign", () =
     expect(proxy!.refused).toBeGreaterThan(refused);
   });
 
-  it("release attestations: SBOM and SLSA provenance attested by signImage, provenance checked by verifyImage", async () => {
+  it("release attestations: each platform's SBOM on its own manifest of a real index, provenance on the index", async () => {
     const { ship } = await driveCosign();
     const project = await loadProject(ship.source, "shipshape.yaml");
     const creds = { username: USER, password: secret("SHIPSHAPE_T_REG_PW") };
+    // A real multi-arch image in the registry: two platform images and the index naming them.
+    const direct = ref.replace(proxy!.host, backend);
+    const platformImage = async (platform: string) => {
+      const tag = `${backend}/orders:${platform.replace("/", "-")}`;
+      await runToolOk(["crane", "mutate", "--insecure", "--set-platform", platform, direct, "-t", tag]);
+      return `${backend}/orders@${(await runToolOk(["crane", "digest", "--insecure", tag])).stdout.trim()}`;
+    };
+    const [amd64, arm64] = [await platformImage("linux/amd64"), await platformImage("linux/arm64")];
+    await runToolOk(["crane", "index", "append", "--insecure", "-m", amd64!, "-m", arm64!, "-t", `${backend}/orders:multi`]);
+    const index = `${proxy!.host}/orders@${(await runToolOk(["crane", "digest", "--insecure", `${backend}/orders:multi`])).stdout.trim()}`;
     const sbomText = readFileSync(join(import.meta.dirname, "../fixtures/supply/sbom/orders-service-prod.cdx.json"), "utf8");
-    const sbom = dag.directory().withNewFile("sbom.cdx.json", sbomText).file("sbom.cdx.json");
+    const sbomFor = (platform: string) => {
+      const bom = {
+        ...(JSON.parse(sbomText) as Record<string, unknown>),
+        serialNumber: `urn:uuid:${platform === "linux/amd64" ? "1" : "2"}`.padEnd(45, "0"),
+      };
+      return dag.directory().withNewFile("sbom.cdx.json", JSON.stringify(bom)).file("sbom.cdx.json");
+    };
     const builderId = "https://github.com/acme/orders/.github/workflows/release.yml@refs/heads/main";
     const predicate = buildProvenance({
       repository: "https://github.com/acme/orders",
       ref: "main",
       revision: "0123456789abcdef0123456789abcdef01234567",
-      platforms: ["linux/amd64"],
+      platforms: ["linux/amd64", "linux/arm64"],
       configPath: "shipshape.yaml",
       baseImages: ["node:24.13.1-alpine"],
       builderId,
@@ -212,7 +232,28 @@ describe("sign and verify through the module code, with the host's cosign", () =
       finishedOn: new Date("2026-03-01T10:04:00Z"),
     });
     const key = { key: secret("SHIPSHAPE_T_COSIGN_KEY"), password: secret("SHIPSHAPE_T_COSIGN_PW"), creds, allowHttpRegistry: true };
-    await signImage(project.config, ref, key, sbom, JSON.stringify(predicate));
+    const platforms = ["linux/amd64", "linux/arm64"];
+    const signed = await signImage(project.config, index, key, {
+      sboms: platforms.map((platform) => ({ platform, sbom: sbomFor(platform) })),
+      provenance: JSON.stringify(predicate),
+    });
+    // The index was read through the auth proxy; each platform's manifest is the one crane pushed.
+    expect(signed.platforms.map((p) => p.ref.replace(proxy!.host, backend))).toEqual([amd64, arm64]);
+    // What a consumer runs on a platform's manifest (cosign 3 stores each attestation as a bundle
+    // referring to exactly the digest attested): that platform's SBOM, and only it.
+    const env = { COSIGN_PUBLIC_KEY: process.env.SHIPSHAPE_T_COSIGN_PUB! };
+    const check = (target: string) =>
+      runTool(verifyAttestationCommand({ ref: target, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true, type: "cyclonedx" }), {
+        env,
+      });
+    for (const [i, target] of [amd64!, arm64!].entries()) {
+      const out = await check(target);
+      expect(out.code, out.stderr).toBe(0);
+      const statements = parseAttestations(out.stdout);
+      expect(statements.map((s) => s.subject[0]!.digest.sha256)).toEqual([target.split("sha256:")[1]]);
+      expect((statements[0]!.predicate as { serialNumber: string }).serialNumber).toMatch(new RegExp(`^urn:uuid:${i + 1}`));
+    }
+    expect((await check(index.replace(proxy!.host, backend))).code).not.toBe(0);
     const verify = {
       publicKey: secret("SHIPSHAPE_T_COSIGN_PUB"),
       identity: "",
@@ -221,15 +262,15 @@ describe("sign and verify through the module code, with the host's cosign", () =
       creds,
       allowHttpRegistry: true,
     };
-    const digest = ref.split("@")[1];
-    expect(await verifyImage(project.config, ref, { ...verify, provenance: true, builderId })).toEqual({
+    const digest = index.split("@")[1];
+    expect(await verifyImage(project.config, index, { ...verify, provenance: true, builderId })).toEqual({
       verified: true,
       reason: expect.stringMatching(
         new RegExp(`signature\\(s\\) verified for ${digest}; \\d+ ${SLSA_PROVENANCE_V1} attestation\\(s\\) verified for ${digest}$`),
       ),
     });
     expect(
-      await verifyImage(project.config, ref, { ...verify, provenance: true, builderId: "https://ci.example/someone-else" }),
+      await verifyImage(project.config, index, { ...verify, provenance: true, builderId: "https://ci.example/someone-else" }),
     ).toMatchObject({
       verified: false,
       reason: expect.stringMatching(/^signature verified, but provenance .* was built by https:\/\/github\.com\/acme\/orders/),

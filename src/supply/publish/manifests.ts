@@ -1,10 +1,11 @@
 /**
  * Each platform's own manifest in a published image, read back from the registry by digest.
  *
- * cosign attaches an attestation to exactly the digest it is given, and reads a platform's the same
- * way: `cosign download attestation --platform` resolves the index to that platform's manifest
- * first (cmd/cosign/cli/download/attestation.go, platform.SignedEntityForPlatform, cosign v3.1.2).
- * So a platform's SBOM is attested to its own manifest digest, as docker buildx and ko do too.
+ * cosign attaches an attestation to exactly the digest it is given (cosign v3.1.2
+ * cmd/cosign/cli/attest/attest.go: a bundle referring to that manifest), and finds a platform's
+ * on that platform's manifest (`download attestation --platform` resolves the index first:
+ * cmd/cosign/cli/download/attestation.go, platform.SignedEntityForPlatform). So each platform's
+ * SBOM is attested to its own manifest digest, as docker buildx attaches one per platform too.
  * Dagger's publish answers only the root digest (core/container.go Publish, resp.RootDesc at
  * v0.21.8): an OCI index for two or more platforms, the manifest itself for one
  * (engine/engineutil/imageexport/writer.go). The bytes read must hash to that digest, so a
