@@ -13,17 +13,32 @@ import { generateDockerfile, generateDockerignore, startCommandFrom } from "../s
 import { judgeLicenses, licenseDiagnostics } from "../supply/licenses/policy.js";
 import { parseSbom } from "../supply/licenses/sbom.js";
 import { SBOM_FORMAT_INFO, syftCommand } from "../supply/sbom/commands.js";
-import { assertTrivyVersion, trivyDbCommand, trivyFsCommand, trivyImageCommand } from "../supply/trivy/commands.js";
+import { assertTrivyVersion, trivyDbCommand, trivyError, trivyFsCommand, trivyImageCommand } from "../supply/trivy/commands.js";
 import { judgeScan, scanDiagnostics } from "../supply/trivy/policy.js";
 import { parseTrivyJson } from "../supply/trivy/report.js";
 import { suppressedDiagnostics, suppressedLine, vexMountPath } from "../supply/trivy/vex.js";
 import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
-import { firstLine, type Verdict } from "./gate.js";
+import type { Verdict } from "./gate.js";
 import { progress } from "./progress.js";
 import { nodeImage, readFile, run } from "./workspace.js";
 
 const SCAN_DIR = "/scan";
-const TRIVY_CACHE = "/cache/trivy";
+/**
+ * Trivy's cache dir, in the container's own filesystem, on purpose not a cache volume:
+ * - The DB download below writes the DB into that exec's output, so whenever the exec cache
+ *   replays the download (same day), the DB comes with it. A cache volume's contents are not part
+ *   of any exec's cached result: once the engine pruned the volume, a replayed download left the
+ *   scans with no DB ("--skip-db-update cannot be specified on the first run").
+ * - Each scan then opens its scan cache (fanal/fanal.db, bbolt, exclusive lock, 5s timeout:
+ *   trivy pkg/cache/fs.go) in its own copy of that layer, so concurrent scans (dagger check runs
+ *   scan-image and scan-dependencies together; a release scans every platform) never contend. On
+ *   one SHARED volume the second gave up with "cache may be in use by another process"; LOCKED
+ *   would serialize them, and PRIVATE is the same as LOCKED in engine v0.21.8
+ *   (core/container_exec.go cacheSharingModeLocksWrites).
+ * The price is a scan cache that starts empty in every scan; a scan runs only when its input
+ * changed (the exec cache replays the rest), and the DB is downloaded once a day, as before.
+ */
+const TRIVY_CACHE = "/trivy";
 
 /** The Dockerfile the build uses when the project has none, for users to export and keep. */
 export function generatedDockerfile(project: Project): string {
@@ -74,7 +89,6 @@ function trivy(config: ShipshapeConfig): Container {
     dag
       .container()
       .from(imageRef("trivy", config.images.trivy))
-      .withMountedCache(TRIVY_CACHE, dag.cacheVolume("shipshape-trivy"))
       // The DB step is cached like any exec: the date makes it refresh once a day, not never.
       .withEnvVariable("SHIPSHAPE_TRIVY_DB_DAY", day)
       .withExec(trivyDbCommand({ cacheDir: TRIVY_CACHE }))
@@ -140,7 +154,7 @@ async function trivyScan(
   // Without --exit-code Trivy exits 0 whatever it finds: non-zero means it did not scan.
   if (step.exitCode !== 0 || report === undefined) {
     throw new Problem(
-      `trivy could not scan ${what}: ${firstLine(step.stderr, `exit code ${step.exitCode}`)}`,
+      `trivy could not scan ${what}: ${trivyError(step.stderr) ?? `exit code ${step.exitCode}`}`,
       "check that the image builds and that the vulnerability DB could be downloaded (network, images.trivy)",
     );
   }

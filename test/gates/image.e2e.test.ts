@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { builtImage, licenseCheck, sbomOf, scanImage } from "../../src/gates/image.js";
 import { TOOL_IMAGES } from "../../src/images.js";
 import { loadProject } from "../../src/project/load.js";
+import { fakeTrivy } from "../harness/fake-trivy.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { drive, type Driven } from "../helpers/drive.js";
 
@@ -18,10 +19,10 @@ afterEach(() => current?.engine.uninstall());
 const fixture = (p: string) => readFileSync(join(FIXTURES, p), "utf8");
 const isScan = (a: string[]) => a[0] === "trivy" && a.includes("--input");
 
-async function withTrivyReport(report: string, files: Record<string, string> = {}) {
+/** Scans answered with a real report by the fake trivy, which keeps its cache as Trivy does. */
+async function withTrivyReport(report: string, files: Record<string, string> = {}, onScan?: Parameters<typeof fakeTrivy>[1]["onScan"]) {
   current = await drive({ files });
-  current.engine.onExec((a) => a[0] === "trivy" && a.includes("--download-db-only"), { exitCode: 0 });
-  current.engine.onExec(isScan, { exitCode: 0, files: { "/shipshape/reports/trivy.json": report } });
+  fakeTrivy(current.engine, { report, onScan, scanMs: 20 });
   return current;
 }
 
@@ -35,7 +36,9 @@ describe("scanImage", () => {
     expect(await report.files.entries()).toEqual(["scan.sarif", "trivy.json"]);
     const scan = engine.execs.find((e) => isScan(e.args))!;
     expect(scan.image).toBe(`${TOOL_IMAGES.trivy.repository}:${TOOL_IMAGES.trivy.tag}`);
-    expect(scan.caches).toEqual({ "/cache/trivy": "shipshape-trivy" });
+    // No cache volume: the DB lives in the download exec's own output (see trivy-cache.e2e.test.ts).
+    expect(scan.caches).toEqual({});
+    expect(scan.args[scan.args.indexOf("--cache-dir") + 1]).toBe("/trivy");
     // The DB is downloaded first, refreshed daily through the date in the environment.
     const db = engine.execs.find((e) => e.args.includes("--download-db-only"))!;
     expect(db.env.SHIPSHAPE_TRIVY_DB_DAY).toBe(new Date().toISOString().slice(0, 10));
@@ -81,12 +84,7 @@ describe("scanImage", () => {
 
 describe("scanDependencies", () => {
   it("scans the lockfile in filesystem mode without building, judged by the same policy", async () => {
-    current = await drive();
-    current.engine.onExec((a) => a[0] === "trivy" && a.includes("--download-db-only"), { exitCode: 0 });
-    current.engine.onExec((a) => a[0] === "trivy" && a[1] === "fs", {
-      exitCode: 0,
-      files: { "/shipshape/reports/trivy.json": fixture("supply/trivy/npm.json") },
-    });
+    current = await withTrivyReport(fixture("supply/trivy/npm.json"));
     const report = await current.ship.scanDependenciesReport();
     const fs = current.engine.execs.find((e) => e.args[1] === "fs")!;
     expect(fs.args.at(-1)).toBe("/src");
@@ -158,20 +156,13 @@ describe("VEX (scan.vex)", () => {
 
   /** The fixture with shipshape.yaml listing the VEX file, and (unless `missing`) the file itself. */
   async function withVex(report: string, opts: { missing?: boolean } = {}) {
-    current = await withTrivyReport(report, { "shipshape.yaml": config });
+    // What Trivy would find at the --vex path inside its container.
+    const seen: (string | undefined)[] = [];
+    current = await withTrivyReport(report, { "shipshape.yaml": config }, (ctx) => seen.push(ctx.read("/vex/0-app.openvex.json")));
     if (!opts.missing) {
       mkdirSync(join(current.root, ".vex"));
       writeFileSync(join(current.root, ".vex/app.openvex.json"), fixture(VEX));
     }
-    // What Trivy would find at the --vex path inside its container.
-    const seen: (string | undefined)[] = [];
-    current.engine.onExec(
-      (a) => a[0] === "trivy" && (a.includes("--input") || a[1] === "fs"),
-      (ctx) => {
-        seen.push(ctx.read("/vex/0-app.openvex.json"));
-        return { exitCode: 0, files: { "/shipshape/reports/trivy.json": report } };
-      },
-    );
     return { ...current, seen };
   }
 

@@ -3,7 +3,7 @@
  * Dagger wiring and the tests see the same argv. `withExec` does not run the image ENTRYPOINT,
  * hence the leading "trivy".
  *
- * Flow: one `trivyDbCommand` warms the cache volume, each scan then runs with --skip-db-update
+ * Flow: one `trivyDbCommand` fills the cache dir, each scan then runs with --skip-db-update
  * and writes a raw JSON report (no --severity, --ignore-unfixed or ignore file: judgeScan applies
  * the policy and reports what it let through), and `trivySarifCommand` converts that JSON with
  * the same severities and ignore file for code scanning, without scanning twice.
@@ -22,7 +22,11 @@ export const NO_IGNORE_FILE = "/dev/null";
 export interface TrivyScanOptions {
   /** Path of the JSON report to write. */
   output: string;
-  /** Trivy cache (DB and scan cache); mount the cache volume the DB step filled here. */
+  /**
+   * Trivy cache (DB and scan cache): the directory the DB step filled, in the container's own
+   * filesystem. Not a cache volume: its contents are outside the exec cache, and on a SHARED one
+   * concurrent scans fight over the scan cache's lock (see src/gates/image.ts).
+   */
   cacheDir: string;
   /** VEX sources, each given with its own --vex: OpenVEX file paths, or "oci"/"repo" (those need the network). */
   vex?: readonly string[];
@@ -134,6 +138,15 @@ export function trivySarifCommand(opts: TrivySarifOptions): string[] {
     "-q",
     opts.report,
   ];
+}
+
+/**
+ * The error in Trivy's stderr: log.Fatal prints "<time>\tFATAL\tFatal error\t<err>"
+ * (cmd/trivy/main.go, pkg/log/handler.go), even with -q; otherwise the first non-empty line.
+ */
+export function trivyError(stderr: string): string | undefined {
+  const fatal = /\tFATAL\t(?:Fatal error\t)?(.+)/.exec(stderr);
+  return fatal?.[1]?.trim() ?? stderr.split("\n").find((l) => l.trim())?.trim();
 }
 
 /** Releases published by the hijacked release bot, March 2026 (GHSA-69fq-xp46-6x23, CVE-2026-33634). */
