@@ -12,7 +12,7 @@ import type { Release } from "../../src/report/release.js";
 import { attestCommand, signCommand } from "../../src/supply/signing/commands.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
-import { FakeGithubOidc, FakeRegistry } from "../helpers/fake-registry.js";
+import { FakeGithubOidc, FakeRegistry, jwt } from "../helpers/fake-registry.js";
 
 const PLATFORMS = ["linux/amd64", "linux/arm64"];
 let current: Driven | undefined;
@@ -155,6 +155,16 @@ describe("release", () => {
     expect(err?.message).toMatch(/^scan-linux-arm64\s+FAILED/m);
     expect(registry!.pushed).toEqual([]);
     expect(current!.engine.execs.some((e) => e.args[0] === "cosign")).toBe(false);
+  });
+
+  it("a keyless token as given that is already expired is refused before anything is built or pushed", async () => {
+    const { engine, call } = await drivenRelease(fixture("supply/trivy/centos-7.json"));
+    process.env.SHIPSHAPE_T_STALE = jwt({ exp: Math.floor(Date.now() / 1000) - 1 });
+    await expect(call("release", releaseArgs({ sigstoreIdToken: dag.secret("env://SHIPSHAPE_T_STALE") }))).rejects.toThrow(
+      /^the OIDC identity token expired at .*, before the build\nhint: pass --sigstore-id-token-request-url/,
+    );
+    expect(engine.execs).toEqual([]);
+    expect(registry!.pushed).toEqual([]);
   });
 
   it("refuses to start without a signing identity", async () => {
