@@ -1,6 +1,7 @@
 /**
- * deploy, rollback, promote and abort as recorded runs, through the function code: the stub
- * engine answers cosign, the stateful ECS (and ELB, STS) fakes play AWS on fake time, the audit
+ * deploy, rollback, promote and abort as recorded runs, each one a `dagger call` through the SDK's
+ * invocation path (a fresh module per call, the returned Deployment read back from its JSON
+ * state, its audit trail handed to the next call by File ID): the stub engine answers cosign, the stateful ECS (and ELB, STS) fakes play AWS on fake time, the audit
  * trail goes to a fresh database on the real Postgres, and notifications to local HTTP
  * receivers playing Slack and a JSON webhook. What is checked is what a team would look at
  * afterwards: the rows, the JSON Lines handed back, the messages received, the Deployment.
@@ -24,8 +25,19 @@ import { admin, closedPort, freshDatabase, type FreshDb } from "../trail/db.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { allowEcrLogin, VERIFIED } from "../helpers/signed-image.js";
 import { FakeSts, ROLE } from "../helpers/fake-sts.js";
-import { settle, trackRealIo } from "../helpers/fake-time-io.js";
-import { callAbort, callDeploy, callPromote, callRollback, type DeployArgs } from "../helpers/ship-calls.js";
+import { settle, trackRealIo, type SettleOptions } from "../helpers/fake-time-io.js";
+import {
+  auditTrailOf,
+  callAbort,
+  callDeploy,
+  callPromote,
+  callRollback,
+  filesOf,
+  markdownOf,
+  onFakeClock,
+  type DeployArgs,
+} from "../helpers/ship-calls.js";
+import type { Handle } from "../harness/invoke.js";
 
 const START = new Date("2026-11-20T10:00:00Z");
 const RUN_URL = "https://github.com/acme/api/actions/runs/123";
@@ -124,11 +136,14 @@ async function recordsOf(db: FreshDb): Promise<AuditRecord[]> {
   }
 }
 
-const jsonlOf = async (d: Deployment) => parseJsonl(await d.auditTrail.contents(), "audit.jsonl");
+const jsonlOf = async (d: Handle<Deployment>) => parseJsonl(await (await auditTrailOf(d)).contents(), "audit.jsonl");
+
+/** A call settled on fake time, the clock held while its fresh module loads (see onFakeClock). */
+const settled = <T>(call: Promise<T>, opts?: SettleOptions): Promise<T> => onFakeClock(call, (p) => settle(p, opts));
 
 /** The error a call ends with (it must end with one). */
 async function failureOf(p: Promise<unknown>): Promise<Error> {
-  const e = await settle(p).then(
+  const e = await settled(p).then(
     () => undefined,
     (err: unknown) => err,
   );
@@ -141,10 +156,10 @@ function expectNoSecrets(text: string, extra: readonly string[] = []): void {
 }
 
 /** Everything a Deployment hands back as text, files included. */
-async function allTextOf(d: Deployment): Promise<string> {
-  const files = d.files();
+async function allTextOf(d: Handle<Deployment>): Promise<string> {
+  const files = await filesOf(d);
   const contents = await Promise.all((await files.entries()).map((name) => files.file(name).contents()));
-  return [d.markdown(), d.reason, ...d.timeline, ...d.warnings, ...d.notifications, ...contents].join("\n");
+  return [await markdownOf(d), d.json.reason, ...d.json.timeline, ...d.json.warnings, ...d.json.notifications, ...contents].join("\n");
 }
 
 beforeEach(async () => {
@@ -194,9 +209,9 @@ describe("a successful rolling deploy", () => {
     let atFirstChange: Promise<Row[]> | undefined;
     for (const write of ["TagResource", "RegisterTaskDefinition", "UpdateService"])
       fake.afterCall.set(write, () => void (atFirstChange ??= rowsOf(db)));
-    const d = await settle(
+    const d = await settled(
       callDeploy(
-        current.ship,
+        current,
         "staging",
         IMAGE,
         base({
@@ -211,9 +226,9 @@ describe("a successful rolling deploy", () => {
       ),
     );
 
-    expect(d.result).toBe("succeeded");
-    expect(d.auditStorage).toBe("postgres");
-    expect(d.warnings).toEqual([]);
+    expect(d.json.result).toBe("succeeded");
+    expect(d.json.auditStorage).toBe("postgres");
+    expect(d.json.warnings).toEqual([]);
 
     // Postgres: exactly one run, started before the rollout and completed after it.
     const rows = await rowsOf(db);
@@ -232,8 +247,8 @@ describe("a successful rolling deploy", () => {
 
     // The JSON Lines handed back are those very records.
     expect(await jsonlOf(d)).toEqual(records);
-    expect(await d.files().file("audit.jsonl").contents()).toBe(await d.auditTrail.contents());
-    expect(await d.files().entries()).toEqual(["audit.jsonl", "deployment.json", "summary.md"]);
+    expect(await (await filesOf(d)).file("audit.jsonl").contents()).toBe(await (await auditTrailOf(d)).contents());
+    expect(await (await filesOf(d)).entries()).toEqual(["audit.jsonl", "deployment.json", "summary.md"]);
 
     // Slack: one Block Kit message.
     expect(slack.received).toHaveLength(1);
@@ -269,7 +284,10 @@ describe("a successful rolling deploy", () => {
     });
 
     const host = (r: Receiver) => new URL(r.url).origin;
-    expect(d.notifications).toEqual([`slack: delivered to ${host(slack)} (1 attempt)`, `webhook: delivered to ${host(hook)} (1 attempt)`]);
+    expect(d.json.notifications).toEqual([
+      `slack: delivered to ${host(slack)} (1 attempt)`,
+      `webhook: delivered to ${host(hook)} (1 attempt)`,
+    ]);
     // Each delivery is logged once, as it happened.
     expect(stderr.filter((l) => l.startsWith("[shipshape] notify: slack: delivered"))).toEqual([
       `[shipshape] notify: slack: delivered to ${host(slack)} (attempt 1)\n`,
@@ -290,15 +308,15 @@ describe("a deploy refused before any change", () => {
       slackFailuresWebhook: secret("FAILURES", failures.url),
     });
 
-    const err = await failureOf(callDeploy(current.ship, "staging", IMAGE, base(outlets())));
+    const err = await failureOf(callDeploy(current, "staging", IMAGE, base(outlets())));
     expect(err.message).toMatch(
       /^refusing to deploy \S+@sha256:[0-9a-f]{64}: no signatures found for sha256:[0-9a-f]{64}\nhint: deploy the digest `release` signed, with the matching public key or identity$/,
     );
 
-    const d = await settle(callDeploy(current.ship, "staging", IMAGE, base({ ...outlets(), failOnError: false })));
-    expect(d.result).toBe("failed");
-    expect(d.reason).toBe(err.message.split("\n")[0]);
-    expect(d.timeline).toEqual([expect.stringMatching(/^2026-11-20T10:00:\d\d\.000Z failed before any change: refusing to deploy /)]);
+    const d = await settled(callDeploy(current, "staging", IMAGE, base({ ...outlets(), failOnError: false })));
+    expect(d.json.result).toBe("failed");
+    expect(d.json.reason).toBe(err.message.split("\n")[0]);
+    expect(d.json.timeline).toEqual([expect.stringMatching(/^2026-11-20T10:00:\d\d\.000Z failed before any change: refusing to deploy /)]);
     expect(fake.calls).toEqual([]);
 
     // Both runs are in Postgres; the second one's records also came back as JSON Lines.
@@ -313,7 +331,7 @@ describe("a deploy refused before any change", () => {
       ["deploy", "started", "unknown", DIGEST],
       ["deploy", "completed", "failed", DIGEST],
     ]);
-    expect(records[1]?.reason).toBe(d.reason);
+    expect(records[1]?.reason).toBe(d.json.reason);
     expect((await recordsOf(db)).slice(2)).toEqual(records);
 
     // Every failure went to both channels.
@@ -321,7 +339,7 @@ describe("a deploy refused before any change", () => {
     expect(slack.received).toHaveLength(2);
     const headline = (JSON.parse(failures.received[1]?.body ?? "") as SlackMessage).blocks[0];
     expect(JSON.stringify(headline)).toContain(":x: Deploy to staging: failed");
-    expect(d.notifications).toEqual([
+    expect(d.json.notifications).toEqual([
       `slack: delivered to ${new URL(slack.url).origin} (1 attempt)`,
       `slack-failures: delivered to ${new URL(failures.url).origin} (1 attempt)`,
     ]);
@@ -331,13 +349,13 @@ describe("a deploy refused before any change", () => {
   it("an unknown environment: the call names the known ones; with failOnError=false the Deployment and records say failed", async () => {
     const failures = await receiver();
     const outlets = { slackFailuresWebhook: secret("FAILURES", failures.url) };
-    const err = await failureOf(callDeploy(current.ship, "prod", IMAGE, base(outlets)));
+    const err = await failureOf(callDeploy(current, "prod", IMAGE, base(outlets)));
     expect(err.message).toBe(
       'unknown environment "prod" (known: staging)\nhint: add it under environments: in shipshape.yaml, or pass one of the known names',
     );
 
-    const d = await settle(callDeploy(current.ship, "prod", IMAGE, base({ ...outlets, failOnError: false })));
-    expect(d).toMatchObject({
+    const d = await settled(callDeploy(current, "prod", IMAGE, base({ ...outlets, failOnError: false })));
+    expect(d.json).toMatchObject({
       environment: "prod",
       result: "failed",
       reason: 'unknown environment "prod" (known: staging)',
@@ -351,7 +369,7 @@ describe("a deploy refused before any change", () => {
     expect(current.engine.execs).toEqual([]); // nothing verified, nothing deployed
     expect(fake.calls).toEqual([]);
     expect(failures.received).toHaveLength(2);
-    expect(d.notifications).toEqual([`slack-failures: delivered to ${new URL(failures.url).origin} (1 attempt)`]);
+    expect(d.json.notifications).toEqual([`slack-failures: delivered to ${new URL(failures.url).origin} (1 attempt)`]);
   });
 });
 
@@ -368,7 +386,7 @@ describe("a deploy that rolls back", () => {
     const [slack, failures] = [await receiver(), await receiver()];
     const err = await failureOf(
       callDeploy(
-        current.ship,
+        current,
         "staging",
         IMAGE,
         base({
@@ -418,18 +436,18 @@ describe("the audit database is unreachable", () => {
   it("not required: the deploy goes on, records stay in the JSON Lines, and a warning says why", async () => {
     signed();
     fake.nextDeployments({ outcome: "healthy", afterMs: 60_000 });
-    const d = await settle(callDeploy(current.ship, "staging", IMAGE, base({ auditDatabaseUrl: await unreachable() })));
-    expect(d.result).toBe("succeeded");
-    expect(d.auditStorage).toBe("jsonl");
-    expect(d.warnings).toHaveLength(1);
-    expect(d.warnings[0]).toMatch(/^audit records go to the JSON Lines trail only: .*postgres:\/\/postgres@127\.0\.0\.1:\d+\/audit/);
+    const d = await settled(callDeploy(current, "staging", IMAGE, base({ auditDatabaseUrl: await unreachable() })));
+    expect(d.json.result).toBe("succeeded");
+    expect(d.json.auditStorage).toBe("jsonl");
+    expect(d.json.warnings).toHaveLength(1);
+    expect(d.json.warnings[0]).toMatch(/^audit records go to the JSON Lines trail only: .*postgres:\/\/postgres@127\.0\.0\.1:\d+\/audit/);
     expect((await jsonlOf(d)).map((r) => [r.phase, r.outcome])).toEqual([
       ["started", "unknown"],
       ["completed", "succeeded"],
     ]);
-    expect(await d.files().file("summary.md").contents()).toContain(`### Warnings\n\n- ${d.warnings[0]}`);
+    expect(await (await filesOf(d)).file("summary.md").contents()).toContain(`### Warnings\n\n- ${d.json.warnings[0]}`);
     // Said once in the progress log, as it happened.
-    expect(stderr.join("").split(`[shipshape] audit: warning: ${d.warnings[0]}\n`)).toHaveLength(2);
+    expect(stderr.join("").split(`[shipshape] audit: warning: ${d.json.warnings[0]}\n`)).toHaveLength(2);
     expectNoSecrets(await allTextOf(d));
   });
 
@@ -439,18 +457,18 @@ describe("the audit database is unreachable", () => {
     const failures = await receiver();
     const args = async (over: DeployArgs = {}) =>
       base({ auditDatabaseUrl: await unreachable(), slackFailuresWebhook: secret("FAILURES", failures.url), ...over });
-    const err = await failureOf(callDeploy(current.ship, "staging", IMAGE, await args()));
+    const err = await failureOf(callDeploy(current, "staging", IMAGE, await args()));
     expect(err.message).toMatch(/^the audit trail is required and Postgres is unavailable: .*\nhint: \S.*$/);
     expect(err.message.split("\n")).toHaveLength(2);
     expect(fake.calls).toEqual([]);
     expect(current.engine.execs).toEqual([]); // not even the signature was checked
 
-    const d = await settle(callDeploy(current.ship, "staging", IMAGE, await args({ failOnError: false })));
-    expect(d).toMatchObject({ result: "failed", auditStorage: "jsonl" });
-    expect(d.reason).toMatch(/^the audit trail is required and Postgres is unavailable: /);
+    const d = await settled(callDeploy(current, "staging", IMAGE, await args({ failOnError: false })));
+    expect(d.json).toMatchObject({ result: "failed", auditStorage: "jsonl" });
+    expect(d.json.reason).toMatch(/^the audit trail is required and Postgres is unavailable: /);
     expect((await jsonlOf(d)).map((r) => [r.phase, r.outcome, r.reason ?? ""])).toEqual([
       ["started", "unknown", ""],
-      ["completed", "failed", d.reason],
+      ["completed", "failed", d.json.reason],
     ]);
     expect(fake.calls).toEqual([]);
     expect(failures.received).toHaveLength(2);
@@ -464,15 +482,15 @@ describe("a Slack webhook that never answers", () => {
     fake.nextDeployments({ outcome: "healthy", afterMs: 60_000 });
     const [slack, hook] = [await receiver(() => ({ hang: true })), await receiver()];
     const real = performance.now();
-    const d = await settle(
-      callDeploy(current.ship, "staging", IMAGE, base({ slackWebhook: secret("SLACK", slack.url), webhookUrl: secret("HOOK", hook.url) })),
+    const d = await settled(
+      callDeploy(current, "staging", IMAGE, base({ slackWebhook: secret("SLACK", slack.url), webhookUrl: secret("HOOK", hook.url) })),
     );
     expect(performance.now() - real).toBeLessThan(15_000);
-    expect(d.result).toBe("succeeded");
+    expect(d.json.result).toBe("succeeded");
     // Three attempts of 10 s (the defaults), within the 60 s deadline after the first one.
     expect(slack.received).toHaveLength(3);
     expect(Date.now() - (slack.received[0]?.at ?? 0)).toBeLessThanOrEqual(60_000);
-    expect(d.notifications).toEqual([
+    expect(d.json.notifications).toEqual([
       `slack: not delivered, ${new URL(slack.url).origin} did not answer within 10000 ms (after 3 attempts)`,
       `webhook: delivered to ${new URL(hook.url).origin} (1 attempt)`,
     ]);
@@ -499,8 +517,8 @@ describe("AWS credentials from GitHub OIDC", () => {
     signed();
     fake.nextDeployments({ outcome: "healthy", afterMs: 60_000 });
     const token = sts.issue("repo:acme/api:environment:staging");
-    const d = await settle(callDeploy(current.ship, "staging", IMAGE, withoutKeys(oidc(token))));
-    expect(d.result).toBe("succeeded");
+    const d = await settled(callDeploy(current, "staging", IMAGE, withoutKeys(oidc(token))));
+    expect(d.json.result).toBe("succeeded");
     expect(sts.calls).toEqual([{ RoleArn: ROLE, RoleSessionName: "shipshape-api-123", WebIdentityToken: token, DurationSeconds: 3600 }]);
     const session = sts.sessions[0];
     // ECS calls and the ECR login (to read the signatures) went out with the assumed session.
@@ -515,12 +533,12 @@ describe("AWS credentials from GitHub OIDC", () => {
 
   it("refuses both static keys and a web identity, and no credentials at all, with a Problem saying what to pass", async () => {
     signed();
-    const both = await failureOf(callDeploy(current.ship, "staging", IMAGE, base(oidc())));
+    const both = await failureOf(callDeploy(current, "staging", IMAGE, base(oidc())));
     expect(both.message).toBe(
       "both static AWS keys and a web identity token/role were given; which one to use is ambiguous\n" +
         "hint: pass either --aws-web-identity-token with --aws-role-arn (GitHub OIDC) or the --aws-access-key-id/--aws-secret-access-key pair, not both",
     );
-    const none = await failureOf(callDeploy(current.ship, "staging", IMAGE, withoutKeys({})));
+    const none = await failureOf(callDeploy(current, "staging", IMAGE, withoutKeys({})));
     expect(none.message).toMatch(
       /^no AWS credentials were given\nhint: pass --aws-web-identity-token=env:\/\/AWS_WEB_IDENTITY_TOKEN --aws-role-arn=/,
     );
@@ -532,7 +550,7 @@ describe("AWS credentials from GitHub OIDC", () => {
   it("a role whose trust policy does not allow this workflow: refused before any change, with the sub it expects", async () => {
     signed();
     const token = sts.issue("repo:acme/api:ref:refs/heads/main");
-    const err = await failureOf(callDeploy(current.ship, "staging", IMAGE, withoutKeys(oidc(token))));
+    const err = await failureOf(callDeploy(current, "staging", IMAGE, withoutKeys(oidc(token))));
     expect(err.message).toMatch(/^not allowed to assume arn:aws:iam::123456789012:role\/deployer: .*Not authorized/);
     expect(err.message).toContain("token.actions.githubusercontent.com:sub = repo:acme/api:environment:staging");
     expect(fake.calls).toEqual([]);
@@ -540,7 +558,7 @@ describe("AWS credentials from GitHub OIDC", () => {
   });
 });
 
-describe("stepped canary through ship.deploy", () => {
+describe("stepped canary through deploy", () => {
   const STABLE = tgArnOf("api-stable");
   const CANARY = tgArnOf("api-canary");
   let elb: FakeElb;
@@ -608,19 +626,19 @@ describe("stepped canary through ship.deploy", () => {
   it("walks the weights with the analysis passing at each step, and records the decisions", async () => {
     await use(steppedYaml(await prometheus()));
     signed();
-    const d = await settle(callDeploy(current.ship, "staging", IMAGE, base()), { stepMs: 5000 });
-    expect(d.result).toBe("succeeded");
-    expect(d.strategy).toBe("stepped-canary");
+    const d = await settled(callDeploy(current, "staging", IMAGE, base()), { stepMs: 5000 });
+    expect(d.json.result).toBe("succeeded");
+    expect(d.json.strategy).toBe("stepped-canary");
     expect(elb.history(rule, STABLE, CANARY)).toEqual(["100/0", "90/10", "50/50", "0/100", "100/0"]);
     expect(fake.service().taskDefinition).toBe(APP2);
     expect(mainUpdates()).toHaveLength(1); // promoted once, while the canary carried everything
     expect(queries).toBe(6);
-    expect(d.decisions.map((x) => [x.gate, x.stage, x.step, x.verdict, x.values.join(",")])).toEqual([
+    expect(d.json.decisions.map((x) => [x.gate, x.stage, x.step, x.verdict, x.values.join(",")])).toEqual([
       ["analysis", "canary 10% (step 1/3)", 1, "passed", "error-rate=0.001"],
       ["analysis", "canary 50% (step 2/3)", 2, "passed", "error-rate=0.001"],
       ["analysis", "canary 100% (step 3/3)", 3, "passed", "error-rate=0.001"],
     ]);
-    expect(d.timeline.some((l) => l.endsWith("traffic: stable 90% / canary 10% (step 1/3)"))).toBe(true);
+    expect(d.json.timeline.some((l) => l.endsWith("traffic: stable 90% / canary 10% (step 1/3)"))).toBe(true);
     const [started, completed] = await jsonlOf(d);
     expect(started).toMatchObject({ phase: "started", strategy: "stepped-canary" });
     expect(completed).toMatchObject({ phase: "completed", outcome: "succeeded", fromRevision: APP1, toRevision: APP2 });
@@ -635,19 +653,19 @@ describe("stepped canary through ship.deploy", () => {
     breaksAt = 50;
     await use(steppedYaml(await prometheus()));
     signed();
-    const d = await settle(callDeploy(current.ship, "staging", IMAGE, base({ failOnError: false })), { stepMs: 5000 });
-    expect(d.result).toBe("rolled back");
-    expect(d.reason).toMatch(/^analysis at step 2 \(50%\) called for a rollback: failed: /);
+    const d = await settled(callDeploy(current, "staging", IMAGE, base({ failOnError: false })), { stepMs: 5000 });
+    expect(d.json.result).toBe("rolled back");
+    expect(d.json.reason).toMatch(/^analysis at step 2 \(50%\) called for a rollback: failed: /);
     expect(elb.history(rule, STABLE, CANARY)).toEqual(["100/0", "90/10", "50/50", "100/0"]);
     expect(fake.service().taskDefinition).toBe(APP1);
     expect(fake.service("api-canary").desiredCount).toBe(0);
     expect(mainUpdates()).toEqual([]);
-    expect(d.decisions.map((x) => [x.step, x.verdict, x.values.join(",")])).toEqual([
+    expect(d.json.decisions.map((x) => [x.step, x.verdict, x.values.join(",")])).toEqual([
       [1, "passed", "error-rate=0.001"],
       [2, "failed", "error-rate=0.05"],
     ]);
     const completed = (await jsonlOf(d)).at(-1);
-    expect(completed).toMatchObject({ outcome: "rolled back", rollbackReason: d.reason });
+    expect(completed).toMatchObject({ outcome: "rolled back", rollbackReason: d.json.reason });
     expect(completed?.decisions.at(-1)).toMatchObject({
       stage: "canary 50% (step 2/3)",
       step: 2,
@@ -687,17 +705,17 @@ describe("rollback, promote and abort are recorded runs too", () => {
       runUrl: RUN_URL,
     });
 
-    const paused = await settle(callDeploy(current.ship, "staging", IMAGE, base(outlets())));
-    expect(paused.result).toBe("paused");
-    const promoted = await settle(callPromote(current.ship, "staging", { ...outlets(), auditTrail: paused.auditTrail }));
-    expect(promoted.result).toBe("succeeded");
+    const paused = await settled(callDeploy(current, "staging", IMAGE, base(outlets())));
+    expect(paused.json.result).toBe("paused");
+    const promoted = await settled(callPromote(current, "staging", { ...outlets(), auditTrail: await auditTrailOf(paused) }));
+    expect(promoted.json.result).toBe("succeeded");
     expect(fake.service().taskDefinition).toBe(APP2);
-    const again = await settle(callDeploy(current.ship, "staging", IMAGE, base({ ...outlets(), auditTrail: promoted.auditTrail })));
-    expect(again.result).toBe("paused");
-    const aborted = await settle(callAbort(current.ship, "staging", { ...outlets(), auditTrail: again.auditTrail }));
-    expect(aborted.result).toBe("rolled back");
-    const rolledBack = await settle(callRollback(current.ship, "staging", "1", { ...outlets(), auditTrail: aborted.auditTrail }));
-    expect(rolledBack.result).toBe("succeeded");
+    const again = await settled(callDeploy(current, "staging", IMAGE, base({ ...outlets(), auditTrail: await auditTrailOf(promoted) })));
+    expect(again.json.result).toBe("paused");
+    const aborted = await settled(callAbort(current, "staging", { ...outlets(), auditTrail: await auditTrailOf(again) }));
+    expect(aborted.json.result).toBe("rolled back");
+    const rolledBack = await settled(callRollback(current, "staging", "1", { ...outlets(), auditTrail: await auditTrailOf(aborted) }));
+    expect(rolledBack.json.result).toBe("succeeded");
     expect(fake.service().taskDefinition).toBe(APP1);
 
     const expected = [
@@ -719,7 +737,9 @@ describe("rollback, promote and abort are recorded runs too", () => {
     expect(await jsonlOf(rolledBack)).toEqual(await recordsOf(db));
 
     // Each Deployment says what kind of run it was.
-    const summaries = [paused, promoted, again, aborted, rolledBack].map((d) => d.markdown().split("\n")[0]);
+    const summaries = await Promise.all(
+      [paused, promoted, again, aborted, rolledBack].map(async (d) => (await markdownOf(d)).split("\n")[0]),
+    );
     expect(summaries).toEqual([
       "## ⏸️ Deploy to staging: paused",
       "## ✅ Promotion of staging: succeeded",
@@ -727,7 +747,10 @@ describe("rollback, promote and abort are recorded runs too", () => {
       "## ↩️ Abort of staging: rolled back",
       "## ✅ Rollback of staging: succeeded",
     ]);
-    expect(JSON.parse(await aborted.files().file("deployment.json").contents())).toMatchObject({ kind: "abort", result: "rolled back" });
+    expect(JSON.parse(await (await filesOf(aborted)).file("deployment.json").contents())).toMatchObject({
+      kind: "abort",
+      result: "rolled back",
+    });
 
     const kinds = hook.received.map((r) => JSON.parse(r.body) as WebhookPayloadV1).map((p) => [p.kind, p.result]);
     expect(kinds).toEqual([
@@ -741,9 +764,7 @@ describe("rollback, promote and abort are recorded runs too", () => {
 
   it("a rollback to a revision that does not exist fails the call with the reason, recorded as failed", async () => {
     const db = await database();
-    const err = await failureOf(
-      callRollback(current.ship, "staging", "7", { ...staticKeys(), auditDatabaseUrl: dbSecret(db), actor: "ada" }),
-    );
+    const err = await failureOf(callRollback(current, "staging", "7", { ...staticKeys(), auditDatabaseUrl: dbSecret(db), actor: "ada" }));
     expect(err.message).toBe(
       "task definition app:7 could not be read: Unable to describe task definition.\nhint: check it exists in this region",
     );

@@ -1,7 +1,8 @@
 /**
- * deploy, rollback and status through the function code: the signature is verified first
- * (cosign's command through the stub engine), then the stateful ECS fake plays the rollout on
- * fake time. Nothing changes in ECS for an unverified or tag-only image.
+ * deploy, promote, abort and status as `dagger call` runs them, each call a fresh module through
+ * the SDK's invocation path: the signature is verified first (cosign's command through the stub
+ * engine), then the stateful ECS fake plays the rollout on fake time. Nothing changes in ECS for
+ * an unverified or tag-only image.
  */
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { dag } from "@dagger.io/dagger";
@@ -9,10 +10,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseConfig } from "../../src/config/load.js";
-import { abortDeployment, deployImage, promoteDeployment } from "../../src/gates/deploy.js";
-import { Deployment } from "../../src/report/deployment.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { callAbort, callDeploy, callPromote, markdownOf, onFakeClock } from "../helpers/ship-calls.js";
 import { allowEcrLogin, VERIFIED } from "../helpers/signed-image.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, onFakeTime, trackFetches } from "../deploy/fake-ecs.js";
 
@@ -44,41 +43,25 @@ afterEach(() => {
 });
 
 const aws = () => [dag.secret("env://SHIPSHAPE_TEST_AKID"), dag.secret("env://SHIPSHAPE_TEST_SAK")] as const;
+const creds = () => ({ awsAccessKeyId: aws()[0], awsSecretAccessKey: aws()[1] });
 const signed = () => current.engine.onExec((a) => a[0] === "cosign" && a[1] === "verify", { exitCode: 0, stdout: verified });
-const deploy = (env: string, image: string, approve = false, limitMs = 12 * 3600_000) => {
-  const [id, key] = aws();
-  return onFakeTime(
-    current.ship.deploy(
-      env,
-      image,
-      approve,
-      id,
-      key,
-      undefined,
-      undefined,
-      "",
-      undefined,
-      undefined,
-      dag.secret("env://PUB"),
-      "",
-      "",
-      true,
-    ),
-    1000,
-    limitMs,
-  );
-};
+/** A call on fake time, the clock held while its fresh module loads (see onFakeClock). */
+const clocked = <T>(call: Promise<T>, limitMs = 12 * 3600_000) => onFakeClock(call, (p) => onFakeTime(p, 1000, limitMs));
+const verify = () => ({ cosignPublicKey: dag.secret("env://PUB"), insecureIgnoreTlog: true });
+/** `dagger call deploy --env <env> --image <image> [--approve]` with static keys and the key-based signature check. */
+const deploy = (env: string, image: string, approve = false, limitMs = 12 * 3600_000) =>
+  clocked(callDeploy(current, env, image, { approve, ...creds(), ...verify() }), limitMs);
 
 describe("deploy", () => {
   it("verifies the signature, then rolls out the digest and returns the timeline", async () => {
     signed();
     fake.nextDeployments({ outcome: "healthy", afterMs: 120_000 });
     const d = await deploy("staging", IMAGE);
-    expect(d.result).toBe("succeeded");
-    expect(d.previousTaskDefinition).toMatch(/task-definition\/app:1$/);
-    expect(d.taskDefinition).toMatch(/task-definition\/app:2$/);
-    expect(d.timeline.length).toBeGreaterThan(2);
-    expect(d.markdown()).toContain("## ✅ Deploy to staging: succeeded");
+    expect(d.json.result).toBe("succeeded");
+    expect(d.json.previousTaskDefinition).toMatch(/task-definition\/app:1$/);
+    expect(d.json.taskDefinition).toMatch(/task-definition\/app:2$/);
+    expect(d.json.timeline.length).toBeGreaterThan(2);
+    expect(await markdownOf(d)).toContain("## ✅ Deploy to staging: succeeded");
     expect(current.engine.execs.map((e) => e.args[1])).toEqual(["verify"]);
     expect(fake.calls.map((c) => c.command)).toContain("UpdateService");
   });
@@ -119,8 +102,7 @@ describe("deploy", () => {
 
 describe("status", () => {
   it("says which revision runs and how many tasks", async () => {
-    const [id, key] = aws();
-    const s = await onFakeTime(current.ship.status("staging", id, key));
+    const s = (await clocked(current.call<string>("status", { env: "staging", ...creds() }))).json;
     expect(s).toMatch(/^staging: api in main \(us-east-1\)\nrevision: .*app:1\ntasks: \d+ running \/ \d+ desired/);
   });
 });
@@ -146,7 +128,7 @@ describe("deploy with smoke checks", () => {
     signed();
     fake.nextDeployments({ outcome: "healthy", afterMs: 60_000 });
     const d = await deploy("staging", IMAGE);
-    expect(d.timeline.some((l) => l.endsWith("smoke checks passed (1)"))).toBe(true);
+    expect(d.json.timeline.some((l) => l.endsWith("smoke checks passed (1)"))).toBe(true);
   });
 
   it("rolls back to the previous revision when the smoke checks fail", async () => {
@@ -212,9 +194,7 @@ describe("progressive deploys through the function code", () => {
     current = await drive({ files: { "shipshape.yaml": text } });
     signed();
     fake.service().loadBalancers = [ALB_WITH_ADVANCED_CONFIG];
-    return parseConfig(text).config;
   };
-  const creds = () => ({ awsAccessKeyId: aws()[0], awsSecretAccessKey: aws()[1] });
 
   beforeEach(() => {
     hits.length = 0;
@@ -229,15 +209,15 @@ describe("progressive deploys through the function code", () => {
   it("blue/green: smoke-checks the test listener inside ECS's PAUSE hook, then production, and reports the decisions", async () => {
     await use(yaml(await listen()));
     const d = await deploy("staging", IMAGE);
-    expect(d.result).toBe("succeeded");
-    expect(d.strategy).toBe("blue-green");
+    expect(d.json.result).toBe("succeeded");
+    expect(d.json.strategy).toBe("blue-green");
     expect(hits).toEqual(["test", "production"]);
-    expect(d.decisions.map((x) => [x.gate, x.stage, x.verdict])).toEqual([
+    expect(d.json.decisions.map((x) => [x.gate, x.stage, x.verdict])).toEqual([
       ["smoke", "POST_TEST_TRAFFIC_SHIFT", "passed"],
       ["smoke", "POST_PRODUCTION_TRAFFIC_SHIFT", "passed"],
     ]);
-    expect(d.decisions[0]?.values).toEqual(["health status=200", "health attempts=1"]);
-    expect(d.markdown()).toContain(
+    expect(d.json.decisions[0]?.values).toEqual(["health status=200", "health attempts=1"]);
+    expect(await markdownOf(d)).toContain(
       "| smoke | POST_TEST_TRAFFIC_SHIFT |  | passed | health status=200, health attempts=1 | test listener: all 1 smoke checks passed |",
     );
     expect(fake.calls.filter((c) => c.command === "ContinueServiceDeployment")).toHaveLength(2);
@@ -258,36 +238,25 @@ describe("progressive deploys through the function code", () => {
   });
 
   it("manual promotion: the deploy pauses at the gate, promote finishes it; abort rolls a paused one back", async () => {
-    const config = await use(yaml(await listen(), "    promotion: manual\n"));
-    const opts = {
-      approve: false,
-      aws: creds(),
-      verify: {
-        publicKey: dag.secret("env://PUB"),
-        identity: "",
-        issuer: "",
-        insecureIgnoreTlog: true,
-        creds: { username: "", ...creds() },
-      },
-    };
-    const paused = await onFakeTime(deployImage(config, "staging", IMAGE, opts));
-    expect(paused.result).toBe("paused");
-    expect(new Deployment(paused).markdown()).toContain(
+    await use(yaml(await listen(), "    promotion: manual\n"));
+    const paused = await deploy("staging", IMAGE);
+    expect(paused.json.result).toBe("paused");
+    expect(await markdownOf(paused)).toContain(
       "- **Paused at:** POST_TEST_TRAFFIC_SHIFT (0% production traffic): run `promote` or `abort`",
     );
     expect(hits).toEqual(["test"]); // the gate ran its test-listener check, then held for a human
 
-    const done = await onFakeTime(promoteDeployment(config, "staging", creds()));
-    expect(done.result).toBe("succeeded");
-    expect(done.decisions.map((x) => [x.gate, x.verdict])).toEqual([
+    const done = await clocked(callPromote(current, "staging", creds()));
+    expect(done.json.result).toBe("succeeded");
+    expect(done.json.decisions.map((x) => [x.gate, x.verdict])).toEqual([
       ["approval", "approved"],
       ["smoke", "passed"],
     ]);
     expect(fake.service().taskDefinition).toMatch(/task-definition\/app:2$/);
 
-    expect((await onFakeTime(deployImage(config, "staging", IMAGE, opts))).result).toBe("paused");
-    const back = await onFakeTime(abortDeployment(config, "staging", creds()));
-    expect(back.result).toBe("rolled back");
+    expect((await deploy("staging", IMAGE)).json.result).toBe("paused");
+    const back = await clocked(callAbort(current, "staging", creds()));
+    expect(back.json.result).toBe("rolled back");
     expect(fake.service().taskDefinition).toMatch(/task-definition\/app:2$/); // the revision before the aborted one
   });
 });
