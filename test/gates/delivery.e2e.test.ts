@@ -1,11 +1,14 @@
 /**
- * metrics and prComment through the function code: the audit trail read back from a JSON Lines
- * File and from the real Postgres into DORA tables and charts, and the gate table posted to a
- * stateful fake GitHub API (created once, then updated in place).
+ * metrics and prComment as `dagger call` runs them, each call a fresh module through the SDK's
+ * invocation path: the audit trail read back from a JSON Lines File (one a deploy call returned,
+ * passed on by its ID) and from the real Postgres into DORA tables and charts, and the gate table
+ * posted to a stateful fake GitHub API (created once, then updated in place).
  */
 import { dag } from "@dagger.io/dagger";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DeliveryReport } from "../../src/report/delivery.js";
+import type { Deployment } from "../../src/report/deployment.js";
 import { PostgresTrail } from "../../src/trail/postgres.js";
 import { serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
 import { FakeGithub } from "../github/fake-github.js";
@@ -39,70 +42,53 @@ const jsonlFile = (content: string) => dag.directory().withNewFile("audit.jsonl"
 describe("metrics", () => {
   it("reads a JSON Lines trail and reports the DORA numbers with a chart per environment", async () => {
     current = await drive();
-    const report = await current.ship.metrics("production", "week", "", "", undefined, jsonlFile(serialiseJsonl(records())));
-    const markdown = await report.markdown;
+    const report = await current.call<DeliveryReport>("metrics", {
+      environment: "production",
+      period: "week",
+      auditTrail: jsonlFile(serialiseJsonl(records())),
+    });
+    const markdown = report.json.markdown;
     expect(markdown).toMatch(/production/);
     expect(markdown).toMatch(/33(\.3)?\s*%/); // 1 of 3 production deploys was a change failure
     expect(markdown).not.toMatch(/staging/);
-    const names = await report.files.entries();
+    const files = await report.directory("files");
+    const names = await files.entries();
     expect(names.sort()).toEqual(["metrics.json", "metrics.md", "metrics.txt", "production.svg"]);
-    const svg = new XMLParser({ ignoreAttributes: false }).parse(await report.files.file("production.svg").contents()) as {
+    const svg = new XMLParser({ ignoreAttributes: false }).parse(await files.file("production.svg").contents()) as {
       svg: { "@_width": string; "@_height": string };
     };
     expect(Number(svg.svg["@_width"])).toBeGreaterThan(0);
     expect(Number(svg.svg["@_height"])).toBeGreaterThan(0);
-    const json = JSON.parse(await report.files.file("metrics.json").contents()) as { environments: { environment: string }[] };
+    const json = JSON.parse(await files.file("metrics.json").contents()) as { environments: { environment: string }[] };
     expect(json.environments.map((e) => e.environment)).toEqual(["production"]);
   });
 
   it("without a trail it says what to pass", async () => {
     current = await drive();
-    await expect(current.ship.metrics()).rejects.toThrow(/audit trail[\s\S]*--audit-database-url/);
+    await expect(current.call("metrics")).rejects.toThrow(/audit trail[\s\S]*--audit-database-url/);
   });
 
   it("refuses a malformed trail file with the line number", async () => {
     current = await drive();
     const content = `${serialiseJsonl(records().slice(0, 2))}{"not": "a record"}\n`;
-    await expect(current.ship.metrics("", "week", "", "", undefined, jsonlFile(content))).rejects.toThrow(/line 3/);
+    await expect(current.call("metrics", { period: "week", auditTrail: jsonlFile(content) })).rejects.toThrow(/line 3/);
   });
 
   it("reads the trail a refused deploy returned (what dagger/tests does in a real engine)", async () => {
     current = await drive();
     const image = `registry.example.com/api@sha256:${"ab".repeat(32)}`;
-    const u = undefined;
-    // deploy(env, image, approve, 7 AWS args, 6 verify args, auditDatabaseUrl, auditTrail, 4 webhooks, actor, runUrl, failOnError)
-    const deployment = await current.ship.deploy(
-      "nowhere",
-      image,
-      false,
-      u,
-      u,
-      u,
-      u,
-      "",
-      u,
-      u,
-      u,
-      "",
-      "",
-      false,
-      "",
-      u,
-      u,
-      u,
-      u,
-      u,
-      u,
-      u,
-      "ci-bot",
-      "",
-      false,
-    );
-    expect(deployment.result).toBe("failed");
-    expect(deployment.reason).toMatch(/unknown environment "nowhere"/);
-    const report = await current.ship.metrics("", "week", "", "", undefined, deployment.auditTrail);
-    expect((await report.files.entries()).sort()).toEqual(["metrics.json", "metrics.md", "metrics.txt", "nowhere.svg"]);
-    expect(await report.markdown).toMatch(/nowhere/);
+    const deployment = await current.call<Deployment>("deploy", { env: "nowhere", image, actor: "ci-bot", failOnError: false });
+    expect(deployment.json.result).toBe("failed");
+    expect(deployment.json.reason).toMatch(/unknown environment "nowhere"/);
+    // The next call gets the trail as `--audit-trail` does: the File the first call's state names by ID.
+    const report = await current.call<DeliveryReport>("metrics", { period: "week", auditTrail: await deployment.file("auditTrail") });
+    expect((await (await report.directory("files")).entries()).sort()).toEqual([
+      "metrics.json",
+      "metrics.md",
+      "metrics.txt",
+      "nowhere.svg",
+    ]);
+    expect(report.json.markdown).toMatch(/nowhere/);
   });
 
   describe("from Postgres", () => {
@@ -121,11 +107,20 @@ describe("metrics", () => {
 
     it("reports every environment read from the database", async () => {
       current = await drive();
-      const report = await current.ship.metrics("", "month", "", "", dag.secret("env://SHIPSHAPE_TEST_AUDIT_URL"));
-      const text = await report.text;
+      const report = await current.call<DeliveryReport>("metrics", {
+        period: "month",
+        auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_URL"),
+      });
+      const text = report.json.text;
       expect(text).toMatch(/production/);
       expect(text).toMatch(/staging/);
-      expect((await report.files.entries()).sort()).toEqual(["metrics.json", "metrics.md", "metrics.txt", "production.svg", "staging.svg"]);
+      expect((await (await report.directory("files")).entries()).sort()).toEqual([
+        "metrics.json",
+        "metrics.md",
+        "metrics.txt",
+        "production.svg",
+        "staging.svg",
+      ]);
     });
   });
 });
@@ -145,9 +140,19 @@ describe("prComment", () => {
     const yaml = `${GATES_OFF}notifications:\n  github: { apiUrl: "${github.apiUrl}" }\n`;
     current = await drive({ files: { "shipshape.yaml": yaml } });
     const token = dag.secret("env://SHIPSHAPE_TEST_GH_TOKEN");
-    const first = await current.ship.prComment("acme/shop", 7, token, "https://github.com/acme/shop/actions/runs/1", "abcdef1234567");
+    const comment = async (runUrl: string) =>
+      (
+        await current!.call<string>("prComment", {
+          repository: "acme/shop",
+          pullNumber: 7,
+          githubToken: token,
+          runUrl,
+          commitSha: "abcdef1234567",
+        })
+      ).json;
+    const first = await comment("https://github.com/acme/shop/actions/runs/1");
     expect(first).toMatch(/^comment created/);
-    const second = await current.ship.prComment("acme/shop", 7, token, "https://github.com/acme/shop/actions/runs/2", "abcdef1234567");
+    const second = await comment("https://github.com/acme/shop/actions/runs/2");
     expect(second).toMatch(/^comment (updated|unchanged)/);
     const comments = github.list("acme/shop", 7);
     expect(comments).toHaveLength(1);
@@ -160,7 +165,13 @@ describe("prComment", () => {
     const yaml = `${GATES_OFF}notifications:\n  github: { apiUrl: "${github.apiUrl}" }\n`;
     current = await drive({ files: { "shipshape.yaml": yaml } });
     process.env.SHIPSHAPE_TEST_GH_BAD = "ghs_wrong";
-    const out = await current.ship.prComment("acme/shop", 7, dag.secret("env://SHIPSHAPE_TEST_GH_BAD"));
+    const out = (
+      await current.call<string>("prComment", {
+        repository: "acme/shop",
+        pullNumber: 7,
+        githubToken: dag.secret("env://SHIPSHAPE_TEST_GH_BAD"),
+      })
+    ).json;
     expect(out).toMatch(/^comment not posted: .*\nhint: /);
     expect(out).not.toContain("ghs_wrong");
   });
@@ -168,7 +179,13 @@ describe("prComment", () => {
   it("does nothing when comments are off", async () => {
     current = await drive({ files: { "shipshape.yaml": `${GATES_OFF}notifications:\n  github: { prComment: false }\n` } });
     const before = github.requests.length;
-    const out = await current.ship.prComment("acme/shop", 8, dag.secret("env://SHIPSHAPE_TEST_GH_TOKEN"));
+    const out = (
+      await current.call<string>("prComment", {
+        repository: "acme/shop",
+        pullNumber: 8,
+        githubToken: dag.secret("env://SHIPSHAPE_TEST_GH_TOKEN"),
+      })
+    ).json;
     expect(out).toMatch(/off/);
     expect(github.requests.length).toBe(before);
   });
