@@ -3,7 +3,7 @@
  * HTTP receivers answer over real sockets. Fake time must not race past an answer that is on
  * its way (a 10 s connect timeout is 10 loop turns, a few real milliseconds), so every fetch and
  * every pg connect/query/end in flight holds the clock, for at most `patienceMs` of real time:
- * after that the peer counts as hanging and the clock jumps to the next timer (the timeout that
+ * after that (1.5 s: long enough for a connect on a loaded 2-core CI machine) the peer counts as hanging and the clock jumps to the next timer (the timeout that
  * ends the wait), so a hanging receiver costs real milliseconds, not its timeout.
  */
 import pg from "pg";
@@ -60,7 +60,7 @@ export interface SettleOptions {
 
 /** Settles a promise on fake time; see the file comment for how real I/O holds the clock. */
 export async function settle<T>(promise: Promise<T>, opts: SettleOptions = {}): Promise<T> {
-  const { stepMs = 1000, limitMs = 12 * 3600_000, patienceMs = 300 } = opts;
+  const { stepMs = 1000, limitMs = 12 * 3600_000, patienceMs = 1500 } = opts;
   let settled = false;
   const tracked = promise.finally(() => {
     settled = true;
