@@ -2,9 +2,10 @@
  * Fake time next to real sockets: the deploy's sleeps run on fake timers, while Postgres and
  * HTTP receivers answer over real sockets. Fake time must not race past an answer that is on
  * its way (a 10 s connect timeout is 10 loop turns, a few real milliseconds), so every fetch and
- * every pg connect/query/end in flight holds the clock, for at most `patienceMs` of real time:
- * after that (1.5 s: long enough for a connect on a loaded 2-core CI machine) the peer counts as hanging and the clock jumps to the next timer (the timeout that
- * ends the wait), so a hanging receiver costs real milliseconds, not its timeout.
+ * every pg connect/query/end in flight holds the clock, for at most `patienceMs` of real time
+ * (1.5 s: enough for a connect on a loaded 2-core CI machine): after that the peer counts as
+ * hanging and the clock jumps to the next timer (the timeout that ends the wait), so a hanging
+ * receiver costs real milliseconds, not its timeout.
  */
 import pg from "pg";
 import { vi } from "vitest";
