@@ -7,9 +7,9 @@ import { detectTestRunner, hasDependency } from "../project/detect.js";
 import type { Project } from "../project/load.js";
 import { Problem } from "../project/problem.js";
 import { plural, tail, type GateOutcome } from "../report/outcome.js";
-import { REPORTS_DIR, runScriptCommand, SOURCE_DIR, testReportFlags, waitForTcpCommand, WAIT_TIMEOUT_EXIT } from "./commands.js";
-import { firstLine, type Gate } from "./gate.js";
-import { databaseEnv, DB_HOST, DB_PORT, postgresService } from "./postgres.js";
+import { REPORTS_DIR, runScriptCommand, SOURCE_DIR, testReportFlags } from "./commands.js";
+import type { Gate } from "./gate.js";
+import { databaseEnv, DB_HOST, DB_PORT, isDatabaseStartFailure, postgresService } from "./postgres.js";
 import { progress } from "./progress.js";
 import { evaluateCoverage, formatViolation, type CoverageVerdict } from "./test/coverage-policy.js";
 import { parseJUnit, type JUnitSummary } from "./test/junit.js";
@@ -41,33 +41,29 @@ export function testCommand(project: Project, reports = REPORTS_DIR, root = SOUR
   };
 }
 
-async function withDatabase(project: Project, ctr: Container): Promise<Container> {
+/** Binds Postgres as `db`: the engine starts it for the test exec and runs the tests once it is healthy. */
+function withDatabase(project: Project, ctr: Container): Container {
   const db = project.config.database;
   if (!db.enabled) return ctr;
   let withDb = ctr.withServiceBinding(DB_HOST, postgresService(project));
   for (const [k, v] of Object.entries(databaseEnv(db.name))) withDb = withDb.withEnvVariable(k, v);
-  progress("test", `waiting for Postgres ${db.version} at ${DB_HOST}:${DB_PORT} (up to ${db.readyTimeoutSeconds}s)`);
-  const wait = await run(withDb, waitForTcpCommand(DB_HOST, DB_PORT, db.readyTimeoutSeconds));
-  if (wait.exitCode === WAIT_TIMEOUT_EXIT) {
-    throw new Problem(
-      `Postgres never became ready at ${DB_HOST}:${DB_PORT} within ${db.readyTimeoutSeconds}s`,
-      "check database.version and images.postgres in shipshape.yaml, or raise database.readyTimeoutSeconds; the service log is in the Dagger trace",
-    );
-  }
-  if (wait.exitCode !== 0)
-    throw new Problem(
-      `the Postgres readiness check failed: ${firstLine(wait.stderr, `exit code ${wait.exitCode}`)}`,
-      "the Node image must provide node; set images.node in shipshape.yaml",
-    );
-  return wait.ctr;
+  progress("test", `Postgres ${db.version} bound as ${DB_HOST}:${DB_PORT}; the tests start once pg_isready passes (up to ${db.readyTimeoutSeconds}s)`);
+  return withDb;
 }
 
 export const test: Gate = async ({ project, installed }) => {
   const cmd = testCommand(project);
-  let ctr = await withDatabase(project, await installed());
+  let ctr = withDatabase(project, await installed());
   for (const [k, v] of Object.entries(cmd.env)) ctr = ctr.withEnvVariable(k, v);
   progress("test", cmd.args.join(" "));
-  const step = await run(ctr, cmd.args);
+  const db = project.config.database;
+  const step = await run(ctr, cmd.args).catch((e: unknown) => {
+    if (!db.enabled || !isDatabaseStartFailure(e)) throw e;
+    throw new Problem(
+      `Postgres never became ready at ${DB_HOST}:${DB_PORT} within ${db.readyTimeoutSeconds}s`,
+      "check database.version and images.postgres in shipshape.yaml, or raise database.readyTimeoutSeconds; the service log is in the Dagger trace",
+    );
+  });
   const [junitXml, lcovText] = await Promise.all([
     cmd.junit ? readFile(step.ctr, cmd.junit) : undefined,
     cmd.lcov ? readFile(step.ctr, cmd.lcov) : undefined,

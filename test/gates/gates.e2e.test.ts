@@ -119,11 +119,12 @@ describe("test gate", () => {
     expect(testRun.services).toEqual({ db: "postgres:16-alpine" });
     expect(testRun.env.DATABASE_URL).toBe("postgres://postgres@db:5432/app_test");
     expect(testRun.args.slice(0, 2)).toEqual(["timeout", "1800"]);
-    // readiness is checked over TCP before the tests start
-    const waitIdx = engine.execs.findIndex((e) => e.args[0] === "node" && e.args[1] === "-e");
-    expect(waitIdx).toBeGreaterThan(-1);
-    expect(engine.execs[waitIdx]!.args.slice(3)).toEqual(["db", "5432", "60"]);
-    expect(waitIdx).toBeLessThan(engine.execs.indexOf(testRun));
+    // Readiness is the engine's health check (pg_isready over TCP, in the service), passed before
+    // the test exec started; there is no wait exec of our own.
+    expect(testRun.servicesUp).toEqual({ db: true });
+    const checks = engine.services.log.filter((l) => l.event === "check").map((l) => l.detail!);
+    expect(checks.at(-1)).toMatch(/^pg_isready -h 127\.0\.0\.1 -p 5432 -U postgres -d app_test -> 0$/);
+    expect(engine.commands.some((c) => c[0] === "node" && c[1] === "-e")).toBe(false);
   });
 
   it("fails with the failing test named", async () => {
@@ -156,7 +157,7 @@ describe("test gate", () => {
 
   it("reports a Postgres that never becomes ready, without running the tests", async () => {
     current = await drive({ files: { "shipshape.yaml": "database:\n  readyTimeoutSeconds: 5\n" } });
-    current.engine.onExec((a) => a[0] === "node" && a[1] === "-e", { exitCode: 3, stderr: "not ready after 5s: db:5432" });
+    current.engine.onExec((a) => a[0] === "pg_isready", { exitCode: 2, stdout: "127.0.0.1:5432 - no response" });
     const report = await current.ship.testReport();
     expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("Postgres never became ready at db:5432 within 5s");

@@ -1,0 +1,47 @@
+/**
+ * Breakage 5 of issue #10: the test gate's Postgres must be ready when the tests start, under the
+ * engine's service rules (harness/services.ts): a bound service starts with the exec that binds
+ * it, is handed over when its health check passes, and stops 10s after its last exec.
+ */
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { drive, type Driven } from "../helpers/drive.js";
+import { ensureDatabase } from "../helpers/pg.js";
+
+let current: Driven | undefined;
+beforeAll(() => ensureDatabase("app_test"));
+afterEach(() => current?.engine.uninstall());
+
+const testRun = (d: Driven) => d.engine.execs.filter((e) => e.args[0] === "timeout").at(-1)!;
+
+describe("Postgres readiness", () => {
+  it("the tests start only once Postgres accepts TCP, however long its init takes", async () => {
+    current = await drive();
+    current.engine.services.startupMs = 2_500; // initdb on a busy runner
+    const report = await current.ship.testReport();
+    expect(report.status).toBe("PASSED");
+    expect(testRun(current).servicesUp).toEqual({ db: true });
+  });
+
+  it("a re-run after a cancelled test run, once the service has stopped, still waits for Postgres", async () => {
+    current = await drive();
+    const { engine } = current;
+    engine.services.graceMs = 100;
+    engine.services.startupMs = 2_500;
+    // The first test run is cancelled (runner killed, job cancelled): an engine error, so that
+    // exec is not cached, while every exec that finished before it is.
+    let cancelled = false;
+    engine.onExec(
+      (a) => a[0] === "timeout" && !cancelled,
+      () => {
+        cancelled = true;
+        throw new Error("context canceled");
+      },
+    );
+    expect((await current.ship.testReport()).status).toBe("ERROR");
+    await new Promise((r) => setTimeout(r, 300)); // past the grace period: Postgres is stopped
+    engine.newClient();
+    const report = await current.ship.testReport();
+    expect(testRun(current).servicesUp).toEqual({ db: true });
+    expect(report.status).toBe("PASSED");
+  });
+});
