@@ -3,7 +3,7 @@
  * the source at /src and dependencies installed once (gates share the same chain, so the engine
  * installs a single time per run).
  */
-import { dag, ReturnType, type Container, type Directory } from "@dagger.io/dagger";
+import { CacheSharingMode, dag, ReturnType, type Container, type Directory } from "@dagger.io/dagger";
 import { imageRef } from "../images.js";
 import type { Project } from "../project/load.js";
 import { Problem } from "../project/problem.js";
@@ -45,6 +45,19 @@ const MANIFESTS = [
   ".npmrc",
 ];
 
+const YARN_CACHE = "/cache/yarn";
+
+/**
+ * Yarn 1 takes no lock on its cache: two installs at once on one cache unpack into the same
+ * directories and fail with ENOENT/ENOTEMPTY (yarnpkg/yarn#683, #2629, #8854; a cache lock is
+ * still an open request, #4102), and Shipshape's volumes are shared by every project on the
+ * engine. So its cache is mounted LOCKED (the engine serializes the execs that mount it) and only
+ * for the install: every later exec of the chain would otherwise queue behind it too.
+ * npm's cacache, pnpm's store and Yarn 2+'s cache are safe to share (atomic writes), and Yarn 2+
+ * with Plug'n'Play reads packages from its cache at run time, so those stay SHARED and mounted.
+ */
+const yarnClassic = (project: Project) => project.pm.name === "yarn" && !project.pm.yarnBerry;
+
 export function base(project: Project, source: Directory): Container {
   const manifests = source.filter({ include: MANIFESTS.filter((m) => project.entries.includes(m)) });
   const image = nodeImage(project);
@@ -59,7 +72,7 @@ export function base(project: Project, source: Directory): Container {
     .withEnvVariable("COREPACK_HOME", "/cache/corepack")
     .withMountedCache("/cache/npm", dag.cacheVolume("shipshape-npm"))
     .withMountedCache("/cache/pnpm", dag.cacheVolume("shipshape-pnpm"))
-    .withMountedCache("/cache/yarn", dag.cacheVolume("shipshape-yarn"))
+    .withMountedCache(YARN_CACHE, dag.cacheVolume("shipshape-yarn"), yarnClassic(project) ? { sharing: CacheSharingMode.Locked } : {})
     .withMountedCache("/cache/corepack", dag.cacheVolume("shipshape-corepack"))
     .withWorkdir(SOURCE_DIR)
     .withDirectory(SOURCE_DIR, manifests);
@@ -83,6 +96,7 @@ export function installer(project: Project, source: Directory): () => Promise<Co
         );
       }
       // The full source goes in after the install so that source edits keep the install cached.
-      return step.ctr.withDirectory(SOURCE_DIR, source).withExec(["mkdir", "-p", REPORTS_DIR]);
+      const done = yarnClassic(project) ? step.ctr.withoutMount(YARN_CACHE) : step.ctr;
+      return done.withDirectory(SOURCE_DIR, source).withExec(["mkdir", "-p", REPORTS_DIR]);
     })());
 }

@@ -287,6 +287,15 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
       };
       return st;
     }
+    case "Container.withoutMount": {
+      // The mount goes; a cache volume's lock no longer applies to the execs after it.
+      const st = out("Container");
+      const path = resolvePath(s.workdir, str(a.path));
+      delete st.caches[path];
+      delete st.cacheMounts[path];
+      delete st.mounts[path];
+      return st;
+    }
     case "Container.withNewFile":
     case "Directory.withNewFile": {
       const st = out(call.parentType);
