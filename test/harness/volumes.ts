@@ -13,7 +13,7 @@
  *   serializes too and gives no private copy.
  * Contents live in a real directory, so a command run on the host writes into the volume itself.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -105,11 +105,6 @@ export class VolumeStore {
 
   dispose(): void {
     rmSync(this.root, { recursive: true, force: true });
-  }
-
-  /** A copy of a volume's directory, e.g. to hand to a tool run elsewhere. */
-  copy(v: Volume, to: string): void {
-    cpSync(v.dir, to, { recursive: true });
   }
 }
 
