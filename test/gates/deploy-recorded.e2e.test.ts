@@ -47,9 +47,9 @@ const APP1 = arnOf("task-definition/app:1");
 const APP2 = arnOf("task-definition/app:2");
 const STAGING = "{ cluster: main, service: api, region: us-east-1, containerName: app, progressDeadlineMinutes: 10 }";
 
-const AKID = "AKIAEXAMPLEEXAMPLE12";
+const AKID = "AKIAFAKEFAKE0EXAMPLE";
 const SAK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzRECORDED";
-const WEBHOOK_SECRET = "whsec-0123456789abcdef-signing";
+const WEBHOOK_SECRET = "whsec-fake-000000-signing";
 const DB_PASSWORD = "pgS3cret-Audit-Passw0rd";
 /** The path of every receiver's URL: the webhook's credential. */
 const WEBHOOK_PATH = "/services/T0TEST/B0TEST/s3cr3tWebhookToken0123";

@@ -32,7 +32,7 @@ beforeEach(async () => {
   fake = new FakeEcs();
   fake.addService();
   allowEcrLogin(ecr);
-  process.env.SHIPSHAPE_TEST_AKID = "AKIAEXAMPLEEXAMPLE12";
+  process.env.SHIPSHAPE_TEST_AKID = "AKIAFAKEFAKE0EXAMPLE";
   process.env.SHIPSHAPE_TEST_SAK = "s".repeat(40);
 });
 afterEach(() => {

@@ -88,7 +88,7 @@ describe("publish", () => {
         },
       ],
     });
-    process.env.SHIPSHAPE_TEST_AKID = "AKIAEXAMPLEEXAMPLE12";
+    process.env.SHIPSHAPE_TEST_AKID = "AKIAFAKEFAKE0EXAMPLE";
     process.env.SHIPSHAPE_TEST_SAK = "s".repeat(40);
     current = await drive();
     const registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
