@@ -47,7 +47,10 @@ function withDatabase(project: Project, ctr: Container): Container {
   if (!db.enabled) return ctr;
   let withDb = ctr.withServiceBinding(DB_HOST, postgresService(project));
   for (const [k, v] of Object.entries(databaseEnv(db.name))) withDb = withDb.withEnvVariable(k, v);
-  progress("test", `Postgres ${db.version} bound as ${DB_HOST}:${DB_PORT}; the tests start once pg_isready passes (up to ${db.readyTimeoutSeconds}s)`);
+  progress(
+    "test",
+    `Postgres ${db.version} bound as ${DB_HOST}:${DB_PORT}; the tests start once pg_isready passes (up to ${db.readyTimeoutSeconds}s)`,
+  );
   return withDb;
 }
 

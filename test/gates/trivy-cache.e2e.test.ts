@@ -3,13 +3,12 @@
  * locks and reads its cache as Trivy v0.74.0 does; the stub keeps cache volumes as v0.21.8 does
  * (contents outside the exec cache, SHARED without a lock).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeTrivy } from "../harness/fake-trivy.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { drive, type Driven } from "../helpers/drive.js";
-import { readFileSync } from "node:fs";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());

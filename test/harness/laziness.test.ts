@@ -54,7 +54,10 @@ describe("laziness", () => {
 
   it("does not cache a failure: the next request runs the exec again", async () => {
     let calls = 0;
-    engine.onExec((a) => a[0] === "flaky", () => ({ exitCode: calls++ === 0 ? 1 : 0 }));
+    engine.onExec(
+      (a) => a[0] === "flaky",
+      () => ({ exitCode: calls++ === 0 ? 1 : 0 }),
+    );
     const ctr = dag.container().from("alpine").withExec(["flaky"]);
     await expect(ctr.sync()).rejects.toBeInstanceOf(ExecError);
     expect(await ctr.exitCode()).toBe(0);

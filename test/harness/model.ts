@@ -210,8 +210,7 @@ export const strs = (v: Value | undefined): string[] => (Array.isArray(v) ? v.ma
 
 export type Lookup = (id: string, expected: string) => State;
 
-const sharingOf = (v: Value | undefined): Sharing | undefined =>
-  v === "SHARED" || v === "LOCKED" || v === "PRIVATE" ? v : undefined;
+const sharingOf = (v: Value | undefined): Sharing | undefined => (v === "SHARED" || v === "LOCKED" || v === "PRIVATE" ? v : undefined);
 
 /**
  * Applies one call to the state of its parent. Execs, host uploads and secrets are the stub's;
@@ -355,7 +354,10 @@ export function apply(s: State, call: Call, lookup: Lookup): State {
     }
     case "Container.withExposedPort": {
       const st = out("Container");
-      st.ports = [...st.ports.filter((p) => p.port !== a.port), { port: Number(a.port), skipHealthcheck: a.experimentalSkipHealthcheck === true }];
+      st.ports = [
+        ...st.ports.filter((p) => p.port !== a.port),
+        { port: Number(a.port), skipHealthcheck: a.experimentalSkipHealthcheck === true },
+      ];
       return st;
     }
     case "Container.withDockerHealthcheck": {

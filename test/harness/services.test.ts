@@ -12,8 +12,12 @@ beforeEach(async () => {
 afterEach(() => engine.uninstall());
 
 const db = (opts: { skip?: boolean; healthcheck?: boolean } = {}) => {
-  let ctr = dag.container().from("postgres:16-alpine").withExposedPort(5432, { experimentalSkipHealthcheck: opts.skip ?? false });
-  if (opts.healthcheck) ctr = ctr.withDockerHealthcheck(["pg_isready", "-h", "127.0.0.1"], { startInterval: "50ms", startPeriod: "1s", retries: 2 });
+  let ctr = dag
+    .container()
+    .from("postgres:16-alpine")
+    .withExposedPort(5432, { experimentalSkipHealthcheck: opts.skip ?? false });
+  if (opts.healthcheck)
+    ctr = ctr.withDockerHealthcheck(["pg_isready", "-h", "127.0.0.1"], { startInterval: "50ms", startPeriod: "1s", retries: 2 });
   return ctr.asService();
 };
 const client = (svc: ReturnType<typeof db>, cmd = "psql") => dag.container().from("alpine").withServiceBinding("db", svc).withExec([cmd]);

@@ -182,7 +182,11 @@ export class ServiceManager {
   }
 
   /** core/healthcheck.go dockerHealthcheck.Check. */
-  private async dockerHealthcheck(spec: ServiceSpec, inst: Instance, check: (hc: Healthcheck, a: string, s: ServiceSpec) => Promise<CheckResult>) {
+  private async dockerHealthcheck(
+    spec: ServiceSpec,
+    inst: Instance,
+    check: (hc: Healthcheck, a: string, s: ServiceSpec) => Promise<CheckResult>,
+  ) {
     const hc = spec.healthcheck!;
     const sleep = hc.startIntervalMs || hc.intervalMs || 5_000;
     const allowFailuresUntil = Date.now() + hc.startPeriodMs;

@@ -203,7 +203,8 @@ export class StubEngine {
   /** Evaluates a recipe once per digest; a failure is dropped so the next request runs it again. */
   private evaluate(r: Recipe): Promise<State> {
     // A secret's value is the session's current binding, read when used.
-    if (r.secretHandle) return Promise.resolve({ ...emptyState("Secret"), digest: r.digest, value: this.secrets.get(r.secretHandle) ?? "" });
+    if (r.secretHandle)
+      return Promise.resolve({ ...emptyState("Secret"), digest: r.digest, value: this.secrets.get(r.secretHandle) ?? "" });
     let p = this.memo.get(r.digest);
     if (!p) {
       const started = this.compute(r);
@@ -223,7 +224,10 @@ export class StubEngine {
       const parent = await this.evaluate(r.parent);
       const ids = await this.evaluateIdArgs(call);
       if (this.failures.has(call.field)) throw new EngineError(this.failures.get(call.field)!);
-      st = call.parentType === "Container" && call.field === "withExec" ? await this.exec(parent, call) : apply(parent, call, (id) => ids.get(id)!);
+      st =
+        call.parentType === "Container" && call.field === "withExec"
+          ? await this.exec(parent, call)
+          : apply(parent, call, (id) => ids.get(id)!);
     }
     st.digest = r.digest;
     return st;

@@ -10,13 +10,19 @@ beforeEach(async () => {
 afterEach(() => engine.uninstall());
 
 const withCache = (sharing?: CacheSharingMode, key = "tool-cache") =>
-  dag.container().from("alpine").withMountedCache("/cache", dag.cacheVolume(key), sharing ? { sharing } : {});
+  dag
+    .container()
+    .from("alpine")
+    .withMountedCache("/cache", dag.cacheVolume(key), sharing ? { sharing } : {});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("cache volume contents", () => {
   it("keeps what a command writes under the mount for later execs, and out of the container", async () => {
     engine.onExec((a) => a[0] === "fill", { files: { "/cache/db.bin": "v1", "/out.txt": "layer" } });
-    engine.onExec((a) => a[0] === "read", (ctx) => ({ stdout: ctx.read("/cache/db.bin") ?? "missing" }));
+    engine.onExec(
+      (a) => a[0] === "read",
+      (ctx) => ({ stdout: ctx.read("/cache/db.bin") ?? "missing" }),
+    );
     const filled = withCache().withExec(["fill"]);
     expect(await filled.file("/out.txt").contents()).toBe("layer");
     expect(await filled.exists("/cache/db.bin")).toBe(false);
@@ -26,7 +32,10 @@ describe("cache volume contents", () => {
 
   it("a replayed exec does not refill a pruned volume", async () => {
     engine.onExec((a) => a[0] === "fill", { files: { "/cache/db.bin": "v1" } });
-    engine.onExec((a) => a[0] === "read", (ctx) => ({ stdout: ctx.read("/cache/db.bin") ?? "missing" }));
+    engine.onExec(
+      (a) => a[0] === "read",
+      (ctx) => ({ stdout: ctx.read("/cache/db.bin") ?? "missing" }),
+    );
     await withCache().withExec(["fill"]).sync();
     engine.volumes.prune("tool-cache");
     await withCache().withExec(["fill"]).sync(); // same recipe: replayed, nothing runs

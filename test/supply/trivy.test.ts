@@ -336,7 +336,9 @@ describe("Trivy commands", () => {
   it("reads Trivy's fatal error out of its log line (cmd/trivy/main.go log.Fatal)", () => {
     const stderr =
       "2026-03-02T10:00:00Z\tFATAL\tFatal error\trun error: init error: DB error: database error: --skip-db-update cannot be specified on the first run\n";
-    expect(trivyError(stderr)).toBe("run error: init error: DB error: database error: --skip-db-update cannot be specified on the first run");
+    expect(trivyError(stderr)).toBe(
+      "run error: init error: DB error: database error: --skip-db-update cannot be specified on the first run",
+    );
     expect(trivyError("\nplain failure\nmore\n")).toBe("plain failure");
     expect(trivyError("")).toBeUndefined();
   });

@@ -146,7 +146,13 @@ export function trivySarifCommand(opts: TrivySarifOptions): string[] {
  */
 export function trivyError(stderr: string): string | undefined {
   const fatal = /\tFATAL\t(?:Fatal error\t)?(.+)/.exec(stderr);
-  return fatal?.[1]?.trim() ?? stderr.split("\n").find((l) => l.trim())?.trim();
+  return (
+    fatal?.[1]?.trim() ??
+    stderr
+      .split("\n")
+      .find((l) => l.trim())
+      ?.trim()
+  );
 }
 
 /** Releases published by the hijacked release bot, March 2026 (GHSA-69fq-xp46-6x23, CVE-2026-33634). */
