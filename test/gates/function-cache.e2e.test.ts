@@ -10,11 +10,11 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { GateReport } from "../../src/report/gate-report.js";
-import { startAdvisoryServer, type AdvisoryServer } from "../helpers/advisory-server.js";
+import { startAdvisoryServer, type AdvisoryServer, type BulkAdvisory } from "../helpers/advisory-server.js";
 import { drive, type Driven } from "../helpers/drive.js";
 
 const GHSA = "GHSA-x4jg-mjrx-434g";
-const ADVISORY = {
+const ADVISORY: BulkAdvisory = {
   id: 1101,
   url: `https://github.com/advisories/${GHSA}`,
   title: "Message length overflow",

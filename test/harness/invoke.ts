@@ -145,6 +145,8 @@ export class ModuleHarness {
 
   constructor(
     readonly install: Install,
+    /** The engine, told when a new client (a function call's runtime) connects: host uploads are per client. */
+    private readonly engine?: { newClient(): void },
     private readonly moduleName = "Shipshape",
   ) {}
 
@@ -198,6 +200,7 @@ export class ModuleHarness {
   /** One fresh module: load src/ anew, rebuild the parent from JSON, invoke, encode the result. */
   private async run(mod: Live, parentName: string, fnName: string, parent: Json, fnArgs: Record<string, Json>): Promise<string> {
     const { invoke, Executor } = await sdk();
+    this.engine?.newClient();
     vi.resetModules();
     const modules = await Promise.all(moduleFiles().map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
     const executor = new Executor(modules, mod);

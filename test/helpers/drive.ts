@@ -50,7 +50,7 @@ export async function drive(
   const source = dag.host().directory(root, { exclude: ["**/node_modules", ".git"] });
   const gitDir = dag.host().directory(root, { include: [".git"] });
   const ship = new Shipshape(source, "shipshape.yaml", gitDir);
-  const harness = new ModuleHarness({ workspace: root });
+  const harness = new ModuleHarness({ workspace: root }, engine);
   return { engine, root, ship, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor) };
 }
 
