@@ -333,7 +333,7 @@ describe("API contract (SDK scanner on src/)", () => {
         Register: new (m: ScannedModule) => { run(): Promise<string> };
       };
       const id = await new Register(mod).run();
-      expect(id).toMatch(/^Module#/);
+      expect(id).toMatch(/^Module[#@]/);
       const text = engine.queries.map((q) => q.text).join("\n");
       expect(text).toContain('withObject (name: "Shipshape"');
       expect(text).toContain('withEnum (name: "GateStatus"');
