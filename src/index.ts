@@ -53,6 +53,19 @@ const EXPECTED: Record<EventKind, DeployReport["result"][]> = {
   rollback: ["succeeded"],
 };
 
+/** One deploy, rollback, promote or abort, as `recorded` runs and records it. */
+interface RecordedCall {
+  config: ShipshapeConfig;
+  kind: EventKind;
+  env: string;
+  image: string;
+  context: Partial<RunContext>;
+  outlets: Outlets;
+  failOnError: boolean;
+  /** History for the audit record's commit time and message. */
+  gitDir: Directory;
+}
+
 // Cache policy, deliberate per function (README "Function caching"): the engine caches a call for 7 days
 // by default, keyed on the source, the arguments and the parent. Pure gates keep that default; gates that
 // read a network database (advisories, vulnerability DB) or judge ignore-entry expiry against the clock
@@ -67,23 +80,15 @@ export class Shipshape {
   @func() source: Directory;
   /** Path of the Shipshape config file, relative to the source. */
   @func() configPath: string;
-  /** The repository's .git directory, for the functions that read history. */
-  @func() gitDir: Directory;
 
   constructor(
     /** The service's source directory (default: the repository root, without node_modules and .git). */
     @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/.turbo", ".shipshape", ".git"] }) source: Directory,
     /** Path of the Shipshape config file, relative to the source. */
     configPath: string = "shipshape.yaml",
-    /**
-     * The repository's .git directory alone (default: the context's), for commits, version and migrations --base.
-     * Contextual directories leave .git out unless re-included, and only history needs it.
-     */
-    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
   ) {
     this.source = source;
     this.configPath = configPath;
-    this.gitDir = gitDir;
   }
 
   /** Run every quality gate concurrently; print the summary table and fail if any gate did not pass. */
@@ -158,11 +163,16 @@ export class Shipshape {
    * Lint SQL migrations with squawk; fails on unsafe changes and on unapproved destructive ones.
    * @param base Only check migrations changed against this git ref (e.g. origin/main); empty checks all.
    * @param approveDestructive Allow destructive changes (DROP, TRUNCATE, RENAME...); set from the PR label migration-destructive-approved.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func()
-  async migrations(base: string = "", approveDestructive: boolean = false): Promise<void> {
+  async migrations(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
+    base: string = "",
+    approveDestructive: boolean = false,
+  ): Promise<void> {
     failUnlessPassed(
-      await this.runNamed("migrations", migrations({ base, approveDestructive, gitDir: this.gitDir }), (c) => c.migrations.enabled),
+      await this.runNamed("migrations", migrations({ base, approveDestructive, gitDir: gitDir }), (c) => c.migrations.enabled),
     );
   }
 
@@ -170,11 +180,16 @@ export class Shipshape {
    * The migrations gate's report: findings with file:line, statement and fix, Markdown and SARIF.
    * @param base Only check migrations changed against this git ref (e.g. origin/main); empty checks all.
    * @param approveDestructive Allow destructive changes (DROP, TRUNCATE, RENAME...); set from the PR label migration-destructive-approved.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func()
-  async migrationsReport(base: string = "", approveDestructive: boolean = false): Promise<GateReport> {
+  async migrationsReport(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
+    base: string = "",
+    approveDestructive: boolean = false,
+  ): Promise<GateReport> {
     return toReport(
-      await this.runNamed("migrations", migrations({ base, approveDestructive, gitDir: this.gitDir }), (c) => c.migrations.enabled),
+      await this.runNamed("migrations", migrations({ base, approveDestructive, gitDir: gitDir }), (c) => c.migrations.enabled),
     );
   }
 
@@ -182,30 +197,44 @@ export class Shipshape {
    * Check that every commit in base..head follows Conventional Commits; fails listing offenders.
    * @param base The commit or ref the range starts after (e.g. origin/main or the PR's base SHA).
    * @param head The last commit of the range.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func()
-  async commits(base: string, head: string = "HEAD"): Promise<void> {
-    failUnlessPassed(await this.commitsRun(base, head));
+  async commits(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
+    base: string,
+    head: string = "HEAD",
+  ): Promise<void> {
+    failUnlessPassed(await this.commitsRun(base, head, gitDir));
   }
 
   /**
    * The commit check's report: each offending commit with what is wrong, and commits.md.
    * @param base The commit or ref the range starts after (e.g. origin/main or the PR's base SHA).
    * @param head The last commit of the range.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func()
-  async commitsReport(base: string, head: string = "HEAD"): Promise<GateReport> {
-    return toReport(await this.commitsRun(base, head));
+  async commitsReport(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
+    base: string,
+    head: string = "HEAD",
+  ): Promise<GateReport> {
+    return toReport(await this.commitsRun(base, head, gitDir));
   }
 
   /**
    * The next semantic version from the commits since the last release tag, with its changelog.
    * @param repoUrl Repository URL for commit links in the changelog (e.g. https://github.com/acme/api).
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func()
-  async version(repoUrl: string = ""): Promise<ReleaseVersion> {
+  async version(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
+    repoUrl: string = "",
+  ): Promise<ReleaseVersion> {
     const { config } = await loadConfig(this.source, this.configPath);
-    return releaseVersionOf(await computeVersion(config, this.gitDir, repoUrl, new Date()));
+    return releaseVersionOf(await computeVersion(config, gitDir, repoUrl, new Date()));
   }
 
   /**
@@ -299,9 +328,11 @@ export class Shipshape {
    * @param awsAccessKeyId AWS access key id, for ECR.
    * @param awsSecretAccessKey AWS secret access key, for ECR.
    * @param awsSessionToken AWS session token, for ECR with a role.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func({ cache: "never" })
   async publish(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     registry: string = "",
     repository: string = "",
     sha: string = "",
@@ -316,8 +347,7 @@ export class Shipshape {
   ): Promise<string> {
     const { project } = await this.context();
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
-    return (await publishImage(project, this.source, this.gitDir, { registry, repository, sha, branch, defaultBranch, version, creds }))
-      .ref;
+    return (await publishImage(project, this.source, gitDir, { registry, repository, sha, branch, defaultBranch, version, creds })).ref;
   }
 
   /**
@@ -436,9 +466,11 @@ export class Shipshape {
    * @param invocationId ID of this run for the provenance, e.g. the CI run URL; empty derives one.
    * @param sigstoreIdTokenRequestUrl ACTIONS_ID_TOKEN_REQUEST_URL: keyless signing fetches a fresh OIDC token for each cosign run.
    * @param sigstoreIdTokenRequestToken ACTIONS_ID_TOKEN_REQUEST_TOKEN, with --sigstore-id-token-request-url.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func({ cache: "never" })
   async release(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     registry: string = "",
     repository: string = "",
     sha: string = "",
@@ -479,12 +511,12 @@ export class Shipshape {
         this.imageRun("scan", p, `scan-${platformSlug(p)}`),
         this.imageRun("licenses", p, `licenses-${platformSlug(p)}`),
       ]),
-      this.secretsRun(),
+      this.secretsRun(gitDir),
     ]);
     if (!passedAll(runs.map((r) => r.outcome)))
       throw new Error(`release stopped before publishing:\n${renderTable(runs.map((r) => r.outcome))}`);
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
-    const published = await publishImage(project, this.source, this.gitDir, {
+    const published = await publishImage(project, this.source, gitDir, {
       registry,
       repository,
       sha,
@@ -547,9 +579,11 @@ export class Shipshape {
    * @param version Release version deployed, for the audit trail and notifications.
    * @param commitSha Commit deployed (default: HEAD of .git), for lead time and links.
    * @param repoUrl Repository URL for commit links, e.g. https://github.com/acme/api.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func({ cache: "never" })
   async deploy(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     env: string,
     image: string,
     approve: boolean = false,
@@ -594,13 +628,16 @@ export class Shipshape {
     const creds = { username: registryUsername, password: registryPassword, awsAccessKeyId, awsSecretAccessKey, awsSessionToken };
     const context = { actor, approver: approve ? approver : "", runUrl, version, commitSha, repoUrl };
     return this.recorded(
-      config,
-      "deploy",
-      env,
-      image,
-      context,
-      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
-      failOnError,
+      {
+        config,
+        kind: "deploy",
+        env,
+        image: image,
+        context: context,
+        outlets: { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+        failOnError,
+        gitDir,
+      },
       () =>
         deployImage(config, env, image, {
           approve,
@@ -630,9 +667,11 @@ export class Shipshape {
    * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
    * @param runUrl Link to the CI run, for the audit trail and notifications.
    * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func({ cache: "never" })
   async rollback(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     env: string,
     to: string = "",
     awsAccessKeyId?: Secret,
@@ -664,13 +703,16 @@ export class Shipshape {
       runUrl,
     };
     return this.recorded(
-      config,
-      "rollback",
-      env,
-      "",
-      { actor, runUrl },
-      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
-      failOnError,
+      {
+        config,
+        kind: "rollback",
+        env,
+        image: "",
+        context: { actor, runUrl },
+        outlets: { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+        failOnError,
+        gitDir,
+      },
       () => rollbackService(config, env, to, aws),
     );
   }
@@ -694,9 +736,11 @@ export class Shipshape {
    * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
    * @param runUrl Link to the CI run, for the audit trail and notifications.
    * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func({ cache: "never" })
   async promote(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     env: string,
     awsAccessKeyId?: Secret,
     awsSecretAccessKey?: Secret,
@@ -727,13 +771,16 @@ export class Shipshape {
       runUrl,
     };
     return this.recorded(
-      config,
-      "promote",
-      env,
-      "",
-      { actor, runUrl },
-      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
-      failOnError,
+      {
+        config,
+        kind: "promote",
+        env,
+        image: "",
+        context: { actor, runUrl },
+        outlets: { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+        failOnError,
+        gitDir,
+      },
       () => promoteDeployment(config, env, aws),
     );
   }
@@ -757,9 +804,11 @@ export class Shipshape {
    * @param actor Who ran it (GITHUB_ACTOR in Actions), for the audit trail and notifications.
    * @param runUrl Link to the CI run, for the audit trail and notifications.
    * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
   @func({ cache: "never" })
   async abort(
+    @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     env: string,
     awsAccessKeyId?: Secret,
     awsSecretAccessKey?: Secret,
@@ -790,13 +839,16 @@ export class Shipshape {
       runUrl,
     };
     return this.recorded(
-      config,
-      "abort",
-      env,
-      "",
-      { actor, runUrl },
-      { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
-      failOnError,
+      {
+        config,
+        kind: "abort",
+        env,
+        image: "",
+        context: { actor, runUrl },
+        outlets: { auditDatabaseUrl, auditTrail, slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret },
+        failOnError,
+        gitDir,
+      },
       () => abortDeployment(config, env, aws),
     );
   }
@@ -890,17 +942,23 @@ export class Shipshape {
     return commentGates(config, { repository, pullNumber, token, runUrl, commitSha }, gates);
   }
 
-  /** Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding. */
+  /**
+   * Scan files and git history for committed secrets (gitleaks, redacted); fails on any finding.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
+   */
   @func()
   @check()
-  async secretScan(): Promise<void> {
-    failUnlessPassed(await this.secretsRun());
+  async secretScan(@argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory): Promise<void> {
+    failUnlessPassed(await this.secretsRun(gitDir));
   }
 
-  /** The secret scan's report: where each possible secret is (never its value), and SARIF. */
+  /**
+   * The secret scan's report: where each possible secret is (never its value), and SARIF.
+   * @param gitDir The repository's .git directory alone (default: the context's), for history.
+   */
   @func()
-  async secretScanReport(): Promise<GateReport> {
-    return toReport(await this.secretsRun());
+  async secretScanReport(@argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory): Promise<GateReport> {
+    return toReport(await this.secretsRun(gitDir));
   }
 
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
@@ -911,25 +969,17 @@ export class Shipshape {
   }
 
   /** A run with its audit records and notifications; fails the call unless it ended as this kind of run should. */
-  private async recorded(
-    config: ShipshapeConfig,
-    kind: EventKind,
-    env: string,
-    image: string,
-    context: Partial<RunContext>,
-    outlets: Outlets,
-    failOnError: boolean,
-    work: () => Promise<DeployReport>,
-  ): Promise<Deployment> {
+  private async recorded(run: RecordedCall, work: () => Promise<DeployReport>): Promise<Deployment> {
+    const { config, kind, env, image, context, outlets, failOnError, gitDir } = run;
     const strategy = config.environments[env]?.steppedCanary ? "stepped-canary" : (config.environments[env]?.strategy ?? "rolling");
     const ctx: RunContext = { actor: "", approver: "", runUrl: "", version: "", commitSha: "", repoUrl: "", ...context };
-    const run = await recordedRun(config, { kind, environment: env, image, strategy, context: ctx, outlets, gitDir: this.gitDir }, work);
-    const deployment = deploymentOf(run.report, run);
-    if (failOnError && !EXPECTED[kind].includes(run.report.result)) {
-      const why = run.problem
-        ? `${run.problem.cause}\nhint: ${run.problem.hint}`
-        : `${kind} ${kind === "deploy" ? "to" : "of"} ${env} ${run.report.result}: ${run.report.reason}`;
-      throw new Error(run.problem ? why : `${why}\n${deployment.timeline.join("\n")}`);
+    const done = await recordedRun(config, { kind, environment: env, image, strategy, context: ctx, outlets, gitDir }, work);
+    const deployment = deploymentOf(done.report, done);
+    if (failOnError && !EXPECTED[kind].includes(done.report.result)) {
+      const why = done.problem
+        ? `${done.problem.cause}\nhint: ${done.problem.hint}`
+        : `${kind} ${kind === "deploy" ? "to" : "of"} ${env} ${done.report.result}: ${done.report.reason}`;
+      throw new Error(done.problem ? why : `${why}\n${deployment.timeline.join("\n")}`);
     }
     return deployment;
   }
@@ -947,11 +997,11 @@ export class Shipshape {
     return ctx;
   }
 
-  private commitsRun(base: string, head: string): Promise<GateRun> {
+  private commitsRun(base: string, head: string, gitDir: Directory): Promise<GateRun> {
     return runGate(
       "commits",
       () => loadConfig(this.source, this.configPath),
-      ({ config }) => commitsCheck(config, this.gitDir, base, head),
+      ({ config }) => commitsCheck(config, gitDir, base, head),
     );
   }
 
@@ -974,13 +1024,13 @@ export class Shipshape {
     );
   }
 
-  private secretsRun(): Promise<GateRun> {
+  private secretsRun(gitDir: Directory): Promise<GateRun> {
     const load = () => loadConfig(this.source, this.configPath).then(({ config }) => config);
     return this.runEnabled(
       "secrets",
       load,
       (c) => c.secrets.enabled,
-      (c) => secretScan(c, this.source, this.gitDir),
+      (c) => secretScan(c, this.source, gitDir),
     );
   }
 

@@ -56,11 +56,11 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   testReport: ["GateReport", false, []],
   audit: ["VOID_KIND", true, []],
   auditReport: ["GateReport", false, []],
-  migrations: ["VOID_KIND", false, ["base", "approveDestructive"]],
-  migrationsReport: ["GateReport", false, ["base", "approveDestructive"]],
-  commits: ["VOID_KIND", false, ["base", "head"]],
-  commitsReport: ["GateReport", false, ["base", "head"]],
-  version: ["ReleaseVersion", false, ["repoUrl"]],
+  migrations: ["VOID_KIND", false, ["gitDir", "base", "approveDestructive"]],
+  migrationsReport: ["GateReport", false, ["gitDir", "base", "approveDestructive"]],
+  commits: ["VOID_KIND", false, ["gitDir", "base", "head"]],
+  commitsReport: ["GateReport", false, ["gitDir", "base", "head"]],
+  version: ["ReleaseVersion", false, ["gitDir", "repoUrl"]],
   build: ["Container", false, ["platform"]],
   dockerfile: ["File", false, []],
   scanImage: ["VOID_KIND", true, ["platform"]],
@@ -74,6 +74,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
     "STRING_KIND",
     false,
     [
+      "gitDir",
       "registry",
       "repository",
       "sha",
@@ -128,6 +129,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
     "Release",
     false,
     [
+      "gitDir",
       "registry",
       "repository",
       "sha",
@@ -149,15 +151,19 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
       "sigstoreIdTokenRequestToken",
     ],
   ],
-  deploy: ["Deployment", false, ["env", "image", "approve", ...AWS, ...VERIFY, ...RUN, "approver", "version", "commitSha", "repoUrl"]],
-  rollback: ["Deployment", false, ["env", "to", ...AWS, ...RUN]],
-  promote: ["Deployment", false, ["env", ...AWS, ...RUN]],
-  abort: ["Deployment", false, ["env", ...AWS, ...RUN]],
+  deploy: [
+    "Deployment",
+    false,
+    ["gitDir", "env", "image", "approve", ...AWS, ...VERIFY, ...RUN, "approver", "version", "commitSha", "repoUrl"],
+  ],
+  rollback: ["Deployment", false, ["gitDir", "env", "to", ...AWS, ...RUN]],
+  promote: ["Deployment", false, ["gitDir", "env", ...AWS, ...RUN]],
+  abort: ["Deployment", false, ["gitDir", "env", ...AWS, ...RUN]],
   status: ["STRING_KIND", false, ["env", ...AWS]],
   metrics: ["DeliveryReport", false, ["environment", "period", "from", "to", "auditDatabaseUrl", "auditTrail"]],
   prComment: ["STRING_KIND", false, ["repository", "pullNumber", "githubToken", "runUrl", "commitSha"]],
-  secretScan: ["VOID_KIND", true, []],
-  secretScanReport: ["GateReport", false, []],
+  secretScan: ["VOID_KIND", true, ["gitDir"]],
+  secretScanReport: ["GateReport", false, ["gitDir"]],
   config: ["STRING_KIND", false, []],
 };
 
@@ -190,13 +196,22 @@ describe("API contract (SDK scanner on src/)", () => {
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
     const args = mod.objects.Shipshape!._constructor!.arguments;
-    expect(Object.keys(args)).toEqual(["source", "configPath", "gitDir"]);
-    // Contextual directories drop .git by default; history functions get it, and only it.
-    expect(args.gitDir).toMatchObject({
-      type: { kind: "OBJECT_KIND", name: "Directory" },
-      defaultPath: "/",
-      ignore: ["*", "!.git", "!.git/**"],
-    });
+    expect(Object.keys(args)).toEqual(["source", "configPath"]);
+    // History is each history function's own contextual argument, .git and only it: kept out of
+    // the root object, a commit does not change the parent of every call (the function cache key).
+    const history = Object.entries(mod.objects.Shipshape!.methods).filter(([, f]) => "gitDir" in f.arguments);
+    expect(history.map(([n]) => n).sort()).toEqual(
+      ["abort", "commits", "commitsReport", "deploy", "migrations", "migrationsReport", "promote", "publish"]
+        .concat(["release", "rollback", "secretScan", "secretScanReport", "version"])
+        .sort(),
+    );
+    for (const [name, f] of history) {
+      expect(f.arguments.gitDir, name).toMatchObject({
+        type: { kind: "OBJECT_KIND", name: "Directory" },
+        defaultPath: "/",
+        ignore: ["*", "!.git", "!.git/**"],
+      });
+    }
     expect(args.source!.type).toMatchObject({ kind: "OBJECT_KIND", name: "Directory" });
     expect(args.source!.defaultPath).toBe("/");
     expect(args.source!.ignore).toEqual(["**/node_modules", "**/.turbo", ".shipshape", ".git"]);

@@ -345,7 +345,7 @@ describe("attestations: SBOM format and SLSA provenance", () => {
   it("provenanceOf: the published commit, platforms and the Dockerfile's base image, for the release to attest", async () => {
     current = await drive();
     const project = await loadProject(current.ship.source, "shipshape.yaml");
-    const published = await publishImage(project, current.ship.source, current.ship.gitDir, {
+    const published = await publishImage(project, current.ship.source, current.gitDir, {
       registry: "ghcr.io/acme",
       repository: "orders",
       sha: SHA,

@@ -20,7 +20,7 @@ describe("the SDK invocation path", () => {
     d = await drive({ files: { "custom.yaml": "gates:\n  lint:\n    maxWarnings: 7\n" } });
     const root = await d.harness.root<Shipshape>({ configPath: "custom.yaml" });
     // The engine keeps the object as the JSON of its properties: core objects as IDs.
-    expect(Object.keys(root.json as object).sort()).toEqual(["configPath", "gitDir", "source"]);
+    expect(Object.keys(root.json as object).sort()).toEqual(["configPath", "source"]);
     expect(root.json.configPath).toBe("custom.yaml");
     expect(typeof root.json.source).toBe("string");
     const config = await root.call<string>("config");
@@ -45,7 +45,7 @@ describe("the SDK invocation path", () => {
 });
 
 describe("contextual directories", () => {
-  it("in the caller's workspace: source is the caller's project without .git, gitDir is .git alone", async () => {
+  it("in the caller's workspace: source is the caller's project without .git, a history function's gitDir is .git alone", async () => {
     d = await drive();
     run(["git", "init", "-q"], d.root);
     run(["git", "add", "-A"], d.root);
@@ -55,9 +55,11 @@ describe("contextual directories", () => {
     expect(source).toContain("package.json");
     expect(source).not.toContain(".git");
     expect(source).not.toContain("node_modules");
-    const git = await (await fromId(Directory, "Directory", root.json.gitDir)).entries();
-    expect(git).toEqual([".git"]);
-    expect(await (await fromId(Directory, "Directory", root.json.gitDir)).directory(".git").entries()).toContain("HEAD");
+    // History is a contextual argument of the functions that read it, not root state.
+    expect(Object.keys(root.json as object)).not.toContain("gitDir");
+    const gitDir = await fromId(Directory, "Directory", await d.harness.contextFor("Shipshape", "commits", "gitDir"));
+    expect(await gitDir.entries()).toEqual([".git"]);
+    expect(await gitDir.directory(".git").entries()).toContain("HEAD");
   });
 
   it("called remotely with -m, the context is the module's own repository, not the caller's project", async () => {

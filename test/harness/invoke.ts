@@ -227,6 +227,15 @@ export class ModuleHarness {
     return args;
   }
 
+  /** The ID of the directory the engine would pass for a contextual argument of `fn`. */
+  async contextFor(object: string, fn: string, arg: string): Promise<string> {
+    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    const method = fn === "" ? mod.objects[object]?._constructor : mod.objects[object]?.methods[fn];
+    const a = method?.arguments[arg];
+    if (!a?.defaultPath) throw new Error(`${object}.${fn} has no contextual argument ${arg}`);
+    return this.contextual(a);
+  }
+
   /** The context directory after the argument's defaultPath and ignore patterns, uploaded as the engine does. */
   private async contextual(a: ScannedArg): Promise<string> {
     const root = "workspace" in this.install ? this.install.workspace : this.install.remote;

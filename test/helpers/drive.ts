@@ -22,6 +22,8 @@ export interface Driven {
   root: string;
   /** Built directly, for unit-level use only: e2e calls go through `call` / `harness`. */
   ship: Shipshape;
+  /** The .git directory alone, as history functions get it, for unit-level use. */
+  gitDir: Directory;
   /** The module installed in the fixture's workspace, called as `dagger call` calls it. */
   harness: ModuleHarness;
   /** `dagger call <fn> [args]`: constructor and function each through the SDK's invocation path. */
@@ -46,12 +48,12 @@ export async function drive(
   engine.onExec((args) => args[0] === "apk", { exitCode: 0 });
   const npmCi = installCommand({ name: "npm", yarnBerry: false, lockfile: "package-lock.json" });
   engine.onExec((args) => args.join(" ") === npmCi.join(" "), { exitCode: 0, stdout: "added 173 packages in 9s\n" });
-  // The engine uploads the tree without .git, and .git alone for history (see the constructor).
+  // The engine uploads the tree without .git, and .git alone for history (the functions' gitDir).
   const source = dag.host().directory(root, { exclude: ["**/node_modules", ".git"] });
   const gitDir = dag.host().directory(root, { include: [".git"] });
-  const ship = new Shipshape(source, "shipshape.yaml", gitDir);
+  const ship = new Shipshape(source, "shipshape.yaml");
   const harness = new ModuleHarness({ workspace: root }, engine);
-  return { engine, root, ship, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor) };
+  return { engine, root, ship, gitDir, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor) };
 }
 
 /** A Directory or File from the ID a call returned in its state. */
