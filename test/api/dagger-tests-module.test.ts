@@ -1,0 +1,136 @@
+/**
+ * dagger/tests calls Shipshape through the client the engine generates for its dependency
+ * (`dag.shipshape()...`), which this machine cannot generate. Its stand-in is derived here from
+ * Shipshape's API as the SDK's own scanner registers it, following the TypeScript codegen's rules:
+ * required arguments positional, the rest in one options object; object results lazy and chainable,
+ * everything else a Promise; fields as zero-argument functions. dagger/tests is then typechecked
+ * against it with its own compiler options, so a renamed function, field or argument, or a wrong
+ * arity, fails here rather than in the engine. Core types (Directory, Container...) are the SDK's.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { beforeAll, describe, expect, it } from "vitest";
+import { moduleFiles, scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "../harness/scan.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+const TESTS = join(ROOT, "dagger/tests");
+const SDK = fileURLToPath(import.meta.resolve("@dagger.io/dagger"));
+const CORE = new Set(["Directory", "Container", "File", "Secret", "Service", "CacheVolume", "Socket", "GitRepository", "Platform"]);
+
+type TypeRef = { kind: string; name?: string; typeDef?: TypeRef };
+
+function tsType(t: TypeRef): string {
+  switch (t.kind) {
+    case "STRING_KIND":
+      return "string";
+    case "INTEGER_KIND":
+    case "FLOAT_KIND":
+      return "number";
+    case "BOOLEAN_KIND":
+      return "boolean";
+    case "VOID_KIND":
+      return "void";
+    case "LIST_KIND":
+      return `${tsType(t.typeDef!)}[]`;
+    case "OBJECT_KIND":
+    case "ENUM_KIND":
+    case "SCALAR_KIND":
+      return t.name!;
+    default:
+      throw new Error(`no TypeScript type for ${t.kind}`);
+  }
+}
+
+/** Object results are lazy (a query builder); anything else is fetched, so a Promise. */
+const resultType = (t: TypeRef) => (t.kind === "OBJECT_KIND" ? tsType(t) : `Promise<${tsType(t)}>`);
+const optional = (a: ScannedArg & { defaultAddress?: string }) =>
+  a.isOptional || a.defaultValue !== undefined || a.defaultPath !== undefined || a.defaultAddress !== undefined;
+
+function signature(owner: string, name: string, fn: Pick<ScannedFunction, "arguments">, result: string, opts: string[]): string {
+  const args = Object.values(fn.arguments);
+  const required = args.filter((a) => !optional(a)).map((a) => `${a.name}: ${tsType(a.type)}`);
+  const rest = args.filter(optional);
+  const optsName = `${owner}${name.charAt(0).toUpperCase()}${name.slice(1)}Opts`;
+  if (rest.length) opts.push(`export type ${optsName} = { ${rest.map((a) => `${a.name}?: ${tsType(a.type)}`).join("; ")} };`);
+  return `(${[...required, ...(rest.length ? [`opts?: ${optsName}`] : [])].join(", ")}): ${result}`;
+}
+
+/** The stand-in for the generated sdk/index.ts: the SDK itself, plus Shipshape's types and dag.shipshape(). */
+function standInClient(mod: ScannedModule): string {
+  const out: string[] = [`export * from ${JSON.stringify(SDK)};`];
+  out.push(`import type { ${[...CORE].join(", ")}, Client } from ${JSON.stringify(SDK)};`);
+  for (const e of Object.values(mod.enums)) {
+    out.push(
+      `export declare enum ${e.name} { ${Object.values(e.values)
+        .map((v) => `${v.name} = ${JSON.stringify(v.value)}`)
+        .join(", ")} }`,
+    );
+  }
+  const opts: string[] = [];
+  for (const o of Object.values(mod.objects)) {
+    const members = [
+      ...Object.values(o.properties).map((p) => `${p.name}(): ${resultType(p.type)};`),
+      ...Object.values(o.methods).map((m) => `${m.name}${signature(o.name, m.name, m, resultType(m.returnType), opts)};`),
+    ];
+    out.push(`export declare class ${o.name} { private readonly __brand${o.name}: true; ${members.join(" ")} }`);
+  }
+  const main = mod.objects.Shipshape!;
+  const ctor = signature("Shipshape", "", main._constructor ?? { arguments: {} }, "Shipshape", opts);
+  out.push(...opts, `export declare const dag: Client & { shipshape${ctor} };`);
+  return out.join("\n");
+}
+
+let mod: ScannedModule;
+let diagnostics: string[];
+beforeAll(async () => {
+  mod = await scanModule();
+  const dir = mkdtempSync(join(tmpdir(), "shipshape-tests-client-"));
+  const client = join(dir, "index.ts");
+  writeFileSync(client, standInClient(mod));
+  const tsconfig = ts.parseJsonConfigFileContent(JSON.parse(readFileSync(join(TESTS, "tsconfig.json"), "utf8")) as unknown, ts.sys, TESTS);
+  const program = ts.createProgram(moduleFiles(join(TESTS, "src")), {
+    ...tsconfig.options,
+    noEmit: true,
+    baseUrl: TESTS,
+    paths: { "@dagger.io/dagger": [client] },
+  });
+  diagnostics = ts
+    .getPreEmitDiagnostics(program)
+    .map(
+      (d) =>
+        `${d.file ? `${d.file.fileName.replace(`${ROOT}/`, "")}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ""}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+    );
+}, 180_000);
+
+describe("dagger/tests against Shipshape's API", () => {
+  it("typechecks against the client generated from the scanned module", () => {
+    expect(diagnostics).toEqual([]);
+  });
+
+  it("the stand-in client is strict: a call Shipshape lacks is a type error", () => {
+    const source = standInClient(mod);
+    expect(source).toContain("export declare class Shipshape");
+    expect(source).toMatch(/ secretScanReport\([^)]*\): GateReport;/);
+    const dir = mkdtempSync(join(tmpdir(), "shipshape-tests-client-"));
+    writeFileSync(join(dir, "index.ts"), source);
+    writeFileSync(
+      join(dir, "probe.ts"),
+      'import { dag } from "./index.js";\nexport const a = dag.shipshape().secretScanReport().noSuchField();\nexport const b = dag.shipshape({ nope: 1 });\nexport const c = dag.shipshape().deploy("staging");\n',
+    );
+    const program = ts.createProgram([join(dir, "probe.ts")], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      experimentalDecorators: true,
+      skipLibCheck: true,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, " "));
+    expect(errors.join("\n")).toMatch(/noSuchField/);
+    expect(errors.join("\n")).toMatch(/nope/);
+    expect(errors.join("\n")).toMatch(/Expected 2-3 arguments, but got 1/);
+  });
+});
