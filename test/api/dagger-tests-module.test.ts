@@ -1,9 +1,9 @@
 /**
- * dagger/tests calls Shipshape through the client the engine generates for its dependency
- * (`dag.shipshape()...`), which this machine cannot generate. Its stand-in is derived here from
+ * dagger/tests and the examples call Shipshape through the client the engine generates for a
+ * dependency (`dag.shipshape()...`), which this machine cannot generate. Its stand-in is derived here from
  * Shipshape's API as the SDK's own scanner registers it, following the TypeScript codegen's rules:
  * required arguments positional, the rest in one options object; object results lazy and chainable,
- * everything else a Promise; fields as zero-argument functions. dagger/tests is then typechecked
+ * everything else a Promise; fields as zero-argument functions. Each dependent module is typechecked
  * against it with its own compiler options, so a renamed function, field or argument, or a wrong
  * arity, fails here rather than in the engine. Core types (Directory, Container...) are the SDK's.
  */
@@ -16,7 +16,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { moduleFiles, scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "../harness/scan.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const TESTS = join(ROOT, "dagger/tests");
 const SDK = fileURLToPath(import.meta.resolve("@dagger.io/dagger"));
 const CORE = new Set(["Directory", "Container", "File", "Secret", "Service", "CacheVolume", "Socket", "GitRepository", "Platform"]);
 
@@ -83,31 +82,38 @@ function standInClient(mod: ScannedModule): string {
   return out.join("\n");
 }
 
+/** The modules in this repository that call Shipshape as a dependency. */
+const DEPENDENTS = ["dagger/tests", "dagger/examples/typescript"];
+
 let mod: ScannedModule;
-let diagnostics: string[];
+let client: string;
 beforeAll(async () => {
   mod = await scanModule();
-  const dir = mkdtempSync(join(tmpdir(), "shipshape-tests-client-"));
-  const client = join(dir, "index.ts");
+  client = join(mkdtempSync(join(tmpdir(), "shipshape-tests-client-")), "index.ts");
   writeFileSync(client, standInClient(mod));
-  const tsconfig = ts.parseJsonConfigFileContent(JSON.parse(readFileSync(join(TESTS, "tsconfig.json"), "utf8")) as unknown, ts.sys, TESTS);
-  const program = ts.createProgram(moduleFiles(join(TESTS, "src")), {
+}, 180_000);
+
+/** Type errors of a dependent module, compiled with its own tsconfig and the stand-in as @dagger.io/dagger. */
+function typeErrors(module: string): string[] {
+  const dir = join(ROOT, module);
+  const tsconfig = ts.parseJsonConfigFileContent(JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as unknown, ts.sys, dir);
+  const program = ts.createProgram(moduleFiles(join(dir, "src")), {
     ...tsconfig.options,
     noEmit: true,
-    baseUrl: TESTS,
+    baseUrl: dir,
     paths: { "@dagger.io/dagger": [client] },
   });
-  diagnostics = ts
+  return ts
     .getPreEmitDiagnostics(program)
     .map(
       (d) =>
         `${d.file ? `${d.file.fileName.replace(`${ROOT}/`, "")}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ""}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
     );
-}, 180_000);
+}
 
-describe("dagger/tests against Shipshape's API", () => {
-  it("typechecks against the client generated from the scanned module", () => {
-    expect(diagnostics).toEqual([]);
+describe("dagger/tests and dagger/examples against Shipshape's API", () => {
+  it.each(DEPENDENTS)("%s typechecks against the client generated from the scanned module", (module) => {
+    expect(typeErrors(module)).toEqual([]);
   });
 
   it("the stand-in client is strict: a call Shipshape lacks is a type error", () => {
