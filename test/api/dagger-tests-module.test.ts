@@ -7,7 +7,7 @@
  * against it with its own compiler options, so a renamed function, field or argument, or a wrong
  * arity, fails here rather than in the engine. Core types (Directory, Container...) are the SDK's.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,6 +114,25 @@ function typeErrors(module: string): string[] {
 describe("dagger/tests and dagger/examples against Shipshape's API", () => {
   it.each(DEPENDENTS)("%s typechecks against the client generated from the scanned module", (module) => {
     expect(typeErrors(module)).toEqual([]);
+  });
+
+  it("dagger/tests' all() runs every check the module has", async () => {
+    const { scan } = (await import(new URL("./module/introspector/index.js", import.meta.resolve("@dagger.io/dagger")).href)) as {
+      scan(files: string[], moduleName: string, loadModule: boolean): Promise<ScannedModule>;
+    };
+    const gen = join(mkdtempSync(join(tmpdir(), "shipshape-scan-")), "tests.client.gen.ts");
+    copyFileSync(new URL("./api/client.gen.d.ts", import.meta.resolve("@dagger.io/dagger")), gen);
+    const tests = (await scan([...moduleFiles(join(ROOT, "dagger/tests/src")), gen], "tests", false)).objects.Tests!;
+    const checks = Object.values(tests.methods)
+      .filter((m) => m.isCheck)
+      .map((m) => m.name);
+    const source = readFileSync(join(ROOT, "dagger/tests/src/index.ts"), "utf8");
+    const listed = [...source.matchAll(/\["(\w+)", \(\) => this\.(\w+)\(\)\]/g)].map((m) => {
+      expect(m[1]).toBe(m[2]);
+      return m[1]!;
+    });
+    expect(checks.length).toBeGreaterThan(10);
+    expect([...listed].sort()).toEqual([...checks].sort());
   });
 
   it("the stand-in client is strict: a call Shipshape lacks is a type error", () => {

@@ -6,8 +6,8 @@ import { argument, check, dag, Directory, func, object, Secret } from "@dagger.i
 
 /**
  * The repository's accepted secret-scan findings (shipshape.yaml secrets.baseline): fake test
- * credentials that stay in git history. A release of the fixture service scans this repository's
- * history (the service lives in it), so it needs the same baseline.
+ * credentials that stay in git history. A secret scan or release of the fixture service reads this
+ * repository's history (the service lives in it), so it needs the same baseline.
  */
 const SECRETS_BASELINE = ".gitleaks-baseline.json";
 
@@ -24,7 +24,7 @@ async function expectStatus(name: string, report: Report, want: string, causeLik
 export class Tests {
   /** The fixture service and its broken variants (test/fixtures in this repository). */
   @func() fixtures: Directory;
-  /** The repository's secret-scan baseline alone (the one file the release test needs from the root). */
+  /** The repository's secret-scan baseline alone (what the fixture's secret scans need from the root). */
   @func() baseline: Directory;
 
   constructor(
