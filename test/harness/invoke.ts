@@ -201,8 +201,7 @@ export class ModuleHarness {
   private async run(mod: Live, parentName: string, fnName: string, parent: Json, fnArgs: Record<string, Json>): Promise<string> {
     const { invoke, Executor } = await sdk();
     this.engine?.newClient();
-    vi.resetModules();
-    const modules = await Promise.all(moduleFiles().map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
+    const modules = await freshModules();
     const executor = new Executor(modules, mod);
     let result: unknown;
     try {
@@ -251,6 +250,18 @@ export class ModuleHarness {
     }
     return (await dag.host().directory(copy).id()) as string;
   }
+}
+
+// Concurrent calls (dagger check runs checks in parallel) each get their own module graph: loading
+// is one at a time, so a reset cannot land in the middle of another call's imports.
+let loading: Promise<unknown> = Promise.resolve();
+function freshModules(): Promise<unknown[]> {
+  const load = loading.then(() => {
+    vi.resetModules();
+    return Promise.all(moduleFiles().map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
+  });
+  loading = load.catch(() => undefined);
+  return load;
 }
 
 function returnedObject(method: ScannedFunction | undefined, mod: Live): string {
