@@ -5,6 +5,7 @@
  * say nothing about which value was wrong; users of shipshape.yaml should not need to know zod.
  */
 import { z } from "zod";
+import { quoted } from "../project/problem.js";
 
 /** What a field accepts, in plain words; `required` replaces the phrase when the key is missing. */
 export interface Expectation {
@@ -35,6 +36,43 @@ export class ConfigError extends Error {
     this.hint = hint;
   }
 }
+
+/** Bigger than any real config by far; bounds the work a mistaken or hostile file can cause. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+/** Shipshape's own schema nests about 7 levels; deeper is a generated file or an attack. */
+export const MAX_CONFIG_DEPTH = 32;
+export const DEFAULT_CONFIG_PATH = "shipshape.yaml";
+
+const PATH_HINT = `pass --config-path relative to the source directory, e.g. config/shipshape.yaml; leave it out to use ${DEFAULT_CONFIG_PATH} (or all defaults when there is none)`;
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+
+/**
+ * The catalogue of problems with the config file itself rather than its values: one cause and one
+ * fix hint each. Only the default path may be absent; a path the user gave must be there.
+ */
+export const configFileError = {
+  pathEmpty: () => new ConfigError(["--config-path is empty"], PATH_HINT),
+  pathUnprintable: (path: string) => new ConfigError([`--config-path ${quoted(path)} contains control characters`], PATH_HINT),
+  pathAbsolute: (path: string) =>
+    new ConfigError([`--config-path ${quoted(path)} is absolute; Shipshape reads the config from the source directory only`], PATH_HINT),
+  pathEscapes: (path: string) => new ConfigError([`--config-path ${quoted(path)} points outside the source directory`], PATH_HINT),
+  missing: (path: string) =>
+    new ConfigError(
+      [`config file ${quoted(path)} does not exist in the source directory`],
+      `check the spelling and that the file is not excluded from the source; ${PATH_HINT}`,
+    ),
+  notAFile: (path: string) => new ConfigError([`--config-path ${quoted(path)} is a directory, not a file`], PATH_HINT),
+  tooLarge: (fileName: string, bytes: number) =>
+    new ConfigError(
+      [`${fileName} is ${size(bytes)}; a config may be at most ${size(MAX_CONFIG_BYTES)}`],
+      `${fileName} holds settings only: check --config-path names the config, not a data file`,
+    ),
+  tooDeep: (where: string) =>
+    new ConfigError(
+      [`${where}: nested more than ${MAX_CONFIG_DEPTH} levels deep`],
+      "Shipshape's settings nest a few levels only: check the brackets and indentation around that line",
+    ),
+};
 
 const MAX_VALUE_CHARS = 40;
 

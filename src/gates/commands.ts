@@ -15,17 +15,18 @@ export function projectBin(pm: PackageManagerInfo, tool: string): string[] {
   return pm.yarnBerry ? ["yarn", tool] : [`node_modules/.bin/${tool}`];
 }
 
-/** OS packages for the Node image: alpine images have apk, Debian ones apt-get. */
+/**
+ * OS packages for the Node image: alpine images have apk, Debian ones apt-get. Safe whatever the
+ * names are, without relying on the schema's pattern: `--` ends both tools' options, and apt-get's
+ * shell line is a constant that receives the names as positional parameters ("$@"), so no name is
+ * ever parsed as shell syntax.
+ */
 export function systemPackagesCommand(image: string, packages: string[]): string[] | undefined {
   if (packages.length === 0) return undefined;
-  return /alpine/.test(image)
-    ? ["apk", "add", "--no-cache", ...packages]
-    : [
-        "sh",
-        "-c",
-        `apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages.join(" ")} && rm -rf /var/lib/apt/lists/*`,
-      ];
+  return /alpine/.test(image) ? ["apk", "add", "--no-cache", "--", ...packages] : ["sh", "-c", APT_INSTALL, "sh", ...packages];
 }
+
+export const APT_INSTALL = 'apt-get update -qq && apt-get install -y -qq --no-install-recommends -- "$@" && rm -rf /var/lib/apt/lists/*';
 
 export function setupCommands(pm: PackageManagerInfo): string[][] {
   if (pm.name === "npm") return [];

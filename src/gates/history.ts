@@ -7,6 +7,7 @@ import type { ShipshapeConfig } from "../config/schema.js";
 import { plural } from "../report/outcome.js";
 import { checkCommits, renderCommitsMarkdown } from "../release/commits/check.js";
 import {
+  checkRefArgument,
   gitLogCommand,
   gitProblem,
   isShallowCommand,
@@ -14,9 +15,14 @@ import {
   parseGitLog,
   parseIsShallow,
   parseLastReleaseTag,
+  noCommitsProblem,
   shallowProblem,
+  unknownRefProblem,
+  verifyCommitCommand,
   type Commit,
+  type RefArgument,
 } from "../release/commits/git.js";
+import { quoted } from "../project/problem.js";
 import { renderChangelog } from "../release/version/changelog.js";
 import { nextVersion, type NextVersion } from "../release/version/next.js";
 import type { Verdict } from "./gate.js";
@@ -41,15 +47,38 @@ async function isShallow(config: ShipshapeConfig, source: Directory): Promise<bo
   return parseIsShallow(step.stdout);
 }
 
+/** The commit a checked ref argument names, or the Problem that names the argument. */
+async function resolveCommit(config: ShipshapeConfig, source: Directory, arg: RefArgument, ref: string, shallow: boolean): Promise<string> {
+  const step = await git(config, source, verifyCommitCommand(ref));
+  const sha = step.stdout.trim();
+  if (step.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(sha)) return sha;
+  if (step.exitCode !== 1) throw gitProblem(step.stderr, { shallow });
+  // HEAD names nothing only before the first commit.
+  throw arg === "--head" && ref === "HEAD" ? noCommitsProblem() : unknownRefProblem(arg, ref, shallow);
+}
+
+/**
+ * A range that cannot be told (empty, option-like or unknown --base / --head) is an ERROR: it must
+ * never pass having checked nothing. A range that is really empty passes, saying so.
+ */
 export async function commitsCheck(
   config: ShipshapeConfig,
   source: Directory,
   base: string,
   head: string,
 ): Promise<{ verdict: Verdict; files: Directory }> {
-  const commits = await log(config, source, `${base}..${head}`, await isShallow(config, source));
+  checkRefArgument("--base", base);
+  checkRefArgument("--head", head);
+  const shallow = await isShallow(config, source);
+  const headSha = await resolveCommit(config, source, "--head", head, shallow);
+  const baseSha = await resolveCommit(config, source, "--base", base, shallow);
+  const commits = baseSha === headSha ? [] : await log(config, source, `${base}..${head}`, shallow);
   const r = checkCommits(commits);
-  const summary = `${plural(r.checked, "commit")} checked${r.ignored ? `, ${r.ignored} ignored (merges, reverts, fixups)` : ""}`;
+  const nothing = `nothing changed: ${baseSha === headSha ? "--base and --head are the same commit" : "--head is already in --base"} (${quoted(base)}..${quoted(head)})`;
+  const summary =
+    commits.length === 0
+      ? `0 commits checked — ${nothing}`
+      : `${plural(r.checked, "commit")} checked${r.ignored ? `, ${r.ignored} ignored (merges, reverts, fixups)` : ""}`;
   return {
     verdict: {
       status: r.status,

@@ -4,7 +4,7 @@
  */
 import { dag, type Directory } from "@dagger.io/dagger";
 import { imageRef } from "../images.js";
-import { Problem } from "../project/problem.js";
+import { Problem, quoted } from "../project/problem.js";
 import { plural, tail } from "../report/outcome.js";
 import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../release/migrations/discover.js";
 import { collectFindings } from "../release/migrations/findings.js";
@@ -32,6 +32,8 @@ export function migrations(opts: MigrationsOptions): Gate {
   return async ({ project, source }) => {
     const cfg = project.config.migrations;
     let changed: string[] | undefined;
+    // "" checks every migration (a superset, never nothing); anything else must be a real ref,
+    // which changedFilesCommand checks and git diff resolves (an unknown one fails, never passes).
     if (opts.base) {
       const step = await run(gitContainer(project.config, opts.gitDir), safeGit(changedFilesCommand(opts.base)));
       if (step.exitCode !== 0) throw changedFilesProblem(step.stderr, opts.base);
@@ -40,7 +42,9 @@ export function migrations(opts: MigrationsOptions): Gate {
     const files = selectMigrations(await source.glob("**/*.sql"), cfg.paths, changed);
     progress(
       "migrations",
-      opts.base ? `${plural(files.length, "migration")} changed against ${opts.base}` : `${plural(files.length, "migration")} found`,
+      opts.base
+        ? `${plural(files.length, "migration")} changed against --base ${quoted(opts.base)}`
+        : `${plural(files.length, "migration")} found`,
     );
     // Contents travel as text: a non-UTF-8 file reaches us already decoded (noted in the issue).
     const sources = await Promise.all(files.map(async (f) => readMigrationSource(f, Buffer.from(await source.file(f).contents(), "utf8"))));
@@ -72,7 +76,7 @@ export function migrations(opts: MigrationsOptions): Gate {
     const summary =
       v.files === 0
         ? opts.base
-          ? `no migrations changed against ${opts.base}`
+          ? `no migrations changed against --base ${quoted(opts.base)}: nothing to check`
           : "no migrations to check"
         : `${plural(v.files, "migration")} checked: ${counted}${v.approved.length ? `; ${v.approved.length} destructive approved` : ""}`;
     return {

@@ -1,6 +1,7 @@
 /** Reads what the gates need to know about a project from its source directory (the only I/O here). */
 import type { Directory } from "@dagger.io/dagger";
-import { parseConfig } from "../config/load.js";
+import { configFileError, DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES } from "../config/errors.js";
+import { checkConfigPath, parseConfig } from "../config/load.js";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { detectNodeVersion, detectPackageManager, parsePackageJson, type PackageJson, type PackageManagerInfo } from "./detect.js";
 
@@ -17,10 +18,23 @@ export interface Project {
 const readIf = async (source: Directory, entries: string[], name: string) =>
   entries.includes(name) ? source.file(name).contents() : undefined;
 
-/** Config only: gates that do not need package.json (and `config`) read just this. */
+/**
+ * Config only: gates that do not need package.json (and `config`) read just this. Only the
+ * default path may be absent (all defaults); a path the user gave that is missing, outside the
+ * source or a directory is an error, so a mistyped path never runs gates its real file disables.
+ */
 export async function loadConfig(source: Directory, configPath: string) {
-  const text = (await source.exists(configPath)) ? await source.file(configPath).contents() : undefined;
-  return parseConfig(text, configPath);
+  const path = checkConfigPath(configPath);
+  if (!(await source.exists(path))) {
+    if (configPath === DEFAULT_CONFIG_PATH) return parseConfig(undefined, path);
+    throw configFileError.missing(configPath);
+  }
+  const file = source.file(path);
+  // size() fails for a directory; checked before reading, so a huge file is never transferred.
+  const bytes = await file.size().catch(() => undefined);
+  if (bytes === undefined) throw configFileError.notAFile(configPath);
+  if (bytes > MAX_CONFIG_BYTES) throw configFileError.tooLarge(path, bytes);
+  return parseConfig(await file.contents(), path);
 }
 
 export async function loadProject(source: Directory, configPath: string): Promise<Project> {

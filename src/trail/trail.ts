@@ -97,9 +97,31 @@ class MirroredTrail implements Trail {
  * (with a warning), or, with `required`, the run is refused with the database's reason.
  */
 export async function openTrail(opts: OpenTrailOptions = {}): Promise<Trail> {
-  const file = new JsonlTrail(opts.existingJsonl ?? "");
+  const file = new JsonlTrail(opts.existingJsonl ?? "", "earlier audit trail");
   const required = opts.required ?? false;
-  if (opts.databaseUrl === undefined) {
+  const [damaged] = file.damaged;
+  // Only a required trail refuses the run over damage; otherwise it is a warning and the trail
+  // handed back still holds every intact record and the damaged line's bytes.
+  if (damaged && required) throw damagedProblem(damaged.cause, file.damaged.length);
+  const opened = await openStore(file, opts.databaseUrl, required, opts.timeouts);
+  for (const d of file.damaged.slice(0, MAX_DAMAGE_WARNINGS)) opened.warn(`${d.cause}; the line is kept as it was, not read as a record`);
+  if (file.damaged.length > MAX_DAMAGE_WARNINGS)
+    opened.warn(`${file.damaged.length - MAX_DAMAGE_WARNINGS} more damaged lines kept as they were`);
+  return opened;
+}
+
+const MAX_DAMAGE_WARNINGS = 5;
+
+function damagedProblem(cause: string, count: number): Problem {
+  const more = count > 1 ? ` (and ${count - 1} more damaged lines)` : "";
+  return new Problem(
+    `the audit trail is required and the earlier trail given is damaged: ${cause}${more}`,
+    "repair or remove that line of the trail file (a half-written last line comes from an interrupted run), or set auditTrail.required to false",
+  );
+}
+
+async function openStore(file: JsonlTrail, databaseUrl: string | undefined, required: boolean, timeouts?: Partial<PgTimeouts>) {
+  if (databaseUrl === undefined) {
     if (required) {
       throw new Problem(
         "the audit trail is required but no database URL was given",
@@ -109,7 +131,7 @@ export async function openTrail(opts: OpenTrailOptions = {}): Promise<Trail> {
     return new MirroredTrail(file, undefined, false);
   }
   try {
-    const db = await PostgresTrail.open(opts.databaseUrl, { timeouts: opts.timeouts });
+    const db = await PostgresTrail.open(databaseUrl, { timeouts });
     progress("audit", `recording to ${db.describe()}`);
     return new MirroredTrail(file, db, required);
   } catch (e) {

@@ -31,13 +31,18 @@ describe("command lines", () => {
       "apk",
       "add",
       "--no-cache",
+      "--",
       "git",
       "python3",
     ]);
-    expect(systemPackagesCommand("node:22-bookworm-slim", ["git"])).toEqual([
+    // The shell line is constant; names arrive as "$@" (test/bad-input runs it with hostile names).
+    expect(systemPackagesCommand("node:22-bookworm-slim", ["git", "python3"])).toEqual([
       "sh",
       "-c",
-      "apt-get update -qq && apt-get install -y -qq --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+      'apt-get update -qq && apt-get install -y -qq --no-install-recommends -- "$@" && rm -rf /var/lib/apt/lists/*',
+      "sh",
+      "git",
+      "python3",
     ]);
     expect(systemPackagesCommand("node:22-alpine", [])).toBeUndefined();
   });

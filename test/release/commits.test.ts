@@ -83,15 +83,15 @@ describe("git's real errors as Problems", () => {
     const log = run(gitLogCommand("v9.9.9..HEAD"), repo.dir);
     expect([log.status, log.stderr]).toEqual([128, "fatal: bad revision 'v9.9.9..HEAD'\n"]);
     const hint = "check the branch or tag name; a remote branch needs its remote prefix (origin/main) and must have been fetched";
-    expect(describeError(gitProblem(log.stderr))).toEqual({ cause: "base ref v9.9.9 does not exist in this clone", hint });
+    expect(describeError(gitProblem(log.stderr))).toEqual({ cause: 'base ref "v9.9.9" does not exist in this clone', hint });
     // Without the trailing "--" git words it differently; same Problem.
     const bare = run(["git", "log", "origin/nope..HEAD"], repo.dir);
     expect(bare.stderr.split("\n")[0]).toBe(
       "fatal: ambiguous argument 'origin/nope..HEAD': unknown revision or path not in the working tree.",
     );
-    expect(describeError(gitProblem(bare.stderr))).toEqual({ cause: "base ref origin/nope does not exist in this clone", hint });
+    expect(describeError(gitProblem(bare.stderr))).toEqual({ cause: 'base ref "origin/nope" does not exist in this clone', hint });
     const head = run(gitLogCommand("main..topic"), repo.dir);
-    expect(describeError(gitProblem(head.stderr)).cause).toBe("range main..topic names a ref that does not exist in this clone");
+    expect(describeError(gitProblem(head.stderr)).cause).toBe('range "main..topic" names a ref that does not exist in this clone');
   });
 
   it("a shallow clone: tags vanish silently and the base is cut off", () => {
@@ -113,7 +113,7 @@ describe("git's real errors as Problems", () => {
     const log = run(gitLogCommand("HEAD~1..HEAD"), clone);
     expect([log.status, log.stderr]).toEqual([128, "fatal: bad revision 'HEAD~1..HEAD'\n"]);
     expect(describeError(gitProblem(log.stderr, { shallow: true }))).toEqual({
-      cause: "HEAD~1..HEAD is not in this shallow clone",
+      cause: '"HEAD~1..HEAD" is not in this shallow clone',
       hint: FETCH_ALL,
     });
   });
@@ -133,7 +133,7 @@ describe("git's real errors as Problems", () => {
     const foreign = run(gitLogCommand("HEAD"), repo.dir, { GIT_TEST_ASSUME_DIFFERENT_OWNER: "1" });
     expect(foreign.stderr.split("\n")[0]).toBe(`fatal: detected dubious ownership in repository at '${dir}'`);
     expect(describeError(gitProblem(foreign.stderr))).toEqual({
-      cause: `git refuses ${dir}: it is owned by another user`,
+      cause: `git refuses "${dir}": it is owned by another user`,
       hint: `run \`git config --global --add safe.directory ${dir}\` first`,
     });
 

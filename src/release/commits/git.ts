@@ -4,7 +4,7 @@
  * repositories (see test/release/commits.test.ts, which runs them again).
  */
 import semver from "semver";
-import { Problem } from "../../project/problem.js";
+import { badArgument, printable, printableLine, Problem, quoted } from "../../project/problem.js";
 
 export interface Commit {
   hash: string;
@@ -17,29 +17,109 @@ export interface Commit {
   message: string;
 }
 
-// Unit separator between fields, record separator after each commit: control characters nobody
-// types into a message, whereas newlines and markers like "---" do occur in bodies.
-const FIELD = "\x1f";
-const RECORD = "\x1e";
+const LOG_FIELDS = ["%H", "%P", "%an", "%ae", "%aI", "%B"];
 
 /**
  * Commits of a range, newest first (the order semantic-release analyses them in).
- * `--no-show-signature` keeps gpg output out of %B when log.showSignature is set; the trailing
- * `--` makes a missing ref fail as "bad revision" instead of being taken for a path.
+ * - `-z` ends each commit with NUL and `%x00` separates its fields: git cuts a message at its first
+ *   NUL, so no message, however it was made, can forge a field or a commit;
+ * - `--no-show-signature` keeps gpg output out of %B when log.showSignature is set;
+ * - `--end-of-options` keeps a range starting with "-" from being read as an option
+ *   (`--output=<file>` would write a file), and the trailing `--` makes a missing ref fail as
+ *   "bad revision" instead of being taken for a path.
  */
 export function gitLogCommand(range: string): string[] {
-  return ["git", "log", "--no-show-signature", `--format=%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%B${RECORD}`, range, "--"];
+  return ["git", "log", "--no-show-signature", "-z", `--format=${LOG_FIELDS.join("%x00")}`, "--end-of-options", range, "--"];
 }
 
+/**
+ * gitLogCommand's output. Everything a committer wrote is made printable here, where it enters,
+ * so no check, changelog or report downstream can pass a terminal escape on.
+ */
 export function parseGitLog(stdout: string): Commit[] {
-  return stdout
-    .split(RECORD)
-    .map((record) => record.replace(/^\n/, ""))
-    .filter((record) => record.trim() !== "")
-    .map((record) => {
-      const [hash = "", parents = "", author = "", email = "", date = "", ...rest] = record.split(FIELD);
-      return { hash, parents: parents.split(" ").filter(Boolean), author, email, date, message: rest.join(FIELD).replace(/\n+$/, "") };
+  const parts = stdout.split("\0");
+  if (parts.at(-1) === "") parts.pop();
+  if (parts.length % LOG_FIELDS.length !== 0) {
+    throw new Problem(
+      `git log printed ${parts.length} fields, not a multiple of ${LOG_FIELDS.length}: the history cannot be read reliably`,
+      "run `git log -z` locally; a git older than 2.24 or a log.* setting may change its output",
+    );
+  }
+  const commits: Commit[] = [];
+  for (let i = 0; i < parts.length; i += LOG_FIELDS.length) {
+    const [hash = "", parents = "", author = "", email = "", date = "", message = ""] = parts.slice(i, i + LOG_FIELDS.length);
+    commits.push({
+      hash: hash.replace(/^\n/, ""),
+      parents: parents.split(" ").filter(Boolean),
+      author: printableLine(author),
+      email: printableLine(email),
+      date,
+      message: printable(message).replace(/\n+$/, ""),
     });
+  }
+  return commits;
+}
+
+export type RefArgument = "--base" | "--head";
+
+const REF_EXAMPLE = "origin/main (or the pull request's base SHA)";
+// git allows longer refs, but nothing a CI passes comes near this; it bounds what is echoed.
+const MAX_REF = 256;
+const ZERO_SHA = /^0{40}$|^0{64}$/;
+
+/**
+ * What can be told about a ref argument before git sees it. "" is what an unset
+ * $GITHUB_BASE_REF gives on a push: a check over it would pass having checked nothing.
+ */
+export function checkRefArgument(arg: RefArgument, value: string): string {
+  if (value.trim() === "") {
+    throw arg === "--base"
+      ? badArgument.empty(arg, "which commits to check (an empty $GITHUB_BASE_REF on a push?)", REF_EXAMPLE)
+      : badArgument.empty(arg, "where the range of commits ends", "HEAD");
+  }
+  if (value.length > MAX_REF) throw badArgument.tooLong(arg, value, MAX_REF);
+  if (value.startsWith("-")) throw badArgument.optionLike(arg, value, REF_EXAMPLE);
+  // git's check-ref-format refuses these too; here they are a typo or an injection, not a ref.
+  if (/[\s\p{Cc}]/u.test(value)) throw badArgument.unprintable(arg, value, REF_EXAMPLE);
+  if (value.includes("..")) {
+    throw new Problem(`${arg} ${quoted(value)} is a range, not one ref`, "pass the start of the range as --base and its end as --head");
+  }
+  if (ZERO_SHA.test(value)) {
+    throw new Problem(
+      `${arg} is the all-zero SHA, which GitHub sends when a push creates the branch: there is no earlier commit to compare with`,
+      "compare with the default branch instead, e.g. --base origin/main",
+    );
+  }
+  return value;
+}
+
+/** A full or abbreviated commit SHA (what a CI passes as github.sha): hex only, so never an option. */
+export function checkSha(arg: string, value: string): string {
+  if (!/^[0-9a-f]{7,64}$/i.test(value)) {
+    throw new Problem(`${arg} ${quoted(value)} is not a commit SHA`, "pass 7 to 64 hex digits, e.g. the CI's commit SHA (github.sha)");
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * Resolves a checked ref to the commit it names; prints the SHA. `^{commit}` refuses a tree or
+ * blob, `--quiet` makes "no such commit" exit 1 without a message (other failures exit 128).
+ */
+export function verifyCommitCommand(ref: string): string[] {
+  return ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`];
+}
+
+export function noCommitsProblem(): Problem {
+  return new Problem("the repository has no commits yet", "commit something first; release history starts at the first commit");
+}
+
+/** verifyCommitCommand exited 1: the argument names nothing in this clone. */
+export function unknownRefProblem(arg: RefArgument, value: string, shallow: boolean): Problem {
+  if (shallow) return new Problem(`${arg} ${quoted(value)} is not in this shallow clone`, FETCH_ALL);
+  return new Problem(
+    `${arg} ${quoted(value)} is not a commit in this clone`,
+    "check the branch, tag or SHA; a remote branch needs its remote prefix (origin/main) and must have been fetched",
+  );
 }
 
 /**
@@ -105,11 +185,13 @@ export function gitProblem(stderr: string, opts: { shallow?: boolean } = {}): Pr
   // `git log HEAD --` in a repository without commits says "bad revision 'HEAD'".
   if (unknown && unknown[1] !== "HEAD") {
     const ref = unknown[1] ?? "";
-    if (opts.shallow) return new Problem(`${ref} is not in this shallow clone`, FETCH_ALL);
+    if (opts.shallow) return new Problem(`${quoted(ref)} is not in this shallow clone`, FETCH_ALL);
     // HEAD always resolves once there is a commit, so with "<base>..HEAD" the base is what is missing.
     const [base, head = "HEAD"] = ref.split(/\.{2,3}/);
     const cause =
-      head === "HEAD" ? `base ref ${base} does not exist in this clone` : `range ${ref} names a ref that does not exist in this clone`;
+      head === "HEAD"
+        ? `base ref ${quoted(base ?? "")} does not exist in this clone`
+        : `range ${quoted(ref)} names a ref that does not exist in this clone`;
     return new Problem(
       cause,
       "check the branch or tag name; a remote branch needs its remote prefix (origin/main) and must have been fetched",
@@ -124,12 +206,12 @@ export function gitProblem(stderr: string, opts: { shallow?: boolean } = {}): Pr
   const dubious = /^fatal: detected dubious ownership in repository at '([^']*)'/.exec(first);
   if (dubious) {
     return new Problem(
-      `git refuses ${dubious[1]}: it is owned by another user`,
+      `git refuses ${quoted(dubious[1] ?? "")}: it is owned by another user`,
       `run \`git config --global --add safe.directory ${dubious[1]}\` first`,
     );
   }
   if (unknown || /^fatal: your current branch '.*' does not have any commits yet|^fatal: malformed object name HEAD/.test(first)) {
-    return new Problem("the repository has no commits yet", "commit something first; release history starts at the first commit");
+    return noCommitsProblem();
   }
   return new Problem(
     first.replace(/^fatal: /, "git failed: ") || "git failed without a message",

@@ -2,7 +2,8 @@
  * Which migration files to check: all that match the globs, or only those a pull request changed.
  */
 import picomatch from "picomatch";
-import { Problem } from "../../project/problem.js";
+import { Problem, quoted } from "../../project/problem.js";
+import { checkRefArgument } from "../commits/git.js";
 
 const normalize = (file: string) => file.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
 
@@ -25,15 +26,11 @@ export function selectMigrations(allFiles: readonly string[], globs: readonly st
  *   have nothing to lint;
  * - -z: paths NUL-terminated and unquoted (git otherwise octal-escapes non-ASCII names);
  * - --end-of-options and the trailing "--": the ref is never an option nor a path.
+ * The gate only calls this with a --base given ("" checks every migration); the ref is checked
+ * like the commit check's (empty, option-like, a range, spaces or control characters).
  */
 export function changedFilesCommand(baseRef: string): string[] {
-  // `..` or whitespace means a range or a typo, not a ref; git would give a confusing error.
-  if (baseRef === "" || baseRef.startsWith("-") || /\s|\.\./.test(baseRef)) {
-    throw new Problem(
-      `base ref ${JSON.stringify(baseRef)} is not a branch, tag or commit`,
-      'pass the branch the pull request targets, e.g. "origin/main"',
-    );
-  }
+  checkRefArgument("--base", baseRef);
   return ["git", "diff", "--name-only", "-z", "--diff-filter=ACMRT", "--end-of-options", `${baseRef}...HEAD`, "--"];
 }
 
@@ -44,8 +41,12 @@ export function parseChangedFiles(stdout: string): string[] {
     .map(normalize);
 }
 
-/** "origin/main" -> fetch of main into refs/remotes/origin/main; anything else is fetched as named. */
+/**
+ * "origin/main" -> fetch of main into refs/remotes/origin/main; anything else is fetched as named.
+ * Only a ref of plain characters is pasted into the command: a hint is copied into shells.
+ */
 function fetchCommand(baseRef: string): string {
+  if (!/^[\w./-]+$/.test(baseRef)) return "git fetch --no-tags origin <the base branch>";
   const remote = /^([\w.-]+)\/(.+)$/.exec(baseRef);
   return remote ? `git fetch --no-tags ${remote[1]} ${remote[2]}:refs/remotes/${baseRef}` : `git fetch --no-tags origin ${baseRef}`;
 }
@@ -64,13 +65,13 @@ export function changedFilesProblem(stderr: string, baseRef: string): Problem {
   const first = stderr.trim().split("\n")[0] ?? "";
   if (/no merge base/i.test(stderr)) {
     return new Problem(
-      `cannot tell which migrations changed: no common history with ${baseRef} (shallow clone)`,
+      `cannot tell which migrations changed: no common history with --base ${quoted(baseRef)} (shallow clone)`,
       `fetch the full history: git fetch --unshallow origin (in GitHub Actions: ${FULL_HISTORY})`,
     );
   }
   if (/bad revision|unknown revision|ambiguous argument/i.test(stderr)) {
     return new Problem(
-      `cannot tell which migrations changed: base ref ${baseRef} does not exist in this clone`,
+      `cannot tell which migrations changed: --base ${quoted(baseRef)} does not exist in this clone`,
       `fetch it: ${fetchCommand(baseRef)}, and in a shallow clone git fetch --unshallow origin (in GitHub Actions: ${FULL_HISTORY})`,
     );
   }

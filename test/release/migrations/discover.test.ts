@@ -149,7 +149,7 @@ describe("changed files in real git repositories", () => {
     const p = changed(origin, "origin/main");
     expect(p).toBeInstanceOf(Problem);
     const { cause_, hint } = p as Problem;
-    expect(cause_).toBe("cannot tell which migrations changed: base ref origin/main does not exist in this clone");
+    expect(cause_).toBe('cannot tell which migrations changed: --base "origin/main" does not exist in this clone');
     expect(hint).toMatch(
       /^fetch it: git fetch --no-tags origin main:refs\/remotes\/origin\/main, and in a shallow clone git fetch --unshallow origin/,
     );
@@ -167,7 +167,7 @@ describe("changed files in real git repositories", () => {
     git(clone, "fetch", "-q", "--no-tags", "--depth", "1", "origin", "main:refs/remotes/origin/main");
     const shallow = changed(clone, "origin/main");
     expect(shallow).toBeInstanceOf(Problem);
-    expect((shallow as Problem).cause_).toBe("cannot tell which migrations changed: no common history with origin/main (shallow clone)");
+    expect((shallow as Problem).cause_).toBe('cannot tell which migrations changed: no common history with --base "origin/main" (shallow clone)');
     expect((shallow as Problem).hint).toBe(
       "fetch the full history: git fetch --unshallow origin (in GitHub Actions: actions/checkout with fetch-depth: 0)",
     );
