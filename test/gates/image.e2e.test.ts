@@ -100,7 +100,9 @@ describe("scanDependencies", () => {
 describe("build and dockerfile", () => {
   it("builds from the project's own Dockerfile", async () => {
     current = await drive();
-    expect(await (await (await current.call<File>("dockerfile")).file()).contents()).toBe(readFileSync(join(current.root, "Dockerfile"), "utf8"));
+    expect(await (await (await current.call<File>("dockerfile")).file()).contents()).toBe(
+      readFileSync(join(current.root, "Dockerfile"), "utf8"),
+    );
   });
 
   it("generates a hardened Dockerfile when the project has none", async () => {
