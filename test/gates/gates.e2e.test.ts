@@ -7,7 +7,8 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eslintCommand, prettierCommand, tscCommand } from "../../src/gates/commands.js";
 import { TOOL_IMAGES } from "../../src/images.js";
 import type { GateReport } from "../../src/report/gate-report.js";
-import { drive, type Driven } from "../helpers/drive.js";
+import type { State } from "../harness/invoke.js";
+import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { ensureDatabase } from "../helpers/pg.js";
 
 const npm = { name: "npm" as const, yarnBerry: false, lockfile: "package-lock.json" };
@@ -15,17 +16,19 @@ let current: Driven | undefined;
 beforeAll(() => ensureDatabase("app_test"));
 afterEach(() => current?.engine.uninstall());
 
+/** `dagger call <gate>` on a fresh fixture: the report's JSON state, and its handle for chained calls. */
 async function run(gate: "lintReport" | "typecheckReport" | "testReport", opts: Parameters<typeof drive>[0] = {}) {
   current = await drive(opts);
-  return { report: await current.ship[gate](), engine: current.engine };
+  const handle = await current.call<GateReport>(gate);
+  return { report: handle.json, handle, engine: current.engine };
 }
-const metric = (r: GateReport, name: string) => r.metrics.find((m) => m.name === name)?.value;
+const metric = (r: State<GateReport>, name: string) => r.metrics.find((m) => m.name === name)?.value;
 
 describe("lint gate", () => {
   it("passes the clean service with the project's own ESLint and Prettier", async () => {
-    const { report, engine } = await run("lintReport");
+    const { report, handle, engine } = await run("lintReport");
     expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); formatted (prettier)");
-    expect(report.passed()).toBe(true);
+    expect((await handle.call<boolean>("passed")).json).toBe(true);
     expect(engine.commands).toContainEqual(eslintCommand(npm, 0));
     expect(engine.commands).toContainEqual(prettierCommand(npm));
     const eslintRun = engine.execs.find((e) => e.args[0] === "node_modules/.bin/eslint")!;
@@ -36,17 +39,18 @@ describe("lint gate", () => {
 
   it("fails on an ESLint error and reports it as a finding and in SARIF", async () => {
     const { report } = await run("lintReport", { variant: "lint-error" });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(metric(report, "errors")).toBe(1);
     expect(report.findings.some((f) => /^src\/db\.ts:\d+:\d+ @typescript-eslint\/no-unused-vars /.test(f))).toBe(true);
-    const sarif = JSON.parse(await report.files.file("lint.sarif").contents()) as { runs: { results: { ruleId: string }[] }[] };
+    const files = await dirOf(report.files);
+    const sarif = JSON.parse(await files.file("lint.sarif").contents()) as { runs: { results: { ruleId: string }[] }[] };
     expect(sarif.runs[0]!.results.map((r) => r.ruleId)).toContain("@typescript-eslint/no-unused-vars");
-    expect(await report.files.entries()).toEqual(["eslint.json", "lint.sarif"]);
+    expect(await files.entries()).toEqual(["eslint.json", "lint.sarif"]);
   });
 
   it("fails on a file Prettier would reformat, and says how to fix it", async () => {
     const { report } = await run("lintReport", { variant: "format-error" });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); 1 file not formatted (prettier)");
     expect(report.findings).toEqual(["src/db.ts prettier/format File is not formatted; run prettier --write src/db.ts"]);
     expect(report.hint).toContain("npx prettier --write .");
@@ -55,9 +59,10 @@ describe("lint gate", () => {
   it("installs configured OS packages before the dependencies", async () => {
     current = await drive({ files: { "shipshape.yaml": "node:\n  systemPackages: [git, python3]\n" } });
     current.engine.onExec((a) => a[0] === "apk", { exitCode: 0 });
-    expect((await current.ship.lintReport()).status).toBe("PASSED");
+    expect((await current.call<GateReport>("lintReport")).json.status).toBe("Passed");
     const order = current.engine.commands.map((c) => c.slice(0, 2).join(" "));
-    expect(current.engine.commands[0]).toEqual(["apk", "add", "--no-cache", "git", "python3"]);
+    // `--` ends apk's options before the names (1593776, "system packages as positional args").
+    expect(current.engine.commands[0]).toEqual(["apk", "add", "--no-cache", "--", "git", "python3"]);
     expect(order.indexOf("apk add")).toBeLessThan(order.indexOf("npm ci"));
   });
 
@@ -65,7 +70,7 @@ describe("lint gate", () => {
     const { report, engine } = await run("lintReport", {
       files: { "package.json": JSON.stringify({ name: "x", scripts: { test: "vitest run" } }) },
     });
-    expect(report.status).toBe("ERROR");
+    expect(report.status).toBe("Error");
     expect(report.cause).toBe("eslint is not a dependency of the project");
     expect(report.hint).toMatch(/gates\.lint\.enabled: false/);
     expect(engine.commands.some((c) => c[0]?.includes("eslint"))).toBe(false);
@@ -81,7 +86,7 @@ describe("typecheck gate", () => {
 
   it("fails on a type error with file, line and code", async () => {
     const { report } = await run("typecheckReport", { variant: "type-error" });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.summary).toBe("1 type error in 1 file");
     expect(report.findings[0]).toMatch(/^src\/server\.ts:\d+:\d+ TS2322 Type 'string' is not assignable to type 'number'/);
   });
@@ -90,7 +95,7 @@ describe("typecheck gate", () => {
     const { report } = await run("typecheckReport", {
       files: { "shipshape.yaml": "gates:\n  typecheck:\n    project: tsconfig.missing.json\n" },
     });
-    expect(report.status).toBe("ERROR");
+    expect(report.status).toBe("Error");
     expect(report.cause).toBe("no tsconfig.missing.json in the project");
   });
 });
@@ -102,19 +107,19 @@ describe("test gate", () => {
       exitCode: 0,
       files: { "/shipshape/reports/junit.xml": '<testsuites><testsuite name="a" tests="2"><testcase' },
     });
-    const report = await current.ship.testReport();
-    expect(report.status).toBe("ERROR");
+    const report = (await current.call<GateReport>("testReport")).json;
+    expect(report.status).toBe("Error");
     expect(report.cause).toMatch(/^the JUnit report at \/shipshape\/reports\/junit\.xml could not be read: JUnit report is not valid XML/);
   });
 
   it("runs the tests against Postgres bound as db and collects JUnit and lcov", async () => {
     const { report, engine } = await run("testReport");
-    expect(report.status).toBe("PASSED");
+    expect(report.status).toBe("Passed");
     expect(metric(report, "tests")).toBe(48);
     expect(metric(report, "failures")).toBe(0);
     expect(metric(report, "coverage.lines")).toBeGreaterThan(90);
     expect(report.summary).toMatch(/^48\/48 tests passed; lines \d+\.\d%$/);
-    expect(await report.files.entries()).toEqual(["coverage.json", "junit.xml", "lcov.info"]);
+    expect(await (await dirOf(report.files)).entries()).toEqual(["coverage.json", "junit.xml", "lcov.info"]);
     const testRun = engine.execs.find((e) => e.args.includes("npm") && e.args.includes("test"))!;
     expect(testRun.services).toEqual({ db: "postgres:16-alpine" });
     expect(testRun.env.DATABASE_URL).toBe("postgres://postgres@db:5432/app_test");
@@ -129,28 +134,28 @@ describe("test gate", () => {
 
   it("fails with the failing test named", async () => {
     const { report } = await run("testReport", { variant: "failing-test" });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.cause).toBe("1 test failed of 49");
     expect(report.findings[0]).toMatch(/tax/i);
   });
 
   it("fails when global coverage falls below the 75% default", async () => {
     const { report } = await run("testReport", { variant: "low-coverage" });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.cause).toMatch(/^coverage below policy: .*lines 65\.\d% < 75%/);
   });
 
   it("enforces per-path thresholds from shipshape.yaml", async () => {
     const yaml = 'coverage:\n  paths:\n    "src/migrate.ts": { lines: 90 }\n    "src/pricing.ts": { lines: 90 }\n';
     const { report } = await run("testReport", { files: { "shipshape.yaml": yaml } });
-    expect(report.status).toBe("FAILED");
+    expect(report.status).toBe("Failed");
     expect(report.findings).toHaveLength(1);
     expect(report.findings[0]).toMatch(/^src\/migrate\.ts: lines 80\.\d% < 90%/);
   });
 
   it("reports a missing test script as an error with a fix hint", async () => {
     const { report, engine } = await run("testReport", { variant: "no-test-script" });
-    expect(report.status).toBe("ERROR");
+    expect(report.status).toBe("Error");
     expect(report.cause).toBe('no "test" script in package.json');
     expect(engine.commands.some((c) => c.includes("run"))).toBe(false);
   });
@@ -158,8 +163,8 @@ describe("test gate", () => {
   it("reports a Postgres that never becomes ready, without running the tests", async () => {
     current = await drive({ files: { "shipshape.yaml": "database:\n  readyTimeoutSeconds: 5\n" } });
     current.engine.onExec((a) => a[0] === "pg_isready", { exitCode: 2, stdout: "127.0.0.1:5432 - no response" });
-    const report = await current.ship.testReport();
-    expect(report.status).toBe("ERROR");
+    const report = (await current.call<GateReport>("testReport")).json;
+    expect(report.status).toBe("Error");
     expect(report.cause).toBe("Postgres never became ready at db:5432 within 5s");
     expect(current.engine.commands.some((c) => c[0] === "timeout")).toBe(false);
   });
