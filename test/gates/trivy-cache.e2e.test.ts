@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeTrivy } from "../harness/fake-trivy.js";
 import { FIXTURES } from "../helpers/fixture.js";
+import type { GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
 
 let current: Driven | undefined;
@@ -25,33 +26,34 @@ async function withFakeTrivy() {
 
 describe("Trivy's cache", () => {
   it("scan-image and scan-dependencies at once, as dagger check runs them, both scan", async () => {
-    const { ship, events } = await withFakeTrivy();
-    const [image, deps] = await Promise.all([ship.scanImageReport(), ship.scanDependenciesReport()]);
+    const { call, events } = await withFakeTrivy();
+    const [image, deps] = await Promise.all([call<GateReport>("scanImageReport"), call<GateReport>("scanDependenciesReport")]);
     expect(events.filter((e) => e.kind === "failed")).toEqual([]);
-    expect(image.cause).not.toMatch(/trivy could not scan/);
-    expect(image.status).toBe("FAILED"); // the report's two CRITICAL findings: it did scan
-    expect(deps.status).toBe("PASSED");
+    expect(image.json.cause).not.toMatch(/trivy could not scan/);
+    expect(image.json.status).toBe("Failed"); // the report's two CRITICAL findings: it did scan
+    expect(deps.json.status).toBe("Passed");
     // One DB download serves both: the same recipe is one exec.
     expect(events.filter((e) => e.kind === "download")).toHaveLength(1);
   });
 
   it("two image scans at once (one per platform) both scan", async () => {
-    const { ship, events } = await withFakeTrivy();
-    const reports = await Promise.all([ship.scanImageReport("linux/amd64"), ship.scanImageReport("linux/arm64")]);
+    const { call, events } = await withFakeTrivy();
+    const reports = await Promise.all(["linux/amd64", "linux/arm64"].map((platform) => call<GateReport>("scanImageReport", { platform })));
     expect(events.filter((e) => e.kind === "failed")).toEqual([]);
-    expect(reports.map((r) => r.status)).toEqual(["FAILED", "FAILED"]);
+    expect(reports.map((r) => r.json.status)).toEqual(["Failed", "Failed"]);
   });
 
   it("a pruned cache behind a replayed DB download still scans", async () => {
-    const { ship, engine, root, events } = await withFakeTrivy();
-    expect((await ship.scanDependenciesReport()).status).toBe("PASSED");
+    const { call, engine, root, events } = await withFakeTrivy();
+    expect((await call<GateReport>("scanDependenciesReport")).json.status).toBe("Passed");
     // The engine GCs or prunes its cache volumes; the DB download exec stays in the exec cache.
     engine.volumes.prune();
     engine.newClient();
+    // The change is in the source, so the function call (keyed on it) and the scan itself run again.
     writeFileSync(join(root, "CHANGELOG.md"), "a change, so the scan itself must run again\n");
-    const again = await current!.ship.scanDependenciesReport();
+    const again = (await call<GateReport>("scanDependenciesReport")).json;
     expect(events.filter((e) => e.kind === "download")).toHaveLength(1); // replayed, not re-run
     expect(events.filter((e) => e.kind === "failed")).toEqual([]);
-    expect(again.status).toBe("PASSED");
+    expect(again.status).toBe("Passed");
   });
 });
