@@ -134,20 +134,18 @@ const secret = (name: string) => dag.secret(`env://${name}`);
 
 describe("sign and verify through the module code, with the host's cosign", () => {
   it("sign: the module's argv, secret variables and mounted docker config push a real signature through the auth proxy", async () => {
-    const { ship, engine, hostTmp } = await driveCosign();
+    const { call, engine, hostTmp } = await driveCosign();
     const before = proxy!.authorized;
-    const signed = await ship.sign(
-      ref,
-      secret("SHIPSHAPE_T_COSIGN_KEY"),
-      secret("SHIPSHAPE_T_COSIGN_PW"),
-      undefined,
-      USER,
-      secret("SHIPSHAPE_T_REG_PW"),
-      undefined,
-      undefined,
-      undefined,
-      true,
-    );
+    const signed = (
+      await call<string>("sign", {
+        ref,
+        cosignKey: secret("SHIPSHAPE_T_COSIGN_KEY"),
+        cosignPassword: secret("SHIPSHAPE_T_COSIGN_PW"),
+        registryUsername: USER,
+        registryPassword: secret("SHIPSHAPE_T_REG_PW"),
+        allowHttpRegistry: true,
+      })
+    ).json;
     expect(signed).toBe(ref);
     const cosign = engine.execs.filter((e) => e.args[0] === "cosign");
     expect(cosign.map((e) => e.args)).toEqual([signingConfigCommand(), signCommand({ ref, keyless: false, allowHttpRegistry: true })]);
@@ -164,32 +162,34 @@ describe("sign and verify through the module code, with the host's cosign", () =
   });
 
   it("verify: passes with the matching key, fails with another one", async () => {
-    const { ship, engine } = await driveCosign();
-    const args = [USER, secret("SHIPSHAPE_T_REG_PW"), undefined, undefined, undefined, true] as const;
-    const reason = await ship.verify(ref, secret("SHIPSHAPE_T_COSIGN_PUB"), "", "", true, ...args);
+    const { call, engine } = await driveCosign();
+    const args = {
+      ref,
+      insecureIgnoreTlog: true,
+      registryUsername: USER,
+      registryPassword: secret("SHIPSHAPE_T_REG_PW"),
+      allowHttpRegistry: true,
+    };
+    const reason = (await call<string>("verify", { ...args, cosignPublicKey: secret("SHIPSHAPE_T_COSIGN_PUB") })).json;
     expect(reason).toBe(`1 signature(s) verified for ${ref.split("@")[1]}`);
     expect(engine.execs.at(-1)!.args).toEqual(verifyCommand({ ref, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true }));
-    await expect(ship.verify(ref, secret("SHIPSHAPE_T_OTHER_PUB"), "", "", true, ...args)).rejects.toThrow(
+    await expect(call("verify", { ...args, cosignPublicKey: secret("SHIPSHAPE_T_OTHER_PUB") })).rejects.toThrow(
       /is not verified: cosign verify failed \(exit 1\)/,
     );
   });
 
   it("wrong registry credentials: sign fails in one line, nothing signed", async () => {
-    const { ship } = await driveCosign();
+    const { call } = await driveCosign();
     const refused = proxy!.refused;
     await expect(
-      ship.sign(
+      call("sign", {
         ref,
-        secret("SHIPSHAPE_T_COSIGN_KEY"),
-        secret("SHIPSHAPE_T_COSIGN_PW"),
-        undefined,
-        USER,
-        secret("SHIPSHAPE_T_BAD_PW"),
-        undefined,
-        undefined,
-        undefined,
-        true,
-      ),
+        cosignKey: secret("SHIPSHAPE_T_COSIGN_KEY"),
+        cosignPassword: secret("SHIPSHAPE_T_COSIGN_PW"),
+        registryUsername: USER,
+        registryPassword: secret("SHIPSHAPE_T_BAD_PW"),
+        allowHttpRegistry: true,
+      }),
     ).rejects.toThrow(
       /^cosign could not sign .*\nhint: check the key and password, and that the registry credentials may push signatures$/,
     );
