@@ -322,7 +322,9 @@ describe("YAML problems", () => {
   });
 
   it("reports duplicate keys", () => {
-    expect(issuesOf("version: 1\nversion: 1\n")).toEqual(['shipshape.yaml:2:1: Map keys must be unique: "version" is already set on line 1']);
+    expect(issuesOf("version: 1\nversion: 1\n")).toEqual([
+      'shipshape.yaml:2:1: Map keys must be unique: "version" is already set on line 1',
+    ]);
   });
 
   it.each([

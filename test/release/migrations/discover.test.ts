@@ -167,7 +167,9 @@ describe("changed files in real git repositories", () => {
     git(clone, "fetch", "-q", "--no-tags", "--depth", "1", "origin", "main:refs/remotes/origin/main");
     const shallow = changed(clone, "origin/main");
     expect(shallow).toBeInstanceOf(Problem);
-    expect((shallow as Problem).cause_).toBe('cannot tell which migrations changed: no common history with --base "origin/main" (shallow clone)');
+    expect((shallow as Problem).cause_).toBe(
+      'cannot tell which migrations changed: no common history with --base "origin/main" (shallow clone)',
+    );
     expect((shallow as Problem).hint).toBe(
       "fetch the full history: git fetch --unshallow origin (in GitHub Actions: actions/checkout with fetch-depth: 0)",
     );
