@@ -70,6 +70,9 @@ interface RecordedCall {
 // by default, keyed on the source, the arguments and the parent. Pure gates keep that default; gates that
 // read a network database (advisories, vulnerability DB) or judge ignore-entry expiry against the clock
 // re-run after 24h at most; side effects and live reads (registry, AWS, audit trail) are "never".
+// Reports are "session": a report returns (never throws) even when its gate could not judge, and an
+// ERROR from a flake (Postgres never ready, a tool crash) must not be served to the next run for days;
+// the exec cache still replays every unchanged command, so a new session costs little.
 // Per-call memo: the runtime rebuilds this object for every call, and only @func fields survive.
 const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
 
@@ -101,7 +104,7 @@ export class Shipshape {
   }
 
   /** Run every quality gate concurrently and return the combined report without failing. */
-  @func({ cache: "24h" })
+  @func({ cache: "session" })
   async ciReport(): Promise<CiReport> {
     const runs = await Promise.all(ORDER.map((g) => this.runGate(g)));
     return ciReportOf(runs.map(toReport));
@@ -115,7 +118,7 @@ export class Shipshape {
   }
 
   /** The lint gate's report: status, findings and SARIF, without failing. */
-  @func()
+  @func({ cache: "session" })
   async lintReport(): Promise<GateReport> {
     return this.gateReport("lint");
   }
@@ -128,7 +131,7 @@ export class Shipshape {
   }
 
   /** The typecheck gate's report: status, diagnostics and SARIF, without failing. */
-  @func()
+  @func({ cache: "session" })
   async typecheckReport(): Promise<GateReport> {
     return this.gateReport("typecheck");
   }
@@ -141,7 +144,7 @@ export class Shipshape {
   }
 
   /** The test gate's report: counts, coverage, JUnit XML and lcov files, without failing. */
-  @func()
+  @func({ cache: "session" })
   async testReport(): Promise<GateReport> {
     return this.gateReport("test");
   }
@@ -154,7 +157,7 @@ export class Shipshape {
   }
 
   /** The audit gate's report: counts, blocking advisories and the raw audit JSON, without failing. */
-  @func({ cache: "24h" })
+  @func({ cache: "session" })
   async auditReport(): Promise<GateReport> {
     return this.gateReport("audit");
   }
@@ -182,7 +185,7 @@ export class Shipshape {
    * @param approveDestructive Allow destructive changes (DROP, TRUNCATE, RENAME...); set from the PR label migration-destructive-approved.
    * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
-  @func()
+  @func({ cache: "session" })
   async migrationsReport(
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     base: string = "",
@@ -214,7 +217,7 @@ export class Shipshape {
    * @param head The last commit of the range.
    * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
-  @func()
+  @func({ cache: "session" })
   async commitsReport(
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory,
     base: string,
@@ -268,7 +271,7 @@ export class Shipshape {
    * The image scan's report: counts, blocking vulnerabilities, trivy.json and SARIF.
    * @param platform Platform of the image to scan (default: the engine's).
    */
-  @func({ cache: "24h" })
+  @func({ cache: "session" })
   async scanImageReport(platform: string = ""): Promise<GateReport> {
     return toReport(await this.imageRun("scan", platform));
   }
@@ -281,7 +284,7 @@ export class Shipshape {
   }
 
   /** The dependency scan's report: counts, blocking vulnerabilities, trivy.json and SARIF. */
-  @func({ cache: "24h" })
+  @func({ cache: "session" })
   async scanDependenciesReport(): Promise<GateReport> {
     return toReport(await this.dependenciesRun());
   }
@@ -310,7 +313,7 @@ export class Shipshape {
    * The license check's report: denied and unknown packages, the SBOM and SARIF.
    * @param platform Platform of the image (default: the engine's).
    */
-  @func({ cache: "24h" })
+  @func({ cache: "session" })
   async licenseCheckReport(platform: string = ""): Promise<GateReport> {
     return toReport(await this.imageRun("licenses", platform));
   }
@@ -956,7 +959,7 @@ export class Shipshape {
    * The secret scan's report: where each possible secret is (never its value), and SARIF.
    * @param gitDir The repository's .git directory alone (default: the context's), for history.
    */
-  @func()
+  @func({ cache: "session" })
   async secretScanReport(@argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory): Promise<GateReport> {
     return toReport(await this.secretsRun(gitDir));
   }

@@ -291,19 +291,24 @@ describe("API contract (SDK scanner on src/)", () => {
 
   it("gives every Shipshape function a deliberate cache policy", () => {
     // default: the engine's 7-day cache keyed on inputs (pure); 24h: reads a network database or
-    // judges expiry against the clock; never: side effects and live reads.
-    const DAY = ["ci", "ciReport", "audit", "auditReport", "scanImage", "scanImageReport", "scanDependencies"];
-    DAY.push("scanDependenciesReport", "licenseCheck", "licenseCheckReport");
+    // judges expiry against the clock; session: reports; never: side effects and live reads.
+    const DAY = ["ci", "audit", "scanImage", "scanDependencies", "licenseCheck"];
     const NEVER = ["publish", "sign", "verify", "release", "deploy", "rollback", "promote", "abort", "status", "metrics", "prComment"];
+    // Reports return even when their gate could not judge: an ERROR must not outlive the session.
+    const SESSION = Object.keys(mod.objects.Shipshape!.methods).filter((n) => n.endsWith("Report"));
+    expect(SESSION).toHaveLength(11);
     const policies = Object.fromEntries(
       Object.entries(mod.objects.Shipshape!.methods).map(([n, f]) => [n, (f as ScannedFunction).cache ?? "default"]),
     );
     const expected = Object.fromEntries(
-      Object.keys(policies).map((n) => [n, NEVER.includes(n) ? "never" : DAY.includes(n) ? "24h" : "default"]),
+      Object.keys(policies).map((n) => [
+        n,
+        NEVER.includes(n) ? "never" : DAY.includes(n) ? "24h" : SESSION.includes(n) ? "session" : "default",
+      ]),
     );
     expect(policies).toEqual(expected);
     // Nothing is left at the default that reads the network or the clock.
-    expect([...DAY, ...NEVER].every((n) => n in policies)).toBe(true);
+    expect([...DAY, ...NEVER, ...SESSION].every((n) => n in policies)).toBe(true);
   });
 
   it("exposes the report objects' fields and the GateStatus enum", () => {

@@ -4,32 +4,26 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { auditCommand } from "../../src/gates/commands.js";
-import { startAdvisoryServer, type AdvisoryServer } from "../helpers/advisory-server.js";
+import {
+  PG_PROTOCOL_ADVISORY,
+  PG_PROTOCOL_GHSA,
+  PG_PROTOCOL_VERSIONS,
+  startAdvisoryServer,
+  type AdvisoryServer,
+} from "../helpers/advisory-server.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { ensureDatabase } from "../helpers/pg.js";
 
-const GHSA = "GHSA-x4jg-mjrx-434g";
+const GHSA = PG_PROTOCOL_GHSA;
 let registry: AdvisoryServer;
 let current: Driven | undefined;
 
 beforeAll(async () => {
   await ensureDatabase("app_test");
   registry = await startAdvisoryServer({
-    advisories: {
-      "pg-protocol": [
-        {
-          id: 1101,
-          url: `https://github.com/advisories/${GHSA}`,
-          title: "Message length overflow",
-          severity: "high",
-          vulnerable_versions: "<1.16.2",
-          cwe: ["CWE-190"],
-          cvss: { score: 7.5, vectorString: null },
-        },
-      ],
-    },
-    versions: { "pg-protocol": ["1.16.1", "1.16.2"] },
+    advisories: { "pg-protocol": [PG_PROTOCOL_ADVISORY] },
+    versions: PG_PROTOCOL_VERSIONS,
   });
 });
 afterAll(() => registry.close());

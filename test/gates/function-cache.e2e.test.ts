@@ -10,24 +10,22 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { GateReport } from "../../src/report/gate-report.js";
-import { startAdvisoryServer, type AdvisoryServer, type BulkAdvisory } from "../helpers/advisory-server.js";
+import {
+  PG_PROTOCOL_ADVISORY,
+  PG_PROTOCOL_GHSA,
+  PG_PROTOCOL_VERSIONS,
+  startAdvisoryServer,
+  type AdvisoryServer,
+} from "../helpers/advisory-server.js";
 import { drive, type Driven } from "../helpers/drive.js";
 
-const GHSA = "GHSA-x4jg-mjrx-434g";
-const ADVISORY: BulkAdvisory = {
-  id: 1101,
-  url: `https://github.com/advisories/${GHSA}`,
-  title: "Message length overflow",
-  severity: "high",
-  vulnerable_versions: "<1.16.2",
-  cwe: ["CWE-190"],
-  cvss: { score: 7.5, vectorString: null },
-};
+const GHSA = PG_PROTOCOL_GHSA;
+const ADVISORY = PG_PROTOCOL_ADVISORY;
 let registry: AdvisoryServer;
 let d: Driven | undefined;
 
 beforeAll(async () => {
-  registry = await startAdvisoryServer({ advisories: {}, versions: { "pg-protocol": ["1.16.1", "1.16.2"] } });
+  registry = await startAdvisoryServer({ advisories: {}, versions: PG_PROTOCOL_VERSIONS });
 });
 afterAll(() => registry.close());
 afterEach(() => {
@@ -41,13 +39,22 @@ const git = (cwd: string, ...args: string[]) =>
 describe("function cache", () => {
   it("answers a pure gate from the cache on the same source and re-runs it after an edit", async () => {
     d = await drive();
-    await d.call<GateReport>("lintReport");
-    const second = await d.call<GateReport>("lintReport");
-    expect(second.json.status).toBe("Passed");
-    expect(d.harness.ran("lintReport")).toBe(1);
+    await d.call("lint");
+    await d.call("lint");
+    expect(d.harness.ran("lint")).toBe(1);
     appendFileSync(join(d.root, "src/app.ts"), "\nexport const edited = 1;\n");
-    await d.call<GateReport>("lintReport");
-    expect(d.harness.ran("lintReport")).toBe(2);
+    await d.call("lint");
+    expect(d.harness.ran("lint")).toBe(2);
+  });
+
+  it("does not serve a report to the next run: an ERROR report is judged again by the next dagger call", async () => {
+    d = await drive();
+    // Postgres that never becomes ready: the engine fails the exec (not cached), the report says ERROR.
+    d.engine.failOn("withServiceBinding", "start db: health check errored: exit code 2");
+    expect((await d.call<GateReport>("testReport")).json.status).toBe("Error");
+    await d.call<GateReport>("testReport");
+    // A new `dagger call` runs the function again ("session" policy), instead of a week-old ERROR.
+    expect(d.harness.ran("testReport")).toBe(2);
   });
 
   it("does not re-run pure gates for a commit: .git is not part of the source", async () => {
@@ -55,22 +62,21 @@ describe("function cache", () => {
     git(d.root, "init", "-q", "-b", "main");
     git(d.root, "add", "-A");
     git(d.root, "commit", "-qm", "feat: service");
-    await d.call<GateReport>("lintReport");
+    await d.call("lint");
     git(d.root, "commit", "-q", "--allow-empty", "-m", "chore: nothing in the tree");
-    await d.call<GateReport>("lintReport");
-    expect(d.harness.ran("lintReport")).toBe(1);
+    await d.call("lint");
+    expect(d.harness.ran("lint")).toBe(1);
   });
 
   it("re-runs the audit within a day, so a new advisory is seen", async () => {
     d = await drive({ env: { npm_config_registry: registry.url } });
-    expect((await d.call<GateReport>("auditReport")).json.status).toBe("Passed");
+    await d.call("audit");
     registry.setAdvisories({ "pg-protocol": [ADVISORY] });
     // Within the TTL the engine answers from its cache, as it would for a real run.
-    expect((await d.call<GateReport>("auditReport")).json.status).toBe("Passed");
+    await d.call("audit");
     d.harness.advance("25h");
-    const later = await d.call<GateReport>("auditReport");
-    expect(later.json.status).toBe("Failed");
-    expect(later.json.findings).toEqual([`pg-protocol high ${GHSA} Message length overflow`]);
+    await expect(d.call("audit")).rejects.toThrow(/1 high vulnerability at or above "high" \(pg-protocol\)/);
+    expect(d.harness.ran("audit")).toBe(2);
   });
 
   it("judges an ignore entry's expiry on the day it runs, not the day it was cached", async () => {
@@ -78,11 +84,9 @@ describe("function cache", () => {
     vi.useFakeTimers({ now: new Date("2027-03-30T12:00:00Z"), toFake: ["Date"] });
     const yaml = `gates:\n  audit:\n    ignore:\n      - id: ${GHSA}\n        reason: bounded by our proxy\n        expires: "2027-03-31"\n`;
     d = await drive({ files: { "shipshape.yaml": yaml }, env: { npm_config_registry: registry.url } });
-    expect((await d.call<GateReport>("auditReport")).json.status).toBe("Passed");
+    await d.call("audit");
     vi.setSystemTime(new Date("2027-04-02T12:00:00Z"));
     d.harness.advance("48h");
-    const expired = await d.call<GateReport>("auditReport");
-    expect(expired.json.status).toBe("Failed");
-    expect(expired.json.cause).toMatch(/expired/);
+    await expect(d.call("audit")).rejects.toThrow(/expired/);
   });
 });

@@ -142,6 +142,8 @@ export class ModuleHarness {
   readonly invocations: Invocation[] = [];
   private readonly cache = new Map<string, { json: string; at: number }>();
   private now = Date.now();
+  /** Each `root()` starts a chain as one `dagger call` does: a new session. */
+  private session = 0;
 
   constructor(
     readonly install: Install,
@@ -167,6 +169,7 @@ export class ModuleHarness {
 
   /** The module's constructor, as the first step of every `dagger call` chain. */
   root<R = unknown>(args: Record<string, unknown> = {}): Promise<Handle<R>> {
+    this.session++;
     return this.invokeOn<R>(this.moduleName, null, "", args);
   }
 
@@ -181,19 +184,22 @@ export class ModuleHarness {
     const method = fn === "" ? obj?._constructor : obj?.methods[fn];
     if (!obj) throw new Error(`module has no object ${object}`);
     const args = await this.inputArgs(method, given, mod);
-    const key = createHash("sha256")
-      .update(JSON.stringify([object, fn, parent, sorted(args)]))
-      .digest("hex");
     const policy = method?.cache;
+    // A "session" result is reused only within the `dagger call` that made it.
+    const scope = policy === "session" ? this.session : 0;
+    const key = createHash("sha256")
+      .update(JSON.stringify([object, fn, parent, sorted(args), scope]))
+      .digest("hex");
     const hit = this.cache.get(key);
     const fresh = hit && policy !== "never" && this.now - hit.at < ttl(policy === "session" ? undefined : policy);
+    this.invocations.push({ object, fn, cached: Boolean(fresh) });
     let json: string;
     if (fresh) json = hit.json;
     else {
+      // A call that failed is not cached: the next one runs again.
       json = await this.run(mod, object, fn, parent, args);
       if (policy !== "never") this.cache.set(key, { json, at: this.now });
     }
-    this.invocations.push({ object, fn, cached: Boolean(fresh) });
     return new Handle<R>(this, fn === "" ? object : returnedObject(method, mod), JSON.parse(json) as Json);
   }
 

@@ -24,6 +24,20 @@ export interface BulkAdvisory {
   cvss: { score: number; vectorString: string | null };
 }
 
+/** The high advisory the fixture service's pg-protocol@1.16.1 is vulnerable to (fixed in 1.16.2). */
+export const PG_PROTOCOL_GHSA = "GHSA-x4jg-mjrx-434g";
+export const PG_PROTOCOL_ADVISORY: BulkAdvisory = {
+  id: 1101,
+  url: `https://github.com/advisories/${PG_PROTOCOL_GHSA}`,
+  title: "Message length overflow",
+  severity: "high",
+  vulnerable_versions: "<1.16.2",
+  cwe: ["CWE-190"],
+  cvss: { score: 7.5, vectorString: null },
+};
+/** The versions the fake registry's packument lists for it. */
+export const PG_PROTOCOL_VERSIONS = { "pg-protocol": ["1.16.1", "1.16.2"] };
+
 /** ok: answer; 405/500: refuse every audit route with that status; hang: never answer audits. */
 export type AdvisoryMode = "ok" | "405" | "500" | "hang";
 
