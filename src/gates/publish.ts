@@ -11,6 +11,7 @@ import { assertDigestRef } from "../supply/signing/commands.js";
 import { defaultRepository, imageRef, imageTags } from "../supply/publish/tags.js";
 import { gitContainer, safeGit } from "./git.js";
 import { buildContext, builtImage } from "./image.js";
+import { checkSha } from "../release/commits/git.js";
 import { progress } from "./progress.js";
 import { registryAuth, type RegistryCredentials } from "./registry.js";
 import { run } from "./workspace.js";
@@ -51,7 +52,9 @@ async function commitTime(project: Project, gitDir: Directory, sha: string): Pro
     return undefined;
   };
   if (!(await gitDir.exists(".git"))) return omit("there is no .git to read the commit time from");
-  const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "show", "-s", "--format=%ct", sha]));
+  // A checked hex SHA after --end-of-options: a value from --sha is never read as a git option.
+  const commit = checkSha("--sha", sha);
+  const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "show", "-s", "--format=%ct", "--end-of-options", commit]));
   const seconds = Number(step.stdout.trim());
   if (step.exitCode !== 0 || !Number.isInteger(seconds) || step.stdout.trim() === "") {
     return omit(`commit ${sha.slice(0, 12)} is not in .git (a shallow clone?)`);
