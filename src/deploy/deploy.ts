@@ -17,7 +17,9 @@ import {
   type MigrationResult,
 } from "./ecs.js";
 import { gateStages, strategyMinutes, type GateDecision, type OnPause, type PauseInfo } from "./hooks.js";
+import { DeploymentHooks } from "./deployment-hooks.js";
 import { withDeployLock, type LockInfo } from "./lock.js";
+import { recover, type AbandonedRun } from "./recover.js";
 import { assertNotPaused, checkProgressiveSetup, hooksPerDeployment } from "./progressive.js";
 import { assertDigestImage, renderTaskDefinition, revisionName } from "./taskdef.js";
 import { watchDeployment, type DeployResult, type DeploymentProgress, type TimelineEvent, type WatchGates } from "./watch.js";
@@ -51,6 +53,8 @@ export interface DeployReport {
   migration?: MigrationResult;
   /** A crashed run's expired lock that this run took over. */
   tookOverLock?: LockInfo;
+  /** A run that ended without finishing, and what became of its deployment (recorded by the run that found it). */
+  abandoned?: AbandonedRun;
   timeline: TimelineEvent[];
   /** The environment's strategy, or stepped-canary when it drives the load balancer's weights itself. */
   strategy: DeployStrategy | "stepped-canary";
@@ -67,6 +71,10 @@ export function watchGates(env: EnvironmentConfig, onPause?: OnPause): WatchGate
 
 /** The progress deadline plus the time the strategy spends baking by design. */
 export const deadlineMinutes = (env: EnvironmentConfig): number => env.progressDeadlineMinutes + strategyMinutes(env);
+
+/** The lock must outlive the slowest honest run: migration, rollout with every gate, and a rollback after the deadline. */
+export const lockMinutes = (env: EnvironmentConfig): number =>
+  (env.migration?.timeoutMinutes ?? 0) + 2 * deadlineMinutes(env) + hooksPerDeployment(env) * env.pauseTimeoutMinutes + 10;
 
 /** A digest-pinned image, and a human's approval where the environment requires one: refused before any AWS call. */
 export function assertDeployable(req: Pick<DeployRequest, "environment" | "config" | "image" | "approved">): void {
@@ -105,11 +113,8 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
 
   const found = await describeService(client, ref, opts);
   if (!found.serviceArn) throw new Problem(`ECS returned no ARN for service ${env.service}`, "rerun; check the ECS console");
-  // The lock must outlive the slowest honest run: migration, rollout with every gate, and a rollback after the deadline.
-  const ttlMinutes =
-    (env.migration?.timeoutMinutes ?? 0) + 2 * deadlineMinutes(env) + hooksPerDeployment(env) * env.pauseTimeoutMinutes + 10;
+  const ttlMinutes = lockMinutes(env);
   checkProgressiveSetup(found, env);
-  await assertNotPaused(client, found, req.environment, opts);
   const decisions: GateDecision[] = [];
   if (env.requireApproval) {
     const at = new Date(clock.now()).toISOString();
@@ -123,15 +128,29 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
       values: [],
     });
   }
+  const serviceArn = found.serviceArn;
   return withDeployLock(
     client,
-    { serviceArn: found.serviceArn, runId: req.runId, ttlMinutes },
+    { serviceArn, runId: req.runId, ttlMinutes },
     async (lock) => {
       note(
         `lock taken by run ${req.runId} until ${lock.expiresAt}${lock.tookOver ? ` (took over expired run ${lock.tookOver.runId})` : ""}`,
       );
+      // What a run that died left behind: its unjudged deployment rolled back, its hook removed, what ECS did recorded.
+      const recovered = await recover({
+        client,
+        environment: req.environment,
+        env,
+        serviceArn,
+        ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
+        ...(opts ? { opts } : {}),
+      });
+      before.push(...recovered.timeline);
+      decisions.push(...recovered.decisions);
+      if (recovered.paused) throw pausedProblem(req.environment, recovered.paused.stage);
       // Read again under the lock: a run that just finished may have changed the revision.
       const service = await describeService(client, ref, opts);
+      await assertNotPaused(client, service, req.environment, opts);
       const previous = service.taskDefinition;
       if (!previous) throw new Problem(`service ${env.service} has no task definition`, "check the service in the ECS console");
       const { taskDefinition, tags } = await describeTaskDefinition(client, previous, opts);
@@ -162,6 +181,10 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
         note(`migration succeeded in ${migration.durationSeconds}s`);
       }
 
+      const stages = gateStages(env);
+      const hooks = new DeploymentHooks(client, { ref, serviceArn, runId: req.runId, stages, env, note }, opts);
+      // The mark goes on before the hook does, so a crash between the two leaves nothing unrecognisable.
+      await hooks.mark();
       const { serviceDeploymentArn } = await updateService(
         client,
         service,
@@ -173,14 +196,15 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
             bakeTimeMinutes: env.bakeTimeMinutes,
             canary: env.canary,
             linear: env.linear,
-            gateStages: gateStages(env),
+            gateStages: stages,
             pauseTimeoutMinutes: env.pauseTimeoutMinutes,
           },
+          ...(hooks.current ? { ours: hooks.current } : recovered.mark ? { ours: recovered.mark } : {}),
         },
         opts,
       );
-      const stages = gateStages(env);
       note(`service update started (${env.strategy}${stages.length ? `; Shipshape gates at ${stages.join(", ")}` : ""})`);
+      await hooks.started(serviceDeploymentArn);
       const outcome = await watchDeployment(
         client,
         {
@@ -192,9 +216,12 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
           pollSeconds: env.pollSeconds,
           onProgress: req.onProgress,
           gates: watchGates(env, req.onPause),
+          ...(hooks.current ? { hookMark: hooks.current } : {}),
         },
         opts,
       );
+      // Paused: the hook must stay for promote or abort. Any other ending: it comes off now.
+      await hooks.ended(outcome.pause !== undefined);
       return {
         environment: req.environment,
         image: req.image,
@@ -205,6 +232,7 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
         serviceDeploymentArn: outcome.serviceDeploymentArn,
         ...(migration ? { migration } : {}),
         ...(lock.tookOver ? { tookOverLock: lock.tookOver } : {}),
+        ...(recovered.abandoned ? { abandoned: recovered.abandoned } : {}),
         timeline: [...before, ...outcome.timeline],
         strategy: env.strategy,
         decisions: [...decisions, ...outcome.decisions],
@@ -214,3 +242,9 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
     opts,
   );
 }
+
+export const pausedProblem = (environment: string, stage: string): Problem =>
+  new Problem(
+    `the current deployment of ${environment} is paused at ${stage}, waiting for a decision`,
+    `promote it (dagger call promote --env=${environment}) or abort it (dagger call abort --env=${environment}) before deploying again`,
+  );

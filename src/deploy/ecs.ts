@@ -30,7 +30,7 @@ import {
 import { Problem } from "../project/problem.js";
 import { ecsOf, errorName, saidBy, send, type EcsOptions } from "./aws.js";
 import type { DeployStrategy } from "./config.js";
-import { foreignPauseAt, withGateHooks, type GateStage } from "./hooks.js";
+import { foreignPauseAt, withGateHooks, type GateStage, type HookMark } from "./hooks.js";
 import { revisionName } from "./taskdef.js";
 
 export interface ServiceRef {
@@ -119,6 +119,8 @@ export interface UpdateOptions {
   alarms?: string[];
   /** blue-green, linear and canary settings; ECS's own (or the service's current) apply where unset. */
   progressive?: ProgressiveOptions;
+  /** The mark on the service naming a hook of ours (a crashed run's): it is replaced, never kept. */
+  ours?: HookMark;
 }
 
 export interface ProgressiveOptions {
@@ -126,7 +128,7 @@ export interface ProgressiveOptions {
   bakeTimeMinutes?: number;
   canary?: { percent: number; bakeMinutes: number };
   linear?: { stepPercent: number; stepBakeMinutes: number };
-  /** Stages for Shipshape's PAUSE hooks; an empty list removes ours. */
+  /** Stages for this deployment's PAUSE hook (any strategy: ECS applies PAUSE hooks to ROLLING too); none adds none. */
   gateStages?: readonly GateStage[];
   /** The hooks' timeout; ECS rolls back when it passes without a decision. */
   pauseTimeoutMinutes?: number;
@@ -134,13 +136,16 @@ export interface ProgressiveOptions {
 
 /**
  * The deployment settings to send: the service's own, with the circuit breaker forced on, the
- * alarms, and the strategy's settings. Shipshape's PAUSE hooks only go with the progressive
- * strategies: a rolling deploy after a canary one must not pause at a hook nobody continues.
+ * alarms, and the strategy's settings. A hook of ours already on the service (per `ours`) is
+ * dropped, and this deployment's added: a hook nobody continues stops every later deploy.
  */
 export function deploymentConfigurationFor(current: DeploymentConfiguration, opts: UpdateOptions): DeploymentConfiguration {
   const p = opts.progressive ?? {};
   const progressive = opts.strategy !== undefined && opts.strategy !== "rolling";
-  const hooks = withGateHooks(current.lifecycleHooks ?? [], progressive ? (p.gateStages ?? []) : [], p.pauseTimeoutMinutes ?? 1440);
+  const hooks = withGateHooks(current.lifecycleHooks ?? [], opts.ours, {
+    stages: p.gateStages ?? [],
+    timeoutMinutes: p.pauseTimeoutMinutes ?? 1440,
+  });
   return {
     ...current,
     deploymentCircuitBreaker: { ...current.deploymentCircuitBreaker, enable: true, rollback: true },
@@ -177,12 +182,11 @@ export async function updateService(
     );
   }
   const current = service.deploymentConfiguration ?? {};
-  const stages = opts.strategy && opts.strategy !== "rolling" ? (opts.progressive?.gateStages ?? []) : [];
-  const clash = foreignPauseAt(current.lifecycleHooks ?? [], stages);
+  const clash = foreignPauseAt(current.lifecycleHooks ?? [], opts.progressive?.gateStages ?? [], opts.ours);
   if (clash) {
     throw new Problem(
       `service ${ref.service} already has a PAUSE hook of its own at ${clash}, where Shipshape's gate pauses`,
-      "remove that hook from the service's deploymentConfiguration.lifecycleHooks (two pauses at one stage cannot be told apart), or use promotion: manual",
+      "remove that hook from the service's deploymentConfiguration.lifecycleHooks (two pauses at one stage cannot be told apart); if Shipshape added it and its shipshape:pause-hook tag was deleted (IaC), remove it by hand",
     );
   }
   const deploymentConfiguration = deploymentConfigurationFor(current, opts);

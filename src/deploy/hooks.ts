@@ -21,8 +21,24 @@ export interface StepShape {
 export const GATE_STAGES = ["POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"] as const;
 export type GateStage = (typeof GATE_STAGES)[number];
 
-/** Ours, whatever else the service's hook list holds. ECS does not use hookDetails for PAUSE hooks, so it can carry the mark. */
-export const SHIPSHAPE_HOOK_MARK = { managedBy: "shipshape" } as const;
+/**
+ * What Shipshape added to the service for one deployment: a PAUSE hook at these stages with this
+ * timeout (action ROLLBACK). ECS keeps no mark on a PAUSE hook (hookDetails "is not used for PAUSE
+ * hooks", ecs.json DeploymentLifecycleHook), and a hook has no id in the service's configuration,
+ * so the mark lives in a service tag (hook-mark.ts) and names the hook by its content: the exact
+ * stage set, timeout and action. A user's PAUSE hook at one of our stages is refused up front, so
+ * a hook matching the mark is ours.
+ */
+export interface HookMark {
+  /** The run that added the hook. */
+  runId: string;
+  stages: GateStage[];
+  timeoutMinutes: number;
+  /** The run ended "paused" on purpose: the deployment waits for promote or abort, not for a dead run. */
+  paused: boolean;
+  /** The id (last ARN segment) of the service deployment the hook was added for, once UpdateService named it. */
+  deployment?: string;
+}
 
 export type GateName = "smoke" | "analysis" | "approval" | "hook-timeout";
 export type GateVerdict = "passed" | "failed" | "inconclusive" | "waiting" | "approved" | "aborted" | "timed out" | "skipped";
@@ -88,34 +104,48 @@ export function gateStages(env: EnvironmentConfig): GateStage[] {
   return GATE_STAGES.filter((s) => stages.has(s));
 }
 
-export const isShipshapeHook = (h: DeploymentLifecycleHook): boolean =>
-  h.targetType === "PAUSE" && (h.hookDetails as { managedBy?: unknown } | undefined)?.managedBy === SHIPSHAPE_HOOK_MARK.managedBy;
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/** The hook the mark describes: PAUSE, exactly the mark's stages, its timeout, action ROLLBACK (ECS's default). */
+export const isShipshapeHook = (h: DeploymentLifecycleHook, mark: Pick<HookMark, "stages" | "timeoutMinutes"> | undefined): boolean =>
+  mark !== undefined &&
+  h.targetType === "PAUSE" &&
+  sameSet(h.lifecycleStages ?? [], mark.stages) &&
+  (h.timeoutConfiguration?.timeoutInMinutes ?? 1440) === mark.timeoutMinutes &&
+  (h.timeoutConfiguration?.action ?? "ROLLBACK") === "ROLLBACK";
+
+/** The PAUSE hook Shipshape adds for one deployment. No hookDetails: ECS does not keep it for PAUSE hooks. */
+export const gateHook = (stages: readonly GateStage[], timeoutMinutes: number): DeploymentLifecycleHook => ({
+  targetType: "PAUSE",
+  lifecycleStages: [...stages],
+  // ROLLBACK: a Shipshape that died mid-gate must leave the old revision serving, not the unjudged new one.
+  timeoutConfiguration: { timeoutInMinutes: timeoutMinutes, action: "ROLLBACK" },
+});
 
 /**
- * The service's hooks with ours replaced: the user's Lambda and PAUSE hooks stay as they are.
- * A PAUSE hook of the user's at one of our stages is refused by the caller (see foreignPauseAt):
- * two PAUSE hooks at one stage cannot be told apart while they wait.
+ * The service's hooks without ours (per the mark on the service), plus this deployment's when it
+ * has stages: the user's Lambda and PAUSE hooks stay as they are. A PAUSE hook of the user's at one
+ * of our stages is refused by the caller (see foreignPauseAt): two pauses at one stage cannot be
+ * told apart while they wait.
  */
 export function withGateHooks(
   existing: readonly DeploymentLifecycleHook[],
-  stages: readonly GateStage[],
-  timeoutMinutes: number,
+  mark: HookMark | undefined,
+  add?: { stages: readonly GateStage[]; timeoutMinutes: number },
 ): DeploymentLifecycleHook[] {
-  const theirs = existing.filter((h) => !isShipshapeHook(h));
-  if (stages.length === 0) return theirs;
-  const ours: DeploymentLifecycleHook = {
-    targetType: "PAUSE",
-    lifecycleStages: [...stages],
-    hookDetails: { ...SHIPSHAPE_HOOK_MARK },
-    // ROLLBACK: a Shipshape that died mid-gate must leave the old revision serving, not the unjudged new one.
-    timeoutConfiguration: { timeoutInMinutes: timeoutMinutes, action: "ROLLBACK" },
-  };
-  return [...theirs, ours];
+  const theirs = existing.filter((h) => !isShipshapeHook(h, mark));
+  return add && add.stages.length > 0 ? [...theirs, gateHook(add.stages, add.timeoutMinutes)] : theirs;
 }
 
-/** The first of our stages where the user already has a PAUSE hook of their own. */
-export function foreignPauseAt(existing: readonly DeploymentLifecycleHook[], stages: readonly GateStage[]): GateStage | undefined {
-  const taken = new Set(existing.filter((h) => h.targetType === "PAUSE" && !isShipshapeHook(h)).flatMap((h) => h.lifecycleStages ?? []));
+/** The first of our stages where the service has a PAUSE hook that the mark does not name as ours. */
+export function foreignPauseAt(
+  existing: readonly DeploymentLifecycleHook[],
+  stages: readonly GateStage[],
+  mark?: HookMark,
+): GateStage | undefined {
+  const taken = new Set(
+    existing.filter((h) => h.targetType === "PAUSE" && !isShipshapeHook(h, mark)).flatMap((h) => h.lifecycleStages ?? []),
+  );
   return stages.find((s) => taken.has(s as DeploymentLifecycleHookStage));
 }
 

@@ -44,6 +44,19 @@ export function decodeLock(value: string): LockInfo | undefined {
   return m ? { runId: m[1] ?? "", startedAt: m[2] ?? "", expiresAt: m[3] ?? "" } : undefined;
 }
 
+/** Another run holds the environment: a refusal that callers (abort) can tell apart from other failures. */
+export class LockHeld extends Problem {
+  constructor(
+    readonly holder: LockInfo,
+    serviceArn: string,
+  ) {
+    super(
+      `another deploy (run ${holder.runId}, started ${holder.startedAt}) holds this environment until ${holder.expiresAt}`,
+      `wait for it to finish; if that run died, its lock expires then, or remove it: ${removeByHand(serviceArn)}`,
+    );
+  }
+}
+
 const removeByHand = (arn: string) => `aws ecs untag-resource --resource-arn ${arn} --tag-keys ${DEPLOY_LOCK_TAG}`;
 
 async function readLock(ecs: Ecs, serviceArn: string): Promise<{ raw?: string; lock?: LockInfo }> {
@@ -79,12 +92,7 @@ export async function acquireDeployLock(client: ECSClient, o: LockOptions, opts?
     );
   }
   const other = held.lock && held.lock.runId !== o.runId ? held.lock : undefined;
-  if (other && Date.parse(other.expiresAt) > now) {
-    throw new Problem(
-      `another deploy (run ${other.runId}, started ${other.startedAt}) holds this environment until ${other.expiresAt}`,
-      `wait for it to finish; if that run died, its lock expires then, or remove it: ${removeByHand(o.serviceArn)}`,
-    );
-  }
+  if (other && Date.parse(other.expiresAt) > now) throw new LockHeld(other, o.serviceArn);
   const mine: LockInfo = {
     runId: o.runId,
     startedAt: new Date(now).toISOString(),

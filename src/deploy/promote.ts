@@ -6,10 +6,15 @@
  * in a later pipeline than the deploy that paused.
  */
 import { DescribeServiceRevisionsCommand, type ECSClient, type ServiceDeployment } from "@aws-sdk/client-ecs";
+import { randomUUID } from "node:crypto";
 import { Problem } from "../project/problem.js";
 import { ecsOf, send, type EcsOptions } from "./aws.js";
 import type { EnvironmentConfig } from "./config.js";
-import { deadlineMinutes, watchGates, type DeployReport } from "./deploy.js";
+import { deadlineMinutes, lockMinutes, watchGates, type DeployReport } from "./deploy.js";
+import { DeploymentHooks } from "./deployment-hooks.js";
+import { readMark } from "./hook-mark.js";
+import { LockHeld, withDeployLock, type DeployLock } from "./lock.js";
+import { recover, type Recovered } from "./recover.js";
 import {
   continueServiceDeployment,
   describeService,
@@ -27,6 +32,8 @@ export interface ResumeRequest {
   /** Decides the hooks that follow (auto promotion); without it the watch stops at the next one. */
   onPause?: OnPause;
   onProgress?: (progress: DeploymentProgress) => void;
+  /** This run, in the lock and the hook mark; one is made up when absent. */
+  runId?: string;
 }
 
 interface Current {
@@ -35,13 +42,15 @@ interface Current {
   taskDefinitionArn: string;
   previousTaskDefinitionArn?: string;
   image: string;
+  serviceArn: string;
 }
 
 /** The service's current deployment, with the revisions and image it moves between. */
-async function current(client: ECSClient, req: ResumeRequest, verb: string, opts?: EcsOptions): Promise<Current> {
+async function current(client: ECSClient, req: ResumeRequest, verb: string, held: Held, opts?: EcsOptions): Promise<Current> {
   const env = req.config;
   const service = await describeService(client, { cluster: env.cluster, service: env.service }, opts);
-  const arn = service.currentServiceDeployment;
+  // A deployment a dead or paused run left that ended meanwhile is the one the person meant, not the hook clean-up after it.
+  const arn = held.recovered.abandoned?.serviceDeploymentArn ?? service.currentServiceDeployment;
   const sd = arn ? await describeServiceDeployment(client, arn, opts) : undefined;
   if (!arn || !sd) {
     throw new Problem(`nothing to ${verb}: ${req.environment} has no service deployment`, "deploy first");
@@ -71,13 +80,20 @@ async function current(client: ECSClient, req: ResumeRequest, verb: string, opts
   const previousTaskDefinitionArn = taskDefinitionOf(sd.sourceServiceRevisions?.[0]?.arn);
   const { taskDefinition } = await describeTaskDefinition(client, taskDefinitionArn, opts);
   const image = taskDefinition.containerDefinitions?.find((c) => c.name === env.containerName)?.image ?? "?";
-  return { sd, arn, taskDefinitionArn, ...(previousTaskDefinitionArn ? { previousTaskDefinitionArn } : {}), image };
+  return {
+    sd,
+    arn,
+    taskDefinitionArn,
+    ...(previousTaskDefinitionArn ? { previousTaskDefinitionArn } : {}),
+    image,
+    serviceArn: service.serviceArn ?? "",
+  };
 }
 
 type Outcome = Awaited<ReturnType<typeof watchDeployment>>;
 
 /** The watch of the deployment a person resumed or aborted. */
-function watching(req: ResumeRequest, c: Current, progressDeadlineMinutes: number): WatchOptions {
+function watching(req: ResumeRequest, c: Current, progressDeadlineMinutes: number, held: Held): WatchOptions {
   const env = req.config;
   return {
     cluster: env.cluster,
@@ -88,6 +104,7 @@ function watching(req: ResumeRequest, c: Current, progressDeadlineMinutes: numbe
     progressDeadlineMinutes,
     pollSeconds: env.pollSeconds,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    ...(held.hooks.current ? { hookMark: held.hooks.current } : {}),
   };
 }
 
@@ -114,10 +131,67 @@ function report(
   };
 }
 
-/** Continues the waiting hook of ours (a human's approval) and watches to the next pause or the end. */
-export async function promoteDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+interface Held {
+  lock?: DeployLock;
+  recovered: Recovered;
+  hooks: DeploymentHooks;
+  note: (message: string) => void;
+  before: TimelineEvent[];
+}
+
+/**
+ * Runs `fn` holding the environment's lock, after cleaning up what a dead run left (recover.ts).
+ * `shareable`: when a live run holds the lock, go on without it and leave its hook to it (abort:
+ * rolling back is what ECS does at the hook's timeout anyway, so it never makes things worse).
+ */
+async function locked(
+  client: ECSClient,
+  req: ResumeRequest,
+  fn: (held: Held) => Promise<DeployReport>,
+  opts: EcsOptions | undefined,
+  shareable = false,
+): Promise<DeployReport> {
   const env = req.config;
-  const c = await current(client, req, "promote", opts);
+  const ref = { cluster: env.cluster, service: env.service };
+  const runId = req.runId ?? `shipshape-${randomUUID()}`;
+  const service = await describeService(client, ref, opts);
+  const serviceArn = service.serviceArn ?? "";
+  const clock = ecsOf(client, opts).clock;
+  const before: TimelineEvent[] = [];
+  const note = (message: string) => before.push({ at: new Date(clock.now()).toISOString(), message });
+  const hooks = () => new DeploymentHooks(client, { ref, serviceArn, runId, stages: gateStages(env), env, note }, opts);
+  const under = async (lock: DeployLock) => {
+    note(`lock taken by run ${runId} until ${lock.expiresAt}${lock.tookOver ? ` (took over expired run ${lock.tookOver.runId})` : ""}`);
+    const recovered = await recover({
+      client,
+      environment: req.environment,
+      env,
+      serviceArn,
+      ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
+      ...(opts ? { opts } : {}),
+    });
+    before.push(...recovered.timeline);
+    const h = hooks();
+    await h.adopt(recovered.mark);
+    return fn({ lock, recovered, hooks: h, note, before });
+  };
+  try {
+    return await withDeployLock(client, { serviceArn, runId, ttlMinutes: lockMinutes(env) }, under, opts);
+  } catch (e) {
+    if (!(shareable && e instanceof LockHeld)) throw e;
+    note(`run ${e.holder.runId} holds the lock; aborting without it (its run removes its own hook)`);
+    return fn({ recovered: { timeline: [], decisions: [] }, hooks: hooks(), note, before });
+  }
+}
+
+/** Continues the waiting hook of ours (a human's approval) and watches to the next pause or the end. */
+export function promoteDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+  return locked(client, req, (held) => promoteHeld(client, req, held, opts), opts);
+}
+
+async function promoteHeld(client: ECSClient, req: ResumeRequest, held: Held, opts?: EcsOptions): Promise<DeployReport> {
+  const env = req.config;
+  const c = await current(client, req, "promote", held, opts);
   const stage = gateStageOf(c.sd.lifecycleStage);
   const hook = awaitingPauseHooks(c.sd)[0];
   if (!hook || !stage || !gateStages(env).includes(stage)) {
@@ -139,19 +213,27 @@ export async function promoteDeployment(client: ECSClient, req: ResumeRequest, o
     reason: `promoted by hand at ${describePause(info)}`,
     values: [{ name: "productionTrafficPercent", value: info.productionTrafficPercent }],
   };
-  const before = [{ at, message: `promoted: ContinueServiceDeployment(CONTINUE) for hook ${hook.hookId} at ${describePause(info)}` }];
+  held.note(`promoted: ContinueServiceDeployment(CONTINUE) for hook ${hook.hookId} at ${describePause(info)}`);
   const outcome = await watchDeployment(
     client,
-    { ...watching(req, c, deadlineMinutes(env)), gates: { ...watchGates(env, req.onPause), answered: [hook.hookId] } },
+    {
+      ...watching(req, c, deadlineMinutes(env), held),
+      gates: { ...watchGates(env, req.onPause), answered: [hook.hookId] },
+    },
     opts,
   );
-  return report(req, c, [decision], before, outcome);
+  await held.hooks.ended(outcome.pause !== undefined);
+  return report(req, c, [...held.recovered.decisions, decision], held.before, outcome);
 }
 
 /** Rolls the unfinished deployment back and waits until the previous revision serves. */
-export async function abortDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+export function abortDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+  return locked(client, req, (held) => abortHeld(client, req, held, opts), opts, true);
+}
+
+async function abortHeld(client: ECSClient, req: ResumeRequest, held: Held, opts?: EcsOptions): Promise<DeployReport> {
   const env = req.config;
-  const c = await current(client, req, "abort", opts);
+  const c = await current(client, req, "abort", held, opts);
   const hook = awaitingPauseHooks(c.sd)[0];
   const now = ecsOf(client, opts).clock.now();
   const at = new Date(now).toISOString();
@@ -171,18 +253,22 @@ export async function abortDeployment(client: ECSClient, req: ResumeRequest, opt
     reason: `aborted by hand at ${where}`,
     values: [],
   };
-  const before = [{ at, message: `aborted at ${where}: ${how}` }];
-  const outcome = await watchDeployment(client, watching(req, c, env.progressDeadlineMinutes), opts);
+  held.note(`aborted at ${where}: ${how}`);
+  const outcome = await watchDeployment(client, watching(req, c, env.progressDeadlineMinutes, held), opts);
+  // Without the lock the hook is the live run's to remove; with it, this run ends the deployment, so the hook goes.
+  if (held.lock) await held.hooks.adopt(held.hooks.current ?? (await readMark(client, c.serviceArn, opts)));
+  if (held.lock) await held.hooks.ended(false);
+  const decisions = [...held.recovered.decisions, decision];
   if (outcome.result === "rolled back") {
     const back = revisionName(outcome.runningTaskDefinitionArn ?? c.previousTaskDefinitionArn ?? "?");
-    return report(req, c, [decision], before, outcome, {
+    return report(req, c, decisions, held.before, outcome, {
       result: "rolled back",
       reason: `aborted by hand at ${where}; ${back} is serving again`,
     });
   }
   // Finishing is not what an abort asked for: "succeeded" here means the rollback came too late.
   const too = outcome.result === "succeeded" ? "the deployment finished before the rollback took effect: " : "";
-  return report(req, c, [decision], before, outcome, {
+  return report(req, c, decisions, held.before, outcome, {
     result: "failed",
     reason: `aborted by hand at ${where}, but ${too}${outcome.reason}`,
   });

@@ -24,7 +24,7 @@ import {
   type ServiceRef,
 } from "./ecs.js";
 import { answerHook, HookWatcher } from "./hook-watch.js";
-import type { GateDecision, GateStage, OnPause, PauseInfo } from "./hooks.js";
+import type { GateDecision, GateStage, HookMark, OnPause, PauseInfo } from "./hooks.js";
 import { revisionName } from "./taskdef.js";
 
 /** "paused": one of Shipshape's PAUSE hooks waits for a human's promote or abort. */
@@ -61,6 +61,8 @@ export interface WatchOptions extends ServiceRef {
   onProgress?: (progress: DeploymentProgress) => void;
   /** Shipshape's PAUSE-hook gates of a blue-green, linear or canary deployment. */
   gates?: WatchGates;
+  /** Our hook on the service: a fallback redeploy of the previous revision must not stop at it. */
+  hookMark?: HookMark;
 }
 
 export interface WatchGates {
@@ -278,7 +280,12 @@ async function requestRollback(
     if (!o.previousTaskDefinitionArn) throw e;
     timeline.add(`StopServiceDeployment refused (${saidBy(e)}); redeploying ${revisionName(o.previousTaskDefinitionArn)}`);
     const service = await describeService(client, o, opts);
-    const next = await updateService(client, service, { taskDefinitionArn: o.previousTaskDefinitionArn }, opts);
+    const next = await updateService(
+      client,
+      service,
+      { taskDefinitionArn: o.previousTaskDefinitionArn, ...(o.hookMark ? { ours: o.hookMark } : {}) },
+      opts,
+    );
     return { arn: next.serviceDeploymentArn, viaUpdate: true };
   }
 }

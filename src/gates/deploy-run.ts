@@ -5,6 +5,7 @@
  * run's own outcome; a run refused before it started still leaves its record and its message.
  */
 import type { Directory, File, Secret } from "@dagger.io/dagger";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { DeployReport } from "../deploy/deploy.js";
@@ -12,6 +13,7 @@ import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/eve
 import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
 import { describeError } from "../project/problem.js";
 import { auditTimeouts } from "../trail/config.js";
+import type { AuditTrail } from "../trail/store.js";
 import { auditRun, endFromDeploy, openTrail, type RunStart, type Trail } from "../trail/trail.js";
 import { gitContainer, safeGit } from "./git.js";
 import { progress } from "./progress.js";
@@ -112,7 +114,19 @@ async function openRunTrail(config: ShipshapeConfig, outlets: Outlets): Promise<
   }
 }
 
-export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: () => Promise<DeployReport>): Promise<RecordedRun> {
+const trails = new AsyncLocalStorage<AuditTrail>();
+
+/**
+ * The trail of the run in progress, for work that reads it (rollback's last good revision). Work
+ * also receives it as its argument; this serves callers whose closure does not take it.
+ */
+export const runTrail = (): AuditTrail | undefined => trails.getStore();
+
+export async function recordedRun(
+  config: ShipshapeConfig,
+  spec: RunSpec,
+  work: (trail: AuditTrail) => Promise<DeployReport>,
+): Promise<RecordedRun> {
   const { context: ctx, outlets } = spec;
   const commit = await commitOf(config, spec.gitDir, ctx.commitSha).catch(() => undefined);
   const { trail, refusal } = await openRunTrail(config, outlets);
@@ -133,7 +147,8 @@ export async function recordedRun(config: ShipshapeConfig, spec: RunSpec, work: 
   let report: DeployReport;
   let problem: RecordedRun["problem"];
   try {
-    report = await auditRun(trail, start, refusal ? () => Promise.reject(refusal) : work, endFromDeploy);
+    const doWork = () => trails.run(trail, () => work(trail));
+    report = await auditRun(trail, start, refusal ? () => Promise.reject(refusal) : doWork, endFromDeploy);
   } catch (e) {
     problem = describeError(e);
     report = refusedReport(spec.environment, spec.image, spec.strategy, problem.cause);

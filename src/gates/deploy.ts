@@ -9,9 +9,13 @@ import type { ShipshapeConfig } from "../config/schema.js";
 import type { EnvironmentConfig } from "../deploy/config.js";
 import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
-import { describeService } from "../deploy/ecs.js";
 import { describePause, isProgressive, type GateDecision } from "../deploy/hooks.js";
+import { passedRevisions } from "../deploy/last-good.js";
 import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
+import { rollbackEnvironment } from "../deploy/rollback.js";
+import { environmentStatus } from "../deploy/status.js";
+import type { AuditTrail } from "../trail/store.js";
+import { runTrail } from "./deploy-run.js";
 import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
 import {
   rollbackTo,
@@ -273,46 +277,36 @@ function watchRollback(client: ECSClient, env: EnvironmentConfig, started: Rollb
 }
 
 /**
- * Back to the previous stable revision, or to `to` (a revision number or task definition ARN);
- * waits until it is serving. A rollback that does not complete is a Problem naming why.
+ * Back to the newest revision that passed Shipshape's checks here (from the audit trail; ECS's
+ * history as the fallback), or to `to` (a revision number or task definition ARN), holding the
+ * lock; waits until it serves. A rollback that does not complete is a Problem naming why.
  */
-export async function rollbackService(config: ShipshapeConfig, envName: string, to: string, aws: AwsCredentials): Promise<DeployReport> {
+export async function rollbackService(
+  config: ShipshapeConfig,
+  envName: string,
+  to: string,
+  aws: AwsCredentials,
+  trail: AuditTrail | undefined = runTrail(),
+): Promise<DeployReport> {
   const env = environment(config, envName);
   const client = (await awsClients(env.region, aws, envName)).ecs;
-  const ref = { cluster: env.cluster, service: env.service };
-  const before = await describeService(client, ref);
-  const started = to ? await rollbackTo(client, ref, /^\d+$/.test(to) ? Number(to) : to) : await rollbackToPrevious(client, ref);
-  progress("rollback", `${started.method}: ${started.serviceDeploymentArn}`);
-  const service = await describeService(client, ref);
-  const outcome = await watchRollback(client, env, started, service.taskDefinition ?? "");
-  if (outcome.result !== "succeeded")
-    throw new Problem(
-      `the rollback of ${envName} did not complete: ${outcome.reason}`,
-      "check the service's events in the ECS console; the previous revision may itself be unhealthy",
-    );
-  const serving = outcome.runningTaskDefinitionArn ?? outcome.taskDefinitionArn;
-  return {
+  const passed = trail ? passedRevisions(await trail.read({ environment: envName }), envName) : [];
+  const report = await rollbackEnvironment(client, {
     environment: envName,
-    image: "",
-    result: "succeeded",
-    reason: `${envName} is back on ${serving}`,
-    taskDefinitionArn: serving,
-    ...(before.taskDefinition ? { previousTaskDefinitionArn: before.taskDefinition } : {}),
-    serviceDeploymentArn: outcome.serviceDeploymentArn,
-    timeline: outcome.timeline,
-    strategy: env.strategy,
-    decisions: [],
-  };
+    config: env,
+    ...(to ? { to } : {}),
+    passed,
+    onProgress: showProgress("rollback"),
+  });
+  progress("rollback", `${envName}: ${report.result}: ${report.reason}`);
+  if (report.result !== "succeeded")
+    throw new Problem(report.reason, "check the service's events in the ECS console; the previous revision may itself be unhealthy");
+  return report;
 }
 
+/** What serves, and the clean-up a dead run left (taken only when no live run holds the lock). */
 export async function serviceStatus(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<string> {
   const env = environment(config, envName);
-  const s = await describeService((await awsClients(env.region, aws, envName)).ecs, { cluster: env.cluster, service: env.service });
-  const primary = s.deployments?.find((d) => d.status === "PRIMARY");
-  return [
-    `${envName}: ${env.service} in ${env.cluster} (${env.region})`,
-    `revision: ${s.taskDefinition ?? "?"}`,
-    `tasks: ${s.runningCount ?? 0} running / ${s.desiredCount ?? 0} desired${s.pendingCount ? `, ${s.pendingCount} pending` : ""}`,
-    `rollout: ${primary?.rolloutState ?? "?"}${primary?.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ""}`,
-  ].join("\n");
+  const client = (await awsClients(env.region, aws, envName)).ecs;
+  return (await environmentStatus(client, { environment: envName, config: env })).lines.join("\n");
 }

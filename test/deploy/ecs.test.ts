@@ -162,12 +162,26 @@ describe("updateService for blue/green, linear and canary (the fake refuses what
         {
           targetType: "PAUSE",
           lifecycleStages: ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
-          hookDetails: { managedBy: "shipshape" },
           timeoutConfiguration: { timeoutInMinutes: 45, action: "ROLLBACK" },
         },
       ],
     });
     expect(input?.deploymentConfiguration).not.toHaveProperty("canaryConfiguration");
+  });
+
+  it("keeps hookDetails for a Lambda hook but not for a PAUSE hook, for which the model says it is not used", async () => {
+    const lambda = {
+      targetType: "AWS_LAMBDA" as const,
+      hookTargetArn: "arn:aws:lambda:us-east-1:123456789012:function:f",
+      lifecycleStages: ["POST_SCALE_UP" as const],
+      hookDetails: { warm: true },
+    };
+    const pause = { targetType: "PAUSE" as const, lifecycleStages: ["POST_SCALE_UP" as const], hookDetails: { managedBy: "shipshape" } };
+    await send({ strategy: "ROLLING", lifecycleHooks: [lambda, pause] });
+    expect(fake.service().deploymentConfiguration?.lifecycleHooks).toEqual([
+      lambda,
+      { targetType: "PAUSE", lifecycleStages: ["POST_SCALE_UP"] },
+    ]);
   });
 
   it("BLUE_GREEN without bakeTimeInMinutes, or with a bare load balancer, is refused by ECS (and turned into a Problem)", async () => {

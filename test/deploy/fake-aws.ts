@@ -7,6 +7,8 @@ export abstract class FakeAwsService {
   readonly calls: { command: string; input: unknown }[] = [];
   private readonly failures = new Map<string, Error[]>();
   private readonly denied = new Set<string>();
+  private readonly appliedThenFailed = new Map<string, Error[]>();
+  private crashAtCall?: number;
 
   /** The service's own throttling error (ECS: ThrottlingException; Query-protocol APIs: Throttling). */
   protected abstract throttlingError(): Error;
@@ -27,6 +29,27 @@ export abstract class FakeAwsService {
     this.denied.add(command);
   }
 
+  /**
+   * The run dies before its n-th call from now (1 = the next): that call and every later one never
+   * reach the service, as when the process is killed. revive() lets the next run in.
+   */
+  crashAfter(n: number): void {
+    this.crashAtCall = this.calls.length + n;
+  }
+
+  revive(): void {
+    this.crashAtCall = undefined;
+  }
+
+  get crashed(): boolean {
+    return this.crashAtCall !== undefined && this.calls.length + 1 >= this.crashAtCall;
+  }
+
+  /** The next calls of `command` take effect, then their answer is lost with this error (a timeout, a 5xx after the write). */
+  failAfterApplying(command: string, ...errors: Error[]): void {
+    this.appliedThenFailed.set(command, [...(this.appliedThenFailed.get(command) ?? []), ...errors]);
+  }
+
   inputs<T>(command: string): T[] {
     return this.calls.filter((c) => c.command === command).map((c) => c.input as T);
   }
@@ -37,9 +60,16 @@ export abstract class FakeAwsService {
 
   /** Logs the call, then throws a scripted denial or failure, if any, before the model answers. */
   protected enter(command: string, input: unknown): void {
+    if (this.crashed) throw new Error(`crash: the run was killed before ${command}`);
     this.calls.push({ command, input: structuredClone(input) });
     if (this.denied.has(command)) throw this.accessDenied(command);
     const injected = this.failures.get(command)?.shift();
     if (injected) throw injected;
+  }
+
+  /** After the model answered: an answer lost on the way back, if one is scripted. */
+  protected leave(command: string): void {
+    const lost = this.appliedThenFailed.get(command)?.shift();
+    if (lost) throw lost;
   }
 }

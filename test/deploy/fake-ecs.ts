@@ -308,6 +308,7 @@ export class FakeEcs extends FakeAwsService {
     this.enter(command, input);
     const out = fn();
     this.afterCall.get(command)?.();
+    this.leave(command);
     return out;
   }
 
@@ -379,6 +380,14 @@ export class FakeEcs extends FakeAwsService {
     };
   }
 
+  /**
+   * Every UpdateService starts a service deployment, a settings-only one included: the model says
+   * "when you update any of these parameters [deployment configuration among them], Amazon ECS
+   * starts new tasks with the new configuration" (UpdateService). A settings-only update of the
+   * same revision does not take a scripted outcome: it is healthy, with whatever hooks the service
+   * then has. forceNewDeployment ("start a new deployment with no service definition changes") takes
+   * the next script, as any deploy by someone else would.
+   */
   private updateService(input: UpdateServiceCommandInput) {
     const service = this.findService(input.cluster, input.service);
     if (!service) throw new ServiceNotFoundException({ message: "Service not found.", $metadata: meta });
@@ -386,9 +395,11 @@ export class FakeEcs extends FakeAwsService {
     if (!td?.taskDefinitionArn) throw new ClientException({ message: "TaskDefinition not found.", $metadata: meta });
     if (input.deploymentConfiguration) {
       checkDeploymentConfiguration(service, input.deploymentConfiguration);
-      service.deploymentConfiguration = copy(input.deploymentConfiguration);
+      service.deploymentConfiguration = keptByEcs(input.deploymentConfiguration);
     }
-    this.startDeployment(service, td.taskDefinitionArn, this.deploymentScripts.shift() ?? { outcome: "healthy", afterMs: 60_000 });
+    const settingsOnly = input.taskDefinition === undefined && !input.forceNewDeployment;
+    const script = settingsOnly ? { outcome: "healthy" as const, afterMs: 30_000 } : this.deploymentScripts.shift();
+    this.startDeployment(service, td.taskDefinitionArn, script ?? { outcome: "healthy", afterMs: 60_000 });
     return { service: copy(service) };
   }
 
@@ -438,7 +449,9 @@ export class FakeEcs extends FakeAwsService {
     this.event(service, `has started a deployment to ${to.split("/").pop() ?? to}.`, now);
     const d: FakeDeployment = { sd, service, script, to, startedAt: now, ...(from ? { from } : {}) };
     const config = service.deploymentConfiguration ?? {};
-    if (PROGRESSIVE.has(config.strategy ?? "ROLLING") && from) {
+    // ROLLING walks stages too once it has hooks: PAUSE hooks apply to all four strategies (pause-lifecycle-hooks).
+    const staged = PROGRESSIVE.has(config.strategy ?? "ROLLING") || (config.lifecycleHooks ?? []).length > 0;
+    if (staged && from) {
       d.progressive = { phases: phasesOf(config, script), index: 0, since: now, entered: false };
       Object.assign(sd, { lifecycleStage: "RECONCILE_SERVICE", lifecycleHookDetails: [] });
       sd.targetServiceRevision = { ...sd.targetServiceRevision, requestedProductionTrafficWeight: 0, requestedTestTrafficWeight: 0 };
@@ -835,9 +848,24 @@ export class FakeEcs extends FakeAwsService {
   }
 }
 
-/** ECS's stage list for the strategy: every linear/canary step gets its own PRE_PRODUCTION_TRAFFIC_SHIFT. */
+/**
+ * ECS's stage list for the strategy: every linear/canary step gets its own PRE_PRODUCTION_TRAFFIC_SHIFT.
+ * ROLLING has no test traffic and no listener re-weighting: its tasks are replaced at SCALE_UP and
+ * production traffic follows them. Which stages real ECS walks for ROLLING is only documented as
+ * "pause hooks work with all strategies"; these are the ServiceDeploymentLifecycleStage members
+ * that make sense without a second target group.
+ */
 function phasesOf(config: DeploymentConfiguration, script: DeploymentScript): Phase[] {
   const scaleUpMs = script.outcome === "healthy" ? (script.afterMs ?? 60_000) : Infinity; // unhealthy: the circuit breaker ends it
+  if ((config.strategy ?? "ROLLING") === "ROLLING") {
+    return [
+      { stage: "PRE_SCALE_UP", hookStage: "PRE_SCALE_UP", ms: 0 },
+      { stage: "SCALE_UP", ms: scaleUpMs, production: 100 },
+      { stage: "POST_SCALE_UP", hookStage: "POST_SCALE_UP", ms: 0 },
+      { stage: "POST_PRODUCTION_TRAFFIC_SHIFT", hookStage: "POST_PRODUCTION_TRAFFIC_SHIFT", ms: 0 },
+      { stage: "CLEAN_UP", ms: 0 },
+    ];
+  }
   const weights =
     config.strategy === "LINEAR"
       ? linearWeights(config.linearConfiguration?.stepPercent ?? 10)
@@ -874,6 +902,16 @@ function linearWeights(step: number): number[] {
 }
 
 const isTenth = (n: number) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9;
+
+/** What ECS stores: hookDetails "is not used for PAUSE hooks" (ecs.json DeploymentLifecycleHook), so it is not kept on them. */
+function keptByEcs(c: DeploymentConfiguration): DeploymentConfiguration {
+  const hooks = c.lifecycleHooks?.map((h) => {
+    if (h.targetType !== "PAUSE") return copy(h);
+    const { hookDetails: _unused, ...kept } = h;
+    return copy(kept);
+  });
+  return { ...copy(c), ...(hooks ? { lifecycleHooks: hooks } : {}) };
+}
 
 /** What UpdateService refuses in a deploymentConfiguration, as ECS refuses it (InvalidParameterException). */
 function checkDeploymentConfiguration(service: Service, c: DeploymentConfiguration): void {

@@ -1,7 +1,17 @@
 import type { DeploymentLifecycleHook } from "@aws-sdk/client-ecs";
 import { describe, expect, it } from "vitest";
 import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../src/deploy/config.js";
-import { foreignPauseAt, gateStageOf, gateStages, stepAt, stepCount, strategyMinutes, withGateHooks } from "../../src/deploy/hooks.js";
+import {
+  foreignPauseAt,
+  gateStageOf,
+  gateStages,
+  stepAt,
+  stepCount,
+  strategyMinutes,
+  withGateHooks,
+  type GateStage,
+  type HookMark,
+} from "../../src/deploy/hooks.js";
 import { hooksPerDeployment } from "../../src/deploy/progressive.js";
 
 const base = { cluster: "main", service: "api", region: "us-east-1", containerName: "app" };
@@ -41,22 +51,35 @@ describe("withGateHooks", () => {
   const ours = (stages: string[], minutes = 60) => ({
     targetType: "PAUSE",
     lifecycleStages: stages,
-    hookDetails: { managedBy: "shipshape" },
     timeoutConfiguration: { timeoutInMinutes: minutes, action: "ROLLBACK" },
   });
+  const mark = (stages: GateStage[], timeoutMinutes = 60): HookMark => ({ runId: "r1", stages, timeoutMinutes, paused: false });
 
-  it("keeps the user's hooks and replaces Shipshape's own", () => {
-    const once = withGateHooks([lambda], ["POST_TEST_TRAFFIC_SHIFT"], 30);
+  it("keeps the user's hooks, drops the hook the mark names as ours, and adds this deployment's (no hookDetails: ECS drops it on PAUSE hooks)", () => {
+    const once = withGateHooks([lambda], undefined, { stages: ["POST_TEST_TRAFFIC_SHIFT"], timeoutMinutes: 30 });
     expect(once).toEqual([lambda, ours(["POST_TEST_TRAFFIC_SHIFT"], 30)]);
-    expect(withGateHooks(once, ["PRE_PRODUCTION_TRAFFIC_SHIFT"], 60)).toEqual([lambda, ours(["PRE_PRODUCTION_TRAFFIC_SHIFT"])]);
-    expect(withGateHooks(once, [], 60)).toEqual([lambda]);
+    const next = withGateHooks(once, mark(["POST_TEST_TRAFFIC_SHIFT"], 30), {
+      stages: ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+      timeoutMinutes: 60,
+    });
+    expect(next).toEqual([lambda, ours(["PRE_PRODUCTION_TRAFFIC_SHIFT"])]);
+    expect(withGateHooks(once, mark(["POST_TEST_TRAFFIC_SHIFT"], 30))).toEqual([lambda]);
   });
 
-  it("finds a user's PAUSE hook at one of our stages (ours does not count)", () => {
+  it("recognises ours only by the mark's exact stages and timeout: without a mark, or with another timeout, the hook is not ours", () => {
+    const once = withGateHooks([], undefined, { stages: ["POST_TEST_TRAFFIC_SHIFT"], timeoutMinutes: 30 });
+    expect(withGateHooks(once, undefined)).toEqual(once);
+    expect(withGateHooks(once, mark(["POST_TEST_TRAFFIC_SHIFT"], 60))).toEqual(once);
+    expect(withGateHooks(once, mark(["POST_TEST_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"], 30))).toEqual(once);
+  });
+
+  it("finds a PAUSE hook at one of our stages that the mark does not name as ours", () => {
     const theirs: DeploymentLifecycleHook = { targetType: "PAUSE", lifecycleStages: ["PRE_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT"] };
     expect(foreignPauseAt([lambda, theirs], ["POST_TEST_TRAFFIC_SHIFT"])).toBe("POST_TEST_TRAFFIC_SHIFT");
     expect(foreignPauseAt([lambda, theirs], ["POST_PRODUCTION_TRAFFIC_SHIFT"])).toBeUndefined();
-    expect(foreignPauseAt(withGateHooks([], ["POST_TEST_TRAFFIC_SHIFT"], 60), ["POST_TEST_TRAFFIC_SHIFT"])).toBeUndefined();
+    const added = withGateHooks([], undefined, { stages: ["POST_TEST_TRAFFIC_SHIFT"], timeoutMinutes: 60 });
+    expect(foreignPauseAt(added, ["POST_TEST_TRAFFIC_SHIFT"], mark(["POST_TEST_TRAFFIC_SHIFT"]))).toBeUndefined();
+    expect(foreignPauseAt(added, ["POST_TEST_TRAFFIC_SHIFT"])).toBe("POST_TEST_TRAFFIC_SHIFT");
   });
 });
 

@@ -1,0 +1,65 @@
+/**
+ * Which revision a rollback returns to: the newest one that passed Shipshape's own checks in this
+ * environment, from the audit trail. ECS's history is only the fallback, because ECS calls a
+ * deployment SUCCESSFUL when its tasks are healthy, including one whose smoke checks or analysis
+ * then failed, and because it keeps 90 days only (ListServiceDeployments, which also pages).
+ */
+import { DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand, type ECSClient } from "@aws-sdk/client-ecs";
+import type { AuditRecord } from "../trail/record.js";
+import { ecsOf, send, type EcsOptions } from "./aws.js";
+import type { ServiceRef } from "./ecs.js";
+
+/** Kinds whose success means the gates judged the revision (a rollback only returns to one). */
+const JUDGED = new Set(["deploy", "promote"]);
+
+/**
+ * Task definitions that passed, newest first, each once. A correction supersedes the record it
+ * points at (e.g. a deploy later found bad), so its outcome counts instead.
+ */
+export function passedRevisions(records: readonly AuditRecord[], environment: string): string[] {
+  const latest = new Map<string, AuditRecord>();
+  for (const r of records) {
+    if (r.environment !== environment) continue;
+    if (r.phase === "completed") latest.set(r.recordId, latest.get(r.recordId) ?? r);
+    if (r.phase === "correction" && r.correctionOf) latest.set(r.correctionOf, r);
+  }
+  const passed = [...latest.values()]
+    .filter((r) => JUDGED.has(r.kind) && r.outcome === "succeeded" && r.toRevision)
+    .sort((a, b) => (b.endedAt ?? b.startedAt).localeCompare(a.endedAt ?? a.startedAt));
+  return [...new Set(passed.map((r) => r.toRevision ?? ""))];
+}
+
+/** ECS's SUCCESSFUL deployments' revisions, newest first, every page of them (ECS keeps 90 days). */
+export async function historyRevisions(client: ECSClient, ref: ServiceRef, opts?: EcsOptions, maxPages = 10): Promise<string[]> {
+  const ecs = ecsOf(client, opts);
+  const found: string[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    const out = await send(ecs, "ecs:ListServiceDeployments", () =>
+      client.send(
+        new ListServiceDeploymentsCommand({
+          cluster: ref.cluster,
+          service: ref.service,
+          status: ["SUCCESSFUL"],
+          maxResults: 100,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      ),
+    );
+    const briefs = [...(out.serviceDeployments ?? [])].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+    const arns = briefs.flatMap((b) => (b.targetServiceRevisionArn ? [b.targetServiceRevisionArn] : []));
+    const byArn = new Map<string, string>();
+    for (let i = 0; i < arns.length; i += 20) {
+      const chunk = arns.slice(i, i + 20); // DescribeServiceRevisions takes at most 20 ARNs
+      const described = await send(ecs, "ecs:DescribeServiceRevisions", () =>
+        client.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: chunk })),
+      );
+      for (const r of described.serviceRevisions ?? [])
+        if (r.serviceRevisionArn && r.taskDefinition) byArn.set(r.serviceRevisionArn, r.taskDefinition);
+    }
+    for (const td of arns.map((a) => byArn.get(a))) if (td && !found.includes(td)) found.push(td);
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return found;
+}
