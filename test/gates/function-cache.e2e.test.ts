@@ -5,7 +5,6 @@
  * against the clock must re-run within a day, and the source must not carry .git (a commit would
  * otherwise be a new source and re-run every pure gate).
  */
-import { execFileSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -18,6 +17,7 @@ import {
   type AdvisoryServer,
 } from "../helpers/advisory-server.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { git } from "../helpers/git-repo.js";
 
 const GHSA = PG_PROTOCOL_GHSA;
 const ADVISORY = PG_PROTOCOL_ADVISORY;
@@ -32,9 +32,6 @@ afterEach(() => {
   d?.engine.uninstall();
   vi.useRealTimers();
 });
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], { cwd });
 
 describe("function cache", () => {
   it("answers a pure gate from the cache on the same source and re-runs it after an edit", async () => {

@@ -11,16 +11,10 @@ import { gitLogCommand } from "../../src/release/commits/git.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import type { ReleaseVersion } from "../../src/report/release-version.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { commit, git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    stdio: "pipe",
-  }).toString();
-const commit = (cwd: string, message: string) => git(cwd, "commit", "-q", "--allow-empty", "-m", message);
 
 async function repo(): Promise<Driven> {
   current = await drive();

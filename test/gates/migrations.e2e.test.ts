@@ -2,7 +2,6 @@
  * The migrations gate end to end: real squawk 2.66.0 (the image's binary, from npm here) and real
  * git on the fixture service, driven by the function code through the stub engine.
  */
-import { execFileSync } from "node:child_process";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,16 +11,12 @@ import { squawkCommand } from "../../src/release/migrations/squawk.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
 
 const unsafe = (name: string) => join(FIXTURES, "migrations/unsafe", name);
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    stdio: "pipe",
-  }).toString();
 
 describe("migrations gate", () => {
   it("checks the service's migrations with squawk and passes safe ones", async () => {

@@ -2,7 +2,6 @@
  * The secret scan end to end: real gitleaks (Debian's 8.26, installed by .ci/install-tools.sh)
  * with the module's exact argv, on the fixture with fake secrets generated at run time.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,17 +9,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
 
 const alnum = (n: number) =>
   [...randomBytes(n)].map((b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[b % 62]).join("");
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    stdio: "pipe",
-  });
 
 describe("secret scan", () => {
   it("passes the clean service, scanning files and history", async () => {

@@ -1,5 +1,5 @@
 /** Real git repositories in temp folders, built commit by commit, for the release tests. */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,21 @@ export function run(argv: string[], cwd: string, env: Record<string, string> = {
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * git as a developer with a fixed identity and no signing, in `cwd`; returns stdout. Throws on a
+ * non-zero exit (execFileSync), so a test's setup step cannot fail unnoticed.
+ */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    stdio: "pipe",
+    encoding: "utf8",
+  });
+}
+
+/** An empty commit with `message`. */
+export const commit = (cwd: string, message: string): string => git(cwd, "commit", "-q", "--allow-empty", "-m", message);
 
 export class GitRepo {
   /** Commits made so far: commit N is dated 2026-01-01T10:0N:00Z, so log order is creation order. */

@@ -5,7 +5,6 @@
  * accepts exactly those, and a new one, in a commit or in the files, must still fail the scan.
  * A missing tool fails (never skips).
  */
-import { execFileSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,19 +17,13 @@ import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
 import { parseGitleaksJson } from "../../src/supply/secrets/report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { requireTools, runTool } from "../helpers/tools.js";
+import { git } from "../helpers/git-repo.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const BASELINE = parseConfig(readFileSync(join(REPO, "shipshape.yaml"), "utf8")).config.secrets.baseline;
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    stdio: "pipe",
-    encoding: "utf8",
-  });
 
 /** A key gitleaks' aws-access-token rule matches, made at run time so it is in no file of this repository. */
 const freshAwsKey = () => `AKIA${Array.from({ length: 16 }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[randomInt(32)]).join("")}`;
