@@ -222,11 +222,12 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
       );
       // Paused: the hook must stay for promote or abort. Any other ending: it comes off now.
       await hooks.ended(outcome.pause !== undefined);
+      const ended = pausedUnasked(env, outcome);
       return {
         environment: req.environment,
         image: req.image,
-        result: outcome.result,
-        reason: outcome.reason,
+        result: ended.result,
+        reason: ended.reason,
         taskDefinitionArn,
         previousTaskDefinitionArn: previous,
         serviceDeploymentArn: outcome.serviceDeploymentArn,
@@ -241,6 +242,23 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
     },
     opts,
   );
+}
+
+/**
+ * A pause the config did not ask for (promotion: auto, and an analysis without data stopped the
+ * deployment for a person) is not a finished deploy: it fails CI, so nobody walks away while ECS
+ * rolls back at the hook's timeout with no one watching. The next run records what ECS did then.
+ */
+export function pausedUnasked(
+  env: Pick<EnvironmentConfig, "promotion">,
+  outcome: Pick<DeployReport, "result" | "reason" | "pause">,
+): Pick<DeployReport, "result" | "reason"> {
+  if (outcome.result !== "paused" || env.promotion === "manual") return outcome;
+  const until = outcome.pause?.expiresAt ? ` before ${outcome.pause.expiresAt}, when ECS rolls it back (timeout action ROLLBACK)` : "";
+  return {
+    result: "failed",
+    reason: `not finished: ${outcome.reason}; promotion is auto, so a pause is not a pass: promote or abort it${until}`,
+  };
 }
 
 export const pausedProblem = (environment: string, stage: string): Problem =>

@@ -5,9 +5,11 @@
  * then failed, and because it keeps 90 days only (ListServiceDeployments, which also pages).
  */
 import { DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand, type ECSClient } from "@aws-sdk/client-ecs";
+import { correctionRecord } from "../trail/builders.js";
 import type { AuditRecord } from "../trail/record.js";
 import { ecsOf, send, type EcsOptions } from "./aws.js";
 import type { ServiceRef } from "./ecs.js";
+import type { AbandonedRun } from "./recover.js";
 
 /** Kinds whose success means the gates judged the revision (a rollback only returns to one). */
 const JUDGED = new Set(["deploy", "promote"]);
@@ -62,4 +64,26 @@ export async function historyRevisions(client: ECSClient, ref: ServiceRef, opts?
     if (!nextToken) break;
   }
   return found;
+}
+
+/**
+ * The audit trail's word on a run that ended without finishing (killed, or paused with nobody
+ * deciding): a correction of its last record, saying what ECS did with its deployment. None when
+ * the trail at hand does not hold that run (a JSON Lines trail of another run, say).
+ */
+export function abandonedCorrection(
+  records: readonly AuditRecord[],
+  abandoned: AbandonedRun,
+  by: string,
+  now: () => number = Date.now,
+): AuditRecord | undefined {
+  const last = records.filter((r) => r.runId === abandoned.runId).at(-1);
+  if (!last || (last.phase === "correction" && last.outcome === abandoned.outcome)) return undefined;
+  const endedAt = new Date(Math.max(now(), Date.parse(last.startedAt))).toISOString();
+  return correctionRecord(
+    last,
+    { outcome: abandoned.outcome, reason: abandoned.reason, serviceDeploymentArn: abandoned.serviceDeploymentArn, endedAt },
+    { by: `run ${by}`, reason: `run ${abandoned.runId} ended without finishing; found by run ${by}: ${abandoned.reason}` },
+    { now },
+  );
 }

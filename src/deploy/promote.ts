@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { Problem } from "../project/problem.js";
 import { ecsOf, send, type EcsOptions } from "./aws.js";
 import type { EnvironmentConfig } from "./config.js";
-import { deadlineMinutes, lockMinutes, watchGates, type DeployReport } from "./deploy.js";
+import { deadlineMinutes, lockMinutes, pausedUnasked, watchGates, type DeployReport } from "./deploy.js";
 import { DeploymentHooks } from "./deployment-hooks.js";
 import { readMark } from "./hook-mark.js";
 import { LockHeld, withDeployLock, type DeployLock } from "./lock.js";
@@ -223,7 +223,7 @@ async function promoteHeld(client: ECSClient, req: ResumeRequest, held: Held, op
     opts,
   );
   await held.hooks.ended(outcome.pause !== undefined);
-  return report(req, c, [...held.recovered.decisions, decision], held.before, outcome);
+  return report(req, c, [...held.recovered.decisions, decision], held.before, outcome, pausedUnasked(env, outcome));
 }
 
 /** Rolls the unfinished deployment back and waits until the previous revision serves. */

@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { DeployReport } from "../deploy/deploy.js";
+import { abandonedCorrection } from "../deploy/last-good.js";
 import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/event.js";
 import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
 import { describeError } from "../project/problem.js";
@@ -114,13 +115,16 @@ async function openRunTrail(config: ShipshapeConfig, outlets: Outlets): Promise<
   }
 }
 
-const trails = new AsyncLocalStorage<AuditTrail>();
+const scopes = new AsyncLocalStorage<{ trail: AuditTrail; runId: string }>();
 
 /**
- * The trail of the run in progress, for work that reads it (rollback's last good revision). Work
- * also receives it as its argument; this serves callers whose closure does not take it.
+ * The trail and run id of the run in progress, for work that needs them (rollback's last good
+ * revision; the deploy lock and hook mark carry the trail's run id, so a later run can correct
+ * this run's record). Work also receives the trail as its argument; this serves closures that do
+ * not take it.
  */
-export const runTrail = (): AuditTrail | undefined => trails.getStore();
+export const runTrail = (): AuditTrail | undefined => scopes.getStore()?.trail;
+export const runIdOf = (): string | undefined => scopes.getStore()?.runId;
 
 export async function recordedRun(
   config: ShipshapeConfig,
@@ -147,8 +151,9 @@ export async function recordedRun(
   let report: DeployReport;
   let problem: RecordedRun["problem"];
   try {
-    const doWork = () => trails.run(trail, () => work(trail));
+    const doWork = () => scopes.run({ trail, runId: start.runId }, () => work(trail));
     report = await auditRun(trail, start, refusal ? () => Promise.reject(refusal) : doWork, endFromDeploy);
+    await correctAbandoned(trail, report, start.runId);
   } catch (e) {
     problem = describeError(e);
     report = refusedReport(spec.environment, spec.image, spec.strategy, problem.cause);
@@ -165,6 +170,17 @@ export async function recordedRun(
     warnings: [...trail.warnings],
     notifications,
   };
+}
+
+/** What became of a run that ended without finishing goes into the trail as a correction of its record. */
+async function correctAbandoned(trail: Trail, report: DeployReport, by: string): Promise<void> {
+  if (!report.abandoned) return;
+  try {
+    const fix = abandonedCorrection(await trail.read({ environment: report.environment }), report.abandoned, by);
+    if (fix) await trail.append(fix);
+  } catch (e) {
+    progress("audit", `warning: the record of run ${report.abandoned.runId} could not be corrected: ${describeError(e).cause}`);
+  }
 }
 
 async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployReport, sha: string | undefined): Promise<string[]> {

@@ -15,7 +15,7 @@ import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "
 import { rollbackEnvironment } from "../deploy/rollback.js";
 import { environmentStatus } from "../deploy/status.js";
 import type { AuditTrail } from "../trail/store.js";
-import { runTrail } from "./deploy-run.js";
+import { runIdOf, runTrail } from "./deploy-run.js";
 import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
 import {
   rollbackTo,
@@ -89,7 +89,7 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
     environment: envName,
     config: env,
     image: ref,
-    runId: `shipshape-${randomUUID()}`,
+    runId: runIdOf() ?? `shipshape-${randomUUID()}`,
     approved: opts.approve,
     onProgress: showProgress("deploy"),
     onPause: gateFor(env, checks),
@@ -155,7 +155,7 @@ async function steppedDeploy(
   };
   const r = await steppedCanaryDeploy(
     { ecs: clients.ecs, elb: clients.elb() },
-    { environment: envName, config: env, canary, image, runId: `shipshape-${randomUUID()}`, approved },
+    { environment: envName, config: env, canary, image, runId: runIdOf() ?? `shipshape-${randomUUID()}`, approved },
     gate,
   );
   const traffic = r.traffic.map((t) => ({ at: t.at, message: `traffic: stable ${t.stable}% / canary ${t.canary}% (${t.why})` }));
@@ -244,9 +244,11 @@ export async function promoteDeployment(
   const clients = await awsClients(env.region, aws, envName);
   const client = clients.ecs;
   const onPause = gateFor(env, { cloudwatch: clients.cloudwatch, ...checks });
+  const runId = runIdOf();
   const report = await promoteCore(client, {
     environment: envName,
     config: env,
+    ...(runId ? { runId } : {}),
     onProgress: showProgress("promote"),
     ...(onPause ? { onPause } : {}),
   });
@@ -258,7 +260,13 @@ export async function promoteDeployment(
 export async function abortDeployment(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<DeployReport> {
   const env = environment(config, envName);
   const client = (await awsClients(env.region, aws, envName)).ecs;
-  const report = await abortCore(client, { environment: envName, config: env, onProgress: showProgress("abort") });
+  const runId = runIdOf();
+  const report = await abortCore(client, {
+    environment: envName,
+    config: env,
+    onProgress: showProgress("abort"),
+    ...(runId ? { runId } : {}),
+  });
   progress("abort", `${envName}: ${report.result}: ${report.reason}`);
   return report;
 }
@@ -291,9 +299,11 @@ export async function rollbackService(
   const env = environment(config, envName);
   const client = (await awsClients(env.region, aws, envName)).ecs;
   const passed = trail ? passedRevisions(await trail.read({ environment: envName }), envName) : [];
+  const runId = runIdOf();
   const report = await rollbackEnvironment(client, {
     environment: envName,
     config: env,
+    ...(runId ? { runId } : {}),
     ...(to ? { to } : {}),
     passed,
     onProgress: showProgress("rollback"),

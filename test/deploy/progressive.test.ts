@@ -259,11 +259,13 @@ describe("canary and linear", () => {
     expect(fake.service().taskDefinition).toBe(APP1);
   });
 
-  it("an analysis without data pauses for a human instead of guessing", async () => {
+  it("an analysis without data pauses for a human instead of guessing, and that pause is no pass (promotion: auto)", async () => {
     const env = envOf({ strategy: "canary", canary: { percent: 10, bakeMinutes: 1 }, analysis });
     const report = await run(env, { providerFor: () => ({ measure: async () => [] }) });
-    expect(report.result).toBe("paused");
-    expect(report.reason).toMatch(/^analysis inconclusive at PRE_PRODUCTION_TRAFFIC_SHIFT step 2\/2 .*promote or abort by hand$/);
+    expect(report.result).toBe("failed");
+    expect(report.reason).toMatch(
+      /^not finished: analysis inconclusive at PRE_PRODUCTION_TRAFFIC_SHIFT step 2\/2 .*promote or abort by hand; promotion is auto, so a pause is not a pass: promote or abort it before .*, when ECS rolls it back \(timeout action ROLLBACK\)$/,
+    );
     expect(report.pause).toMatchObject({ stage: "PRE_PRODUCTION_TRAFFIC_SHIFT", step: 2, productionTrafficPercent: 10 });
   });
 });
