@@ -7,7 +7,7 @@
 import type { ECSClient, ServiceDeployment } from "@aws-sdk/client-ecs";
 import { describeError } from "../project/problem.js";
 import type { EcsOptions } from "./aws.js";
-import { continueServiceDeployment } from "./ecs.js";
+import { continueServiceDeployment, describeServiceDeployment } from "./ecs.js";
 import {
   awaitingPauseHooks,
   describePause,
@@ -123,10 +123,26 @@ export async function answerHook(
     await continueServiceDeployment(client, waiting.serviceDeploymentArn, waiting.hookId, action, opts);
   } catch (e) {
     hooks.refusal = describeError(e).cause;
+    // The answer can take effect with its reply lost (a timeout or 5xx after the write; the retry is then refused):
+    // ECS's own state says whether it did, and acting again would start a second, racing rollback.
+    if (await tookEffect(client, waiting, action, opts)) {
+      timeline.add(`ContinueServiceDeployment(${action}) for hook ${waiting.hookId} errored (${hooks.refusal}), but ECS had applied it`);
+      return action === "ROLLBACK" ? "rollback requested" : "continued";
+    }
     timeline.add(`ContinueServiceDeployment(${action}) for hook ${waiting.hookId} was refused: ${hooks.refusal}`);
     if (hooks.expired(waiting)) hooks.recordTimeout(waiting, "ROLLBACK");
     return "refused";
   }
   timeline.add(`ContinueServiceDeployment(${action}) at ${describePause(waiting)}: ${decided.reason}`);
   return action === "ROLLBACK" ? "rollback requested" : "continued";
+}
+
+const ROLLING_BACK = new Set(["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"]);
+
+/** Whether ECS acted on our answer although the call failed: the hook left AWAITING_ACTION the way the answer would move it. */
+async function tookEffect(client: ECSClient, waiting: PauseInfo, action: "CONTINUE" | "ROLLBACK", opts?: EcsOptions): Promise<boolean> {
+  const sd = await describeServiceDeployment(client, waiting.serviceDeploymentArn, opts).catch(() => undefined);
+  const hook = sd?.lifecycleHookDetails?.find((h) => h.hookId === waiting.hookId);
+  if (!sd || !hook || hook.status === "AWAITING_ACTION" || hook.status === "TIMED_OUT") return false;
+  return action === "ROLLBACK" ? ROLLING_BACK.has(sd.status ?? "") : hook.status === "SUCCEEDED" && !ROLLING_BACK.has(sd.status ?? "");
 }

@@ -128,7 +128,21 @@ export class Timeline {
   }
 }
 
-const TERMINAL_FAILURE = new Set<string>(["ROLLBACK_FAILED", "STOPPED", "STOP_REQUESTED"]);
+// STOP_REQUESTED is not here: it is a request ECS is still carrying out (e.g. a newer UpdateService superseding this one).
+const TERMINAL_FAILURE = new Set<string>(["ROLLBACK_FAILED", "STOPPED"]);
+
+/**
+ * ROLLBACK_SUCCESSFUL is believed once the revision that serves is not the one rolled back from
+ * (DescribeServices may lag a poll behind). It may not be the one this deploy replaced: ECS goes
+ * back to its last COMPLETED deployment, so the reason names what really serves.
+ */
+function servingAfterRollback(o: WatchOptions, running: string | undefined): string | undefined {
+  if (!running || running === o.taskDefinitionArn) return undefined;
+  const prev = o.previousTaskDefinitionArn;
+  return prev && running !== prev
+    ? `; ECS went back to ${revisionName(running)} (its last completed deployment), not ${revisionName(prev)}, which had not finished`
+    : "";
+}
 
 export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?: EcsOptions): Promise<DeploymentOutcome> {
   const ecs = ecsOf(client, opts);
@@ -223,10 +237,17 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
           ? finish("succeeded", `${rev} is serving`)
           : finish("failed", `ECS reports the deployment SUCCESSFUL but the service runs ${revisionName(running ?? "?")}, not ${rev}`);
       }
-      if (sd && status === "ROLLBACK_SUCCESSFUL") return finish("rolled back", hooks.timeoutCause() ?? rollbackCause(sd));
-      if (sd && TERMINAL_FAILURE.has(status))
-        return finish("failed", `the deployment ended ${status}: ${sd.statusReason ?? "no reason given"}`);
-      if (sd && (status === "ROLLBACK_REQUESTED" || status === "ROLLBACK_IN_PROGRESS")) {
+      if (sd && status === "ROLLBACK_SUCCESSFUL") {
+        const serving = servingAfterRollback(o, running);
+        if (serving !== undefined) return finish("rolled back", `${hooks.timeoutCause() ?? rollbackCause(sd)}${serving}`);
+        if (now >= deadline) return finish("failed", `ECS reports ROLLBACK_SUCCESSFUL but ${rev} still serves`);
+      } else if (sd && TERMINAL_FAILURE.has(status)) {
+        const serving = running ? `; ${revisionName(running)} serves` : "";
+        return finish("failed", `the deployment ended ${status}: ${sd.statusReason ?? "no reason given"}${serving}`);
+      } else if (status === "STOP_REQUESTED") {
+        // ECS is stopping it; it ends STOPPED. Rolling back now would fight whatever asked for the stop.
+        if (now >= deadline + periodMs) return finish("failed", `the deployment is still STOP_REQUESTED after the progress deadline`);
+      } else if (sd && (status === "ROLLBACK_REQUESTED" || status === "ROLLBACK_IN_PROGRESS")) {
         [phase, reason, deadline] = ["rolling back", hooks.timeoutCause() ?? rollbackCause(sd), now + periodMs];
       } else if (now >= deadline) {
         reason = `${rev} did not finish within the ${o.progressDeadlineMinutes}-minute progress deadline`;
@@ -239,8 +260,10 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
         [phase, deadline] = ["rolling back", now + periodMs];
       }
     } else {
-      if (viaUpdate ? status === "SUCCESSFUL" : status === "ROLLBACK_SUCCESSFUL") return finish("rolled back", reason);
-      if (status === "SUCCESSFUL")
+      if (viaUpdate && status === "SUCCESSFUL" && running === o.previousTaskDefinitionArn) return finish("rolled back", reason);
+      const serving = status === "ROLLBACK_SUCCESSFUL" ? servingAfterRollback(o, running) : undefined;
+      if (!viaUpdate && serving !== undefined) return finish("rolled back", `${reason}${serving}`);
+      if (!viaUpdate && status === "SUCCESSFUL")
         return finish("failed", `${reason}; the rollback came too late and ${revisionName(running ?? "?")} is serving`);
       if (TERMINAL_FAILURE.has(status))
         return finish("failed", `${reason}; the rollback ended ${status}: ${sd?.statusReason ?? "no reason given"}`);

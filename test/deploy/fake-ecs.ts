@@ -19,6 +19,7 @@ import {
   AccessDeniedException,
   ClientException,
   ClusterNotFoundException,
+  ConflictException,
   ContinueServiceDeploymentCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
@@ -119,6 +120,8 @@ interface Phase {
 
 /** Seconds ECS takes to re-weight a listener rule, in the fake. */
 const SHIFT_MS = 5_000;
+/** How long a STOP_REQUESTED deployment takes to be STOPPED, in the fake. */
+const STOP_MS = 30_000;
 const PROGRESSIVE = new Set(["BLUE_GREEN", "LINEAR", "CANARY"]);
 /** A load balancer set up for ECS-native blue/green, linear and canary. */
 export const ALB_WITH_ADVANCED_CONFIG = {
@@ -407,7 +410,8 @@ export class FakeEcs extends FakeAwsService {
     const now = Date.now();
     for (const d of this.deployments.values()) {
       if (d.service === service && (d.sd.status === "IN_PROGRESS" || d.sd.status === "PENDING")) {
-        Object.assign(d.sd, { status: "STOPPED", statusReason: "superseded by a newer deployment", stoppedAt: new Date(now) });
+        // A request first: STOP_REQUESTED is an ongoing ServiceDeploymentStatus, STOPPED its end.
+        Object.assign(d.sd, { status: "STOP_REQUESTED", statusReason: "superseded by a newer deployment", updatedAt: new Date(now) });
       }
     }
     const revision = arnOf(`service-revision/${CLUSTER}/${service.serviceName}/${this.id()}`);
@@ -446,6 +450,8 @@ export class FakeEcs extends FakeAwsService {
       ...(service.deployments ?? []).map((d) => ({ ...d, status: "ACTIVE" })),
     ];
     service.currentServiceDeployment = sd.serviceDeploymentArn;
+    // The service's task definition is the one asked for, from the UpdateService on, not once it is reached.
+    service.taskDefinition = to;
     this.event(service, `has started a deployment to ${to.split("/").pop() ?? to}.`, now);
     const d: FakeDeployment = { sd, service, script, to, startedAt: now, ...(from ? { from } : {}) };
     const config = service.deploymentConfiguration ?? {};
@@ -484,6 +490,11 @@ export class FakeEcs extends FakeAwsService {
       sd.deploymentCircuitBreaker = { status: "TRIGGERED", failureCount: 3, threshold: 3 };
       this.beginRollback(d, at, "Service deployment rolled back because the circuit breaker threshold was exceeded.");
       this.event(d.service, "deployment failed: tasks failed container health checks.", at);
+      return true;
+    }
+    if (sd.status === "STOP_REQUESTED" && now >= (sd.updatedAt?.getTime() ?? now) + STOP_MS) {
+      // Stopped where it was: tasks of both revisions keep running, no rollback (ECS leaves the service as it is).
+      Object.assign(sd, { status: "STOPPED", stoppedAt: new Date((sd.updatedAt?.getTime() ?? now) + STOP_MS), finishedAt: new Date(now) });
       return true;
     }
     if (sd.status === "ROLLBACK_REQUESTED") {
@@ -612,8 +623,15 @@ export class FakeEcs extends FakeAwsService {
     this.event(d.service, "has reached a steady state.", at);
   }
 
+  /**
+   * Back to the source revision: the last deployment that completed successfully (circuit breaker:
+   * "rolled back to the last deployment that completed successfully"), which is not necessarily
+   * what the service ran when this one started (that one may never have finished).
+   */
   private beginRollback(d: FakeDeployment, at: number, reason: string): void {
     const source = d.sd.sourceServiceRevisions?.[0]?.arn;
+    d.from = (source ? this.revisions.get(source)?.taskDefinition : undefined) ?? d.from;
+    d.service.taskDefinition = d.from;
     Object.assign(d.sd, {
       status: "ROLLBACK_IN_PROGRESS",
       statusReason: reason,
@@ -670,9 +688,12 @@ export class FakeEcs extends FakeAwsService {
   private stopServiceDeployment(input: StopServiceDeploymentCommandInput) {
     const d = this.deployments.get(input.serviceDeploymentArn ?? "");
     if (!d) throw new ServiceDeploymentNotFoundException({ message: "Service deployment not found.", $metadata: meta });
+    // "Stops an ongoing service deployment"; anything else is a conflict with its current state (ConflictException).
     if (d.sd.status !== "IN_PROGRESS" && d.sd.status !== "PENDING")
-      throw invalid(`The service deployment is ${d.sd.status}, not in progress.`);
-    Object.assign(d.sd, { status: input.stopType === "ABORT" ? "STOP_REQUESTED" : "ROLLBACK_REQUESTED", updatedAt: new Date() });
+      throw new ConflictException({ message: `The service deployment is ${d.sd.status}, not in progress.`, $metadata: meta });
+    const reason = "stopped by a StopServiceDeployment request";
+    if (input.stopType === "ABORT") Object.assign(d.sd, { status: "STOP_REQUESTED", statusReason: reason, updatedAt: new Date() });
+    else Object.assign(d.sd, { status: "ROLLBACK_REQUESTED", updatedAt: new Date() });
     return { serviceDeploymentArn: d.sd.serviceDeploymentArn };
   }
 

@@ -163,7 +163,7 @@ describe("watchDeployment", () => {
     expect(fake.service().taskDefinition).toBe(APP1);
   });
 
-  it("fails when another deployment supersedes this one", async () => {
+  it("fails when another deployment supersedes this one, waiting out STOP_REQUESTED (ongoing) for STOPPED", async () => {
     const opts = await startRollout({ outcome: "healthy", afterMs: 120_000 });
     let once = false;
     const onProgress = () => {
@@ -172,7 +172,12 @@ describe("watchDeployment", () => {
       void fake.client.send(new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, taskDefinition: APP1 })); // another pipeline
     };
     const outcome = await onFakeTime(watchDeployment(fake.client, { ...opts, onProgress }));
-    expect(outcome).toMatchObject({ result: "failed", reason: "the deployment ended STOPPED: superseded by a newer deployment" });
+    expect(outcome).toMatchObject({
+      result: "failed",
+      reason: "the deployment ended STOPPED: superseded by a newer deployment; app:1 serves",
+    });
+    const states = outcome.timeline.map((e) => e.message).filter((m) => m.startsWith("service deployment "));
+    expect(states.slice(-2)).toEqual(["service deployment STOP_REQUESTED (SCALE_UP)", "service deployment STOPPED (SCALE_UP)"]);
   });
 
   it("does not call it a success when ECS says SUCCESSFUL but the PRIMARY runs another revision", async () => {
