@@ -14,22 +14,38 @@ import type { AbandonedRun } from "./recover.js";
 /** Kinds whose success means the gates judged the revision (a rollback only returns to one). */
 const JUDGED = new Set(["deploy", "promote"]);
 
+export interface Judged {
+  /** Task definitions whose latest verdict here is a pass, newest first. */
+  passed: string[];
+  /** Task definitions whose latest verdict here is a failure or a rollback: never a rollback target, even from ECS's history. */
+  rejected: string[];
+}
+
 /**
- * Task definitions that passed, newest first, each once. A correction supersedes the record it
- * points at (e.g. a deploy later found bad), so its outcome counts instead.
+ * Shipshape's verdicts on revisions in one environment, from the audit trail. A correction
+ * supersedes the record it points at (e.g. a deploy later found bad), so its outcome counts.
  */
-export function passedRevisions(records: readonly AuditRecord[], environment: string): string[] {
+export function judgedRevisions(records: readonly AuditRecord[], environment: string): Judged {
   const latest = new Map<string, AuditRecord>();
   for (const r of records) {
     if (r.environment !== environment) continue;
     if (r.phase === "completed") latest.set(r.recordId, latest.get(r.recordId) ?? r);
     if (r.phase === "correction" && r.correctionOf) latest.set(r.correctionOf, r);
   }
-  const passed = [...latest.values()]
-    .filter((r) => JUDGED.has(r.kind) && r.outcome === "succeeded" && r.toRevision)
+  const verdicts = [...latest.values()]
+    .filter((r) => JUDGED.has(r.kind) && r.toRevision && r.outcome !== "paused" && r.outcome !== "unknown")
     .sort((a, b) => (b.endedAt ?? b.startedAt).localeCompare(a.endedAt ?? a.startedAt));
-  return [...new Set(passed.map((r) => r.toRevision ?? ""))];
+  const seen = new Map<string, boolean>();
+  for (const r of verdicts) if (!seen.has(r.toRevision ?? "")) seen.set(r.toRevision ?? "", r.outcome === "succeeded");
+  return {
+    passed: [...seen].filter(([, ok]) => ok).map(([td]) => td),
+    rejected: [...seen].filter(([, ok]) => !ok).map(([td]) => td),
+  };
 }
+
+/** The revisions that passed, newest first. */
+export const passedRevisions = (records: readonly AuditRecord[], environment: string): string[] =>
+  judgedRevisions(records, environment).passed;
 
 /** ECS's SUCCESSFUL deployments' revisions, newest first, every page of them (ECS keeps 90 days). */
 export async function historyRevisions(client: ECSClient, ref: ServiceRef, opts?: EcsOptions, maxPages = 10): Promise<string[]> {

@@ -28,8 +28,10 @@ export interface RollbackRequest {
   config: EnvironmentConfig;
   /** A revision number (same family), family:n or an ARN; empty for the last one that passed. */
   to?: string;
-  /** Task definitions that passed Shipshape's checks here, newest first (passedRevisions over the audit trail). */
+  /** Task definitions that passed Shipshape's checks here, newest first (judgedRevisions over the audit trail). */
   passed?: readonly string[];
+  /** Task definitions that failed them: never chosen from ECS's history either. */
+  rejected?: readonly string[];
   runId?: string;
   onProgress?: (progress: DeploymentProgress) => void;
 }
@@ -149,7 +151,8 @@ async function targetOf(
     note(`${revisionName(passed)} is the newest revision that passed Shipshape's checks in ${req.environment} (audit trail)`);
     return passed;
   }
-  const fromEcs = (await historyRevisions(client, { cluster: env.cluster, service: env.service }, opts)).find((td) => td !== serving);
+  const history = await historyRevisions(client, { cluster: env.cluster, service: env.service }, opts);
+  const fromEcs = history.find((td) => td !== serving && !(req.rejected ?? []).includes(td));
   if (fromEcs) {
     note(
       `no revision in the audit trail passed Shipshape's checks here, so ${revisionName(fromEcs)} is ECS's newest successful deployment (ECS judges task health only, and keeps 90 days)`,

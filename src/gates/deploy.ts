@@ -10,7 +10,7 @@ import type { EnvironmentConfig } from "../deploy/config.js";
 import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
 import { describePause, isProgressive, type GateDecision } from "../deploy/hooks.js";
-import { passedRevisions } from "../deploy/last-good.js";
+import { judgedRevisions } from "../deploy/last-good.js";
 import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
 import { rollbackEnvironment } from "../deploy/rollback.js";
 import { environmentStatus } from "../deploy/status.js";
@@ -298,14 +298,14 @@ export async function rollbackService(
 ): Promise<DeployReport> {
   const env = environment(config, envName);
   const client = (await awsClients(env.region, aws, envName)).ecs;
-  const passed = trail ? passedRevisions(await trail.read({ environment: envName }), envName) : [];
+  const judged = trail ? judgedRevisions(await trail.read({ environment: envName }), envName) : { passed: [], rejected: [] };
   const runId = runIdOf();
   const report = await rollbackEnvironment(client, {
     environment: envName,
     config: env,
     ...(runId ? { runId } : {}),
     ...(to ? { to } : {}),
-    passed,
+    ...judged,
     onProgress: showProgress("rollback"),
   });
   progress("rollback", `${envName}: ${report.result}: ${report.reason}`);

@@ -120,6 +120,7 @@ interface Phase {
 
 /** Seconds ECS takes to re-weight a listener rule, in the fake. */
 const SHIFT_MS = 5_000;
+const RETENTION_MS = 90 * 24 * 3600_000;
 /** How long a STOP_REQUESTED deployment takes to be STOPPED, in the fake. */
 const STOP_MS = 30_000;
 const PROGRESSIVE = new Set(["BLUE_GREEN", "LINEAR", "CANARY"]);
@@ -676,12 +677,16 @@ export class FakeEcs extends FakeAwsService {
 
   private describeServiceDeployments(input: DescribeServiceDeploymentsCommandInput) {
     const arns = input.serviceDeploymentArns ?? [];
+    const kept = (a: string) => {
+      const d = this.deployments.get(a);
+      return d && this.retained(d) ? d : undefined;
+    };
     return {
       serviceDeployments: arns.flatMap((a) => {
-        const d = this.deployments.get(a);
+        const d = kept(a);
         return d ? [copy(d.sd)] : [];
       }),
-      failures: arns.filter((a) => !this.deployments.has(a)).map((arn) => ({ arn, reason: "MISSING" })),
+      failures: arns.filter((a) => !kept(a)).map((arn) => ({ arn, reason: "MISSING" })),
     };
   }
 
@@ -697,10 +702,23 @@ export class FakeEcs extends FakeAwsService {
     return { serviceDeploymentArn: d.sd.serviceDeploymentArn };
   }
 
+  /** ECS keeps a service's deployment history for 90 days (service-deployment docs); older ones are gone. */
+  private retained(d: FakeDeployment): boolean {
+    return (
+      Date.now() - (d.sd.createdAt?.getTime() ?? 0) <= RETENTION_MS ||
+      this.services.get(`${CLUSTER}/${d.service.serviceName}`)?.currentServiceDeployment === d.sd.serviceDeploymentArn
+    );
+  }
+
+  /** Newest first, in pages: maxResults 1-100, 20 without it, and a nextToken while more remain (ListServiceDeployments). */
   private listServiceDeployments(input: ListServiceDeploymentsCommandInput) {
     const service = this.findService(input.cluster, input.service);
-    const briefs = [...this.deployments.values()]
-      .filter((d) => d.service === service && (!input.status?.length || input.status.includes(d.sd.status ?? "PENDING")))
+    const max = input.maxResults ?? 20;
+    if (max < 1 || max > 100) throw invalid("maxResults must be between 1 and 100.");
+    const all = [...this.deployments.values()]
+      .filter(
+        (d) => d.service === service && this.retained(d) && (!input.status?.length || input.status.includes(d.sd.status ?? "PENDING")),
+      )
       .map(({ sd }) => ({
         serviceDeploymentArn: sd.serviceDeploymentArn,
         serviceArn: sd.serviceArn,
@@ -713,7 +731,11 @@ export class FakeEcs extends FakeAwsService {
         statusReason: sd.statusReason,
       }))
       .reverse();
-    return { serviceDeployments: copy(briefs) };
+    const from = input.nextToken ? Number(Buffer.from(input.nextToken, "base64").toString()) : 0;
+    if (!Number.isInteger(from) || from < 0) throw invalid("The nextToken is not valid.");
+    const page = all.slice(from, from + max);
+    const more = from + max < all.length;
+    return { serviceDeployments: copy(page), ...(more ? { nextToken: Buffer.from(String(from + max)).toString("base64") } : {}) };
   }
 
   private describeServiceRevisions(input: DescribeServiceRevisionsCommandInput) {
