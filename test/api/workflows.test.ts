@@ -2,75 +2,33 @@
  * The GitHub workflows only wrap `dagger call`: every call they make must name a function the
  * module it calls really has (Shipshape, or `-m dagger/tests`), with flags that are its arguments
  * (kebab-case, as the CLI spells them). A renamed argument would otherwise only show up as a red
- * production deploy. Every action is pinned by commit SHA, dagger-for-github by one pin and version.
+ * production deploy. The Shipshape calls live in reusable workflows (`on: workflow_call`, this
+ * repository's shipshape-*.yml); this repository's own ci/release/deploy/security files, like an
+ * adopter's, are thin callers whose inputs must be ones the reusable workflow declares. Every file
+ * passes the real workflow validator; every action is pinned by commit SHA.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { moduleFiles, scanModule, type ScannedModule, type ScannedObject } from "../harness/scan.js";
+import {
+  actionValidator,
+  callerProblems,
+  callsOf,
+  DAGGER_ACTION,
+  isReusable,
+  readWorkflow,
+  ROOT,
+  stepsOf,
+  WORKFLOWS_DIR,
+  workflowFiles,
+} from "../generate/workflow-checks.js";
 
-const ROOT = join(import.meta.dirname, "../..");
-const DIR = join(ROOT, ".github/workflows");
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const pascal = (s: string) => s.replace(/(^|[-_])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
-const DAGGER_ACTION = "dagger/dagger-for-github@";
-
-interface Step {
-  uses?: string;
-  run?: string;
-  with?: { verb?: string; args?: string; call?: string; module?: string; version?: string };
-}
-type Workflow = {
-  on: unknown;
-  permissions?: Record<string, string>;
-  jobs: Record<string, { permissions?: Record<string, string>; steps: Step[] }>;
-};
-
-const workflowFiles = () => readdirSync(DIR).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"));
-const workflow = (file: string) => parse(readFileSync(join(DIR, file), "utf8")) as Workflow;
-const stepsOf = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps);
-
-/** A `dagger call`: the workflow, the module ("." for Shipshape itself), the function and its flags. */
-interface Call {
-  file: string;
-  module: string;
-  fn: string;
-  flags: string[];
-}
-
-function parseCall(file: string, module: string, line: string): Call {
-  // ${{ expressions }} hold spaces; they are values, never flags.
-  const words = line
-    .replace(/\$\{\{[^}]*\}\}/g, "EXPR")
-    .trim()
-    .split(/\s+/);
-  const fn = words[0]!;
-  // Flags up to the next plain word belong to the function; later ones to what it returned.
-  const end = words.findIndex((w, i) => i > 0 && !w.startsWith("--"));
-  const flags = words.slice(1, end === -1 ? undefined : end).map((w) => w.replace(/^--/, "").split("=")[0]!);
-  return { file, module, fn, flags };
-}
-
-/** Every `dagger call` in the workflows, through the action (module: → -m) or in a run: script. */
-function calls(): Call[] {
-  const out: Call[] = [];
-  for (const file of workflowFiles()) {
-    for (const step of stepsOf(workflow(file))) {
-      const w = step.with;
-      if (step.uses?.startsWith(DAGGER_ACTION) && w && (w.call || ((w.verb ?? "call") === "call" && w.args))) {
-        out.push(parseCall(file, w.module || ".", w.call || w.args || ""));
-      }
-      const script = (step.run ?? "").replace(/\\\n/g, " ");
-      // dagger call [-m M] fn ..., and dagger -m M call fn ...
-      for (const m of script.matchAll(/dagger\s+(?:(?:-m|--mod)[\s=](\S+)\s+)?call\s+(?:(?:-m|--mod)[\s=](\S+)\s+)?([^\n]+)/g)) {
-        out.push(parseCall(file, m[1] ?? m[2] ?? ".", m[3]!));
-      }
-    }
-  }
-  return out;
-}
+const REUSABLE = ["shipshape-ci.yml", "shipshape-release.yml", "shipshape-deploy.yml", "shipshape-rollback.yml", "shipshape-security.yml"];
+const THIN = ["ci.yml", "release.yml", "deploy.yml", "security.yml"];
 
 /** A local module's main object, scanned by the SDK's own scanner as the engine would register it. */
 async function scanLocal(module: string): Promise<ScannedObject | undefined> {
@@ -87,20 +45,25 @@ async function scanLocal(module: string): Promise<ScannedObject | undefined> {
   return scanned.objects[pascal(config.name)];
 }
 
-const found = calls();
+const found = workflowFiles().flatMap((f) => callsOf(f, readWorkflow(f)));
 const modules = new Map<string, ScannedObject | undefined>();
 beforeAll(async () => {
   for (const m of new Set(found.map((c) => c.module))) modules.set(m, await scanLocal(m));
 }, 180_000);
 
 describe(".github/workflows call the modules as they are", () => {
-  it("finds the calls of every workflow (ci, release, deploy, tests)", () => {
-    expect(new Set(found.map((c) => c.file))).toEqual(new Set(["ci.yml", "release.yml", "deploy.yml", "tests.yml"]));
+  it("finds the calls of every reusable workflow and of tests.yml, and none in the thin callers", () => {
+    expect(new Set(found.map((c) => c.file))).toEqual(new Set([...REUSABLE, "tests.yml"]));
     expect(found.filter((c) => c.module === ".").map((c) => c.fn)).toEqual(
-      expect.arrayContaining(["ci", "ci-report", "migrations", "pr-comment", "release", "deploy"]),
+      expect.arrayContaining(["ci", "ci-report", "migrations", "pr-comment", "release", "verify", "deploy", "rollback"]),
+    );
+    expect(found.filter((c) => c.file === "shipshape-security.yml").map((c) => c.fn)).toEqual(
+      expect.arrayContaining(["scan-image", "scan-dependencies", "secret-scan"]),
     );
     // The README's promise: dagger/tests runs on every push.
-    expect(found.filter((c) => c.file === "tests.yml")).toEqual([{ file: "tests.yml", module: "dagger/tests", fn: "all", flags: [] }]);
+    expect(found.filter((c) => c.file === "tests.yml")).toEqual([
+      { file: "tests.yml", module: "dagger/tests", fn: "all", flags: [], prefixed: false },
+    ]);
   });
 
   it.each(found.map((c) => [`${c.file}: ${c.module === "." ? "" : `-m ${c.module} `}${c.fn}`, c] as const))("%s", (_name, c) => {
@@ -112,6 +75,36 @@ describe(".github/workflows call the modules as they are", () => {
     for (const flag of c.flags) expect(args, `${c.fn} has no --${flag}`).toContain(flag);
   });
 
+  it("every Shipshape call in a reusable workflow goes through the call-prefix input", () => {
+    // Adopters call `dagger call shipshape <fn>` (installed in their workspace), this repository `dagger call <fn>`.
+    for (const c of found.filter((c) => REUSABLE.includes(c.file))) expect(c.prefixed, `${c.file}: ${c.fn}`).toBe(true);
+    for (const file of REUSABLE) {
+      const on = readWorkflow(file).on as { workflow_call: { inputs: Record<string, { default?: unknown }> } };
+      expect(on.workflow_call.inputs["call-prefix"]?.default, file).toBe("shipshape");
+    }
+  });
+
+  it("the keyless release passes the OIDC request URL and token as Secrets, and keeps SBOM and provenance", () => {
+    const release = found.find((c) => c.file === "shipshape-release.yml" && c.fn === "release")!;
+    expect(release.flags).toEqual(
+      expect.arrayContaining(["sigstore-id-token-request-url", "sigstore-id-token-request-token", "builder-id", "invocation-id"]),
+    );
+    const text = readFileSync(join(WORKFLOWS_DIR, "shipshape-release.yml"), "utf8");
+    expect(text).toContain("--sigstore-id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL");
+    expect(text).toContain("--sigstore-id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+    expect(found.find((c) => c.file === "shipshape-release.yml" && c.fn === "verify")!.flags).toContain("provenance");
+  });
+
+  it("the migrations gate gets --approve-destructive from the approval label", () => {
+    const on = readWorkflow("shipshape-ci.yml").on as { workflow_call: { inputs: Record<string, { default?: unknown }> } };
+    expect(on.workflow_call.inputs["approval-label"]?.default).toBe("migration-destructive-approved");
+    const step = stepsOf(readWorkflow("shipshape-ci.yml")).find((s) => s.with?.args?.includes(" migrations "))!;
+    expect(step.with!.args).toContain(
+      "--approve-destructive=${{ contains(github.event.pull_request.labels.*.name, inputs.approval-label) }}",
+    );
+    expect(step.if).toBe("github.event_name == 'pull_request'");
+  });
+
   it("the check scans the tests module for real: a function it lacks is caught", () => {
     const tests = modules.get("dagger/tests")!;
     expect(Object.keys(tests.methods)).toEqual(expect.arrayContaining(["all", "releaseSignsAndVerifies", "dockerfileIsHardened"]));
@@ -119,15 +112,62 @@ describe(".github/workflows call the modules as they are", () => {
   });
 });
 
-describe(".github/workflows are pinned and least-privilege", () => {
+describe("the thin callers use the reusable workflows", () => {
+  it.each(THIN)("%s is at most 30 lines, calls only reusable workflows, with inputs and secrets they declare", (file) => {
+    expect(readFileSync(join(WORKFLOWS_DIR, file), "utf8").trimEnd().split("\n").length).toBeLessThanOrEqual(30);
+    const wf = readWorkflow(file);
+    expect(wf.permissions, `${file}: least privilege starts from none`).toEqual({});
+    for (const job of Object.values(wf.jobs)) {
+      expect(job.steps).toBeUndefined();
+      expect(job.uses).toMatch(/^\.\/\.github\/workflows\/shipshape-[a-z]+\.yml$/);
+      // This repository is the module itself.
+      expect(job.with?.["call-prefix"]).toBe("");
+    }
+    expect(callerProblems(file, wf)).toEqual([]);
+  });
+
+  it("ci runs on pull requests (label changes too), main and the merge queue", () => {
+    expect(readWorkflow("ci.yml").on).toEqual({
+      pull_request: { types: ["opened", "synchronize", "reopened", "labeled", "unlabeled"] },
+      push: { branches: ["main"] },
+      merge_group: null,
+    });
+  });
+
+  it("the caller check catches an undeclared input, a missing required one and an unpinned remote", () => {
+    const wf = readWorkflow("deploy.yml");
+    const job = wf.jobs.deploy!;
+    const { image: _i, ...rest } = job.with!;
+    const broken = {
+      ...wf,
+      jobs: { a: { ...job, with: { ...rest, imag: "x" } }, b: { uses: "acme/shipshape/.github/workflows/shipshape-ci.yml@main" } },
+    };
+    expect(callerProblems("deploy.yml", broken)).toEqual([
+      "deploy.yml: jobs.a: shipshape-deploy.yml has no input imag",
+      "deploy.yml: jobs.a: required input image of shipshape-deploy.yml not given",
+      "deploy.yml: jobs.b uses acme/shipshape/.github/workflows/shipshape-ci.yml@main, not a reusable workflow of this repository pinned by SHA",
+    ]);
+  });
+});
+
+describe(".github/workflows are valid, pinned and least-privilege", () => {
   const engineVersion = (path: string) => (JSON.parse(readFileSync(join(ROOT, path), "utf8")) as { engineVersion: string }).engineVersion;
+
+  it.each(workflowFiles())("%s passes the real workflow validator (@action-validator/cli)", (file) => {
+    expect(actionValidator(readFileSync(join(WORKFLOWS_DIR, file), "utf8"), file)).toBeUndefined();
+  });
+
+  it("the validator really judges: an invalid workflow fails it", () => {
+    const text = readFileSync(join(WORKFLOWS_DIR, "shipshape-ci.yml"), "utf8").replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest");
+    expect(actionValidator(text)).toMatch(/runs_on/);
+  });
 
   it.each(workflowFiles())(
     "%s pins every action by commit SHA, dagger-for-github as everywhere, at the modules' engine version",
     (file) => {
-      const steps = stepsOf(workflow(file));
+      const steps = stepsOf(readWorkflow(file));
       for (const s of steps) if (s.uses) expect(s.uses, `${file}: ${s.uses}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
-      const ci = readFileSync(join(DIR, "ci.yml"), "utf8");
+      const ci = readFileSync(join(WORKFLOWS_DIR, "shipshape-ci.yml"), "utf8");
       const pin = /uses: (dagger\/dagger-for-github@[0-9a-f]{40}) # v[\d.]+/.exec(ci)![1];
       for (const s of steps.filter((s) => s.uses?.startsWith(DAGGER_ACTION))) {
         expect(s.uses).toBe(pin);
@@ -137,14 +177,38 @@ describe(".github/workflows are pinned and least-privilege", () => {
     },
   );
 
+  it.each(REUSABLE)("%s is only workflow_call, read-only at the top, each job asking for what it uses", (file) => {
+    const wf = readWorkflow(file);
+    expect(isReusable(wf)).toBe(true);
+    expect(wf.permissions).toEqual({ contents: "read" });
+    const text = readFileSync(join(WORKFLOWS_DIR, file), "utf8");
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      const perms = job.permissions ?? {};
+      expect(perms.contents, `${file}: ${id}`).toBe("read");
+      // Each write permission is there because a step needs it.
+      const needs: Record<string, boolean> = {
+        "pull-requests": text.includes("pr-comment"),
+        "security-events": text.includes("upload-sarif@"),
+        "id-token": text.includes("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        packages: file === "shipshape-release.yml",
+      };
+      for (const [p, level] of Object.entries(perms)) if (p !== "contents") expect([p, level, needs[p]]).toEqual([p, "write", true]);
+    }
+  });
+
+  it("production goes through a GitHub environment: deploy and rollback jobs run in inputs.environment", () => {
+    for (const file of ["shipshape-deploy.yml", "shipshape-rollback.yml"])
+      for (const job of Object.values(readWorkflow(file).jobs)) expect(job.environment, file).toBe("${{ inputs.environment }}");
+  });
+
   it("tests.yml runs on every push, read-only", () => {
-    const wf = workflow("tests.yml");
+    const wf = readWorkflow("tests.yml");
     expect(wf.on).toEqual({ push: null });
     expect(wf.permissions).toEqual({ contents: "read" });
     for (const job of Object.values(wf.jobs)) expect(job.permissions).toBeUndefined();
     const checkout = stepsOf(wf).find((s) => s.uses?.startsWith("actions/checkout@"))!;
     // The secret-scan tests read the whole history (against the baseline), not one commit.
-    expect((checkout.with as Record<string, unknown>)["fetch-depth"]).toBe(0);
-    expect((checkout.with as Record<string, unknown>)["persist-credentials"]).toBe(false);
+    expect(checkout.with?.["fetch-depth"]).toBe(0);
+    expect(checkout.with?.["persist-credentials"]).toBe(false);
   });
 });
