@@ -1,4 +1,4 @@
-/** The release workflow example: pinned like ci.yml, least privilege, and calling the module's release. */
+/** The reusable release workflow (release.yml calls it): pinned like shipshape-ci.yml, least privilege, and calling the module's release. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,15 +16,15 @@ interface Workflow {
   jobs: Record<string, { permissions: Record<string, string>; steps: Step[] }>;
 }
 
-describe(".github/workflows/release.yml", () => {
-  const text = read("release.yml");
+describe(".github/workflows/shipshape-release.yml", () => {
+  const text = read("shipshape-release.yml");
   const wf = parse(text) as Workflow;
   const steps = wf.jobs.release!.steps;
 
-  it("pins every action by commit SHA, with the very dagger-for-github pin and engine version of ci.yml", () => {
+  it("pins every action by commit SHA, with the very dagger-for-github pin and engine version of shipshape-ci.yml", () => {
     const uses = steps.flatMap((s) => (s.uses ? [s.uses] : []));
     for (const u of uses) expect(u, u).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
-    const ci = read("ci.yml");
+    const ci = read("shipshape-ci.yml");
     const daggerPin = /uses: (dagger\/dagger-for-github@[0-9a-f]{40}) # (v[\d.]+)/.exec(ci)!;
     const daggerSteps = steps.filter((s) => s.uses?.startsWith("dagger/dagger-for-github@"));
     expect(daggerSteps.length).toBeGreaterThan(0);
@@ -43,12 +43,16 @@ describe(".github/workflows/release.yml", () => {
   });
 
   it("releases keyless by digest with the secrets passed as env:// references, then verifies", () => {
-    const release = steps.find((s) => s.with?.args?.startsWith("release"))!;
-    expect(release.with!.args).toContain("--sigstore-id-token=env://SIGSTORE_ID_TOKEN");
+    // Every call goes through the call-prefix input ("shipshape" in an adopter's workspace, "" here).
+    const call = (fn: string) => steps.find((s) => s.with?.args?.startsWith(`\${{ inputs.call-prefix }} ${fn}`))!;
+    const release = call("release");
+    // A fresh OIDC token per cosign run (never one token that must outlive the build).
+    expect(release.with!.args).toContain("--sigstore-id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL");
+    expect(release.with!.args).toContain("--sigstore-id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN");
     expect(release.with!.args).toContain("--registry-password=env://REGISTRY_PASSWORD");
     expect(release.with!.args).toMatch(/bundle export --path=\.shipshape\/release$/);
     expect(text).not.toMatch(/--cosign-key=/);
-    const verify = steps.find((s) => s.with?.args?.startsWith("verify"))!;
+    const verify = call("verify");
     expect(verify.with!.args).toContain("--certificate-oidc-issuer=https://token.actions.githubusercontent.com");
     expect(steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"))).toBe(true);
   });
