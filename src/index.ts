@@ -6,7 +6,19 @@
  * `dagger check`, and a `*Report` function returning an object with SARIF, JUnit and lcov files.
  * Settings come from an optional shipshape.yaml at the repository root.
  */
-import { argument, check, dag, func, object, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import {
+  argument,
+  check,
+  dag,
+  func,
+  generate,
+  object,
+  type Changeset,
+  type Container,
+  type Directory,
+  type File,
+  type Secret,
+} from "@dagger.io/dagger";
 import { stringify } from "yaml";
 import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
@@ -26,6 +38,9 @@ import { lint } from "./gates/lint.js";
 import { provenanceOf, publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
 import { secretScan } from "./gates/secrets.js";
+import { describePlan } from "./generate/plan.js";
+import { generation, type GenerationRequest } from "./generate/run.js";
+import { progress } from "./gates/progress.js";
 import { migrations } from "./gates/migrations.js";
 import { test } from "./gates/test.js";
 import { typecheck } from "./gates/typecheck.js";
@@ -969,6 +984,58 @@ export class Shipshape {
   async config(): Promise<string> {
     const { config } = await loadConfig(this.source, this.configPath);
     return stringify(config);
+  }
+
+  /**
+   * Missing adoption files (shipshape.yaml, hardened Dockerfile, thin workflows) as a changeset for dagger generate; never overwrites.
+   * @param repo Shipshape's GitHub repository for the workflows' uses: (default: from the workspace's install record), e.g. acme/shipshape.
+   * @param ref Commit SHA of Shipshape the workflows pin (default: the install record's pin).
+   */
+  @func()
+  @generate()
+  async scaffold(repo: string = "", ref: string = ""): Promise<Changeset> {
+    const { files, plan } = await this.generated({ repo, ref });
+    // Only new files: `dagger check` runs every generator as a check, and a team's edits are not drift.
+    const after = plan.create.reduce((dir, path) => dir.withNewFile(path, files[path]!), this.source);
+    return after.changes(this.source);
+  }
+
+  /**
+   * The files a team needs to adopt Shipshape, to export: new ones only, unless --force also overwrites those that differ.
+   * @param force Also return the existing files that differ from what Shipshape would generate (init-diff shows how).
+   * @param repo Shipshape's GitHub repository for the workflows' uses: (default: from the workspace's install record), e.g. acme/shipshape.
+   * @param ref Commit SHA of Shipshape the workflows pin (default: the install record's pin).
+   * @param measureCoverage Run the test gate now and set coverage.global.lines to the level the tests reach today.
+   */
+  @func()
+  async init(force: boolean = false, repo: string = "", ref: string = "", measureCoverage: boolean = false): Promise<Directory> {
+    const { files, plan, notes } = await this.generated({ repo, ref }, measureCoverage);
+    const paths = [...plan.create, ...(force ? plan.differ.map((d) => d.path) : [])];
+    if (!force && plan.differ.length > 0)
+      progress(
+        "init",
+        `left as they are (differ): ${plan.differ.map((d) => d.path).join(", ")}; init-diff shows the diff, --force writes them`,
+      );
+    for (const note of notes) progress("init", note);
+    return paths.reduce((dir, path) => dir.withNewFile(path, files[path]!), dag.directory());
+  }
+
+  /**
+   * What init would write, as a summary and a unified diff against the files that exist; changes nothing.
+   * @param repo Shipshape's GitHub repository for the workflows' uses: (default: from the workspace's install record), e.g. acme/shipshape.
+   * @param ref Commit SHA of Shipshape the workflows pin (default: the install record's pin).
+   * @param measureCoverage Run the test gate now and set coverage.global.lines to the level the tests reach today.
+   */
+  @func()
+  async initDiff(repo: string = "", ref: string = "", measureCoverage: boolean = false): Promise<string> {
+    const { files, plan, notes } = await this.generated({ repo, ref }, measureCoverage);
+    return describePlan(plan, files, notes);
+  }
+
+  /** One generator run; with measureCoverage, today's line coverage from the test gate itself. */
+  private async generated(target: Pick<GenerationRequest, "repo" | "ref">, measureCoverage: boolean = false) {
+    const measuredLines = measureCoverage ? (await this.runGate("test")).outcome.metrics["coverage.lines"] : undefined;
+    return generation({ source: this.source, configPath: this.configPath, ...target, measuredLines });
   }
 
   /** A run with its audit records and notifications; fails the call unless it ended as this kind of run should. */
