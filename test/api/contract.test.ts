@@ -165,6 +165,10 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   secretScan: ["VOID_KIND", true, ["gitDir"]],
   secretScanReport: ["GateReport", false, ["gitDir"]],
   config: ["STRING_KIND", false, []],
+  // The generator (src/generate/): a changeset for dagger generate, the files, and the diff against what exists.
+  scaffold: ["Changeset", false, ["repo", "ref"]],
+  init: ["Directory", false, ["force", "repo", "ref", "measureCoverage"]],
+  initDiff: ["STRING_KIND", false, ["repo", "ref", "measureCoverage"]],
 };
 
 const typeName = (t: ScannedFunction["returnType"]) => t.name ?? t.kind;
@@ -307,6 +311,8 @@ describe("API contract (SDK scanner on src/)", () => {
       ]),
     );
     expect(policies).toEqual(expected);
+    // The generator is pure: the same source and arguments give the same files (the 7-day default).
+    for (const n of ["scaffold", "init", "initDiff"]) expect(policies[n], n).toBe("default");
     // Nothing is left at the default that reads the network or the clock.
     expect([...DAY, ...NEVER, ...SESSION].every((n) => n in policies)).toBe(true);
   });
