@@ -1,7 +1,7 @@
 /**
  * Shipshape's gates as decisions: smoke checks and metric analysis run, judged and recorded with
- * the numbers they saw. The rolling path runs them after the rollout; blue-green, linear and
- * canary run them inside ECS's PAUSE hooks through progressiveGate, which says CONTINUE,
+ * the numbers they saw. Every strategy runs them inside ECS's PAUSE hooks through progressiveGate
+ * (rolling at POST_PRODUCTION_TRAFFIC_SHIFT), which says CONTINUE,
  * ROLLBACK or PAUSE (a human decides: manual promotion, or an analysis without data).
  */
 import { runAnalysis, watchAfterDeploy, type AnalysisDeps, type AnalysisResult, type Measurement } from "./analysis.js";
@@ -135,16 +135,18 @@ export function progressiveGate(env: EnvironmentConfig, deps: CheckDeps = {}): O
       }
     }
     if (p.stage === "POST_PRODUCTION_TRAFFIC_SHIFT") {
+      // Rolling has no traffic shift of its own to name: its checks simply run once its tasks serve.
+      const after = env.strategy === "rolling" ? "" : " after the production shift";
       if (env.smoke) {
         const s = await smokeGate(env.smoke, "production", where, deps);
         decisions.push(s.decision);
-        if (!s.verdict.passed) return rollback(`smoke checks failed after the production shift: ${s.verdict.cause}`);
+        if (!s.verdict.passed) return rollback(`smoke checks failed${after}: ${s.verdict.cause}`);
       }
       if (env.analysis) {
         for (const mode of ["run", "watch"] as const) {
           const a = await analysisGate(env.analysis, mode, where, deps);
           decisions.push(a.decision);
-          if (a.result.phase === "Failed") return rollback(`analysis failed at ${at}: ${a.result.cause}`);
+          if (a.result.phase === "Failed") return rollback(`analysis failed${after ? ` at ${at}` : ""}: ${a.result.cause}`);
           if (a.result.phase === "Inconclusive")
             return { action: "PAUSE", reason: `analysis inconclusive at ${at}: ${a.result.cause}; promote or abort by hand`, decisions };
         }

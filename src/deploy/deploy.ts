@@ -72,6 +72,20 @@ export function watchGates(env: EnvironmentConfig, onPause?: OnPause): WatchGate
 /** The progress deadline plus the time the strategy spends baking by design. */
 export const deadlineMinutes = (env: EnvironmentConfig): number => env.progressDeadlineMinutes + strategyMinutes(env);
 
+/**
+ * Alarms ECS itself rolls back on: the environment's, the caller's, and the analysis's
+ * cloudwatchAlarm metrics, so a breach is undone even when no Shipshape run is left to see it.
+ */
+export function nativeAlarms(env: Pick<EnvironmentConfig, "alarms" | "analysis" | "region">, extra: readonly string[] = []): string[] {
+  // ECS reads alarms in the service's own region only.
+  const analysed = (env.analysis?.metrics ?? []).flatMap((m) =>
+    "cloudwatchAlarm" in m.provider && (m.provider.cloudwatchAlarm.region ?? env.region) === env.region
+      ? [m.provider.cloudwatchAlarm.alarmName]
+      : [],
+  );
+  return [...new Set([...env.alarms, ...extra, ...analysed])];
+}
+
 /** The lock must outlive the slowest honest run: migration, rollout with every gate, and a rollback after the deadline. */
 export const lockMinutes = (env: EnvironmentConfig): number =>
   (env.migration?.timeoutMinutes ?? 0) + 2 * deadlineMinutes(env) + hooksPerDeployment(env) * env.pauseTimeoutMinutes + 10;
@@ -191,7 +205,7 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
         {
           taskDefinitionArn,
           strategy: env.strategy,
-          alarms: [...new Set([...env.alarms, ...(req.alarms ?? [])])],
+          alarms: nativeAlarms(env, req.alarms),
           progressive: {
             bakeTimeMinutes: env.bakeTimeMinutes,
             canary: env.canary,

@@ -89,13 +89,25 @@ export const isProgressive = (env: Pick<EnvironmentConfig, "strategy">): boolean
 export const hasTestSmoke = (env: Pick<EnvironmentConfig, "smoke">): boolean =>
   env.smoke !== undefined && (env.smoke.testUrl !== undefined || env.smoke.testHeader !== undefined);
 
-/** Where a human approves in manual mode: before production traffic for blue-green, before every step for linear and canary. */
+/**
+ * Where a human approves in manual mode: before production traffic for blue-green, before every
+ * step for linear and canary; rolling has no stage before its traffic moves, so after it.
+ */
 export const approvalStage = (env: Pick<EnvironmentConfig, "strategy">): GateStage =>
-  env.strategy === "blue-green" ? "POST_TEST_TRAFFIC_SHIFT" : "PRE_PRODUCTION_TRAFFIC_SHIFT";
+  env.strategy === "blue-green"
+    ? "POST_TEST_TRAFFIC_SHIFT"
+    : env.strategy === "rolling"
+      ? "POST_PRODUCTION_TRAFFIC_SHIFT"
+      : "PRE_PRODUCTION_TRAFFIC_SHIFT";
 
-/** The stages where this environment needs a decision; none for rolling, or when there is nothing to decide. */
+/**
+ * The stages where this environment needs a decision; none when there is nothing to decide.
+ * Rolling judges at POST_PRODUCTION_TRAFFIC_SHIFT: the checks and the watch window run while ECS
+ * holds the deployment there, so if Shipshape dies, the hook's timeout (action ROLLBACK) is the
+ * server-side safety net, and the lock is held until the watch window ends.
+ */
 export function gateStages(env: EnvironmentConfig): GateStage[] {
-  if (!isProgressive(env)) return [];
+  if (!isProgressive(env)) return env.smoke || env.analysis || env.promotion === "manual" ? ["POST_PRODUCTION_TRAFFIC_SHIFT"] : [];
   const stages = new Set<GateStage>();
   if (hasTestSmoke(env)) stages.add("POST_TEST_TRAFFIC_SHIFT");
   if (env.strategy !== "blue-green" && env.analysis) stages.add("PRE_PRODUCTION_TRAFFIC_SHIFT");

@@ -141,7 +141,7 @@ function servingAfterRollback(o: WatchOptions, running: string | undefined): str
   const prev = o.previousTaskDefinitionArn;
   return prev && running !== prev
     ? `; ECS went back to ${revisionName(running)} (its last completed deployment), not ${revisionName(prev)}, which had not finished`
-    : "";
+    : `; rolled back to ${revisionName(running)}`;
 }
 
 export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?: EcsOptions): Promise<DeploymentOutcome> {

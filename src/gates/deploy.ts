@@ -2,14 +2,13 @@
  * deploy / rollback / status against AWS ECS. The image must be referenced by digest and its
  * signature verified before anything changes; AWS credentials come only from Secrets.
  */
-import type { ECSClient } from "@aws-sdk/client-ecs";
 import { dag, type Secret } from "@dagger.io/dagger";
 import { createHash, randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { EnvironmentConfig } from "../deploy/config.js";
 import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
-import { describePause, isProgressive, type GateDecision } from "../deploy/hooks.js";
+import { describePause, gateStages, type GateDecision } from "../deploy/hooks.js";
 import { judgedRevisions } from "../deploy/last-good.js";
 import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
 import { rollbackEnvironment } from "../deploy/rollback.js";
@@ -17,15 +16,7 @@ import { environmentStatus } from "../deploy/status.js";
 import type { AuditTrail } from "../trail/store.js";
 import { runIdOf, runTrail } from "./deploy-run.js";
 import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
-import {
-  rollbackTo,
-  rollbackToPrevious,
-  watchDeployment,
-  type DeploymentOutcome,
-  type DeploymentProgress,
-  type RollbackStarted,
-} from "../deploy/watch.js";
-import type { Measurement } from "../deploy/analysis.js";
+import type { DeploymentProgress } from "../deploy/watch.js";
 import { Problem } from "../project/problem.js";
 import { isEcrRegistry } from "../supply/publish/ecr.js";
 import { assertDigestRef } from "../supply/signing/commands.js";
@@ -65,8 +56,9 @@ const withProgress = (deps: CheckDeps = {}): CheckDeps => ({
   ...deps,
 });
 
-/** blue-green, linear and canary: Shipshape's gates run inside ECS's PAUSE hooks. */
-const gateFor = (env: EnvironmentConfig, deps?: CheckDeps) => (isProgressive(env) ? progressiveGate(env, withProgress(deps)) : undefined);
+/** Every strategy: Shipshape's gates run inside ECS's PAUSE hooks (rolling at POST_PRODUCTION_TRAFFIC_SHIFT). */
+const gateFor = (env: EnvironmentConfig, deps?: CheckDeps) =>
+  gateStages(env).length > 0 ? progressiveGate(env, withProgress(deps)) : undefined;
 
 export async function deployImage(config: ShipshapeConfig, envName: string, image: string, opts: DeployOptions): Promise<DeployReport> {
   const env = environment(config, envName);
@@ -95,9 +87,7 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
     onPause: gateFor(env, checks),
   });
   if (report.pause) progress("deploy", `paused at ${describePause(report.pause)}: ${report.reason}`);
-  // The progressive strategies judged the new revision inside ECS's hooks, before and while it took traffic.
-  if (report.result !== "succeeded" || isProgressive(env)) return report;
-  return afterRollout(client, envName, env, report, checks);
+  return report;
 }
 
 /**
@@ -174,61 +164,6 @@ async function steppedDeploy(
   };
 }
 
-const event = (message: string) => ({ at: new Date().toISOString(), message });
-
-/**
- * ECS calls a rollout done when tasks are healthy; the service must also answer (smoke checks) and
- * behave (metrics, then a watch window). Either failing puts the previous revision back.
- */
-async function afterRollout(
-  client: ECSClient,
-  envName: string,
-  env: EnvironmentConfig,
-  report: DeployReport,
-  deps?: CheckDeps,
-): Promise<DeployReport> {
-  const timeline = [...report.timeline];
-  const decisions: GateDecision[] = [...report.decisions];
-  const where = { stage: "after rollout", step: 0 };
-  const checks = withProgress({
-    onMeasurement: (m: Measurement) => timeline.push(event(`analysis ${m.metric}: ${m.phase}${m.value === null ? "" : ` (${m.value})`}`)),
-    ...deps,
-  });
-  let failure: string | undefined;
-  if (env.smoke) {
-    const { verdict: v, decision } = await smokeGate(env.smoke, "production", where, checks);
-    decisions.push(decision);
-    timeline.push(event(v.passed ? `smoke checks passed (${v.results.length})` : `smoke checks failed: ${v.cause}`));
-    if (!v.passed) failure = `smoke checks failed: ${v.cause}`;
-  }
-  if (!failure && env.analysis) {
-    let { result, decision } = await analysisGate(env.analysis, "run", where, checks);
-    decisions.push(decision);
-    if (result.phase === "Successful") {
-      ({ result, decision } = await analysisGate(env.analysis, "watch", where, checks));
-      decisions.push(decision);
-    }
-    // No data is not a pass: a service whose metrics vanished must not be called healthy.
-    if (result.phase !== "Successful") failure = `analysis ${result.phase.toLowerCase()}: ${result.cause}`;
-  }
-  if (!failure) return { ...report, timeline, decisions };
-  progress("deploy", `${failure}; rolling back to ${report.previousTaskDefinitionArn ?? "the previous revision"}`);
-  const ref = { cluster: env.cluster, service: env.service };
-  // The revision this deploy replaced is known exactly; history lookups are the fallback.
-  const started = report.previousTaskDefinitionArn
-    ? await rollbackTo(client, ref, report.previousTaskDefinitionArn)
-    : await rollbackToPrevious(client, ref);
-  timeline.push(event(`rollback started (${started.method})`));
-  const back = await watchRollback(client, env, started, report.previousTaskDefinitionArn ?? "");
-  timeline.push(...back.timeline, event(`rollback ${back.result}`));
-  const whereTo =
-    back.result === "succeeded"
-      ? `rolled back to ${back.runningTaskDefinitionArn ?? back.taskDefinitionArn}`
-      : `the rollback ${back.result}: ${back.reason}`;
-  const result = back.result === "succeeded" ? "rolled back" : "failed";
-  return { ...report, result, reason: `${failure}; ${whereTo}`, timeline, decisions };
-}
-
 /**
  * Continues a deployment paused at one of Shipshape's gates (promotion: manual, or an analysis
  * without data) and watches it to the next gate or the end; with promotion: auto, the later
@@ -269,19 +204,6 @@ export async function abortDeployment(config: ShipshapeConfig, envName: string, 
   });
   progress("abort", `${envName}: ${report.result}: ${report.reason}`);
   return report;
-}
-
-/** Watches a rollback to its end; `fallback` is the revision expected when ECS restores it itself (StopServiceDeployment). */
-function watchRollback(client: ECSClient, env: EnvironmentConfig, started: RollbackStarted, fallback: string): Promise<DeploymentOutcome> {
-  return watchDeployment(client, {
-    cluster: env.cluster,
-    service: env.service,
-    serviceDeploymentArn: started.serviceDeploymentArn,
-    taskDefinitionArn: started.taskDefinitionArn ?? fallback,
-    progressDeadlineMinutes: env.progressDeadlineMinutes,
-    pollSeconds: env.pollSeconds,
-    onProgress: showProgress("rollback"),
-  });
 }
 
 /**

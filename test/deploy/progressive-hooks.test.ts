@@ -29,7 +29,9 @@ const lambda: DeploymentLifecycleHook = {
 
 describe("gateStages", () => {
   it("pauses only where there is something to decide, never at the two stages PAUSE may not use", () => {
-    expect(gateStages(envOf({ smoke, analysis }))).toEqual([]); // rolling
+    // Rolling judges after its traffic moved, inside a hook whose timeout rolls back if Shipshape dies.
+    expect(gateStages(envOf({ smoke, analysis }))).toEqual(["POST_PRODUCTION_TRAFFIC_SHIFT"]);
+    expect(gateStages(envOf({}))).toEqual([]); // rolling, nothing to check
     expect(gateStages(envOf({ strategy: "blue-green" }))).toEqual([]);
     expect(gateStages(envOf({ strategy: "blue-green", smoke }))).toEqual(["POST_PRODUCTION_TRAFFIC_SHIFT"]);
     expect(gateStages(envOf({ strategy: "blue-green", smoke: { ...smoke, testUrl: "https://t.example.com" } }))).toEqual([

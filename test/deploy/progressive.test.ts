@@ -147,7 +147,9 @@ describe("blue/green", () => {
     const report = await run(env);
 
     expect(report.result).toBe("rolled back");
-    expect(report.reason).toBe("smoke checks failed on the test listener: GET /healthz answered 503 after 2 attempts");
+    expect(report.reason).toBe(
+      "smoke checks failed on the test listener: GET /healthz answered 503 after 2 attempts; rolled back to app:1",
+    );
     expect(continues()).toEqual([{ serviceDeploymentArn: report.serviceDeploymentArn, hookId: expect.any(String), action: "ROLLBACK" }]);
     expect(fake.service().taskDefinition).toBe(APP1);
     expect(fake.service().deployments?.find((d) => d.status === "PRIMARY")?.taskDefinition).toBe(APP1);
@@ -284,7 +286,7 @@ describe("hook timeouts", () => {
 
     expect(report.result).toBe("rolled back");
     expect(report.reason).toMatch(
-      /^Shipshape's PAUSE hook at POST_TEST_TRAFFIC_SHIFT \(0% production traffic\) got no decision before it expired at .*, so ECS rolled back \(timeout action ROLLBACK\)$/,
+      /^Shipshape's PAUSE hook at POST_TEST_TRAFFIC_SHIFT \(0% production traffic\) got no decision before it expired at .*, so ECS rolled back \(timeout action ROLLBACK\); rolled back to app:1$/,
     );
     expect(report.decisions).toEqual([
       expect.objectContaining({ gate: "hook-timeout", stage: "POST_TEST_TRAFFIC_SHIFT", verdict: "timed out" }),

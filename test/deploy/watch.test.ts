@@ -93,7 +93,7 @@ describe("watchDeployment", () => {
     expect(fake.service().taskDefinition).toBe(APP1);
     expect(outcome.result).toBe("rolled back");
     expect(outcome.reason).toBe(
-      "circuit breaker tripped after 3 failed tasks (threshold 3): Service deployment rolled back because the circuit breaker threshold was exceeded.",
+      "circuit breaker tripped after 3 failed tasks (threshold 3): Service deployment rolled back because the circuit breaker threshold was exceeded.; rolled back to app:1",
     );
     expect(outcome.runningTaskDefinitionArn).toBe(APP1);
   });
@@ -145,7 +145,7 @@ describe("watchDeployment", () => {
     ]);
     expect(outcome).toMatchObject({
       result: "rolled back",
-      reason: "app:2 did not finish within the 10-minute progress deadline",
+      reason: "app:2 did not finish within the 10-minute progress deadline; rolled back to app:1",
       runningTaskDefinitionArn: APP1,
     });
     const rolling = outcome.timeline.find((e) => e.message.endsWith("; rolling back"));

@@ -413,7 +413,7 @@ describe("a deploy that rolls back", () => {
       {
         at: expect.any(String),
         gate: "smoke",
-        stage: "after rollout",
+        stage: "POST_PRODUCTION_TRAFFIC_SHIFT", // rolling judges inside ECS's deployment, at its PAUSE hook
         step: 0,
         verdict: "failed",
         reason: expect.stringMatching(/^production: GET \/healthz answered 503 after 2 attempts/),

@@ -128,7 +128,10 @@ describe("deploy with smoke checks", () => {
     signed();
     fake.nextDeployments({ outcome: "healthy", afterMs: 60_000 });
     const d = await deploy("staging", IMAGE);
-    expect(d.json.timeline.some((l) => l.endsWith("smoke checks passed (1)"))).toBe(true);
+    // Rolling judges at its PAUSE hook (POST_PRODUCTION_TRAFFIC_SHIFT), then continues the deployment.
+    expect(
+      d.json.timeline.some((l) => /ContinueServiceDeployment\(CONTINUE\) at POST_PRODUCTION_TRAFFIC_SHIFT .*: smoke passed$/.test(l)),
+    ).toBe(true);
   });
 
   it("rolls back to the previous revision when the smoke checks fail", async () => {
@@ -168,7 +171,7 @@ describe("deploy with metric analysis", () => {
       (e: Error) => e,
     );
     expect(err?.message).toMatch(/^deploy to staging rolled back: analysis failed: .*; rolled back to .*app:1/);
-    expect(err?.message).toMatch(/analysis error-rate: Failed \(0\.05\)/);
+    expect(err?.message).toMatch(/error-rate: measured 0\.05/);
     expect(fake.service().taskDefinition).toMatch(/task-definition\/app:1$/);
   });
 });
