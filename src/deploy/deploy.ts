@@ -18,7 +18,7 @@ import {
 } from "./ecs.js";
 import { gateStages, strategyMinutes, type GateDecision, type OnPause, type PauseInfo } from "./hooks.js";
 import { DeploymentHooks } from "./deployment-hooks.js";
-import { withDeployLock, type LockInfo } from "./lock.js";
+import { ensureDeployLock, withDeployLock, type LockInfo } from "./lock.js";
 import { recover, type AbandonedRun } from "./recover.js";
 import { assertNotPaused, checkProgressiveSetup, hooksPerDeployment } from "./progressive.js";
 import { assertDigestImage, renderTaskDefinition, revisionName } from "./taskdef.js";
@@ -177,8 +177,14 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
       const { taskDefinitionArn } = await registerTaskDefinition(client, input, opts);
       note(`registered ${revisionName(taskDefinitionArn)} (from ${revisionName(previous)})`);
 
+      // Before each change to the service: the lock is still ours (tags have no compare-and-swap; IaC deletes them).
+      const guard = async () => {
+        const retaken = await ensureDeployLock(client, lock, opts);
+        if (retaken) note(retaken);
+      };
       let migration: MigrationResult | undefined;
       if (env.migration) {
+        await guard();
         note(`migration started: ${env.migration.command.join(" ")}`);
         migration = await runMigration(
           client,
@@ -197,6 +203,7 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
 
       const stages = gateStages(env);
       const hooks = new DeploymentHooks(client, { ref, serviceArn, runId: req.runId, stages, env, note }, opts);
+      await guard();
       // The mark goes on before the hook does, so a crash between the two leaves nothing unrecognisable.
       await hooks.mark();
       const { serviceDeploymentArn } = await updateService(
@@ -231,6 +238,7 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
           onProgress: req.onProgress,
           gates: watchGates(env, req.onPause),
           ...(hooks.current ? { hookMark: hooks.current } : {}),
+          guard,
         },
         opts,
       );

@@ -10,6 +10,7 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopServiceDeploymentCommand,
@@ -279,7 +280,7 @@ function runTaskInput(o: MigrationOptions): RunTaskCommandInput {
     ...(s.platformVersion ? { platformVersion: s.platformVersion } : {}),
     overrides: { containerOverrides: [{ name: o.containerName, command: o.command }] },
     startedBy: `shipshape/${o.runId}`.slice(0, 128),
-    group: "shipshape-migration",
+    group: MIGRATION_GROUP,
     // A RunTask retried after a timeout must not start a second migration (token ≤ 64 chars).
     clientToken: createHash("sha256").update(`${o.runId}\n${o.taskDefinitionArn}\nmigrate`).digest("hex").slice(0, 64),
   };
@@ -306,10 +307,51 @@ function judge(task: Task, o: MigrationOptions, durationSeconds: number): Migrat
   return { taskArn: arn, exitCode: 0, durationSeconds };
 }
 
+export const MIGRATION_GROUP = "shipshape-migration";
+
+/**
+ * Migration tasks of a task definition family, running and recently stopped (ECS lists stopped
+ * tasks for about an hour). ListTasks cannot filter by group, and a startedBy filter must be its
+ * only one, so: by family and desired status, then DescribeTasks for the group.
+ */
+export async function migrationTasks(client: ECSClient, cluster: string, family: string, opts?: EcsOptions): Promise<Task[]> {
+  const ecs = ecsOf(client, opts);
+  const arns: string[] = [];
+  for (const desiredStatus of ["RUNNING", "STOPPED"] as const) {
+    const out = await send(ecs, "ecs:ListTasks", () =>
+      client.send(new ListTasksCommand({ cluster, family, desiredStatus, maxResults: 100 })),
+    );
+    arns.push(...(out.taskArns ?? []));
+  }
+  const tasks: Task[] = [];
+  for (let i = 0; i < arns.length; i += 100) {
+    const chunk = arns.slice(i, i + 100); // DescribeTasks takes up to 100
+    const out = await send(ecs, "ecs:DescribeTasks", () => client.send(new DescribeTasksCommand({ cluster, tasks: chunk })));
+    tasks.push(...(out.tasks ?? []).filter((t) => t.group === MIGRATION_GROUP));
+  }
+  return tasks;
+}
+
+/** A migration of another run still running: a second one at the same time could corrupt the schema. */
+async function assertNoOtherMigration(client: ECSClient, o: MigrationOptions, opts?: EcsOptions): Promise<void> {
+  const family = revisionName(o.taskDefinitionArn).split(":")[0] ?? "";
+  const mine = runTaskInput(o).startedBy;
+  const other = (await migrationTasks(client, o.service.clusterArn ?? "", family, opts)).find(
+    (t) => t.lastStatus !== "STOPPED" && t.startedBy !== mine,
+  );
+  if (other) {
+    throw new Problem(
+      `a migration task of ${other.startedBy ?? "another run"} is still running (task ${taskId(other.taskArn ?? "?")}, ${other.lastStatus ?? "?"} since ${other.startedAt?.toISOString() ?? other.createdAt?.toISOString() ?? "?"}); a second migration now could corrupt the schema`,
+      "wait for it to finish (a cancelled run's task keeps running), or stop it in ECS once it is safe to; the service was not updated",
+    );
+  }
+}
+
 /** Runs the command with the new revision and waits for it; every way it can fail is a Problem. */
 export async function runMigration(client: ECSClient, o: MigrationOptions, ecsOpts?: EcsOptions): Promise<MigrationResult> {
   const ecs = ecsOf(client, ecsOpts);
   const cluster = o.service.clusterArn;
+  await assertNoOtherMigration(client, o, ecsOpts);
   const out = await send(ecs, "ecs:RunTask", () => client.send(new RunTaskCommand(runTaskInput(o))));
   const failure = out.failures?.[0];
   const arn = out.tasks?.[0]?.taskArn;

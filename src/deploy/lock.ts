@@ -112,6 +112,32 @@ export async function acquireDeployLock(client: ECSClient, o: LockOptions, opts?
   return { ...mine, serviceArn: o.serviceArn, ...(other ? { tookOver: other } : {}) };
 }
 
+/**
+ * Before each step that changes the service: is the lock still ours? Tags have no compare-and-swap
+ * and IaC tools with authoritative tags delete tags they did not write, so the lock can vanish
+ * under a live run. Vanished: written again (and read back), and said so. Another run's: a
+ * Problem, and the caller stops changing anything (a paused hook then times out into ROLLBACK).
+ */
+export async function ensureDeployLock(client: ECSClient, lock: DeployLock, opts?: EcsOptions): Promise<string | undefined> {
+  const ecs = ecsOf(client, opts);
+  const held = await readLock(ecs, lock.serviceArn);
+  if (held.lock?.runId === lock.runId) return undefined;
+  if (held.raw === undefined) {
+    const mine: LockInfo = { runId: lock.runId, startedAt: lock.startedAt, expiresAt: lock.expiresAt };
+    await send(ecs, "ecs:TagResource", () =>
+      client.send(new TagResourceCommand({ resourceArn: lock.serviceArn, tags: [{ key: DEPLOY_LOCK_TAG, value: encodeLock(mine) }] })),
+    );
+    const after = await readLock(ecs, lock.serviceArn);
+    if (after.lock?.runId === lock.runId)
+      return `the lock tag had been removed (by IaC or by hand) while run ${lock.runId} held it; taken again`;
+  }
+  const other = (await readLock(ecs, lock.serviceArn)).lock;
+  throw new Problem(
+    `run ${lock.runId} lost the deploy lock${other ? ` to run ${other.runId}` : ""}: another run may be changing this environment, so this one stops changing it`,
+    "let the other run finish; then check what serves (dagger call status) and deploy again",
+  );
+}
+
 /** Removes the tag only while it is still ours: a run that outlived its lock must not free another's. */
 export async function releaseDeployLock(client: ECSClient, lock: DeployLock, opts?: EcsOptions): Promise<void> {
   const ecs = ecsOf(client, opts);

@@ -13,7 +13,7 @@ import type { EnvironmentConfig } from "./config.js";
 import { deadlineMinutes, lockMinutes, pausedUnasked, watchGates, type DeployReport } from "./deploy.js";
 import { DeploymentHooks } from "./deployment-hooks.js";
 import { readMark } from "./hook-mark.js";
-import { LockHeld, withDeployLock, type DeployLock } from "./lock.js";
+import { ensureDeployLock, LockHeld, withDeployLock, type DeployLock } from "./lock.js";
 import { recover, type Recovered } from "./recover.js";
 import {
   continueServiceDeployment,
@@ -203,6 +203,12 @@ async function promoteHeld(client: ECSClient, req: ResumeRequest, held: Held, op
   const info = pauseInfo(c.sd, hook, stage, env);
   const now = ecsOf(client, opts).clock.now();
   const at = new Date(now).toISOString();
+  const lock = held.lock;
+  const guard = async () => {
+    const retaken = lock ? await ensureDeployLock(client, lock, opts) : undefined;
+    if (retaken) held.note(retaken);
+  };
+  await guard();
   await continueServiceDeployment(client, c.arn, hook.hookId, "CONTINUE", opts);
   const decision: GateDecision = {
     at,
@@ -219,6 +225,7 @@ async function promoteHeld(client: ECSClient, req: ResumeRequest, held: Held, op
     {
       ...watching(req, c, deadlineMinutes(env), held),
       gates: { ...watchGates(env, req.onPause), answered: [hook.hookId] },
+      guard,
     },
     opts,
   );

@@ -17,6 +17,7 @@ import {
   continueServiceDeployment,
   describeService,
   describeServiceDeployment,
+  migrationTasks,
   stopServiceDeploymentWithRollback,
   type ServiceRef,
 } from "./ecs.js";
@@ -119,6 +120,7 @@ export async function recover(ctx: RecoverContext): Promise<Recovered> {
       note(`deployment ${deploymentId(arn)} (not Shipshape's) waited at the PAUSE hook run ${mark?.runId ?? "?"} left: continued it`);
     }
   }
+  if (ctx.tookOver && env.migration) await reportMigration(ctx, service.taskDefinition ?? "", ctx.tookOver.runId, note);
   if (mark && !(sd && UNFINISHED.has(sd.status ?? ""))) {
     const removed = await removeOurHooks(client, ref, mark, opts);
     note(
@@ -189,4 +191,20 @@ function recordEnd(sd: ServiceDeployment, runId: string, out: Recovered, now: nu
     outcome: outcomeOf(sd.status),
     reason: `ECS reports the deployment ${sd.status ?? "?"}: ${why}`,
   };
+}
+
+/** A dead run's migration task: still running (the next migration waits for it), or how it ended. */
+async function reportMigration(ctx: RecoverContext, taskDefinition: string, runId: string, note: (m: string) => void): Promise<void> {
+  const family = revisionName(taskDefinition).split(":")[0] ?? "";
+  const tasks = await migrationTasks(ctx.client, ctx.env.cluster, family, ctx.opts);
+  for (const t of tasks.filter((task) => task.startedBy === `shipshape/${runId}`.slice(0, 128))) {
+    const name = ctx.env.migration?.containerName ?? ctx.env.containerName;
+    const exit = t.containers?.find((c) => c.name === name)?.exitCode;
+    const id = (t.taskArn ?? "?").split("/").pop() ?? "?";
+    note(
+      t.lastStatus === "STOPPED"
+        ? `run ${runId}'s migration task ${id} stopped (exit code ${exit ?? "none"}: ${t.stoppedReason ?? "no reason given"})`
+        : `run ${runId}'s migration task ${id} is still ${t.lastStatus ?? "running"}: no new migration starts until it ends`,
+    );
+  }
 }

@@ -63,6 +63,8 @@ export interface WatchOptions extends ServiceRef {
   gates?: WatchGates;
   /** Our hook on the service: a fallback redeploy of the previous revision must not stop at it. */
   hookMark?: HookMark;
+  /** Throws when this run may no longer change the service (its lock is lost); called before each CONTINUE. */
+  guard?: () => Promise<void>;
 }
 
 export interface WatchGates {
@@ -212,6 +214,7 @@ export async function watchDeployment(client: ECSClient, o: WatchOptions, opts?:
         const decided = await decide(o.gates.onPause, waiting, timeline, hooks);
         deadline += ecs.clock.now() - now; // time spent judging is not time the rollout took
         if (decided.action === "PAUSE") return finish("paused", decided.reason, waiting);
+        if (decided.action === "CONTINUE") await o.guard?.(); // no lock, no CONTINUE: the hook's timeout rolls back instead
         const answered = await answerHook(client, waiting, decided, timeline, hooks, opts);
         if (answered === "rollback requested") [phase, reason, deadline] = ["rolling back", decided.reason, ecs.clock.now() + periodMs];
         if (answered === "refused") {

@@ -31,6 +31,7 @@ import {
   InvalidParameterException,
   ListServiceDeploymentsCommand,
   ListTagsForResourceCommand,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   ResourceNotFoundException,
   RunTaskCommand,
@@ -53,6 +54,7 @@ import {
   type DescribeTasksCommandInput,
   type ListServiceDeploymentsCommandInput,
   type ListTagsForResourceCommandInput,
+  type ListTasksCommandInput,
   type RegisterTaskDefinitionCommandInput,
   type RunTaskCommandInput,
   type Service,
@@ -218,6 +220,7 @@ export class FakeEcs extends FakeAwsService {
     );
     on(RunTaskCommand).callsFake((i: RunTaskCommandInput) => this.handle("RunTask", i, () => this.runTask(i)));
     on(DescribeTasksCommand).callsFake((i: DescribeTasksCommandInput) => this.handle("DescribeTasks", i, () => this.describeTasks(i)));
+    on(ListTasksCommand).callsFake((i: ListTasksCommandInput) => this.handle("ListTasks", i, () => this.listTasks(i)));
     on(StopTaskCommand).callsFake((i: StopTaskCommandInput) => this.handle("StopTask", i, () => this.stopTask(i)));
     on(TagResourceCommand).callsFake((i: TagResourceCommandInput) => this.handle("TagResource", i, () => this.tagResource(i)));
     on(UntagResourceCommand).callsFake((i: UntagResourceCommandInput) => this.handle("UntagResource", i, () => this.untagResource(i)));
@@ -827,6 +830,25 @@ export class FakeEcs extends FakeAwsService {
       for (const c of task.containers ?? [])
         Object.assign(c, { lastStatus: "STOPPED", exitCode: c.name === t.container ? (script.exitCode ?? 0) : 137 });
     }
+  }
+
+  /**
+   * ListTasks as the model says: desiredStatus defaults to RUNNING, a startedBy filter "must be the
+   * only filter", no group filter at all, and stopped tasks stay listed for about an hour.
+   */
+  private listTasks(input: ListTasksCommandInput) {
+    if (input.startedBy && (input.family || input.serviceName || input.desiredStatus || input.launchType))
+      throw invalid("When you specify startedBy as the filter, it must be the only filter that you use.");
+    const desired = input.desiredStatus ?? "RUNNING";
+    const family = (arn: string | undefined) => (arn ?? "").split("/").pop()?.split(":")[0];
+    const taskArns = [...this.tasks.values()]
+      .map((t) => t.task)
+      .filter((t) => (t.desiredStatus ?? "RUNNING") === desired)
+      .filter((t) => t.desiredStatus !== "STOPPED" || Date.now() - (t.stoppedAt?.getTime() ?? 0) <= 3600_000)
+      .filter((t) => !input.family || family(t.taskDefinitionArn) === input.family)
+      .filter((t) => !input.startedBy || t.startedBy === input.startedBy)
+      .map((t) => t.taskArn ?? "");
+    return { taskArns };
   }
 
   private describeTasks(input: DescribeTasksCommandInput) {
