@@ -86,6 +86,7 @@ export async function recover(ctx: RecoverContext): Promise<Recovered> {
   const out: Recovered = { timeline: [], decisions: [] };
   const note = (message: string) => out.timeline.push({ at: new Date(clock.now()).toISOString(), message });
 
+  if (ctx.tookOver) note(`run ${ctx.tookOver.runId} held the lock until ${ctx.tookOver.expiresAt} and ended without releasing it`);
   const mark = await readMark(client, ctx.serviceArn, opts);
   if (mark) out.mark = mark;
   const service = await describeService(client, ref, opts);
@@ -97,7 +98,8 @@ export async function recover(ctx: RecoverContext): Promise<Recovered> {
   // Or a deployment started while the dead run held the lock we took over.
   const created = sd?.createdAt?.getTime() ?? 0;
   const dead = ctx.tookOver;
-  const inDeadLock = dead !== undefined && created >= Date.parse(dead.startedAt) && created <= Date.parse(dead.expiresAt);
+  // Strictly after: the deployment that was current when the dead run took the lock is not its own.
+  const inDeadLock = dead !== undefined && created > Date.parse(dead.startedAt) && created <= Date.parse(dead.expiresAt);
   const runId = marked ? mark.runId : inDeadLock ? dead.runId : undefined;
   if (arn && sd && runId) {
     if (mark?.paused && marked && sd.status === "IN_PROGRESS" && awaitingPauseHooks(sd).length > 0) {

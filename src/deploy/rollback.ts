@@ -6,7 +6,6 @@
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { randomUUID } from "node:crypto";
-import { Problem } from "../project/problem.js";
 import { ecsOf, type EcsOptions } from "./aws.js";
 import type { EnvironmentConfig } from "./config.js";
 import { lockMinutes, type DeployReport } from "./deploy.js";
@@ -89,6 +88,11 @@ export async function rollbackEnvironment(client: ECSClient, req: RollbackReques
         return watched(current, revs.target ?? "?", revs.source);
       }
       const target = await targetOf(client, req, serving, note, opts);
+      if (!target) {
+        // A result, not a throw: what the recovery above found and did stays in the record.
+        const reason = `service ${env.service} has no earlier revision to roll back to: none passed Shipshape's checks in the audit trail, and ECS's history (90 days) has no other successful one; roll back to a named revision (--to)`;
+        return { ...base, result: "failed", reason, taskDefinitionArn: serving, serviceDeploymentArn: current ?? "", timeline };
+      }
       const started = await updateService(
         client,
         service,
@@ -138,7 +142,7 @@ async function targetOf(
   serving: string,
   note: (m: string) => void,
   opts?: EcsOptions,
-): Promise<string> {
+): Promise<string | undefined> {
   const env = req.config;
   if (req.to) {
     const family = revisionName(serving).split(":")[0] ?? "";
@@ -159,8 +163,5 @@ async function targetOf(
     );
     return fromEcs;
   }
-  throw new Problem(
-    `service ${env.service} has no earlier revision to roll back to: none passed Shipshape's checks in the audit trail, and ECS's history (90 days) has no other successful one`,
-    "roll back to a named revision: --to <revision number or task definition ARN>",
-  );
+  return undefined;
 }

@@ -230,9 +230,8 @@ export async function rollbackService(
     ...judged,
     onProgress: showProgress("rollback"),
   });
+  // A failed rollback is a result (the call then fails with its reason and timeline), so the record keeps what it found.
   progress("rollback", `${envName}: ${report.result}: ${report.reason}`);
-  if (report.result !== "succeeded")
-    throw new Problem(report.reason, "check the service's events in the ECS console; the previous revision may itself be unhealthy");
   return report;
 }
 

@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../src/deploy/config.js";
 import { judgedRevisions } from "../../src/deploy/last-good.js";
 import { rollbackEnvironment } from "../../src/deploy/rollback.js";
-import { Problem } from "../../src/project/problem.js";
 import { completeRecord, correctionRecord, startRecord } from "../../src/trail/builders.js";
 import type { AuditRecord } from "../../src/trail/record.js";
 import { CLUSTER, FakeEcs, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
@@ -105,13 +104,10 @@ describe("rollback", () => {
     await rolledOut(APP(2));
     vi.setSystemTime(Date.now() + 91 * 24 * 3600_000);
     await rolledOut(APP(2), true);
-    const refused = await onFakeTime(rollbackEnvironment(fake.client, { environment: "staging", config: env, runId: "gh-3-3" })).catch(
-      (e: unknown) => e,
-    );
-    expect(refused).toBeInstanceOf(Problem);
-    expect((refused as Problem).cause_).toMatch(
-      /no earlier revision to roll back to: .* ECS's history \(90 days\) has no other successful one/,
-    );
+    const refused = await onFakeTime(rollbackEnvironment(fake.client, { environment: "staging", config: env, runId: "gh-3-3" }));
+    expect(refused.result).toBe("failed");
+    expect(refused.reason).toMatch(/no earlier revision to roll back to: .* ECS's history \(90 days\) has no other successful one/);
+    expect(fake.service().taskDefinition).toBe(APP(2));
     const report = await onFakeTime(
       rollbackEnvironment(fake.client, { environment: "staging", config: env, passed: [APP(2), APP(1)], runId: "gh-3-4" }),
     );
