@@ -1,86 +1,129 @@
 /**
- * Benchmark, not a test: how long after the app starts failing does the analysis say Failed (the
- * moment the deploy calls rollback)? Runs the real analysis loop against a real Prometheus
- * (scrape_interval 1s) and the fake app from test/helpers, flips the app to 5 % errors at a random
- * phase of the poll, and splits the delay into
- *   signal: first 5xx in the app -> the query crosses 1 % (scrape + rate() needing two samples)
- *   poll:   the query crosses    -> the analysis reports Failed (waiting for the next measurement)
- * Target: poll <= one interval; the total adds the signal delay, which the interval cannot shrink.
+ * Benchmark, not a test: time to rollback end to end, for each strategy, through the real deploy
+ * core and the stateful fake ECS on fake time. The new revision goes bad at a random moment while
+ * Shipshape judges it (its final gate, all production traffic on it); the clock runs from that
+ * first bad sample until production traffic is back on the good revision:
+ *   detect:  first bad sample -> Shipshape's analysis says Failed (ContinueServiceDeployment ROLLBACK)
+ *   restore: that answer      -> traffic on app:1 again (listener weights for blue-green, linear and
+ *            canary; the old revision's tasks serving again for rolling)
+ * Target: detect within one measurement interval; restore within the strategy's own shift time.
+ * Once with the shipped defaults (interval 1m), once with a 1 s interval. Prints, per strategy,
+ *   end-to-end <strategy> <ms>
+ * under a "# ..." header naming the settings, then a "#" detail line.
  *
- *   npx tsx scripts/bench-rollback.ts [--intervals 1000,2000,5000] [--trials 3]
+ *   npx tsx scripts/bench-rollback.ts [--trials 3]
+ *   npx tsx scripts/bench-rollback.ts --prometheus [...]   the detection delay against a real Prometheus (bench-detection.ts)
+ *
+ * Fake time comes from @sinonjs/fake-timers (installed with sinon, for aws-sdk-client-mock), the
+ * library vitest's fake timers are built on.
  */
+import { withGlobal, type InstalledClock } from "@sinonjs/fake-timers";
 import { parseArgs } from "node:util";
-import { setTimeout as delay } from "node:timers/promises";
-import { DEFAULT_QUERIES, defaultMetrics, renderQuery, type MetricInput } from "../src/deploy/analysis-config.js";
-import { runAnalysis } from "../src/deploy/analysis.js";
-import { queryPrometheus } from "../src/deploy/prometheus.js";
-import { startFakeApp, startPrometheus } from "../test/helpers/prometheus.js";
+import { progressiveGate } from "../src/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../src/deploy/config.js";
+import { deploy } from "../src/deploy/deploy.js";
+import type { OnPause } from "../src/deploy/hooks.js";
+import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE } from "../test/deploy/fake-ecs.js";
 
 const { values: args } = parseArgs({
-  options: { intervals: { type: "string", default: "1000,2000,5000" }, trials: { type: "string", default: "3" } },
+  options: { trials: { type: "string", default: "3" }, prometheus: { type: "boolean", default: false } },
+  strict: false,
 });
-const intervals = (args.intervals ?? "").split(",").map(Number);
+if (args.prometheus) {
+  await import("./bench-detection.js");
+  process.exit(0);
+}
 const trials = Number(args.trials);
-const WINDOW = "5s";
-const THRESHOLD = 0.01;
 
-const app = await startFakeApp("demo");
-const prom = await startPrometheus([app.target]);
-const query = renderQuery(DEFAULT_QUERIES.errorRate, { service: "demo", window: WINDOW });
-const errorRateNow = async () => (await queryPrometheus(prom.address, query).catch(() => []))[0]?.value ?? NaN;
+const STRATEGIES: Record<string, Record<string, unknown>> = {
+  rolling: {},
+  "blue-green": { strategy: "blue-green" },
+  linear: { strategy: "linear" },
+  canary: { strategy: "canary" },
+};
 
-/** Polls every 50 ms until `ok(value)`; returns when it first held. */
-async function until(ok: (v: number) => boolean, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (ok(await errorRateNow())) return Date.now();
-    await delay(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms; Prometheus log:\n${prom.log()}`);
+const envOf = (settings: Record<string, unknown>, interval?: string): EnvironmentConfig =>
+  EnvironmentsConfigSchema.parse({
+    staging: {
+      cluster: "main",
+      service: "api",
+      region: "us-east-1",
+      containerName: "app",
+      analysis: {
+        metrics: [
+          {
+            name: "error-rate",
+            provider: { prometheus: { address: "http://prom.invalid", query: "x" } },
+            successCondition: { op: "<=", threshold: 0.01 },
+            ...(interval ? { interval } : {}),
+          },
+        ],
+      },
+      ...settings,
+    },
+  }).staging as EnvironmentConfig;
+
+interface Trial {
+  detectMs: number;
+  restoreMs: number;
+  intervalMs: number;
 }
 
-const rows: string[][] = [];
-try {
-  await until((v) => v === 0, 20_000); // two scrapes in, healthy
-  for (const interval of intervals) {
-    for (let t = 1; t <= trials; t++) {
-      app.set({ errorRate: 0 });
-      await until((v) => v === 0, 20_000); // the last trial's errors have left the rate() window
-      const metric = defaultMetrics({ service: "demo", address: prom.address, window: WINDOW, interval, count: 1000 })[0] as MetricInput;
-      const analysis = runAnalysis({ metrics: [metric] }).then((r) => ({ r, at: Date.now() }));
-      await delay(Math.random() * interval); // flip at a random phase of the poll
-      app.set({ errorRate: 0.05 });
-      const crossedAt = await until((v) => v > THRESHOLD, 30_000);
-      const { r, at: failedAt } = await analysis;
-      const firstError = app.firstErrorAt ?? NaN;
-      const failedValue = r.measurements.find((m) => m.phase === "Failed")?.value;
-      const poll = failedAt - crossedAt;
-      rows.push([
-        String(interval),
-        String(t),
-        r.phase,
-        String(failedValue?.toFixed(4)),
-        String(crossedAt - firstError),
-        String(poll),
-        String(failedAt - firstError),
-        poll <= interval ? "yes" : "NO",
-        failedAt - firstError <= interval ? "yes" : "no",
-      ]);
-    }
-  }
-} finally {
-  await prom.stop();
-  await app.close();
+/** Advances fake time until the promise settles (as the tests' onFakeTime does). */
+async function settle<T>(clock: InstalledClock, p: Promise<T>): Promise<T> {
+  let done = false;
+  const tracked = p.finally(() => {
+    done = true;
+  });
+  tracked.catch(() => undefined);
+  for (let waited = 0; !done && waited < 24 * 3600_000; waited += 1000) await clock.tickAsync(1000);
+  return tracked;
 }
 
-const head = ["interval", "trial", "phase", "value", "signal ms", "poll ms", "total ms", "poll<=int", "total<=int"];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
-console.log(`rate() window ${WINDOW}, scrape_interval 1s, app at 5 % errors, fail above ${THRESHOLD * 100} %`);
-console.log(line(head));
-for (const r of rows) console.log(line(r));
-for (const interval of intervals) {
-  const mine = rows.filter((r) => r[0] === String(interval));
-  const mean = (col: number) => Math.round(mine.reduce((s, r) => s + Number(r[col]), 0) / mine.length);
-  console.log(`interval ${interval} ms: mean signal ${mean(4)} ms, mean poll ${mean(5)} ms, mean total ${mean(6)} ms`);
+async function trial(strategy: string, interval?: string): Promise<Trial> {
+  const clock = withGlobal(globalThis).install({ now: Date.parse("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
+  const fake = new FakeEcs();
+  try {
+    fake.addService({ loadBalancers: [ALB_WITH_ADVANCED_CONFIG] });
+    const env = envOf(STRATEGIES[strategy] ?? {}, interval);
+    const intervalMs = env.analysis?.metrics[0]?.interval ?? 60_000;
+    let badFrom = Infinity;
+    let detectedAt = Infinity;
+    const gate = progressiveGate(env, {
+      providerFor: () => ({ measure: async () => [Date.now() >= badFrom ? 0.2 : 0] }),
+    });
+    const onPause: OnPause = async (p) => {
+      // Bad at a random moment of the final gate's analysis: all production traffic is on the new revision.
+      if (p.stage === "POST_PRODUCTION_TRAFFIC_SHIFT") badFrom = Date.now() + Math.random() * 2 * intervalMs;
+      const decided = await gate(p);
+      if (decided.action === "ROLLBACK") detectedAt = Date.now();
+      return decided;
+    };
+    const report = await settle(clock, deploy(fake.client, { environment: "staging", config: env, image: IMAGE, runId: "bench", onPause }));
+    if (report.result !== "rolled back") throw new Error(`${strategy}: expected a rollback, got ${report.result}: ${report.reason}`);
+    const d = [...fake.deployments.values()].find((x) => x.to.endsWith(":2"));
+    // Traffic is back when ECS re-weighted the listener, or, for rolling, once app:1's tasks serve.
+    const restoredAt = (strategy === "rolling" ? d?.sd.finishedAt?.getTime() : d?.trafficBackAt) ?? NaN;
+    return { detectMs: detectedAt - badFrom, restoreMs: restoredAt - detectedAt, intervalMs };
+  } finally {
+    fake.restore();
+    clock.uninstall();
+  }
+}
+
+for (const [label, interval] of [
+  ["shipped defaults (analysis interval 1m, count 5)", undefined],
+  ["analysis interval 1s", "1s"],
+] as const) {
+  console.log(`# ${label}`);
+  for (const strategy of Object.keys(STRATEGIES)) {
+    const runs: Trial[] = [];
+    for (let t = 0; t < trials; t++) runs.push(await trial(strategy, interval));
+    const mean = (f: (r: Trial) => number) => Math.round(runs.reduce((s, r) => s + f(r), 0) / runs.length);
+    const detect = mean((r) => r.detectMs);
+    const restore = mean((r) => r.restoreMs);
+    const within = runs.every((r) => r.detectMs <= r.intervalMs) ? "within one interval" : "SLOWER than one interval";
+    console.log(`end-to-end ${strategy} ${detect + restore}`);
+    console.log(`#   ${strategy}: detect ${detect} ms (${within}), restore ${restore} ms, over ${trials} trials`);
+  }
 }

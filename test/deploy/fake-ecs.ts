@@ -107,6 +107,8 @@ interface FakeDeployment {
   to: string;
   startedAt: number;
   rollbackAt?: number;
+  /** When a progressive rollback had the listener re-weighted back to the source revision. */
+  trafficBackAt?: number;
   /** Blue/green, linear and canary: the stages still to walk. */
   progressive?: { phases: Phase[]; index: number; since: number; entered: boolean };
 }
@@ -505,6 +507,17 @@ export class FakeEcs extends FakeAwsService {
       this.beginRollback(d, sd.updatedAt?.getTime() ?? now, "Service deployment rolled back because of a StopServiceDeployment request.");
       return true;
     }
+    if (
+      sd.status === "ROLLBACK_IN_PROGRESS" &&
+      d.progressive &&
+      d.rollbackAt !== undefined &&
+      d.trafficBackAt === undefined &&
+      now >= d.rollbackAt + SHIFT_MS
+    ) {
+      d.trafficBackAt = d.rollbackAt + SHIFT_MS;
+      this.shiftTraffic(d, { stage: "CLEAN_UP", ms: 0, production: 0, test: 0 });
+      return true;
+    }
     const rollbackMs = script.outcome === "unhealthy" ? (script.rollbackMs ?? 60_000) : 60_000;
     if (sd.status === "ROLLBACK_IN_PROGRESS" && d.rollbackAt !== undefined && now >= d.rollbackAt + rollbackMs) {
       this.finishRollback(d, d.rollbackAt + rollbackMs);
@@ -644,7 +657,7 @@ export class FakeEcs extends FakeAwsService {
     });
     d.rollbackAt = at;
     for (const h of d.sd.lifecycleHookDetails ?? []) if (h.status === "AWAITING_ACTION") h.status = "FAILED";
-    if (d.progressive) this.shiftTraffic(d, { stage: "CLEAN_UP", ms: 0, production: 0, test: 0 });
+    // Re-weighting the listener back takes as long as any shift (advance() applies it).
     const desired = d.service.desiredCount ?? 1;
     // ECS rolls back with a fresh PRIMARY deployment of the old revision; the failed one drains.
     d.service.deployments = [
