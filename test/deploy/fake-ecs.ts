@@ -436,7 +436,7 @@ export class FakeEcs extends FakeAwsService {
       status: "IN_PROGRESS",
       lifecycleStage: "SCALE_UP",
       deploymentConfiguration: copy(service.deploymentConfiguration),
-      deploymentCircuitBreaker: { status: "MONITORING", failureCount: 0, threshold: 3 },
+      deploymentCircuitBreaker: { status: "MONITORING", failureCount: 0, threshold: breakerThreshold(service) },
     };
     const desired = service.desiredCount ?? 1;
     const serviceConnect = service.deployments?.find((d) => d.status === "PRIMARY")?.serviceConnectConfiguration;
@@ -493,7 +493,8 @@ export class FakeEcs extends FakeAwsService {
     }
     if (sd.status === "IN_PROGRESS" && script.outcome === "unhealthy" && now >= d.startedAt + (script.failAfterMs ?? 120_000)) {
       const at = d.startedAt + (script.failAfterMs ?? 120_000);
-      sd.deploymentCircuitBreaker = { status: "TRIGGERED", failureCount: 3, threshold: 3 };
+      const threshold = sd.deploymentCircuitBreaker?.threshold ?? 3;
+      sd.deploymentCircuitBreaker = { status: "TRIGGERED", failureCount: threshold, threshold };
       this.beginRollback(d, at, "Service deployment rolled back because the circuit breaker threshold was exceeded.");
       this.event(d.service, "deployment failed: tasks failed container health checks.", at);
       return true;
@@ -977,6 +978,19 @@ function linearWeights(step: number): number[] {
   const weights: number[] = [];
   for (let w = step; w < 100 - 1e-9; w = Math.round((w + step) * 10) / 10) weights.push(Math.round(w * 10) / 10);
   return [...weights, 100];
+}
+
+/**
+ * ThresholdConfiguration: BOUNDED_PERCENT (the default, value 50) is value% of the latest desired
+ * count clamped to 3..200, UNBOUNDED_PERCENT the same without the clamp, COUNT the value itself.
+ */
+function breakerThreshold(service: Service): number {
+  const t = service.deploymentConfiguration?.deploymentCircuitBreaker?.thresholdConfiguration;
+  const value = t?.value ?? 50;
+  const desired = service.desiredCount ?? 1;
+  if (t?.type === "COUNT") return value;
+  const n = Math.ceil((value / 100) * desired);
+  return t?.type === "UNBOUNDED_PERCENT" ? n : Math.min(200, Math.max(3, n));
 }
 
 const isTenth = (n: number) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9;

@@ -100,3 +100,21 @@ describe("ROLLBACK_SUCCESSFUL, confirmed by what serves", () => {
     expect(fake.service().taskDefinition).toBe(APP1);
   });
 });
+
+describe("the fake's circuit breaker follows ThresholdConfiguration", () => {
+  it("trips at 50% of the desired count, clamped to 3..200 (BOUNDED_PERCENT, the default)", async () => {
+    for (const [desired, threshold] of [
+      [2, 3],
+      [20, 10],
+      [1000, 200],
+    ] as const) {
+      fake.service().desiredCount = desired;
+      fake.nextDeployments({ outcome: "unhealthy" });
+      await fake.client.send(
+        new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, taskDefinition: APP1, forceNewDeployment: true }),
+      );
+      const sd = fake.deployments.get(fake.service().currentServiceDeployment ?? "")?.sd;
+      expect(sd?.deploymentCircuitBreaker?.threshold).toBe(threshold);
+    }
+  });
+});
