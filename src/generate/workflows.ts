@@ -107,11 +107,8 @@ export function adopterWorkflows(target: ShipshapeTarget, environments: string[]
     ]),
     ".github/workflows/shipshape-release.yml": file([
       chain.length > 0
-        ? `# Release on main once shipshape-ci passed (keyless signature, SBOM, provenance), then ${chain.join(" -> ")}:`
-        : "# Release on main once shipshape-ci passed: keyless signature, SBOM and provenance attestations.",
-      chain.length > 0
-        ? "# each deploy job waits for its GitHub environment's required reviewers (set them on production)."
-        : "# Define environments in shipshape.yaml and re-run init to chain dev -> staging -> production deploys.",
+        ? `# Release on main once shipshape-ci passed, then ${chain.join(" -> ")}; production waits for its reviewers.`
+        : "# Release on main once shipshape-ci passed. Add environments to shipshape.yaml, re-run init to chain deploys.",
       "name: shipshape-release",
       "on:",
       "  workflow_run: { workflows: [shipshape-ci], types: [completed], branches: [main] }",
