@@ -253,7 +253,7 @@ describe("plan and diff", () => {
     const again = planFiles(generateFiles(facts, opts(first.files)).files, (p) => first.files[p]);
     expect(again.create).toEqual([]);
     expect(again.differ).toEqual([]);
-    const edited = {
+    const edited: Record<string, string> = {
       ...first.files,
       ".github/workflows/shipshape-ci.yml": first.files[".github/workflows/shipshape-ci.yml"]!.replace("main]", "trunk]"),
     };
