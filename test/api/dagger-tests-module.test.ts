@@ -17,7 +17,18 @@ import { moduleFiles, scanModule, type ScannedArg, type ScannedFunction, type Sc
 
 const ROOT = join(import.meta.dirname, "../..");
 const SDK = fileURLToPath(import.meta.resolve("@dagger.io/dagger"));
-const CORE = new Set(["Directory", "Container", "File", "Secret", "Service", "CacheVolume", "Socket", "GitRepository", "Platform"]);
+const CORE = new Set([
+  "Directory",
+  "Container",
+  "File",
+  "Secret",
+  "Service",
+  "CacheVolume",
+  "Socket",
+  "GitRepository",
+  "Platform",
+  "Changeset",
+]);
 
 type TypeRef = { kind: string; name?: string; typeDef?: TypeRef };
 
