@@ -19,7 +19,7 @@ import {
 import { gateStages, strategyMinutes, type GateDecision, type OnPause, type PauseInfo } from "./hooks.js";
 import { DeploymentHooks } from "./deployment-hooks.js";
 import { ensureDeployLock, withDeployLock, type LockInfo } from "./lock.js";
-import { recover, type AbandonedRun } from "./recover.js";
+import { recoverUnder, type AbandonedRun } from "./recover.js";
 import { assertNotPaused, checkProgressiveSetup, hooksPerDeployment } from "./progressive.js";
 import { assertDigestImage, renderTaskDefinition, revisionName } from "./taskdef.js";
 import { watchDeployment, type DeployResult, type DeploymentProgress, type TimelineEvent, type WatchGates } from "./watch.js";
@@ -151,14 +151,7 @@ export async function deploy(client: ECSClient, req: DeployRequest, opts?: EcsOp
         `lock taken by run ${req.runId} until ${lock.expiresAt}${lock.tookOver ? ` (took over expired run ${lock.tookOver.runId})` : ""}`,
       );
       // What a run that died left behind: its unjudged deployment rolled back, its hook removed, what ECS did recorded.
-      const recovered = await recover({
-        client,
-        environment: req.environment,
-        env,
-        serviceArn,
-        ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
-        ...(opts ? { opts } : {}),
-      });
+      const recovered = await recoverUnder(lock, { client, environment: req.environment, env, serviceArn }, opts);
       before.push(...recovered.timeline);
       decisions.push(...recovered.decisions);
       if (recovered.paused) throw pausedProblem(req.environment, recovered.paused.stage);

@@ -14,7 +14,7 @@ import { deadlineMinutes, lockMinutes, pausedUnasked, watchGates, type DeployRep
 import { DeploymentHooks } from "./deployment-hooks.js";
 import { readMark } from "./hook-mark.js";
 import { ensureDeployLock, LockHeld, withDeployLock, type DeployLock } from "./lock.js";
-import { recover, type Recovered } from "./recover.js";
+import { recoverUnder, type Recovered } from "./recover.js";
 import {
   continueServiceDeployment,
   describeService,
@@ -162,14 +162,7 @@ async function locked(
   const hooks = () => new DeploymentHooks(client, { ref, serviceArn, runId, stages: gateStages(env), env, note }, opts);
   const under = async (lock: DeployLock) => {
     note(`lock taken by run ${runId} until ${lock.expiresAt}${lock.tookOver ? ` (took over expired run ${lock.tookOver.runId})` : ""}`);
-    const recovered = await recover({
-      client,
-      environment: req.environment,
-      env,
-      serviceArn,
-      ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
-      ...(opts ? { opts } : {}),
-    });
+    const recovered = await recoverUnder(lock, { client, environment: req.environment, env, serviceArn }, opts);
     before.push(...recovered.timeline);
     const h = hooks();
     await h.adopt(recovered.mark);

@@ -23,7 +23,7 @@ import {
 } from "./ecs.js";
 import { deploymentId, readMark, removeOurHooks } from "./hook-mark.js";
 import { awaitingPauseHooks, gateStageOf, isShipshapeHook, type GateDecision, type HookMark } from "./hooks.js";
-import type { LockInfo } from "./lock.js";
+import type { DeployLock, LockInfo } from "./lock.js";
 import { revisionName } from "./taskdef.js";
 import { watchDeployment, type TimelineEvent } from "./watch.js";
 
@@ -78,6 +78,11 @@ export async function revisionsOf(
 
 const outcomeOf = (status: string | undefined): AbandonedRun["outcome"] =>
   status === "SUCCESSFUL" ? "succeeded" : status === "ROLLBACK_SUCCESSFUL" ? "rolled back" : "failed";
+
+/** Recovery as every locked command starts it: what the lock it just took says about a dead run. */
+export function recoverUnder(lock: DeployLock, ctx: Omit<RecoverContext, "tookOver" | "opts">, opts?: EcsOptions): Promise<Recovered> {
+  return recover({ ...ctx, ...(lock.tookOver ? { tookOver: lock.tookOver } : {}), ...(opts ? { opts } : {}) });
+}
 
 export async function recover(ctx: RecoverContext): Promise<Recovered> {
   const { client, env, opts } = ctx;

@@ -18,7 +18,7 @@ import {
 } from "./ecs.js";
 import { historyRevisions } from "./last-good.js";
 import { withDeployLock } from "./lock.js";
-import { recover, revisionsOf, UNFINISHED } from "./recover.js";
+import { recoverUnder, revisionsOf, UNFINISHED } from "./recover.js";
 import { revisionName } from "./taskdef.js";
 import { watchDeployment, type DeploymentProgress, type TimelineEvent } from "./watch.js";
 
@@ -48,14 +48,7 @@ export async function rollbackEnvironment(client: ECSClient, req: RollbackReques
     client,
     { serviceArn, runId, ttlMinutes: lockMinutes(env) },
     async (lock) => {
-      const recovered = await recover({
-        client,
-        environment: req.environment,
-        env,
-        serviceArn,
-        ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
-        ...(opts ? { opts } : {}),
-      });
+      const recovered = await recoverUnder(lock, { client, environment: req.environment, env, serviceArn }, opts);
       timeline.push(...recovered.timeline);
       const service = await describeService(client, ref, opts);
       const serving = service.deployments?.find((d) => d.status === "PRIMARY")?.taskDefinition ?? service.taskDefinition ?? "";
