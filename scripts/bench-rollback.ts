@@ -14,7 +14,7 @@
  *   npx tsx scripts/bench-rollback.ts [--trials 3]
  *   npx tsx scripts/bench-rollback.ts --prometheus [...]   the detection delay against a real Prometheus (bench-detection.ts)
  *
- * Fake time comes from @sinonjs/fake-timers (installed with sinon, for aws-sdk-client-mock), the
+ * Fake time comes from @sinonjs/fake-timers (a direct devDependency, the version sinon brings), the
  * library vitest's fake timers are built on.
  */
 import { withGlobal, type InstalledClock } from "@sinonjs/fake-timers";

@@ -1,7 +1,7 @@
 /**
  * A real Prometheus (Debian's, from .ci/install-prometheus.sh) scraping a small local app whose
- * error rate and latency the caller sets. Shared by test/deploy/analysis.test.ts and
- * scripts/bench-rollback.ts. Loopback only; each instance has its own config, storage and port.
+ * error rate and latency the caller sets. Shared by the deploy, smoke and notify tests and
+ * scripts/bench-detection.ts. Loopback only; each instance has its own config, storage and port.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
