@@ -7,6 +7,7 @@ import { CacheSharingMode, dag, ReturnType, type Container, type Directory } fro
 import { imageRef } from "../images.js";
 import type { Project } from "../project/load.js";
 import { Problem } from "../project/problem.js";
+import { installManifests, ROOT_MANIFESTS } from "./install-manifests.js";
 import { installCommand, REPORTS_DIR, setupCommands, SOURCE_DIR, systemPackagesCommand } from "./commands.js";
 import { progress } from "./progress.js";
 
@@ -33,18 +34,6 @@ export function nodeImage(project: Project): string {
   return imageRef("node", project.config.images.node, `${project.node.version}-alpine`);
 }
 
-/** Manifest files that decide the dependency tree; copied first so installs cache across edits. */
-const MANIFESTS = [
-  "package.json",
-  "package-lock.json",
-  "npm-shrinkwrap.json",
-  "pnpm-lock.yaml",
-  "pnpm-workspace.yaml",
-  "yarn.lock",
-  ".yarnrc.yml",
-  ".npmrc",
-];
-
 const YARN_CACHE = "/cache/yarn";
 
 /**
@@ -58,8 +47,12 @@ const YARN_CACHE = "/cache/yarn";
  */
 const yarnClassic = (project: Project) => project.pm.name === "yarn" && !project.pm.yarnBerry;
 
+/** The Node container with the root manifests only (enough for `npm audit`, which reads the lockfile). */
 export function base(project: Project, source: Directory): Container {
-  const manifests = source.filter({ include: MANIFESTS.filter((m) => project.entries.includes(m)) });
+  return withManifests(project, source.filter({ include: ROOT_MANIFESTS.filter((m) => project.entries.includes(m)) }));
+}
+
+function withManifests(project: Project, manifests: Directory): Container {
   const image = nodeImage(project);
   let ctr = dag.container().from(image);
   const system = systemPackagesCommand(image, project.config.node.systemPackages);
@@ -87,7 +80,8 @@ export function installer(project: Project, source: Directory): () => Promise<Co
     (installed ??= (async () => {
       const cmd = installCommand(project.pm);
       progress("install", `${cmd.join(" ")} (node ${project.node.version} from ${project.node.from})`);
-      const step = await run(base(project, source), cmd);
+      // Every workspace's manifest too, or the workspaces are never linked (install-manifests.ts).
+      const step = await run(withManifests(project, await installManifests(project, source)), cmd);
       if (step.exitCode !== 0) {
         const last = step.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${step.exitCode}`;
         throw new Problem(
