@@ -7,6 +7,7 @@ import { CacheSharingMode, dag, ReturnType, type Container, type Directory } fro
 import { imageRef } from "../images.js";
 import type { Project } from "../project/load.js";
 import { Problem } from "../project/problem.js";
+import { installFailure } from "./install-error.js";
 import { installManifests, ROOT_MANIFESTS } from "./install-manifests.js";
 import { installCommand, REPORTS_DIR, setupCommands, SOURCE_DIR, systemPackagesCommand } from "./commands.js";
 import { progress } from "./progress.js";
@@ -83,11 +84,8 @@ export function installer(project: Project, source: Directory): () => Promise<Co
       // Every workspace's manifest too, or the workspaces are never linked (install-manifests.ts).
       const step = await run(withManifests(project, await installManifests(project, source)), cmd);
       if (step.exitCode !== 0) {
-        const last = step.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${step.exitCode}`;
-        throw new Problem(
-          `dependencies failed to install (${cmd.join(" ")}): ${last}`,
-          `run ${cmd.join(" ")} locally; a lockfile out of sync with package.json is the usual cause`,
-        );
+        const failure = installFailure(project.pm, cmd, step);
+        throw new Problem(failure.cause, failure.hint);
       }
       // The full source goes in after the install so that source edits keep the install cached.
       const done = yarnClassic(project) ? step.ctr.withoutMount(YARN_CACHE) : step.ctr;
