@@ -2,7 +2,7 @@
 import { dag, Directory, func, object, type float } from "@dagger.io/dagger";
 import { make } from "./fields.js";
 import type { GateOutcome } from "./outcome.js";
-import { passedAll, renderMarkdown, renderTable } from "./render.js";
+import { passedAll, relativeOutcome, renderMarkdown, renderTable } from "./render.js";
 
 /** How a gate ended. */
 export enum GateStatus {
@@ -60,6 +60,16 @@ export class GateReport {
   markdown(): string {
     return renderMarkdown([toOutcome(this)], `Shipshape ${this.gate}`);
   }
+
+  // `dagger call` and `dagger check` select `sync` on a returned object that has one
+  // (cmd/dagger/functions.go handleObjectLeaf, core/modtree.go runCheckLocally): a gate's call fails
+  // exactly when the gate did, and `... lint summary` or `... lint files` read the report without failing.
+  /** The report when the gate passed; else fails with its table row and fix hint. */
+  @func()
+  sync(): GateReport {
+    if (!this.passed()) throw new Error(renderTable([toOutcome(this)]));
+    return this;
+  }
 }
 
 /** All gates of a `ci` run. */
@@ -74,7 +84,14 @@ export class CiReport {
     return passedAll(this.gates.map(toOutcome));
   }
 
-  /** The summary table printed by `ci`. */
+  /** The report when every gate passed; else fails with the table (what `dagger call ci` prints then). */
+  @func()
+  sync(): CiReport {
+    if (!this.passed()) throw new Error(this.table());
+    return this;
+  }
+
+  /** The summary table, one row per gate; never fails. */
   @func()
   table(): string {
     return renderTable(this.gates.map(toOutcome));
@@ -125,7 +142,9 @@ function toOutcome(r: GateReport): GateOutcome {
 }
 
 /** A gate's report object from its outcome and files. */
-export function gateReportOf(outcome: GateOutcome, files: Directory): GateReport {
+export function gateReportOf(raw: GateOutcome, files: Directory): GateReport {
+  // Tools echo the container paths they ran on; a report a person reads names the repository's.
+  const outcome = relativeOutcome(raw);
   return make(GateReport, {
     gate: outcome.gate,
     status: STATUS[outcome.status],

@@ -14,161 +14,60 @@ beforeAll(async () => {
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
 
-// Argument groups the deploy functions share, in their order.
-const AWS = [
-  "awsAccessKeyId",
-  "awsSecretAccessKey",
-  "awsSessionToken",
-  "awsWebIdentityToken",
-  "awsRoleArn",
-  "awsIdTokenRequestUrl",
-  "awsIdTokenRequestToken",
-];
-const VERIFY = [
-  "cosignPublicKey",
-  "certificateIdentity",
-  "certificateOidcIssuer",
-  "insecureIgnoreTlog",
-  "registryUsername",
-  "registryPassword",
-];
-const RUN = [
-  "auditDatabaseUrl",
-  "auditTrail",
-  "slackWebhook",
-  "slackFailuresWebhook",
-  "webhookUrl",
-  "webhookSecret",
-  "actor",
-  "runUrl",
-  "failOnError",
-];
-
 /** name -> [return type, isCheck, argument names]; the whole public surface of Shipshape. */
 const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
-  ci: ["STRING_KIND", false, []],
-  ciReport: ["CiReport", false, []],
-  lint: ["VOID_KIND", true, []],
-  lintReport: ["GateReport", false, []],
-  typecheck: ["VOID_KIND", true, []],
-  typecheckReport: ["GateReport", false, []],
-  test: ["VOID_KIND", true, []],
-  testReport: ["GateReport", false, []],
-  audit: ["VOID_KIND", true, []],
-  auditReport: ["GateReport", false, []],
-  migrations: ["VOID_KIND", false, ["gitDir", "base", "approveDestructive"]],
-  migrationsReport: ["GateReport", false, ["gitDir", "base", "approveDestructive"]],
-  commits: ["VOID_KIND", false, ["gitDir", "base", "head"]],
-  commitsReport: ["GateReport", false, ["gitDir", "base", "head"]],
-  version: ["ReleaseVersion", false, ["gitDir", "repoUrl"]],
+  // Chained settings: credentials and run context, set once (src/settings.ts).
+  withAws: [
+    "Shipshape",
+    false,
+    ["accessKeyId", "secretAccessKey", "sessionToken", "roleArn", "webIdentityToken", "idTokenRequestUrl", "idTokenRequestToken"],
+  ],
+  withRegistry: ["Shipshape", false, ["address", "username", "password", "plainHttp"]],
+  withSigner: ["Shipshape", false, ["key", "password", "idToken", "idTokenRequestUrl", "idTokenRequestToken"]],
+  withVerifier: ["Shipshape", false, ["publicKey", "certificateIdentity", "certificateOidcIssuer", "insecureIgnoreTlog"]],
+  withAuditTrail: ["Shipshape", false, ["databaseUrl", "trail"]],
+  withNotifications: ["Shipshape", false, ["slackWebhook", "slackFailuresWebhook", "webhookUrl", "webhookSecret"]],
+  withRun: ["Shipshape", false, ["actor", "runUrl", "commitSha", "branch", "defaultBranch", "version", "repoUrl", "approver"]],
+  // Gates: one name each, returning the report, whose sync fails the call when the gate did.
+  ci: ["CiReport", false, []],
+  lint: ["GateReport", true, []],
+  typecheck: ["GateReport", true, []],
+  test: ["GateReport", true, []],
+  audit: ["GateReport", true, []],
+  migrations: ["GateReport", false, ["gitDir", "base", "approveDestructive"]],
+  commits: ["GateReport", false, ["gitDir", "base", "head"]],
+  secretScan: ["GateReport", true, ["gitDir"]],
+  scanImage: ["GateReport", true, ["platform"]],
+  scanDependencies: ["GateReport", true, []],
+  licenseCheck: ["GateReport", true, ["platform"]],
+  // Supply chain.
+  version: ["ReleaseVersion", false, ["gitDir"]],
   build: ["Container", false, ["platform"]],
   dockerfile: ["File", false, []],
-  scanImage: ["VOID_KIND", true, ["platform"]],
-  scanImageReport: ["GateReport", false, ["platform"]],
-  scanDependencies: ["VOID_KIND", true, []],
-  scanDependenciesReport: ["GateReport", false, []],
   sbom: ["File", false, ["platform"]],
-  licenseCheck: ["VOID_KIND", true, ["platform"]],
-  licenseCheckReport: ["GateReport", false, ["platform"]],
-  publish: [
-    "STRING_KIND",
-    false,
-    [
-      "gitDir",
-      "registry",
-      "repository",
-      "sha",
-      "branch",
-      "defaultBranch",
-      "version",
-      "registryUsername",
-      "registryPassword",
-      "awsAccessKeyId",
-      "awsSecretAccessKey",
-      "awsSessionToken",
-    ],
-  ],
-  sign: [
-    "STRING_KIND",
-    false,
-    [
-      "ref",
-      "cosignKey",
-      "cosignPassword",
-      "sigstoreIdToken",
-      "registryUsername",
-      "registryPassword",
-      "awsAccessKeyId",
-      "awsSecretAccessKey",
-      "awsSessionToken",
-      "allowHttpRegistry",
-      "sigstoreIdTokenRequestUrl",
-      "sigstoreIdTokenRequestToken",
-    ],
-  ],
-  verify: [
-    "STRING_KIND",
-    false,
-    [
-      "ref",
-      "cosignPublicKey",
-      "certificateIdentity",
-      "certificateOidcIssuer",
-      "insecureIgnoreTlog",
-      "registryUsername",
-      "registryPassword",
-      "awsAccessKeyId",
-      "awsSecretAccessKey",
-      "awsSessionToken",
-      "allowHttpRegistry",
-      "provenance",
-      "builderId",
-    ],
-  ],
-  release: [
-    "Release",
-    false,
-    [
-      "gitDir",
-      "registry",
-      "repository",
-      "sha",
-      "branch",
-      "defaultBranch",
-      "version",
-      "cosignKey",
-      "cosignPassword",
-      "sigstoreIdToken",
-      "registryUsername",
-      "registryPassword",
-      "awsAccessKeyId",
-      "awsSecretAccessKey",
-      "awsSessionToken",
-      "allowHttpRegistry",
-      "builderId",
-      "invocationId",
-      "sigstoreIdTokenRequestUrl",
-      "sigstoreIdTokenRequestToken",
-    ],
-  ],
-  deploy: [
-    "Deployment",
-    false,
-    ["gitDir", "env", "image", "approve", ...AWS, ...VERIFY, ...RUN, "approver", "version", "commitSha", "repoUrl"],
-  ],
-  rollback: ["Deployment", false, ["gitDir", "env", "to", ...AWS, ...RUN]],
-  promote: ["Deployment", false, ["gitDir", "env", ...AWS, ...RUN]],
-  abort: ["Deployment", false, ["gitDir", "env", ...AWS, ...RUN]],
-  status: ["STRING_KIND", false, ["env", ...AWS]],
-  metrics: ["DeliveryReport", false, ["environment", "period", "from", "to", "auditDatabaseUrl", "auditTrail"]],
-  prComment: ["STRING_KIND", false, ["repository", "pullNumber", "githubToken", "runUrl", "commitSha"]],
-  secretScan: ["VOID_KIND", true, ["gitDir"]],
-  secretScanReport: ["GateReport", false, ["gitDir"]],
+  publish: ["STRING_KIND", false, ["gitDir", "registry", "repository"]],
+  sign: ["STRING_KIND", false, ["ref"]],
+  verify: ["STRING_KIND", false, ["ref", "provenance", "builderId"]],
+  release: ["Release", false, ["gitDir", "registry", "repository", "builderId"]],
+  // Deploys live on the Environment; delivery metrics across every environment here.
+  environment: ["Environment", false, ["name"]],
+  metrics: ["DeliveryReport", false, ["environment", "period", "from", "to"]],
+  prComment: ["STRING_KIND", false, ["repository", "pullNumber", "githubToken"]],
   config: ["STRING_KIND", false, []],
   // The generator (src/generate/): a changeset for dagger generate, the files, and the diff against what exists.
   scaffold: ["Changeset", false, ["repo", "ref"]],
   init: ["Directory", false, ["force", "repo", "ref", "measureCoverage"]],
   initDiff: ["STRING_KIND", false, ["repo", "ref", "measureCoverage"]],
+};
+
+/** The Environment's verbs, the same shape. */
+const ENVIRONMENT: Record<string, [string, boolean, string[]]> = {
+  deploy: ["Deployment", false, ["image", "approve", "failOnError", "gitDir"]],
+  rollback: ["Deployment", false, ["to", "failOnError", "gitDir"]],
+  promote: ["Deployment", false, ["failOnError", "gitDir"]],
+  abort: ["Deployment", false, ["failOnError", "gitDir"]],
+  status: ["STRING_KIND", false, []],
+  metrics: ["DeliveryReport", false, ["period", "from", "to"]],
 };
 
 const typeName = (t: ScannedFunction["returnType"]) => t.name ?? t.kind;
@@ -195,7 +94,8 @@ describe("API contract (SDK scanner on src/)", () => {
       "ReleasePlatform",
       "ReleaseVersion",
       "Shipshape",
-    ]);
+      "Environment",
+    ].sort());
   });
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
@@ -205,11 +105,11 @@ describe("API contract (SDK scanner on src/)", () => {
     // the root object, a commit does not change the parent of every call (the function cache key).
     const history = Object.entries(mod.objects.Shipshape!.methods).filter(([, f]) => "gitDir" in f.arguments);
     expect(history.map(([n]) => n).sort()).toEqual(
-      ["abort", "commits", "commitsReport", "deploy", "migrations", "migrationsReport", "promote", "publish"]
-        .concat(["release", "rollback", "secretScan", "secretScanReport", "version"])
-        .sort(),
+      ["commits", "migrations", "publish", "release", "secretScan", "version"].sort(),
     );
-    for (const [name, f] of history) {
+    const envHistory = Object.entries(mod.objects.Environment!.methods).filter(([, f]) => "gitDir" in f.arguments);
+    expect(envHistory.map(([n]) => n).sort()).toEqual(["abort", "deploy", "promote", "rollback"]);
+    for (const [name, f] of [...history, ...envHistory]) {
       expect(f.arguments.gitDir, name).toMatchObject({
         type: { kind: "OBJECT_KIND", name: "Directory" },
         defaultPath: "/",
@@ -222,15 +122,34 @@ describe("API contract (SDK scanner on src/)", () => {
     expect(args.configPath).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "shipshape.yaml" });
   });
 
-  it("has exactly the documented functions, with their return types and checks", () => {
-    const methods = mod.objects.Shipshape!.methods;
-    expect(Object.keys(methods).sort()).toEqual(Object.keys(SHIPSHAPE).sort());
-    for (const [name, [ret, isCheck, args]] of Object.entries(SHIPSHAPE)) {
-      const f = methods[name]!;
-      expect(typeName(f.returnType), name).toBe(ret);
-      expect(Boolean(f.isCheck), `${name} isCheck`).toBe(isCheck);
-      expect(Object.keys(f.arguments), name).toEqual(args);
+  it("has exactly the documented functions, with their return types and checks, none with more than 8 arguments", () => {
+    for (const [object, table] of [["Shipshape", SHIPSHAPE], ["Environment", ENVIRONMENT]] as const) {
+      const methods = mod.objects[object]!.methods;
+      expect(Object.keys(methods).sort()).toEqual(Object.keys(table).sort());
+      for (const [name, [ret, isCheck, args]] of Object.entries(table)) {
+        const f = methods[name]!;
+        expect(typeName(f.returnType), name).toBe(ret);
+        expect(Boolean(f.isCheck), `${name} isCheck`).toBe(isCheck);
+        expect(Object.keys(f.arguments), name).toEqual(args);
+      }
     }
+    for (const [name, f] of allFunctions(mod)) expect(Object.keys(f.arguments).length, name).toBeLessThanOrEqual(8);
+  });
+
+  it("carries chained settings as private state, the same on the root and the Environment", () => {
+    // Plain fields (no @func): serialized with the object, not registered as API fields (src/settings.ts).
+    const root = mod.objects.Shipshape!.properties;
+    const env = mod.objects.Environment!.properties;
+    const exposed = (p: Record<string, { isExposed?: boolean }>) => Object.keys(p).filter((k) => p[k]!.isExposed);
+    expect(exposed(root).sort()).toEqual(["configPath", "source"]);
+    expect(exposed(env)).toEqual(["name"]);
+    const shared = Object.keys(env).filter((k) => k !== "name");
+    expect(shared.length).toBeGreaterThan(25);
+    for (const k of shared) expect([k, env[k]!.type], k).toEqual([k, root[k]!.type]);
+    // The root alone holds the signer: an Environment never gets the signing key.
+    expect(Object.keys(root).filter((k) => !(k in env)).sort()).toEqual(
+      ["cosignKey", "cosignPassword", "sigstoreIdToken", "sigstoreIdTokenRequestToken", "sigstoreIdTokenRequestUrl"].sort(),
+    );
   });
 
   it("documents every function in exactly one line", () => {
@@ -240,7 +159,7 @@ describe("API contract (SDK scanner on src/)", () => {
   });
 
   it("lets the PR workflow narrow and approve migrations, both optional", () => {
-    for (const name of ["migrations", "migrationsReport"]) {
+    for (const name of ["migrations"]) {
       const args = mod.objects.Shipshape!.methods[name]!.arguments;
       expect(args.base).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "" });
       expect(args.base!.description).toMatch(/^Only check migrations changed against this git ref/);
@@ -266,11 +185,17 @@ describe("API contract (SDK scanner on src/)", () => {
     }
   });
 
-  it("takes every credential of publish, sign and verify as an optional Secret", () => {
-    for (const fn of ["publish", "sign", "verify", "release", "deploy"]) {
-      const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token/i.test(a.name));
-      expect(args.length, fn).toBeGreaterThanOrEqual(4);
+  it("takes every credential of the with* settings as a Secret, optional except the registry password", () => {
+    for (const fn of ["withAws", "withSigner", "withVerifier", "withAuditTrail", "withNotifications"]) {
+      const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token|url|webhook|secret/i.test(a.name));
+      expect(args.length, fn).toBeGreaterThanOrEqual(1);
       for (const a of args) expect([fn, a.name, a.type.name, a.isOptional || a.isNullable]).toEqual([fn, a.name, "Secret", true]);
+    }
+    expect(mod.objects.Shipshape!.methods.withRegistry!.arguments.password!.type.name).toBe("Secret");
+    // No verb takes a credential of its own: they all come from the chain.
+    for (const fn of ["publish", "sign", "verify", "release"]) {
+      const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => a.type.name === "Secret");
+      expect(args, fn).toEqual([]);
     }
   });
 
@@ -296,11 +221,12 @@ describe("API contract (SDK scanner on src/)", () => {
   it("gives every Shipshape function a deliberate cache policy", () => {
     // default: the engine's 7-day cache keyed on inputs (pure); 24h: reads a network database or
     // judges expiry against the clock; session: reports; never: side effects and live reads.
-    const DAY = ["ci", "audit", "scanImage", "scanDependencies", "licenseCheck"];
-    const NEVER = ["publish", "sign", "verify", "release", "deploy", "rollback", "promote", "abort", "status", "metrics", "prComment"];
-    // Reports return even when their gate could not judge: an ERROR must not outlive the session.
-    const SESSION = Object.keys(mod.objects.Shipshape!.methods).filter((n) => n.endsWith("Report"));
-    expect(SESSION).toHaveLength(11);
+    const DAY = ["audit", "scanImage", "scanDependencies", "licenseCheck"];
+    const NEVER = ["publish", "sign", "verify", "release", "metrics", "prComment"];
+    // ci returns every gate's report even when one could not judge: an ERROR must not outlive the
+    // session. A single gate fails its call on ERROR instead, and failed calls are never cached.
+    const SESSION = ["ci"];
+    for (const f of Object.values(mod.objects.Environment!.methods)) expect(f.cache, `Environment.${f.name}`).toBe("never");
     const policies = Object.fromEntries(
       Object.entries(mod.objects.Shipshape!.methods).map(([n, f]) => [n, (f as ScannedFunction).cache ?? "default"]),
     );
@@ -332,8 +258,8 @@ describe("API contract (SDK scanner on src/)", () => {
       "summary",
     ]);
     expect(report.properties.status!.type).toMatchObject({ kind: "ENUM_KIND", name: "GateStatus" });
-    expect(Object.keys(report.methods).sort()).toEqual(["markdown", "passed"]);
-    expect(Object.keys(mod.objects.CiReport!.methods).sort()).toEqual(["files", "markdown", "passed", "table"]);
+    expect(Object.keys(report.methods).sort()).toEqual(["markdown", "passed", "sync"]);
+    expect(Object.keys(mod.objects.CiReport!.methods).sort()).toEqual(["files", "markdown", "passed", "sync", "table"]);
     const values = Object.values(mod.enums.GateStatus!.values).map((v) => v.value);
     expect(values).toEqual(["PASSED", "FAILED", "ERROR", "SKIPPED"]);
   });

@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { drive, type Driven } from "../helpers/drive.js";
-import { callAbort, callDeploy, callPromote, markdownOf, onFakeClock } from "../helpers/ship-calls.js";
+import { callAbort, callDeploy, callPromote, callStatus, markdownOf, onFakeClock } from "../helpers/ship-calls.js";
 import { allowEcrLogin, VERIFIED } from "../helpers/signed-image.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, onFakeTime, trackFetches } from "../deploy/fake-ecs.js";
 
@@ -102,7 +102,7 @@ describe("deploy", () => {
 
 describe("status", () => {
   it("says which revision runs and how many tasks", async () => {
-    const s = (await clocked(current.call<string>("status", { env: "staging", ...creds() }))).json;
+    const s = (await clocked(callStatus(current, "staging", creds()))).json;
     expect(s).toMatch(/^staging: api in main \(us-east-1\)\nrevision: .*app:1\ntasks: \d+ running \/ \d+ desired/);
   });
 });

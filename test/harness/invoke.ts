@@ -116,6 +116,16 @@ export class Handle<T = unknown> {
     return this.h.invokeOn<R>(this.type, this.raw, fn, args);
   }
 
+  /**
+   * Where a `dagger call` chain ends on this value: the CLI selects `sync` on an object that has
+   * one (cmd/dagger/functions.go handleObjectLeaf), as `dagger check` does on a check's result
+   * (core/modtree.go runCheckLocally), so a report whose gate failed fails the call there.
+   */
+  async leaf(): Promise<Handle<T>> {
+    if (!this.type || !(await this.h.hasMethod(this.type, "sync"))) return this;
+    return this.call<T>("sync");
+  }
+
   /** The module object in a field (e.g. one GateReport of a CiReport's gates). */
   at<R = unknown>(type: string, ...path: (string | number)[]): Handle<R> {
     const value = path.reduce<Json>((v, k) => (v as Record<string, Json>)[k]!, this.raw);
@@ -176,6 +186,16 @@ export class ModuleHarness {
   /** `dagger call <fn> [args]` on the root object built with `ctor` arguments. */
   async call<R = unknown>(fn: string, args: Record<string, unknown> = {}, ctor: Record<string, unknown> = {}): Promise<Handle<R>> {
     return (await this.root(ctor)).call<R>(fn, args);
+  }
+
+  /** `dagger call <fn> [args]` as the CLI ends it: the result's `sync` selected when it has one (Handle.leaf). */
+  async cli<R = unknown>(fn: string, args: Record<string, unknown> = {}, ctor: Record<string, unknown> = {}): Promise<Handle<R>> {
+    return (await this.call<R>(fn, args, ctor)).leaf();
+  }
+
+  async hasMethod(object: string, fn: string): Promise<boolean> {
+    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    return Boolean(mod.objects[object]?.methods[fn]);
   }
 
   async invokeOn<R = unknown>(object: string, parent: Json, fn: string, given: Record<string, unknown>): Promise<Handle<R>> {

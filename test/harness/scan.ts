@@ -33,7 +33,7 @@ export interface ScannedObject {
   name: string;
   description: string;
   methods: Record<string, ScannedFunction>;
-  properties: Record<string, { name: string; description: string; type: { kind: string; name?: string } }>;
+  properties: Record<string, { name: string; description: string; isExposed?: boolean; type: { kind: string; name?: string } }>;
   _constructor?: ScannedFunction;
 }
 export interface ScannedModule {

@@ -28,6 +28,8 @@ export interface Driven {
   harness: ModuleHarness;
   /** `dagger call <fn> [args]`: constructor and function each through the SDK's invocation path. */
   call<R = unknown>(fn: string, args?: Record<string, unknown>, ctor?: Record<string, unknown>): Promise<Handle<R>>;
+  /** The same call ended as the CLI ends it: a returned report's `sync` selected, so a failed gate fails. */
+  cli<R = unknown>(fn: string, args?: Record<string, unknown>, ctor?: Record<string, unknown>): Promise<Handle<R>>;
 }
 
 export async function drive(
@@ -53,7 +55,7 @@ export async function drive(
   const gitDir = dag.host().directory(root, { include: [".git"] });
   const ship = new Shipshape(source, "shipshape.yaml");
   const harness = new ModuleHarness({ workspace: root }, engine);
-  return { engine, root, ship, gitDir, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor) };
+  return { engine, root, ship, gitDir, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor), cli: (fn, args, ctor) => harness.cli(fn, args, ctor) };
 }
 
 /** A Directory or File from the ID a call returned in its state. */

@@ -52,21 +52,109 @@ export interface DeployArgs extends AwsArgs, RunArgs {
   repoUrl?: string;
 }
 
-/** `dagger call deploy --env ... --image ... [flags]`. */
-export const callDeploy = (d: Driven, env: string, image: string, a: DeployArgs = {}): Promise<Handle<Deployment>> =>
-  d.call<Deployment>("deploy", { env, image, ...a });
+export interface SignArgs {
+  cosignKey?: Secret;
+  cosignPassword?: Secret;
+  sigstoreIdToken?: Secret;
+  sigstoreIdTokenRequestUrl?: Secret;
+  sigstoreIdTokenRequestToken?: Secret;
+  registryAddress?: string;
+  allowHttpRegistry?: boolean;
+  branch?: string;
+  defaultBranch?: string;
+  sha?: string;
+}
 
-/** `dagger call rollback --env ... --to ... [flags]`. */
-export const callRollback = (d: Driven, env: string, to: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
-  d.call<Deployment>("rollback", { env, to, ...a });
+export type ChainArgs = DeployArgs & SignArgs;
 
-/** `dagger call promote --env ... [flags]`. */
-export const callPromote = (d: Driven, env: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
-  d.call<Deployment>("promote", { env, ...a });
+const given = (o: Record<string, unknown>) => Object.values(o).some((v) => v !== undefined && v !== "" && v !== false);
 
-/** `dagger call abort --env ... [flags]`. */
-export const callAbort = (d: Driven, env: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
-  d.call<Deployment>("abort", { env, ...a });
+/**
+ * The `with*` steps of a `dagger call` chain for flat settings (the old flag names, kept in tests
+ * as one vocabulary): each step a call of its own through the invocation path, only when set.
+ */
+export async function chained(d: Driven, a: ChainArgs = {}): Promise<Handle<unknown>> {
+  let h: Handle<unknown> = await d.harness.root();
+  const step = async (fn: string, args: Record<string, unknown>) => {
+    if (given(args)) h = await h.call(fn, args);
+  };
+  await step("withAws", {
+    accessKeyId: a.awsAccessKeyId,
+    secretAccessKey: a.awsSecretAccessKey,
+    sessionToken: a.awsSessionToken,
+    roleArn: a.awsRoleArn,
+    webIdentityToken: a.awsWebIdentityToken,
+    idTokenRequestUrl: a.awsIdTokenRequestUrl,
+    idTokenRequestToken: a.awsIdTokenRequestToken,
+  });
+  if (a.registryUsername || a.registryPassword || a.allowHttpRegistry)
+    await step("withRegistry", {
+      address: a.registryAddress ?? "",
+      username: a.registryUsername ?? "",
+      password: a.registryPassword,
+      plainHttp: a.allowHttpRegistry,
+    });
+  await step("withSigner", {
+    key: a.cosignKey,
+    password: a.cosignPassword,
+    idToken: a.sigstoreIdToken,
+    idTokenRequestUrl: a.sigstoreIdTokenRequestUrl,
+    idTokenRequestToken: a.sigstoreIdTokenRequestToken,
+  });
+  await step("withVerifier", {
+    publicKey: a.cosignPublicKey,
+    certificateIdentity: a.certificateIdentity,
+    certificateOidcIssuer: a.certificateOidcIssuer,
+    insecureIgnoreTlog: a.insecureIgnoreTlog,
+  });
+  await step("withAuditTrail", { databaseUrl: a.auditDatabaseUrl, trail: a.auditTrail });
+  await step("withNotifications", {
+    slackWebhook: a.slackWebhook,
+    slackFailuresWebhook: a.slackFailuresWebhook,
+    webhookUrl: a.webhookUrl,
+    webhookSecret: a.webhookSecret,
+  });
+  const run = {
+    actor: a.actor,
+    runUrl: a.runUrl,
+    commitSha: a.commitSha ?? a.sha,
+    branch: a.branch,
+    defaultBranch: a.defaultBranch,
+    version: a.version,
+    repoUrl: a.repoUrl,
+    approver: a.approver,
+  };
+  await step("withRun", run);
+  return h;
+}
+
+/** `dagger call with-... environment --name <env>`: the Environment with the chain's settings. */
+export const environmentOf = async (d: Driven, env: string, a: ChainArgs = {}): Promise<Handle<unknown>> =>
+  (await chained(d, a)).call("environment", { name: env });
+
+/** `dagger call with-... environment --name <env> deploy --image ... [--approve]`. */
+export const callDeploy = async (d: Driven, env: string, image: string, a: DeployArgs = {}): Promise<Handle<Deployment>> =>
+  (await environmentOf(d, env, a)).call<Deployment>("deploy", { image, approve: a.approve, failOnError: a.failOnError });
+
+/** `... environment --name <env> rollback [--to ...]`. */
+export const callRollback = async (d: Driven, env: string, to: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
+  (await environmentOf(d, env, a)).call<Deployment>("rollback", { to, failOnError: a.failOnError });
+
+/** `... environment --name <env> promote`. */
+export const callPromote = async (d: Driven, env: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
+  (await environmentOf(d, env, a)).call<Deployment>("promote", { failOnError: a.failOnError });
+
+/** `... environment --name <env> abort`. */
+export const callAbort = async (d: Driven, env: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
+  (await environmentOf(d, env, a)).call<Deployment>("abort", { failOnError: a.failOnError });
+
+/** `... environment --name <env> status`. */
+export const callStatus = async (d: Driven, env: string, a: AwsArgs = {}): Promise<Handle<string>> =>
+  (await environmentOf(d, env, a)).call<string>("status");
+
+/** `dagger call with-... <fn> [args]` on the root: publish, sign, verify, release, metrics, pr-comment. */
+export const callWith = async <R = unknown>(d: Driven, fn: string, args: Record<string, unknown>, a: ChainArgs = {}): Promise<Handle<R>> =>
+  (await chained(d, a)).call<R>(fn, args);
 
 /** `... deploy ... markdown`: the Deployment's summary, computed by its own method on its JSON state. */
 export const markdownOf = async (d: Handle<Deployment>): Promise<string> => (await d.call<string>("markdown")).json;
@@ -110,7 +198,8 @@ const invoked = (Executor.prototype[LISTENERS] ??= (() => {
 export async function onFakeClock<T>(call: Promise<T>, drive: (p: Promise<T>) => Promise<T>): Promise<T> {
   let started!: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
-  const listener = (method: string) => method !== "" && started();
+  // The chain's with* steps and environment only copy state: the clock starts with the verb itself.
+  const listener = (method: string) => method !== "" && !/^with[A-Z]/.test(method) && method !== "environment" && started();
   invoked.add(listener);
   try {
     const ended = call.then(

@@ -1,0 +1,161 @@
+/**
+ * The chained state `with*` sets on the root object (and an Environment copies): credentials and run
+ * context, set once per `dagger call` chain instead of repeated on every function.
+ *
+ * These live in plain (undecorated) class fields: the v0.21.8 TypeScript SDK serializes every
+ * property declaration of an object (introspector object.js collects each PropertyDeclaration;
+ * entrypoint/load.js loadResult writes them, loadParentState reads them back by their declared
+ * type), and the engine carries fields that are not in the typedef as the object's private fields
+ * (core/object.go moduleObjectFieldsToSDKInput, "convert private field"). So they survive a chain
+ * without becoming API fields: the table of contents stays small, and a Secret is only ever an ID.
+ * Each field must be a core type or a primitive: a nested module object is rebuilt shallowly
+ * (Executor.buildClass), and a Secret inside it would come back as a bare ID string.
+ */
+import type { Secret } from "@dagger.io/dagger";
+import type { AwsCredentials } from "./gates/aws-auth.js";
+import type { Outlets, RunContext } from "./gates/deploy-run.js";
+import { registryHost, type RegistryCredentials } from "./gates/registry.js";
+
+/** What `withAws` sets: static keys, or a role assumed with GitHub's OIDC token (renewed on long runs). */
+export interface AwsSettings {
+  awsAccessKeyId?: Secret;
+  awsSecretAccessKey?: Secret;
+  awsSessionToken?: Secret;
+  awsRoleArn?: string;
+  awsWebIdentityToken?: Secret;
+  awsIdTokenRequestUrl?: Secret;
+  awsIdTokenRequestToken?: Secret;
+}
+
+/** What `withRegistry` sets: credentials for one registry that is not ECR. */
+export interface RegistrySettings {
+  registryAddress?: string;
+  registryUsername?: string;
+  registryPassword?: Secret;
+  registryPlainHttp?: boolean;
+}
+
+/** What `withSigner` sets: a cosign key, or keyless with GitHub's OIDC token. */
+export interface SignerSettings {
+  cosignKey?: Secret;
+  cosignPassword?: Secret;
+  sigstoreIdToken?: Secret;
+  sigstoreIdTokenRequestUrl?: Secret;
+  sigstoreIdTokenRequestToken?: Secret;
+}
+
+/** What `withVerifier` sets: the key or keyless identity an image must be signed by. */
+export interface VerifierSettings {
+  cosignPublicKey?: Secret;
+  certificateIdentity?: string;
+  certificateOidcIssuer?: string;
+  insecureIgnoreTlog?: boolean;
+}
+
+/** What `withAuditTrail` and `withNotifications` set: where records and news go. */
+export type OutletSettings = Outlets;
+
+/** What `withRun` sets: who runs what from where (a module cannot see the CI runner's environment). */
+export interface RunSettings {
+  actor?: string;
+  runUrl?: string;
+  commitSha?: string;
+  branch?: string;
+  defaultBranch?: string;
+  /** The release version (withRun's version; `version` is the root's function computing the next one). */
+  runVersion?: string;
+  repoUrl?: string;
+  approver?: string;
+}
+
+/** Everything a deploy needs (an Environment holds exactly this, besides its name). */
+export type DeploySettings = AwsSettings & RegistrySettings & VerifierSettings & OutletSettings & RunSettings;
+export type Settings = DeploySettings & SignerSettings;
+
+/** The keys an Environment copies from the root object: every deploy setting, not the signer. */
+export const DEPLOY_SETTING_KEYS = [
+  "awsAccessKeyId",
+  "awsSecretAccessKey",
+  "awsSessionToken",
+  "awsRoleArn",
+  "awsWebIdentityToken",
+  "awsIdTokenRequestUrl",
+  "awsIdTokenRequestToken",
+  "registryAddress",
+  "registryUsername",
+  "registryPassword",
+  "registryPlainHttp",
+  "cosignPublicKey",
+  "certificateIdentity",
+  "certificateOidcIssuer",
+  "insecureIgnoreTlog",
+  "auditDatabaseUrl",
+  "auditTrail",
+  "slackWebhook",
+  "slackFailuresWebhook",
+  "webhookUrl",
+  "webhookSecret",
+  "actor",
+  "runUrl",
+  "commitSha",
+  "branch",
+  "defaultBranch",
+  "runVersion",
+  "repoUrl",
+  "approver",
+] as const satisfies readonly (keyof DeploySettings)[];
+
+/** Copies the deploy settings (only those set) from one chained object onto another. */
+export function copyDeploySettings(from: DeploySettings, to: DeploySettings): void {
+  const src = from as Record<string, unknown>;
+  const dst = to as Record<string, unknown>;
+  for (const key of DEPLOY_SETTING_KEYS) if (src[key] !== undefined) dst[key] = src[key];
+}
+
+/** The AWS credentials for the SDK clients; the run URL names the role session. */
+export const awsOf = (s: DeploySettings): AwsCredentials => ({
+  awsAccessKeyId: s.awsAccessKeyId,
+  awsSecretAccessKey: s.awsSecretAccessKey,
+  awsSessionToken: s.awsSessionToken,
+  awsWebIdentityToken: s.awsWebIdentityToken,
+  awsRoleArn: s.awsRoleArn ?? "",
+  awsIdTokenRequestUrl: s.awsIdTokenRequestUrl,
+  awsIdTokenRequestToken: s.awsIdTokenRequestToken,
+  runUrl: s.runUrl ?? "",
+});
+
+/**
+ * Credentials for the registry an image lives in: the `withRegistry` login only for the registry it
+ * was given for (a password never goes to another host), AWS keys for ECR.
+ */
+export function registryCredsFor(s: AwsSettings & RegistrySettings, image: string): RegistryCredentials {
+  const mine = Boolean(s.registryAddress) && registryHost(image) === registryHost(s.registryAddress ?? "");
+  return {
+    username: mine ? (s.registryUsername ?? "") : "",
+    password: mine ? s.registryPassword : undefined,
+    awsAccessKeyId: s.awsAccessKeyId,
+    awsSecretAccessKey: s.awsSecretAccessKey,
+    awsSessionToken: s.awsSessionToken,
+  };
+}
+
+/** Where the audit records and notifications go. */
+export const outletsOf = (s: OutletSettings): Outlets => ({
+  auditDatabaseUrl: s.auditDatabaseUrl,
+  auditTrail: s.auditTrail,
+  slackWebhook: s.slackWebhook,
+  slackFailuresWebhook: s.slackFailuresWebhook,
+  webhookUrl: s.webhookUrl,
+  webhookSecret: s.webhookSecret,
+});
+
+/** The run context of the audit record; the approver only counts when the call approved. */
+export const runContextOf = (s: RunSettings, approved: boolean): RunContext => ({
+  actor: s.actor ?? "",
+  approver: approved ? (s.approver ?? "") : "",
+  runUrl: s.runUrl ?? "",
+  version: s.runVersion ?? "",
+  commitSha: s.commitSha ?? "",
+  repoUrl: s.repoUrl ?? "",
+});
+
