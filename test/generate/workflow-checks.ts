@@ -56,7 +56,13 @@ export function actionValidator(text: string, name = "workflow.yml"): string | u
   return r.status === 0 ? undefined : `${r.stdout}${r.stderr}`.trim() || `exit ${r.status}`;
 }
 
-/** A `dagger call`: the workflow, the module ("." for Shipshape), the function and its flags. */
+/** One function of a `dagger call` chain and the flags given to it. */
+export interface ChainStep {
+  fn: string;
+  flags: string[];
+}
+
+/** A `dagger call`: the workflow, the module ("." for Shipshape), the first function and its flags, and the whole chain. */
 export interface Call {
   file: string;
   module: string;
@@ -64,6 +70,63 @@ export interface Call {
   flags: string[];
   /** Whether the function came after `${{ inputs.call-prefix }}`. */
   prefixed: boolean;
+  /** Every function of the chain in order (with-aws ... environment ... deploy ...), each with its flags. */
+  steps: ChainStep[];
+}
+
+/** A chain's words as steps: a plain word starts a function, the --flags after it are its own. */
+export function chainSteps(words: string[]): ChainStep[] {
+  const steps: ChainStep[] = [];
+  for (const w of words) {
+    if (w.startsWith("#")) break;
+    if (w.startsWith("--")) steps.at(-1)?.flags.push(w.replace(/^--/, "").split("=")[0]!);
+    else steps.push({ fn: w, flags: [] });
+  }
+  return steps;
+}
+
+/** A module's objects as the scanner gives them, enough to walk a chain. */
+interface ChainType {
+  kind: string;
+  name?: string;
+  typeDef?: unknown;
+}
+interface ChainObject {
+  properties: Record<string, { isExposed?: boolean; type: ChainType }>;
+  methods: Record<string, { name: string; arguments: Record<string, unknown>; returnType: ChainType }>;
+}
+export interface ChainModule {
+  objects: Record<string, ChainObject>;
+}
+
+const kebabCase = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * What is wrong with a chain, walked as the CLI walks it from the module's main object: each step a
+ * function (with flags it takes) or an exposed field of the object the previous step returned. The
+ * walk stops at a core type (Directory, File, Container), whose API the schema test covers.
+ */
+export function chainProblems(mod: ChainModule, main: string, steps: ChainStep[]): string[] {
+  let object: string | undefined = main;
+  for (const step of steps) {
+    const o: ChainObject | undefined = object ? mod.objects[object] : undefined;
+    if (!o) return [];
+    const fn = Object.values(o.methods).find((m) => kebabCase(m.name) === step.fn);
+    const field: { type: ChainType } | undefined = Object.entries(o.properties).find(([k, p]) => p.isExposed && kebabCase(k) === step.fn)?.[1];
+    if (!fn && !field) return [`${object} has no function ${step.fn}`];
+    if (field) {
+      if (step.flags.length) return [`${object}.${step.fn} is a field and takes no --${step.flags[0]}`];
+      object = field.type.name;
+      continue;
+    }
+    const args = Object.keys(fn!.arguments).map(kebabCase);
+    const unknown = step.flags.find((f) => !args.includes(f));
+    if (unknown) return [`${step.fn} has no --${unknown}`];
+    let ret: ChainType = fn!.returnType;
+    while (ret.kind === "LIST_KIND" && ret.typeDef) ret = ret.typeDef as ChainType;
+    object = ret.name;
+  }
+  return [];
 }
 
 export function parseCall(file: string, module: string, line: string): Call {
@@ -74,11 +137,8 @@ export function parseCall(file: string, module: string, line: string): Call {
     .replace(/\$\{\{[^}]*\}\}/g, "EXPR")
     .trim()
     .split(/\s+/);
-  const fn = words[0]!;
-  // Flags up to the next plain word belong to the function; later ones to what it returned.
-  const end = words.findIndex((w, i) => i > 0 && !w.startsWith("--"));
-  const flags = words.slice(1, end === -1 ? undefined : end).map((w) => w.replace(/^--/, "").split("=")[0]!);
-  return { file, module, fn, flags, prefixed };
+  const steps = chainSteps(words);
+  return { file, module, fn: steps[0]?.fn ?? "", flags: steps[0]?.flags ?? [], prefixed, steps };
 }
 
 /** Every `dagger call` of one workflow, through the action (module: -> -m) or in a run: script. */
