@@ -8,8 +8,9 @@ import { Problem } from "../project/problem.js";
 import { plural, tail } from "../report/outcome.js";
 import { toSarif } from "../report/sarif.js";
 import { gitleaksCommand } from "../supply/secrets/commands.js";
-import { judgeSecrets, secretDiagnostics } from "../supply/secrets/policy.js";
-import { parseGitleaksJson, type SecretFinding } from "../supply/secrets/report.js";
+import { withoutBaselined } from "../supply/secrets/merge.js";
+import { judgeSecrets, secretDiagnostics, secretLine } from "../supply/secrets/policy.js";
+import { parseBaselineSpots, parseGitleaksJson, type SecretFinding } from "../supply/secrets/report.js";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
 import { firstLine, type Verdict } from "./gate.js";
@@ -20,11 +21,11 @@ import { readFile, run } from "./workspace.js";
 export const HISTORY_DIR = "/repo";
 
 export async function secretScan(
-  config: ShipshapeConfig,
+  shipshape: ShipshapeConfig,
   source: Directory,
   gitDir: Directory,
 ): Promise<{ verdict: Verdict; files: Directory }> {
-  const cfg = config.secrets;
+  const cfg = shipshape.secrets;
   const baseline = cfg.baseline ? `${SOURCE_DIR}/${cfg.baseline}` : undefined;
   if (cfg.baseline && !(await source.exists(cfg.baseline))) {
     throw new Problem(
@@ -32,24 +33,30 @@ export async function secretScan(
       "create it with gitleaks git --redact --report-format json --report-path <file>, or remove secrets.baseline",
     );
   }
+  const spots = cfg.baseline ? parseBaselineSpots(await source.file(cfg.baseline).contents()) : new Set<string>();
+  // gitleaks reads <source>/.gitleaks.toml (cmd/root.go:222-226 at v8.26.0), and the history
+  // source holds only .git: without the flag, history would be scanned without the team's rules.
+  const config = (await source.exists(".gitleaks.toml")) ? `${SOURCE_DIR}/.gitleaks.toml` : undefined;
   const withHistory = await gitDir.exists(".git");
   let ctr = dag
     .container()
-    .from(imageRef("gitleaks", config.images.gitleaks))
+    .from(imageRef("gitleaks", shipshape.images.gitleaks))
     .withMountedDirectory(SOURCE_DIR, source)
     .withWorkdir(SOURCE_DIR)
     .withExec(["mkdir", "-p", REPORTS_DIR]);
   if (withHistory) ctr = ctr.withMountedDirectory(HISTORY_DIR, gitDir);
 
+  // "." in /src, not /src: dir reports the path it walked, so /src/... would reach the report, the
+  // fingerprints and .gitleaksignore matching (gitleaks sources/directory.go at v8.26.0).
   const scans: { mode: "dir" | "git"; source: string; report: string }[] = [
-    { mode: "dir", source: SOURCE_DIR, report: `${REPORTS_DIR}/gitleaks-dir.json` },
+    { mode: "dir", source: ".", report: `${REPORTS_DIR}/gitleaks-dir.json` },
   ];
   if (withHistory) scans.push({ mode: "git", source: HISTORY_DIR, report: `${REPORTS_DIR}/gitleaks-git.json` });
   const found: SecretFinding[] = [];
   let files = dag.directory();
   let log = "";
   for (const scan of scans) {
-    const cmd = gitleaksCommand({ ...scan, baseline });
+    const cmd = gitleaksCommand({ ...scan, baseline, ...(config ? { config } : {}) });
     progress("secrets", cmd.join(" "));
     const step = await run(ctr, cmd);
     const report = await readFile(step.ctr, scan.report);
@@ -60,13 +67,13 @@ export async function secretScan(
         "run gitleaks locally with the same flags; a bad .gitleaks.toml or baseline is the usual cause",
       );
     }
-    found.push(...parseGitleaksJson(report));
+    found.push(...withoutBaselined(parseGitleaksJson(report), spots));
     files = files.withNewFile(`gitleaks-${scan.mode}.json`, report);
     log += step.stderr;
   }
-  // The same secret is usually both in the files and in history: one finding per place.
-  const unique = [...new Map(found.map((f) => [`${f.rule}|${f.file}|${f.line}`, f])).values()];
-  const v = judgeSecrets(unique);
+  // The same secret is usually both in the files and in history: judgeSecrets makes it one finding.
+  const v = judgeSecrets(found);
+  const unique = v.findings;
   const scanned = withHistory ? "files and history" : "files (no .git: history not scanned)";
   const sarif = toSarif({ name: "gitleaks", informationUri: "https://github.com/gitleaks/gitleaks" }, secretDiagnostics(v));
   return {
@@ -76,7 +83,7 @@ export async function secretScan(
       cause: v.status === "passed" ? "" : v.cause,
       hint: v.status === "passed" ? "" : v.hint,
       metrics: { findings: unique.length },
-      findings: unique.slice(0, 20).map((f) => `${f.file}:${f.line} ${f.rule}${f.commit ? ` (commit ${f.commit.slice(0, 12)})` : ""}`),
+      findings: unique.slice(0, 20).map(secretLine),
       log: v.status === "passed" ? "" : tail(log),
     },
     files: files.withNewFile("secrets.sarif", JSON.stringify(sarif, null, 2) + "\n"),

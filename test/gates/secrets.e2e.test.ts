@@ -45,17 +45,37 @@ describe("secret scan", () => {
     git(current.root, "commit", "-qm", "chore: move config");
     const report = (await current.call<GateReport>("secretScanReport")).json;
     expect(report.status).toBe("Failed");
-    expect(report.findings.some((f) => f.startsWith("src/config.env:2 github-pat"))).toBe(true);
+    // The token is in the files and in the last commit: one finding naming both places.
+    expect(report.findings).toHaveLength(2);
+    expect(report.summary).toBe("2 possible secrets in files and history");
+    expect(report.findings.some((f) => /^src\/config\.env:2 github-pat \(working tree; commit [0-9a-f]{12}\)$/.test(f))).toBe(true);
     expect(report.findings.some((f) => /^deploy\/aws\.yaml:2 aws-access-token \(commit [0-9a-f]{12}\)$/.test(f))).toBe(true);
     expect(report.hint).toMatch(/revoke and rotate/);
     const everything = [report.summary, report.cause, report.log, ...report.findings];
     const files = await dirOf(report.files);
     for (const name of await files.entries()) everything.push(await files.file(name).contents());
     for (const e of current.engine.execs) everything.push(e.result.stdout, e.result.stderr);
+    // Repository-relative everywhere: the dir scan runs on "." so gitleaks reports no /src/ path.
+    expect(everything.join("\n")).not.toMatch(/\/src\/|\/shipshape\/|\/repo\//);
     expect(everything.join("\n")).not.toContain(pat);
     expect(everything.join("\n")).not.toContain(awsKey);
     const gitleaks = current.engine.execs.find((e) => e.args[1] === "git")!;
     expect(gitleaks.args).toEqual(gitleaksCommand({ mode: "git", source: "/repo", report: "/shipshape/reports/gitleaks-git.json" }));
+  });
+
+  it("history is scanned with the project's .gitleaks.toml too (the .git-only source has none)", async () => {
+    current = await drive();
+    git(current.root, "init", "-q", "-b", "main");
+    mkdirSync(join(current.root, "fixtures"));
+    writeFileSync(join(current.root, "fixtures/token.env"), `GITHUB_TOKEN=ghp_${alnum(36)}\n`);
+    // gitleaks' own config format: the default rules plus a path allowlist (config/config.go).
+    writeFileSync(join(current.root, ".gitleaks.toml"), '[extend]\nuseDefault = true\n\n[allowlist]\npaths = [\'\'\'^fixtures/\'\'\']\n');
+    git(current.root, "add", "-A");
+    git(current.root, "commit", "-qm", "test: fixtures");
+    const report = (await current.call<GateReport>("secretScanReport")).json;
+    expect(report.summary).toBe("no secrets in files and history");
+    const argv = current.engine.commands.filter((c) => c[0] === "gitleaks");
+    expect(argv.map((c) => c[c.indexOf("--config") + 1])).toEqual(["/src/.gitleaks.toml", "/src/.gitleaks.toml"]);
   });
 
   it("scans the files alone, and says so, when there is no .git", async () => {

@@ -63,7 +63,7 @@ describe("Shipshape's own secret scan", () => {
     expect(report.status).toBe("Passed");
     const runs = current.engine.execs.filter((e) => e.args[0] === "gitleaks").map((e) => e.args);
     expect(runs).toEqual([
-      gitleaksCommand({ mode: "dir", source: "/src", report: "/shipshape/reports/gitleaks-dir.json", baseline: `/src/${BASELINE}` }),
+      gitleaksCommand({ mode: "dir", source: ".", report: "/shipshape/reports/gitleaks-dir.json", baseline: `/src/${BASELINE}` }),
       gitleaksCommand({ mode: "git", source: "/repo", report: "/shipshape/reports/gitleaks-git.json", baseline: `/src/${BASELINE}` }),
     ]);
   });
@@ -88,14 +88,16 @@ describe("Shipshape's own secret scan", () => {
     current = await drive({ root: clone });
     const report = (await current.call<GateReport>("secretScanReport")).json;
     expect(report.status).toBe("Failed");
-    // The new key and nothing else: found in the new commit, and in the files by the dir scan.
-    expect(report.findings).toContainEqual(expect.stringMatching(/^src\/leak\.ts:1 aws-access-token \(commit [0-9a-f]{12}\)$/));
-    for (const f of report.findings) expect(f).toMatch(/(^|\/)src\/leak\.ts:1 aws-access-token/);
+    // The new key and nothing else: one finding, seen in the files and in the new commit.
+    const head = git(clone, "rev-parse", "HEAD").trim().slice(0, 12);
+    expect(report.findings).toEqual([`src/leak.ts:1 aws-access-token (working tree; commit ${head})`]);
     const files = await dirOf(report.files);
+    // The dir report as gitleaks wrote it: repository-relative, as the scan ran on ".".
     const dir = parseGitleaksJson(await files.file("gitleaks-dir.json").contents());
-    expect(dir.map((f) => ({ file: f.file.replace(/^.*?(?=src\/leak\.ts$)/, ""), line: f.line, rule: f.rule }))).toEqual([
-      { file: "src/leak.ts", line: 1, rule: "aws-access-token" },
+    expect(dir.map((f) => ({ file: f.file, line: f.line, rule: f.rule, fingerprint: f.fingerprint }))).toEqual([
+      { file: "src/leak.ts", line: 1, rule: "aws-access-token", fingerprint: "src/leak.ts:aws-access-token:1" },
     ]);
+    expect(await files.file("gitleaks-dir.json").contents()).not.toContain("/src/");
     const everything = [report.summary, report.cause, report.log, ...report.findings];
     for (const name of await files.entries()) everything.push(await files.file(name).contents());
     for (const e of current.engine.execs) everything.push(e.result.stdout, e.result.stderr);

@@ -68,7 +68,11 @@ describe("gitleaksCommand", () => {
 
 describe("parseGitleaksJson", () => {
   it("gitleaks 8.26 git report: 3 findings with their fingerprints", () => {
-    expect(parseGitleaksJson(read("gitleaks-8.26-git-redacted.json"))).toEqual([
+    const parsed = parseGitleaksJson(read("gitleaks-8.26-git-redacted.json"));
+    // A value-free shape per finding: three different secrets, three different shapes.
+    expect(new Set(parsed.map((f) => f.shape)).size).toBe(3);
+    for (const f of parsed) expect(f.shape).toMatch(/^[0-9a-f]{16}$/);
+    expect(parsed.map(({ shape: _s, spot: _p, ...where }) => where)).toEqual([
       {
         rule: "github-pat",
         file: ".env",
@@ -130,7 +134,7 @@ describe("parseGitleaksJson", () => {
 
 describe("parseGitleaksSarif", () => {
   it("gitleaks 8.26 dir report: 4 findings, dir fingerprints without a commit", () => {
-    expect(parseGitleaksSarif(read("gitleaks-8.26-dir-redacted.sarif"))).toEqual([
+    expect(parseGitleaksSarif(read("gitleaks-8.26-dir-redacted.sarif"))).toMatchObject([
       { rule: "stripe-access-token", file: "new.txt", line: 1, commit: "", fingerprint: "new.txt:stripe-access-token:1" },
       { rule: "github-pat", file: ".env", line: 1, commit: "", fingerprint: ".env:github-pat:1" },
       { rule: "generic-api-key", file: "config.js", line: 3, commit: "", fingerprint: "config.js:generic-api-key:3" },
@@ -169,7 +173,7 @@ describe("judgeSecrets", () => {
       ruleId: "github-pat",
       severity: "error",
       message:
-        "possible secret (github-pat) in commit cff598909beb; fingerprint cff598909bebb706034647cdf3316fc2708f93f8:.env:github-pat:1",
+        "possible secret (github-pat) seen in: commit cff598909beb; .gitleaksignore: cff598909bebb706034647cdf3316fc2708f93f8:.env:github-pat:1",
       file: ".env",
       line: 1,
     });

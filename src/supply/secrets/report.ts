@@ -3,8 +3,10 @@
  * holds a secret is refused whole, so it can never be copied into a gate report, a log or an
  * exported artifact; the error names where the finding is, never what it is.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { Problem } from "../../project/problem.js";
+import { repoRelative } from "../../report/paths.js";
 
 export interface SecretFinding {
   rule: string;
@@ -15,6 +17,40 @@ export interface SecretFinding {
   commit: string;
   /** `<commit>:<file>:<rule>:<line>` (git) or `<file>:<rule>:<line>` (dir): the line for .gitleaksignore. */
   fingerprint: string;
+  /**
+   * What the secret looks like without its value: a hash of its columns, its entropy and the
+   * redacted match. The same secret found by `dir` and by `git` has the same shape even when lines
+   * above it moved (git reports the line of the commit that added it). "" when the report has none.
+   */
+  shape: string;
+  /** Where it is, as gitleaks' baseline compares it with --redact (detect/baseline.go IsNew), minus the commit. */
+  spot: string;
+}
+
+/** The fields gitleaks' IsNew compares under --redact, except Commit/Author/Email/Date/Message. */
+export interface SpotFields {
+  RuleID: string;
+  Description?: string | undefined;
+  File: string;
+  StartLine: number;
+  EndLine?: number | undefined;
+  StartColumn?: number | undefined;
+  EndColumn?: number | undefined;
+  Entropy?: number | undefined;
+}
+
+export function spotOf(f: SpotFields): string {
+  return JSON.stringify([f.RuleID, f.Description ?? "", repoPath(f.File), f.StartLine, f.EndLine ?? 0, f.StartColumn ?? 0, f.EndColumn ?? 0, f.Entropy ?? 0]);
+}
+
+/**
+ * A repository-relative path. Shipshape runs `gitleaks dir .` inside /src so paths come back
+ * relative (gitleaks walks its source with filepath.Walk and reports the walked path,
+ * sources/directory.go and detect/directory.go at v8.26.0); this also undoes a scan of the
+ * absolute /src or a "./" prefix, so an older report or baseline still lines up.
+ */
+export function repoPath(file: string): string {
+  return repoRelative(file);
 }
 
 export const REDACTED = "REDACTED";
@@ -47,6 +83,11 @@ const JsonFindingSchema = z.object({
   File: z.string(),
   Commit: z.string().optional(),
   Fingerprint: z.string().optional(),
+  Description: z.string().optional(),
+  EndLine: z.number().int().optional(),
+  StartColumn: z.number().int().optional(),
+  EndColumn: z.number().int().optional(),
+  Entropy: z.number().optional(),
   Match: z.string(),
   Secret: z.string(),
   // Raw file content when present (gitleaks 8.2x declares it, omitempty); never redacted.
@@ -66,14 +107,39 @@ export function parseGitleaksJson(text: string): SecretFinding[] {
     // Full redaction replaces the secret with REDACTED everywhere in Match (report/finding.go Redact).
     if (f.Secret !== REDACTED || !f.Match.includes(REDACTED) || (f.Fragment !== undefined && f.Fragment !== null)) throw unredacted(where);
     const commit = f.Commit ?? "";
+    const file = repoPath(f.File);
+    const hash = createHash("sha256").update(JSON.stringify([f.StartColumn, f.EndColumn, f.EndLine === undefined ? 0 : f.EndLine - f.StartLine, f.Entropy, f.Match]));
     return {
       rule: f.RuleID,
-      file: f.File,
+      file,
       line: f.StartLine,
       commit,
-      fingerprint: f.Fingerprint || fingerprintOf(commit, f.File, f.RuleID, f.StartLine),
+      // gitleaks' own fingerprint carries the path it was given; rebuilt so it is the repository's.
+      fingerprint: fingerprintOf(commit, file, f.RuleID, f.StartLine),
+      shape: hash.digest("hex").slice(0, 16),
+      spot: spotOf(f),
     };
   });
+}
+
+/**
+ * The entries of a baseline, as spots: only the fields gitleaks' IsNew compares under --redact,
+ * so an unredacted baseline (which gitleaks accepts) is read without its secrets being kept.
+ */
+export function parseBaselineSpots(text: string): Set<string> {
+  const Entry = z.object({
+    RuleID: z.string(),
+    Description: z.string().optional(),
+    File: z.string(),
+    StartLine: z.number().int(),
+    EndLine: z.number().int().optional(),
+    StartColumn: z.number().int().optional(),
+    EndColumn: z.number().int().optional(),
+    Entropy: z.number().optional(),
+  });
+  const parsed = z.array(Entry).safeParse(parseJson(text, "gitleaks baseline"));
+  if (!parsed.success) throw shapeError("gitleaks baseline", parsed.error);
+  return new Set(parsed.data.map(spotOf));
 }
 
 const SarifSchema = z.object({
@@ -111,11 +177,13 @@ export function parseGitleaksSarif(text: string): SecretFinding[] {
   return parsed.data.runs.flatMap((run) =>
     (run.results ?? []).map((r) => {
       const loc = r.locations[0]!.physicalLocation; // .min(1) above
-      const file = loc.artifactLocation.uri;
+      const file = repoPath(loc.artifactLocation.uri);
       const line = loc.region.startLine;
       if (loc.region.snippet !== undefined && loc.region.snippet.text !== REDACTED) throw unredacted(`rule ${r.ruleId} in ${file}:${line}`);
       const commit = r.partialFingerprints?.commitSha ?? "";
-      return { rule: r.ruleId, file, line, commit, fingerprint: fingerprintOf(commit, file, r.ruleId, line) };
+      // SARIF carries no entropy: findings from it merge by place only.
+      const spot = spotOf({ RuleID: r.ruleId, File: file, StartLine: line });
+      return { rule: r.ruleId, file, line, commit, fingerprint: fingerprintOf(commit, file, r.ruleId, line), shape: "", spot };
     }),
   );
 }
