@@ -1,5 +1,6 @@
 /** Text and Markdown renderings of gate outcomes: the CLI table and the GitHub step summary. */
 import type { GateOutcome, GateStatusValue } from "./outcome.js";
+import { repoRelativeText } from "./paths.js";
 
 const ICON: Record<GateStatusValue, string> = { passed: "✅", failed: "❌", error: "⚠️", skipped: "⏭️" };
 
@@ -7,10 +8,17 @@ export function seconds(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+/** What a person reads of an outcome, with every container path made repository-relative. */
+export function relativeOutcome(o: GateOutcome): GateOutcome {
+  const r = repoRelativeText;
+  return { ...o, summary: r(o.summary), cause: r(o.cause), hint: r(o.hint), findings: o.findings.map(r), log: r(o.log) };
+}
+
 export const passedAll = (outcomes: GateOutcome[]) => outcomes.every((o) => o.status === "passed" || o.status === "skipped");
 
 /** Fixed-width table: gate, status, duration, one-line cause; hints follow for what did not pass. */
-export function renderTable(outcomes: GateOutcome[]): string {
+export function renderTable(all: GateOutcome[]): string {
+  const outcomes = all.map(relativeOutcome);
   const rows = [
     ["GATE", "STATUS", "TIME", "DETAIL"],
     ...outcomes.map((o) => [o.gate, o.status.toUpperCase(), seconds(o.durationMs), o.summary]),
@@ -31,7 +39,8 @@ export function renderTable(outcomes: GateOutcome[]): string {
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-export function renderMarkdown(outcomes: GateOutcome[], title = "Shipshape CI"): string {
+export function renderMarkdown(all: GateOutcome[], title = "Shipshape CI"): string {
+  const outcomes = all.map(relativeOutcome);
   const head = `## ${passedAll(outcomes) ? "✅" : "❌"} ${title}\n\n| Gate | Status | Time | Detail |\n|---|---|---|---|`;
   const rows = outcomes.map((o) => `| ${o.gate} | ${ICON[o.status]} ${o.status} | ${seconds(o.durationMs)} | ${cell(o.summary)} |`);
   const details = outcomes
@@ -39,7 +48,9 @@ export function renderMarkdown(outcomes: GateOutcome[], title = "Shipshape CI"):
     .map((o) => {
       const findings = o.findings.length ? "\n\n" + o.findings.map((f) => `- \`${f.replace(/`/g, "'")}\``).join("\n") : "";
       const hint = o.hint ? `\n\n**Fix:** ${o.hint}` : "";
-      return `<details><summary><b>${o.gate}</b>: ${cell(o.cause || o.summary)}</summary>${hint}${findings}\n\n</details>`;
+      // The row above already shows the summary; a cause it contains would say its counts twice.
+      const why = o.cause && !o.summary.includes(o.cause) ? o.cause : "findings and fix";
+      return `<details><summary><b>${o.gate}</b>: ${cell(why)}</summary>${hint}${findings}\n\n</details>`;
     });
   return [head, ...rows, ...(details.length ? ["", ...details] : [])].join("\n") + "\n";
 }

@@ -1,4 +1,5 @@
 import type { Diagnostic, Severity } from "./diagnostic.js";
+import { repoRelative, repoRelativeText } from "./paths.js";
 
 /** Minimal SARIF 2.1.0 types: only what we emit, so the compiler checks our output shape. */
 export interface SarifRegion {
@@ -53,8 +54,9 @@ export interface SarifTool {
 
 // A relative URI reference: keep "/" but escape what would otherwise start a
 // query/fragment or be invalid in a URI (spaces, non-ASCII, brackets).
+// Relative to %SRCROOT% (SARIF 2.1.0 §3.4.4 uriBaseId), so never a container path.
 function toUri(file: string): string {
-  return encodeURI(file.replace(/\\/g, "/").replace(/^\.\//, "")).replace(/\?/g, "%3F").replace(/#/g, "%23");
+  return encodeURI(repoRelative(file)).replace(/\?/g, "%3F").replace(/#/g, "%23");
 }
 
 function positive(n: number | undefined): number | undefined {
@@ -92,7 +94,7 @@ export function toSarif(tool: SarifTool, diagnostics: Diagnostic[]): SarifLog {
       ruleId: d.ruleId,
       ruleIndex: index,
       level: d.severity,
-      message: { text: d.message },
+      message: { text: repoRelativeText(d.message) },
     };
     if (d.file) {
       result.locations = [

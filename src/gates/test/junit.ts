@@ -6,6 +6,7 @@
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Diagnostic } from "../../report/diagnostic.js";
+import { repoRelative, repoRelativeText } from "../../report/paths.js";
 
 export interface FailedTest {
   /** Enclosing suite names joined with " > " (vitest: the test file). */
@@ -108,11 +109,12 @@ function countCase(tc: XmlNode, suite: string, suiteFile: string | undefined, su
   else sum.errors++;
   const classname = str(tc["@_classname"]);
   const file = str(tc["@_file"]) ?? suiteFile ?? (classname && looksLikeFile(classname) ? classname : undefined);
+  // jest-junit's file="" and suite names are absolute when the runner was (/src/test/a.test.js).
   sum.failed.push({
-    suite,
+    suite: repoRelativeText(suite),
     name: str(tc["@_name"]) ?? "(unnamed)",
-    message: messageOf(failure ?? error ?? {}),
-    ...(file ? { file: file.replace(/\\/g, "/") } : {}),
+    message: repoRelativeText(messageOf(failure ?? error ?? {})),
+    ...(file ? { file: repoRelative(file) } : {}),
   });
   return 1;
 }
@@ -137,6 +139,15 @@ function messageOf(el: XmlNode): string {
 function sumTimes(root: XmlNode): number {
   const parts = [...list(root.testsuite), ...list(root.testcase)];
   return parts.reduce((t, p) => t + (num(p["@_time"]) ?? 0), 0);
+}
+
+/**
+ * The JUnit file a gate exports: the runner's own XML with container paths (stack traces,
+ * file="", classname) made repository-relative. Paths hold no XML metacharacters, so removing a
+ * prefix keeps the document as valid as it was.
+ */
+export function repoRelativeJUnit(xml: string): string {
+  return repoRelativeText(xml);
 }
 
 /** Failed tests in the shared Diagnostic shape, for SARIF / Markdown. */

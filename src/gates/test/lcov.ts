@@ -126,6 +126,14 @@ function counts(r: Rec, trustSummary: boolean): FileCoverage {
   };
 }
 
+/**
+ * The lcov file a gate exports, with every SF: record relative to the project root, as parseLcov
+ * reads it (genhtml and Codecov resolve relative SF: against the checkout; /src/... exists nowhere).
+ */
+export function repoRelativeLcov(text: string, projectRoot: string): string {
+  return text.replace(/^SF:(.*)$/gm, (_, sf: string) => `SF:${relativize(sf, projectRoot)}`);
+}
+
 /** Absolute (posix or Windows) -> relative to root; relative stays relative; always "/". */
 function relativize(sf: string, projectRoot: string): string {
   const file = sf.trim().replace(/\\/g, "/");

@@ -1,3 +1,4 @@
+import { repoRelative } from "../../report/paths.js";
 import type { Diagnostic, Severity } from "../../report/diagnostic.js";
 
 /*
@@ -32,7 +33,8 @@ export function parseTscOutput(text: string): Diagnostic[] {
         ruleId: code,
         severity: severity(category),
         message,
-        file: file.replace(/\\/g, "/").replace(/^\.\//, ""),
+        // Relative to tsc's cwd, unless the file is outside it: then tsc prints it absolute.
+        file: repoRelative(file),
         line: Number(ln),
         column: Number(col),
       };

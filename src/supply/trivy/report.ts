@@ -5,6 +5,7 @@
  * `Vulnerabilities` while a clean scan may omit `Results` (Go `omitempty`).
  */
 import { z } from "zod";
+import { repoRelativeText } from "../../report/paths.js";
 import { SCAN_SEVERITIES, type ScanSeverity } from "../config.js";
 
 export interface TrivyFinding {
@@ -110,10 +111,11 @@ export function parseTrivyJson(text: string): TrivyReport {
       if (m.Type !== "vulnerability") return [];
       const v = VulnerabilitySchema.safeParse(m.Finding);
       if (!v.success) throw new Error(`the Trivy report's suppressed finding ${result.Target}[${i}] is not a vulnerability`);
-      return [{ ...toFinding(v.data, result), suppressedAs: m.Status ?? "", statement: m.Statement ?? "", source: m.Source ?? "" }];
+      // Source is an ignore file's or VEX document's path as Trivy was given it: a container path.
+      return [{ ...toFinding(v.data, result), suppressedAs: m.Status ?? "", statement: m.Statement ?? "", source: repoRelativeText(m.Source ?? "") }];
     }),
   );
-  return { artifactName: report.ArtifactName ?? "", artifactType: report.ArtifactType ?? "", findings, suppressed };
+  return { artifactName: repoRelativeText(report.ArtifactName ?? ""), artifactType: report.ArtifactType ?? "", findings, suppressed };
 }
 
 function toFinding(v: z.infer<typeof VulnerabilitySchema>, result: z.infer<typeof ResultSchema>): TrivyFinding {
@@ -125,10 +127,12 @@ function toFinding(v: z.infer<typeof VulnerabilitySchema>, result: z.infer<typeo
     severity: severity(v.Severity),
     status: v.Status ?? "",
     title: v.Title ?? "",
-    target: result.Target,
+    // "/scan/image.tar (alpine 3.9.4)" for an image (Target = ArtifactName + OS, as the goldens
+    // show), a path under the scanned root for `trivy fs`: what a user reads is the repository's.
+    target: repoRelativeText(result.Target),
     class: result.Class ?? "",
   };
   if (v.PkgIdentifier?.PURL) finding.purl = v.PkgIdentifier.PURL;
-  if (v.PkgPath) finding.pkgPath = v.PkgPath;
+  if (v.PkgPath) finding.pkgPath = repoRelativeText(v.PkgPath);
   return finding;
 }
