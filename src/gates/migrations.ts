@@ -8,7 +8,7 @@ import { Problem, quoted } from "../project/problem.js";
 import { plural, tail } from "../report/outcome.js";
 import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../release/migrations/discover.js";
 import { collectFindings } from "../release/migrations/findings.js";
-import { judgeMigrations } from "../release/migrations/judge.js";
+import { judgeMigrations, type MigrationsVerdict } from "../release/migrations/judge.js";
 import { migrationsSarif, renderMigrationsMarkdown } from "../release/migrations/report.js";
 import { readMigrationSource } from "../release/migrations/source.js";
 import { parseSquawkJson, squawkCommand, type SquawkViolation } from "../release/migrations/squawk.js";
@@ -27,6 +27,19 @@ export interface MigrationsOptions {
 
 /** squawk's image runs in /data (its WORKDIR), where it also reads a project's .squawk.toml. */
 const SQUAWK_DIR = "/data";
+
+/**
+ * One line, each count once: judgeMigrations' cause ends with the same "N migrations checked:
+ * <counts>" this line starts with, so that tail is left out of the cause here.
+ */
+export function migrationsSummary(v: MigrationsVerdict, base: string): string {
+  if (v.files === 0) return base ? `no migrations changed against --base ${quoted(base)}: nothing to check` : "no migrations to check";
+  const c = v.counts;
+  const counted = `${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`;
+  const summary = `${plural(v.files, "migration")} checked: ${counted}${v.approved.length ? `; ${v.approved.length} destructive approved` : ""}`;
+  if (v.status === "passed") return summary;
+  return `${summary} — ${v.cause.replace(/ \(\d+ migrations? checked: [^()]*\)$/, "")}`;
+}
 
 export function migrations(opts: MigrationsOptions): Gate {
   return async ({ project, source }) => {
@@ -72,17 +85,10 @@ export function migrations(opts: MigrationsOptions): Gate {
     const { findings, skipped } = collectFindings(sources, violations, cfg.excludeRules);
     const v = judgeMigrations(findings, { failOn: cfg.failOn, approvedDestructive: opts.approveDestructive, files, skipped });
     const c = v.counts;
-    const counted = `${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`;
-    const summary =
-      v.files === 0
-        ? opts.base
-          ? `no migrations changed against --base ${quoted(opts.base)}: nothing to check`
-          : "no migrations to check"
-        : `${plural(v.files, "migration")} checked: ${counted}${v.approved.length ? `; ${v.approved.length} destructive approved` : ""}`;
     return {
       verdict: {
         status: v.status,
-        summary: v.status === "passed" ? summary : `${summary} — ${v.cause}`,
+        summary: migrationsSummary(v, opts.base),
         cause: v.status === "passed" ? "" : v.cause,
         hint: v.status === "passed" ? "" : v.hint,
         metrics: { files: v.files, critical: c.critical, high: c.high, medium: c.medium, low: c.low, blocking: v.blocking.length },

@@ -66,7 +66,11 @@ describe("markdown", () => {
     const md = renderMarkdown([passed, failed]);
     expect(md).toContain("## ❌ Shipshape CI");
     expect(md).toContain("| lint | ✅ passed | 12.3s | 0 errors, 0 warnings |");
-    expect(md).toContain("<details><summary><b>test</b>: 1 test failed of 49</summary>");
+    // The row says "1 test failed of 49"; the details heading does not say it again.
+    expect(md).toContain("<details><summary><b>test</b>: findings and fix</summary>");
+    expect(md.split("1 test failed of 49")).toHaveLength(2);
+    const other = renderMarkdown([{ ...failed, summary: "49 tests", cause: "1 test failed of 49" }]);
+    expect(other).toContain("<details><summary><b>test</b>: 1 test failed of 49</summary>");
     expect(md).toContain("**Fix:** reproduce with npm run test");
     expect(md).toContain("- `pricing › applies tax: expected 108 to be 107 | 'x'`");
     expect(renderMarkdown([passed])).not.toContain("<details>");
