@@ -6,6 +6,7 @@
 import type { StandardUnit } from "@aws-sdk/client-cloudwatch";
 import { z } from "zod";
 import { ConfigError, configErrorMap, expecting, formatZodIssues } from "../config/errors.js";
+import { TRAFFIC_PLACEHOLDERS } from "./analysis-context.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+)(ms|s|m|h)$/;
@@ -26,7 +27,15 @@ export const ConditionSchema = z.strictObject({
 
 export const PrometheusProviderSchema = z.strictObject({
   address: z.url({ protocol: /^https?$/ }).describe("Prometheus base URL, e.g. http://prometheus:9090."),
-  query: z.string().min(1).describe("PromQL instant query; every returned series is judged."),
+  query: z
+    .string()
+    .min(1)
+    .describe("PromQL instant query; every returned series is judged. {{revision}}, {{targetGroup}}... are filled per sample."),
+  requestsQuery: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PromQL returning ONE number: the requests the judged window saw (for minRequests); same placeholders as query."),
   timeout: DurationSchema.default(10_000).describe("How long one query may take."),
 });
 
@@ -139,6 +148,12 @@ export const CloudWatchProviderSchema = z
   .strictObject({
     region: REGION.optional(),
     lookback: DurationSchema.default(300_000).describe('Window before each measurement searched for the newest datapoint, e.g. "5m".'),
+    ingestionDelay: DurationSchema.default(180_000).describe(
+      'How late CloudWatch delivers datapoints (1-3 minutes for ALB metrics): newer periods may be partial and are not judged, e.g. "3m".',
+    ),
+    requests: QUERY_ID.optional().describe(
+      "Id of the query counting requests (e.g. RequestCount, Sum): its value at the judged timestamp is checked against minRequests.",
+    ),
     timeout: DurationSchema.default(10_000).describe("How long one GetMetricData call may take."),
     metricDataQueries: z
       .array(MetricDataQuerySchema)
@@ -153,7 +168,29 @@ export const CloudWatchProviderSchema = z
           ctx.addIssue({ code: "custom", message: "no query returns data: leave returnData unset (true) on the one to judge" });
       }),
   })
-  .describe("CloudWatch GetMetricData: the newest datapoint of each returned series is judged.");
+  .superRefine((c, ctx) => {
+    const period = Math.max(0, ...c.metricDataQueries.map((q) => q.metricStat?.period ?? 0)) || 60;
+    if (c.lookback <= period * 1000 + c.ingestionDelay)
+      ctx.addIssue({
+        code: "custom",
+        path: ["lookback"],
+        message: `lookback ${c.lookback / 1000}s must exceed the period (${period}s) plus ingestionDelay (${c.ingestionDelay / 1000}s): no datapoint would ever settle`,
+      });
+    if (c.requests !== undefined && !c.metricDataQueries.some((q) => q.id === c.requests))
+      ctx.addIssue({
+        code: "custom",
+        path: ["requests"],
+        message: `no query has the id "${c.requests}": name the query counting requests`,
+      });
+    const judged = c.metricDataQueries.filter((q) => q.returnData !== false && q.id !== c.requests);
+    if (c.requests !== undefined && judged.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["requests"],
+        message: "the requests query is the only one returning data: add the one to judge",
+      });
+  })
+  .describe("CloudWatch GetMetricData: the newest settled datapoint of each returned series is judged.");
 
 /** An existing CloudWatch alarm as the judge: OK passes, ALARM fails, INSUFFICIENT_DATA is no data. */
 export const CloudWatchAlarmProviderSchema = z
@@ -165,6 +202,39 @@ export const CloudWatchAlarmProviderSchema = z
 
 /** Alarm measurements are 1 (ALARM) or 0 (OK); this condition is what "OK passes" means in numbers. */
 export const ALARM_CONDITION = { op: "<", threshold: 1 } as const satisfies z.input<typeof ConditionSchema>;
+
+/** How much worse than the baseline the canary may be: worse means above for "<"/"<=" conditions, below for ">"/">=". */
+export const CompareSchema = z.strictObject({
+  maxRatio: z.number().min(1).describe("The canary may be at most this many times the baseline's value (e.g. 1.5); 1 allows no worse."),
+  tolerance: z
+    .number()
+    .nonnegative()
+    .default(0)
+    .describe("Absolute slack on top, so a baseline of 0 errors does not fail the canary's first one (e.g. 0.005)."),
+});
+
+const PLACEHOLDER = /\{\{(\w+)\}\}/g;
+/** The {{name}} placeholders in a text, in order, without duplicates. */
+export const placeholdersIn = (text: string): string[] => [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? ""))];
+
+type ProviderInput = {
+  prometheus?: { query: string; requestsQuery?: string | undefined };
+  cloudwatch?: {
+    requests?: string | undefined;
+    metricDataQueries: { metricStat?: { metric: { dimensions?: { value: string }[] } } | undefined }[];
+  };
+  cloudwatchAlarm?: unknown;
+};
+
+/** Every placeholder the provider's queries use: PromQL texts, CloudWatch dimension values. */
+export function placeholdersOf(p: ProviderInput): string[] {
+  const texts = p.prometheus
+    ? [p.prometheus.query, p.prometheus.requestsQuery ?? ""]
+    : (p.cloudwatch?.metricDataQueries ?? []).flatMap((q) => (q.metricStat?.metric.dimensions ?? []).map((d) => d.value));
+  return [...new Set(texts.flatMap(placeholdersIn))];
+}
+
+const requestsSource = (p: ProviderInput): string | undefined => p.prometheus?.requestsQuery ?? p.cloudwatch?.requests;
 
 export const MetricSchema = z
   .strictObject({
@@ -191,9 +261,58 @@ export const MetricSchema = z
       .nonnegative()
       .default(0)
       .describe("Measurements without data tolerated before the analysis is inconclusive."),
+    for: DurationSchema.optional().describe(
+      'A failure needs the condition breached on every sample for this long (Prometheus alerting\'s "for"), e.g. "5m"; unset: one sample.',
+    ),
+    minRequests: z
+      .int()
+      .positive()
+      .optional()
+      .describe("Fewer requests than this in a sample is not enough traffic: that sample neither passes nor fails."),
+    minSamples: z
+      .int()
+      .positive()
+      .default(1)
+      .describe("Samples that must pass before the metric passes; fewer (not enough traffic) is inconclusive."),
+    compare: CompareSchema.optional().describe(
+      "Canary vs baseline: also fail when the new revision's value is worse than the previous revision's by this much.",
+    ),
   })
   .superRefine((m, ctx) => {
     const alarm = "cloudwatchAlarm" in m.provider;
+    const templated = placeholdersOf(m.provider);
+    for (const name of templated)
+      if (!(TRAFFIC_PLACEHOLDERS as readonly string[]).includes(name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["provider"],
+          message: `unknown placeholder {{${name}}}: the deploy fills ${TRAFFIC_PLACEHOLDERS.map((p) => `{{${p}}}`).join(", ")}`,
+        });
+    if (m.minRequests !== undefined && requestsSource(m.provider) === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["minRequests"],
+        message: alarm
+          ? "a cloudwatchAlarm metric cannot count requests: put minRequests on a prometheus or cloudwatch metric"
+          : "needs a request count: set prometheus.requestsQuery, or cloudwatch.requests (the id of the query counting requests)",
+      });
+    if (m.compare !== undefined && templated.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["compare"],
+        message: alarm
+          ? "a cloudwatchAlarm metric has no per-revision value to compare"
+          : "the query must name whose traffic it reads: use {{targetGroup}} or {{revision}} so canary and baseline differ",
+      });
+    const needed = m.for === undefined ? 1 : Math.floor(m.for / Math.max(1, m.interval)) + 1;
+    if (needed > m.count)
+      ctx.addIssue({
+        code: "custom",
+        path: ["for"],
+        message: `for ${m.for ?? 0} ms at interval ${m.interval} ms needs ${needed} samples in a row, but count is ${m.count}: raise count or shorten for`,
+      });
+    if (m.minSamples > m.count)
+      ctx.addIssue({ code: "custom", path: ["minSamples"], message: `minSamples ${m.minSamples} > count ${m.count}: it could never pass` });
     if (alarm && m.successCondition !== undefined)
       ctx.addIssue({
         code: "custom",
@@ -215,10 +334,15 @@ export const AnalysisConfigSchema = z
     metrics: z.array(MetricSchema).min(1).describe("Metrics to judge; the first to fail stops the analysis."),
     /** After the deploy completes the metrics keep being measured this long, and a breach still rolls back. */
     watchWindow: DurationSchema.default(300_000).describe('How long after the rollout a breach still rolls back, e.g. "5m".'),
+    onInconclusive: z
+      .enum(["pause", "rollback"])
+      .default("pause")
+      .describe("An analysis without enough data or traffic never promotes: pause for promote/abort (default), or roll back at once."),
   })
   .describe("Metric analysis in the style of Argo Rollouts.");
 
 export type Condition = z.output<typeof ConditionSchema>;
+export type Compare = z.output<typeof CompareSchema>;
 export type MetricInput = z.input<typeof MetricSchema>;
 export type Metric = z.output<typeof MetricSchema>;
 export type AnalysisConfigInput = z.input<typeof AnalysisConfigSchema>;
@@ -230,122 +354,12 @@ export function parseAnalysisConfig(input: unknown): AnalysisConfig {
   throw new ConfigError(formatZodIssues(r.error, AnalysisConfigSchema), "fix the analysis settings", "analysis config is invalid");
 }
 
-/**
- * Default queries from our users' runbooks. ASSUMPTION about the service's metrics: it exports
- * the conventional `http_requests_total` counter with a `status` label (5xx = error) and the
- * `http_request_duration_seconds` histogram (seconds), both labelled `service="<name>"`.
- * `or vector(0)`: a service that never failed has no 5xx series at all, and without it the
- * whole ratio would be empty, i.e. inconclusive, for a perfectly healthy service.
- */
-export const DEFAULT_QUERIES = {
-  errorRate:
-    '(sum(rate(http_requests_total{service="{{service}}",status=~"5.."}[{{window}}])) or vector(0))' +
-    ' / sum(rate(http_requests_total{service="{{service}}"}[{{window}}]))',
-  p95Latency: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}"}[{{window}}])))',
-} as const;
-
-/** Fills `{{name}}` placeholders; values are escaped for a double-quoted PromQL string. */
-export function renderQuery(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    const value = vars[key];
-    if (value === undefined) throw new ConfigError([`query placeholder {{${key}}} has no value`], `pass ${key} when rendering the query`);
-    return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-  });
-}
-
-export interface DefaultMetricsOptions {
-  service: string;
-  /** Prometheus base URL, e.g. http://prometheus:9090 */
-  address: string;
-  /** rate() window; needs at least two scrapes in it. */
-  window?: string;
-  interval?: string | number;
-  count?: number;
-}
-
-/** The runbooks' rules: error rate above 1 % fails, p95 latency above 2 s fails. */
-export function defaultMetrics(o: DefaultMetricsOptions): MetricInput[] {
-  const vars = { service: o.service, window: o.window ?? "2m" };
-  const timing = { interval: o.interval ?? "1m", count: o.count ?? 5 };
-  return [
-    {
-      name: "error-rate",
-      provider: { prometheus: { address: o.address, query: renderQuery(DEFAULT_QUERIES.errorRate, vars) } },
-      successCondition: { op: "<=", threshold: 0.01 },
-      ...timing,
-    },
-    {
-      name: "p95-latency",
-      provider: { prometheus: { address: o.address, query: renderQuery(DEFAULT_QUERIES.p95Latency, vars) } },
-      successCondition: { op: "<=", threshold: 2 },
-      ...timing,
-    },
-  ];
-}
-
-export interface DefaultCloudWatchMetricsOptions {
-  /** The ALB: its ARN or its dimension value `app/<name>/<id>`. */
-  loadBalancer: string;
-  /** The service's target group: its ARN or its dimension value `targetgroup/<name>/<id>`. */
-  targetGroup: string;
-  region?: string;
-  /** Seconds per datapoint; ALB metrics are per minute. */
-  period?: number;
-  lookback?: string | number;
-  interval?: string | number;
-  count?: number;
-}
-
-/** `arn:aws:elasticloadbalancing:<region>:<acct>:loadbalancer/app/api/50dc…` → `app/api/50dc…`, the dimension value. */
-export function elbDimension(value: string, kind: "loadbalancer" | "targetgroup"): string {
-  const trimmed = value.trim();
-  const resource = trimmed.startsWith("arn:") ? (trimmed.split(":").slice(5).join(":") ?? "") : trimmed;
-  const dimension = kind === "loadbalancer" ? resource.replace(/^loadbalancer\//, "") : resource;
-  const shape =
-    kind === "loadbalancer" ? /^(?:app|net)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/ : /^targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/;
-  if (!shape.test(dimension)) {
-    const example = kind === "loadbalancer" ? "app/api/50dc6c495c0c9188" : "targetgroup/api/73e2d6bc24d8a067";
-    throw new ConfigError([`"${trimmed.slice(0, 120)}" is not a ${kind} ARN or dimension value`], `pass its ARN or "${example}"`);
-  }
-  return dimension;
-}
-
-/**
- * The runbooks' rules on an ALB target group, the CloudWatch twin of defaultMetrics: 5xx ratio
- * above 1 % fails, p95 TargetResponseTime (seconds) above 2 s fails. The ALB publishes
- * HTTPCode_Target_5XX_Count only for minutes that had a 5xx, so FILL(errors, 0) stands in for
- * the `or vector(0)` of the PromQL; a minute without requests still has no ratio (no data).
- */
-export function defaultCloudWatchMetrics(o: DefaultCloudWatchMetricsOptions): MetricInput[] {
-  const dimensions = [
-    { name: "TargetGroup", value: elbDimension(o.targetGroup, "targetgroup") },
-    { name: "LoadBalancer", value: elbDimension(o.loadBalancer, "loadbalancer") },
-  ];
-  const period = o.period ?? 60;
-  const alb = (metricName: string, stat: string) => ({ metric: { namespace: "AWS/ApplicationELB", metricName, dimensions }, period, stat });
-  const where = { ...(o.region === undefined ? {} : { region: o.region }), lookback: o.lookback ?? "5m" };
-  const timing = { interval: o.interval ?? "1m", count: o.count ?? 5 };
-  return [
-    {
-      name: "error-rate",
-      provider: {
-        cloudwatch: {
-          ...where,
-          metricDataQueries: [
-            { id: "errors", metricStat: alb("HTTPCode_Target_5XX_Count", "Sum"), returnData: false },
-            { id: "requests", metricStat: alb("RequestCount", "Sum"), returnData: false },
-            { id: "errorRate", expression: "FILL(errors, 0) / requests" },
-          ],
-        },
-      },
-      successCondition: { op: "<=", threshold: 0.01 },
-      ...timing,
-    },
-    {
-      name: "p95-latency",
-      provider: { cloudwatch: { ...where, metricDataQueries: [{ id: "p95", metricStat: alb("TargetResponseTime", "p95") }] } },
-      successCondition: { op: "<=", threshold: 2 },
-      ...timing,
-    },
-  ];
-}
+export {
+  DEFAULT_QUERIES,
+  defaultCloudWatchMetrics,
+  defaultMetrics,
+  elbDimension,
+  renderQuery,
+  type DefaultCloudWatchMetricsOptions,
+  type DefaultMetricsOptions,
+} from "./analysis-defaults.js";

@@ -5,48 +5,40 @@
  * inconclusive ones exceed inconclusiveLimit. Unlike Argo, a metric that never had a single
  * Successful measurement is Inconclusive, never Successful: no data must not promote a deploy.
  * The first failing metric stops the others, so the deploy can roll back at once.
+ *
+ * Beyond Argo: a sample below `minRequests` (or whose CloudWatch datapoints are still arriving) is
+ * Insufficient, neither a pass nor a failure nor "no data"; a metric ending with fewer than
+ * `minSamples` passes is Inconclusive. With `for`, a failure is a breach on every sample for that
+ * long (Prometheus alerting's `for`), not one bad sample; failureLimit then counts such breaches.
  */
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { RetryOptions } from "../aws/retry.js";
-import { describeError, Problem } from "../project/problem.js";
-import { parseAnalysisConfig, type AnalysisConfigInput, type Condition, type Metric } from "./analysis-config.js";
-import { cloudwatchAlarmProvider, cloudwatchMetricProvider } from "./cloudwatch.js";
-import { queryPrometheus } from "./prometheus.js";
+import { parseAnalysisConfig, type AnalysisConfigInput, type Metric } from "./analysis-config.js";
+import type { AnalysisContext } from "./analysis-context.js";
+import { defaultProvider, measureOnce, type Measurement, type MetricProvider } from "./analysis-sample.js";
 
-export type MeasurementPhase = "Successful" | "Failed" | "Error" | "Inconclusive";
+export {
+  compareWithBaseline,
+  evaluate,
+  prometheusProvider,
+  type Measurement,
+  type MeasurementPhase,
+  type MetricProvider,
+  type Reading,
+} from "./analysis-sample.js";
+export type { AnalysisContext } from "./analysis-context.js";
+
 export type AnalysisPhase = "Successful" | "Failed" | "Inconclusive";
-
-/** One entry of the deploy timeline. */
-export interface Measurement {
-  metric: string;
-  /** The value judged (the least favourable series); null for no data or an error. */
-  value: number | null;
-  /** ISO 8601. */
-  at: string;
-  phase: MeasurementPhase;
-  message?: string;
-}
-
-/** Values plus what the source said about them (CloudWatch's messages, an alarm's state reason). */
-export interface Reading {
-  values: number[];
-  message?: string;
-}
-
-/**
- * Returns every series' current value; an empty list means "no data". Throws on errors; an error
- * with `fatal: true` (a missing permission or alarm: no retry fixes it) fails the metric at once.
- */
-export interface MetricProvider {
-  measure(at: Date, signal: AbortSignal): Promise<number[] | Reading>;
-}
 
 export interface MetricOutcome {
   metric: string;
   phase: AnalysisPhase;
   measurements: number;
   successful: number;
+  /** Failed samples, whether or not they lasted `for`. */
   failed: number;
+  /** Samples without enough traffic (minRequests) or without a settled datapoint yet. */
+  insufficient: number;
   inconclusive: number;
   errors: number;
   cause: string;
@@ -75,34 +67,10 @@ export interface AnalysisDeps {
   cloudwatch?: CloudWatchClient | ((region: string | undefined) => CloudWatchClient);
   /** Retries of throttled CloudWatch calls; their sleep defaults to the analysis' sleep. */
   retry?: Omit<RetryOptions, "sleep">;
+  /** Whose traffic is the new revision's, read before every sample of a per-revision query. */
+  context?: AnalysisContext;
   onMeasurement?: (m: Measurement) => void;
   signal?: AbortSignal;
-}
-
-export function prometheusProvider(cfg: { address: string; query: string; timeout: number }): MetricProvider {
-  return {
-    async measure(at, signal) {
-      const samples = await queryPrometheus(cfg.address, cfg.query, { time: at, timeoutMs: cfg.timeout, signal });
-      return samples.map((s) => s.value);
-    },
-  };
-}
-
-function defaultProvider(metric: Metric, deps: AnalysisDeps, sleep: (ms: number) => Promise<void>): MetricProvider {
-  const p = metric.provider;
-  if ("prometheus" in p) return prometheusProvider(p.prometheus);
-  const region = "cloudwatch" in p ? p.cloudwatch.region : p.cloudwatchAlarm.region;
-  const source = deps.cloudwatch;
-  if (source === undefined)
-    throw new Problem(
-      `metric ${metric.name} reads CloudWatch, but no CloudWatch client was given`,
-      "pass AnalysisDeps.cloudwatch (a CloudWatchClient with the deploy's region and credentials)",
-    );
-  const client = typeof source === "function" ? source(region) : source;
-  const opts = { retry: { ...deps.retry, sleep } };
-  return "cloudwatch" in p
-    ? cloudwatchMetricProvider(client, p.cloudwatch, opts)
-    : cloudwatchAlarmProvider(client, p.cloudwatchAlarm, opts);
 }
 
 /** The global timer, like the deploy core's clock; resolves early (never rejects) when aborted. */
@@ -118,18 +86,6 @@ const sleepUnlessAborted = (ms: number, signal: AbortSignal) =>
       { once: true },
     );
   });
-
-/** Judges values against the condition. NaN (e.g. 0/0 with no traffic) counts as no data. */
-export function evaluate(values: readonly number[], cond: Condition): { phase: MeasurementPhase; value: number | null } {
-  const real = values.filter((v) => !Number.isNaN(v));
-  if (real.length === 0) return { phase: "Inconclusive", value: null };
-  // Several series (say, one per task): judge the worst, so one bad task cannot hide behind good ones.
-  const value = cond.op.startsWith("<") ? Math.max(...real) : Math.min(...real);
-  const ok = { "<": value < cond.threshold, "<=": value <= cond.threshold, ">": value > cond.threshold, ">=": value >= cond.threshold }[
-    cond.op
-  ];
-  return { phase: ok ? "Successful" : "Failed", value };
-}
 
 /** Runs every metric `count` times; resolves as soon as the outcome is known. */
 export function runAnalysis(config: AnalysisConfigInput, deps: AnalysisDeps = {}): Promise<AnalysisResult> {
@@ -150,6 +106,7 @@ async function run(input: AnalysisConfigInput, deps: AnalysisDeps, watch: boolea
     now: deps.now ?? Date.now,
     sleep: deps.sleep ?? sleepUnlessAborted,
     signal,
+    ...(deps.context ? { context: deps.context } : {}),
     record: (m) => {
       measurements.push(m);
       deps.onMeasurement?.(m);
@@ -181,19 +138,30 @@ interface Ctx {
   now: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   signal: AbortSignal;
+  context?: AnalysisContext;
   record: (m: Measurement) => void;
 }
 
+/**
+ * Failed samples in a row that make one failure: the breach must have lasted `for`, as in a
+ * Prometheus alerting rule (samples at t, t+interval, ... t+for all failing). 1 without `for`.
+ */
+export const samplesFor = (m: Pick<Metric, "for" | "interval">): number =>
+  m.for === undefined ? 1 : Math.floor(m.for / Math.max(1, m.interval)) + 1;
+
 async function runMetric(metric: Metric, provider: MetricProvider, ctx: Ctx): Promise<MetricOutcome> {
-  const tally = { metric: metric.name, measurements: 0, successful: 0, failed: 0, inconclusive: 0, errors: 0 };
+  const tally = { metric: metric.name, measurements: 0, successful: 0, failed: 0, insufficient: 0, inconclusive: 0, errors: 0 };
   const outcome = (phase: AnalysisPhase, cause: string): MetricOutcome => ({ ...tally, phase, cause: `${metric.name}: ${cause}` });
+  const needed = samplesFor(metric);
   let consecutiveErrors = 0;
+  let streak = 0; // failed samples in a row; an error neither extends nor breaks it
+  let breaches = 0; // samples at which the breach had lasted `for`: what failureLimit counts
   // Fixed-rate schedule: a slow query does not push every later measurement back.
   const start = ctx.now() + metric.initialDelay;
   for (let i = 0; i < metric.count; i++) {
     await ctx.sleep(Math.max(0, start + i * metric.interval - ctx.now()), ctx.signal);
     if (ctx.signal.aborted) break;
-    const { measurement: m, fatal } = await measureOnce(metric, provider, ctx);
+    const { measurement: m, fatal } = await measureOnce(metric, provider, new Date(ctx.now()), ctx);
     ctx.record(m);
     tally.measurements++;
     if (m.phase === "Error") {
@@ -201,17 +169,24 @@ async function runMetric(metric: Metric, provider: MetricProvider, ctx: Ctx): Pr
       consecutiveErrors++;
     } else {
       consecutiveErrors = 0;
+      // Anything but a failed sample ends a breach: not enough traffic is no evidence that it lasted.
+      streak = m.phase === "Failed" ? streak + 1 : 0;
       if (m.phase === "Successful") tally.successful++;
       else if (m.phase === "Failed") tally.failed++;
+      else if (m.phase === "Insufficient") tally.insufficient++;
       else tally.inconclusive++;
+      if (streak >= needed) breaches++;
     }
     if (fatal !== undefined) return { ...outcome("Failed", fatal.cause), hint: fatal.hint };
-    if (metric.failureLimit >= 0 && tally.failed > metric.failureLimit)
+    if (m.phase === "Failed" && streak >= needed && metric.failureLimit >= 0 && breaches > metric.failureLimit) {
+      const lasted = needed > 1 ? ` on ${streak} samples in a row (for ${minutes(metric.for ?? 0)})` : "";
+      const count = needed > 1 ? `${breaches} breach(es)` : `${tally.failed} failed measurement(s)`;
       return outcome(
         "Failed",
-        `measured ${fmt(m.value)} (needs ${needs(metric)}), ${tally.failed} failed measurement(s) > failureLimit ${metric.failureLimit}` +
+        `measured ${fmt(m.value)} (needs ${needs(metric)})${lasted}, ${count} > failureLimit ${metric.failureLimit}` +
           (m.message === undefined ? "" : `: ${m.message}`),
       );
+    }
     if (consecutiveErrors > metric.consecutiveErrorLimit)
       return outcome(
         "Failed",
@@ -224,34 +199,21 @@ async function runMetric(metric: Metric, provider: MetricProvider, ctx: Ctx): Pr
       );
   }
   const stopped = ctx.signal.aborted ? ` (stopped after ${tally.measurements})` : "";
+  if (tally.successful === 0 && tally.insufficient > 0 && !ctx.signal.aborted)
+    return outcome("Inconclusive", `not enough traffic to judge: ${tally.insufficient} of ${tally.measurements} samples too thin`);
   if (tally.successful === 0) return outcome("Inconclusive", `no successful measurement${stopped}`);
+  if (tally.successful < metric.minSamples && !ctx.signal.aborted)
+    return outcome(
+      "Inconclusive",
+      `only ${tally.successful} of ${tally.measurements} samples could be judged and passed (minSamples ${metric.minSamples}` +
+        `${tally.insufficient > 0 ? `; ${tally.insufficient} without enough traffic` : ""})`,
+    );
   return outcome("Successful", `${tally.successful} of ${tally.measurements} measurements passed (needs ${needs(metric)})${stopped}`);
-}
-
-async function measureOnce(
-  metric: Metric,
-  provider: MetricProvider,
-  ctx: Ctx,
-): Promise<{ measurement: Measurement; fatal?: { cause: string; hint: string } }> {
-  const at = new Date(ctx.now());
-  const base = { metric: metric.name, at: at.toISOString() };
-  try {
-    const got = await provider.measure(at, ctx.signal);
-    const reading = Array.isArray(got) ? { values: got } : got;
-    const { phase, value } = evaluate(reading.values, metric.successCondition);
-    if (phase === "Inconclusive")
-      return { measurement: { ...base, value, phase, message: reading.message ?? "the query returned no data" } };
-    return { measurement: { ...base, value, phase, ...(reading.message === undefined ? {} : { message: reading.message }) } };
-  } catch (e) {
-    const said = describeError(e);
-    const measurement: Measurement = { ...base, value: null, phase: "Error", message: said.cause };
-    const fatal = typeof e === "object" && e !== null && (e as { fatal?: unknown }).fatal === true;
-    return fatal ? { measurement, fatal: said } : { measurement };
-  }
 }
 
 const fmt = (v: number | null) => (v === null ? "no value" : String(Number(v.toPrecision(4))));
 const needs = (m: Metric) => `${m.successCondition.op} ${m.successCondition.threshold}`;
+const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
 
 function failHint(o: MetricOutcome): string {
   if (o.failed > 0) return "the new revision breaches this metric: roll back, then compare the measurements in the deploy timeline";
@@ -261,4 +223,4 @@ function failHint(o: MetricOutcome): string {
 const NO_DATA_HINT =
   "no data usually means the query's metric, label or dimension names differ from the service's (see DEFAULT_QUERIES' " +
   "assumptions; for CloudWatch, the TargetGroup and LoadBalancer dimension values) " +
-  "or the service had no traffic; promote or abort by hand";
+  "or the service had too little traffic (minRequests); it never promotes: promote or abort by hand (analysis.onInconclusive)";

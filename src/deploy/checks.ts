@@ -4,8 +4,11 @@
  * (rolling at POST_PRODUCTION_TRAFFIC_SHIFT), which says CONTINUE,
  * ROLLBACK or PAUSE (a human decides: manual promotion, or an analysis without data).
  */
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import { runAnalysis, watchAfterDeploy, type AnalysisDeps, type AnalysisResult, type Measurement } from "./analysis.js";
 import type { AnalysisConfig } from "./analysis-config.js";
+import type { AnalysisContext } from "./analysis-context.js";
+import { ecsTrafficContext, steppedTrafficContext } from "./analysis-traffic.js";
 import type { EnvironmentConfig, SmokeConfig } from "./config.js";
 import {
   approvalStage,
@@ -24,6 +27,13 @@ export interface CheckDeps {
   providerFor?: AnalysisDeps["providerFor"];
   /** CloudWatch client (or one per region) for cloudwatch and cloudwatchAlarm metrics. */
   cloudwatch?: AnalysisDeps["cloudwatch"];
+  /**
+   * ECS, for per-revision queries ({{targetGroup}}, {{revision}}) at the native strategies' hooks:
+   * each sample reads which revision and target group are new from the paused service deployment.
+   */
+  ecs?: ECSClient;
+  /** Whose traffic is new, when the caller knows it (the stepped canary's groups); wins over `ecs`. */
+  traffic?: AnalysisContext;
   /** Timing of the smoke checks' retries (tests make it exact). */
   smokeTiming?: Pick<SmokeOptions, "sleep" | "random">;
   onSmokeProgress?: (p: SmokeProgress) => void;
@@ -90,6 +100,7 @@ export async function analysisGate(
     `analysis (${mode === "watch" ? "watch window" : "run"}) of ${analysis.metrics.map((m) => m.name).join(", ")} at ${where.stage}`,
   );
   const analysisDeps: AnalysisDeps = {
+    ...(deps.traffic ? { context: deps.traffic } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
     ...(deps.cloudwatch ? { cloudwatch: deps.cloudwatch } : {}),
@@ -109,9 +120,29 @@ export async function analysisGate(
   return { result, decision };
 }
 
+/**
+ * The one context object the judge gets: the caller's, else the stepped canary's fixed groups,
+ * else (at an ECS hook, with an ECS client) the paused service deployment's revisions.
+ */
+export function trafficContext(env: EnvironmentConfig, deps: CheckDeps, serviceDeploymentArn?: string): AnalysisContext | undefined {
+  if (deps.traffic) return deps.traffic;
+  if (env.steppedCanary) return steppedTrafficContext(env.steppedCanary);
+  if (deps.ecs && serviceDeploymentArn) return ecsTrafficContext(deps.ecs, serviceDeploymentArn);
+  return undefined;
+}
+
+/** What an inconclusive analysis does: never a pass; pause for a human, or roll back (analysis.onInconclusive). */
+function inconclusive(analysis: AnalysisConfig, reason: string, decisions: GateDecision[]): PauseDecision {
+  return analysis.onInconclusive === "rollback"
+    ? { action: "ROLLBACK", reason: `${reason}; rolled back (analysis.onInconclusive: rollback)`, decisions }
+    : { action: "PAUSE", reason: `${reason}; promote or abort by hand`, decisions };
+}
+
 /** The gate callback for watchDeployment: what each of our PAUSE hooks checks, and what follows. */
-export function progressiveGate(env: EnvironmentConfig, deps: CheckDeps = {}): OnPause {
+export function progressiveGate(env: EnvironmentConfig, given: CheckDeps = {}): OnPause {
   return async (p: PauseInfo): Promise<PauseDecision> => {
+    const context = trafficContext(env, given, p.serviceDeploymentArn);
+    const deps: CheckDeps = context ? { ...given, traffic: context } : given;
     const decisions: GateDecision[] = [];
     const where = { stage: p.stage, step: p.step };
     const at = describePause(p);
@@ -131,7 +162,7 @@ export function progressiveGate(env: EnvironmentConfig, deps: CheckDeps = {}): O
         decisions.push(a.decision);
         if (a.result.phase === "Failed") return rollback(`analysis failed at ${at}: ${a.result.cause}`);
         if (a.result.phase === "Inconclusive")
-          return { action: "PAUSE", reason: `analysis inconclusive at ${at}: ${a.result.cause}; promote or abort by hand`, decisions };
+          return inconclusive(env.analysis, `analysis inconclusive at ${at}: ${a.result.cause}`, decisions);
       }
     }
     if (p.stage === "POST_PRODUCTION_TRAFFIC_SHIFT") {
@@ -148,7 +179,7 @@ export function progressiveGate(env: EnvironmentConfig, deps: CheckDeps = {}): O
           decisions.push(a.decision);
           if (a.result.phase === "Failed") return rollback(`analysis failed${after ? ` at ${at}` : ""}: ${a.result.cause}`);
           if (a.result.phase === "Inconclusive")
-            return { action: "PAUSE", reason: `analysis inconclusive at ${at}: ${a.result.cause}; promote or abort by hand`, decisions };
+            return inconclusive(env.analysis, `analysis inconclusive at ${at}: ${a.result.cause}`, decisions);
         }
       }
     }

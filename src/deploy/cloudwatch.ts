@@ -1,96 +1,59 @@
 /**
- * CloudWatch as an analysis provider: GetMetricData queries, whose series' newest datapoints are
- * the measured values, and alarms, whose state is the verdict (OK passes, ALARM fails,
- * INSUFFICIENT_DATA is no data). Throttling and 5xx are retried with jittered backoff on the
- * analysis' own (injected) sleep; anything else becomes a one-line Problem with credentials
- * scrubbed out. Failures no retry can fix (a missing permission or alarm, a rejected query) are
- * marked `fatal`, so the analysis fails the metric at once instead of after every interval.
+ * CloudWatch GetMetricData as an analysis provider: each judged series' newest SETTLED datapoint
+ * is the measured value. CloudWatch delivers ALB metrics 1-3 minutes late and a period's
+ * datapoint grows while its samples arrive, so a period younger than `ingestionDelay` (plus its
+ * own length) may be partial or missing and is not judged: with only such points the sample is
+ * Insufficient ("not yet"), never a pass and never "broken".
+ *
+ * Dimension values may name the new revision's traffic ({{targetGroup}}), filled at every sample
+ * from the deploy's context, because ECS-native blue/green swaps target groups on every deploy.
+ *
+ * GetMetricData reports no error for a metric that does not exist: it simply has no datapoints
+ * (CloudWatch User Guide, "Metrics concepts": a metric is identified by namespace, name and its
+ * exact dimension set). So when a judged series has none at all, ListMetrics (which lists the
+ * metrics with datapoints in the past two weeks; API reference, ListMetrics) is asked once
+ * whether the metric name and its dimension NAMES exist: a misspelt name or dimension is a
+ * configuration error at once, not a deploy paused for lack of data. Counts that are published
+ * only when non-zero (HTTPCode_Target_5XX_Count, used inside FILL()) are not required to exist.
  */
 import {
-  DescribeAlarmsCommand,
   GetMetricDataCommand,
+  ListMetricsCommand,
   type CloudWatchClient,
   type MessageData,
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
-import { asAws, isRetryable, type RetryOptions } from "../aws/retry.js";
-import { Problem } from "../project/problem.js";
 import type { z } from "zod";
-import type { CloudWatchAlarmProviderSchema, CloudWatchProviderSchema } from "./analysis-config.js";
-import type { MetricProvider, Reading } from "./analysis.js";
-import { errorName, saidBy } from "./aws.js";
+import { Problem } from "../project/problem.js";
+import type { CloudWatchProviderSchema } from "./analysis-config.js";
+import { FatalProblem, fillPlaceholders, type QueryVars } from "./analysis-problem.js";
+import type { MetricProvider, Reading } from "./analysis-sample.js";
+import { call, type CloudWatchCallOptions } from "./cloudwatch-call.js";
+
+export { FatalProblem } from "./analysis-problem.js";
+export { cloudwatchAlarmProvider, type CloudWatchAlarmConfig } from "./cloudwatch-alarm.js";
+export type { CloudWatchCallOptions } from "./cloudwatch-call.js";
 
 export type CloudWatchMetricConfig = z.output<typeof CloudWatchProviderSchema>;
-export type CloudWatchAlarmConfig = z.output<typeof CloudWatchAlarmProviderSchema>;
-
-export interface CloudWatchCallOptions {
-  /** attempts, backoff and the sleep between attempts (the analysis passes its own, so tests run on fake time). */
-  retry?: RetryOptions;
-}
-
-/** A Problem no retry fixes; the analysis fails the metric on the first one (see MetricProvider). */
-export class FatalProblem extends Problem {
-  readonly fatal = true;
-}
-
-// Over the query protocol CloudWatch says "Throttling" (HTTP 400), a name aws/retry.ts does not list.
-const retryable = (e: unknown) => isRetryable(e) || asAws(e).name === "Throttling";
 
 // One page is the norm: the window is minutes long and ScanBy puts the newest points first.
 const MAX_PAGES = 5;
+// ListMetrics answers 500 metrics a page; a name with more dimension combinations than this is not refused.
+const LIST_PAGES = 3;
 
-function problemFrom(e: unknown, action: "GetMetricData" | "DescribeAlarms"): Problem {
-  if (e instanceof Problem) return e;
-  const name = errorName(e);
-  const said = saidBy(e);
-  if (/AccessDenied/.test(name) || /not authorized to perform/.test(said))
-    return new FatalProblem(
-      `the AWS role lacks cloudwatch:${action}: ${said}`,
-      `allow cloudwatch:${action} on Resource "*" in the deploy role's policy (it takes no resource ARNs)`,
-    );
-  if (name === "InvalidClientTokenId" || name === "UnrecognizedClientException")
-    return new FatalProblem("AWS does not recognise the access key", "check the AWS credential secrets (and the session token)");
-  if (/^(?:InvalidParameter|MissingRequiredParameter|Validation)/.test(name))
-    return new FatalProblem(
-      `CloudWatch rejected the ${action === "GetMetricData" ? "metric queries" : "alarm lookup"}: ${said}`,
-      "fix the analysis metric's cloudwatch settings (ids, stat, period, expression)",
-    );
-  return new Problem(`CloudWatch ${action} failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
-}
-
-/** One CloudWatch call, retried while AWS throttles or fails, then translated into a Problem. */
-async function call<T>(
-  action: "GetMetricData" | "DescribeAlarms",
-  fn: () => Promise<T>,
-  retry: RetryOptions,
-  signal: AbortSignal,
-): Promise<T> {
-  const { attempts = 4, baseMs = 500, maxMs = 8000, random = Math.random } = retry;
-  const sleep = retry.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (signal.aborted) throw new Problem("measurement cancelled", "");
-      if (!retryable(e)) throw problemFrom(e, action);
-      if (attempt >= attempts)
-        throw new Problem(
-          `CloudWatch kept failing ${action} (${errorName(e)}) after ${attempts} attempts`,
-          "CloudWatch is throttling or unavailable; pipelines sharing the account share its GetMetricData/DescribeAlarms rate",
-        );
-      // Full jitter: analyses of parallel deploys throttled together should not retry together.
-      await sleep(Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))));
-      if (signal.aborted) throw new Problem("measurement cancelled", "");
-    }
-  }
-}
-
-/** Our lower-case config keys to GetMetricData's; every query's ReturnData is explicit. */
-export function toMetricDataQueries(cfg: Pick<CloudWatchMetricConfig, "metricDataQueries">): MetricDataQuery[] {
+/**
+ * Our lower-case config keys to GetMetricData's; every query's ReturnData is explicit, the
+ * requests query returns data (GetMetricData returns only ReturnData queries), and dimension
+ * values get this sample's placeholders.
+ */
+export function toMetricDataQueries(
+  cfg: Pick<CloudWatchMetricConfig, "metricDataQueries"> & { requests?: string | undefined },
+  vars: QueryVars = {},
+): MetricDataQuery[] {
   return cfg.metricDataQueries.map((q) => ({
     Id: q.id,
-    ReturnData: q.returnData ?? true,
+    ReturnData: q.id === cfg.requests ? true : (q.returnData ?? true),
     ...(q.expression !== undefined ? { Expression: q.expression } : {}),
     ...(q.metricStat !== undefined
       ? {
@@ -98,7 +61,7 @@ export function toMetricDataQueries(cfg: Pick<CloudWatchMetricConfig, "metricDat
             Metric: {
               Namespace: q.metricStat.metric.namespace,
               MetricName: q.metricStat.metric.metricName,
-              Dimensions: q.metricStat.metric.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+              Dimensions: q.metricStat.metric.dimensions.map((d) => ({ Name: d.name, Value: fillPlaceholders(d.value, vars, "raw") })),
             },
             Period: q.metricStat.period,
             Stat: q.metricStat.stat,
@@ -130,51 +93,150 @@ function merge(into: Map<string, MetricDataResult>, results: readonly MetricData
   }
 }
 
-/** The value at the newest timestamp, whatever order the points came in. */
-function newest(r: MetricDataResult): number | undefined {
-  const ts = r.Timestamps ?? [];
-  const values = r.Values ?? [];
-  let best: { at: number; value: number } | undefined;
-  values.forEach((value, i) => {
-    const at = ts[i]?.getTime() ?? -Infinity;
-    if (best === undefined || at > best.at) best = { at, value };
-  });
-  return best?.value;
+/** Points of a result as (time, value), newest first. */
+function points(r: MetricDataResult | undefined): { at: number; value: number }[] {
+  const ts = r?.Timestamps ?? [];
+  return (r?.Values ?? []).map((value, i) => ({ at: ts[i]?.getTime() ?? -Infinity, value })).sort((x, y) => y.at - x.at);
 }
 
+/** When a period counts as complete: its start + `horizonMs` (its length plus the ingestion delay) has passed `at`. */
+export interface Settle {
+  at: number;
+  horizonMs: number;
+  /** Id of the requests query: its value at the judged timestamp (none: 0, the ALB reports no requests as no datapoint). */
+  requests?: string;
+}
+
+const clock = (t: number) => new Date(t).toISOString().slice(11, 16);
+
 /**
- * Judges GetMetricData results: the newest value of each query that returns data. A result that
- * CloudWatch could not compute (InternalError) without values is an error, never a pass; one
- * refused cross-region (Forbidden) is fatal; no datapoints is no data, with CloudWatch's messages.
+ * Judges GetMetricData results: the newest (settled) value of each query that returns data. A
+ * result that CloudWatch could not compute (InternalError) without values is an error, never a
+ * pass; one refused cross-region (Forbidden) is fatal; no datapoints is no data, with
+ * CloudWatch's messages; only unsettled ones is Insufficient.
  */
 export function readResults(
   judged: readonly string[],
   results: ReadonlyMap<string, MetricDataResult>,
   globalMessages: readonly MessageData[],
   lookbackMs: number,
-): Reading {
+  settle?: Settle,
+): Reading & { noData: string[] } {
   const values: number[] = [];
   const notes: string[] = [];
+  const waiting: string[] = [];
+  const noData: string[] = [];
+  let judgedAt: number | undefined;
   if (globalMessages.length > 0) notes.push(say(globalMessages));
   for (const id of judged) {
     const r = results.get(id);
-    const value = r === undefined ? undefined : newest(r);
+    const all = points(r);
+    const ready = settle === undefined ? all : all.filter((p) => p.at + settle.horizonMs <= settle.at);
+    const value = ready[0];
     const messages = say(r?.Messages);
     if (r?.StatusCode === "Forbidden")
       throw new FatalProblem(
         `CloudWatch refused the query ${id}: ${messages || "Forbidden"}`,
         "query the metric in its own region (cloudwatch.region)",
       );
-    if (r?.StatusCode === "InternalError" && value === undefined)
+    if (r?.StatusCode === "InternalError" && all.length === 0)
       throw new Problem(`CloudWatch could not compute ${id} (InternalError)${messages ? `: ${messages}` : ""}`, "usually transient; rerun");
-    if (value === undefined) notes.push(`no datapoints for ${id} in the last ${minutes(lookbackMs)}${messages ? ` (${messages})` : ""}`);
-    else {
-      values.push(value);
+    if (value === undefined && all.length > 0 && settle !== undefined)
+      waiting.push(
+        `${id} has datapoints only after ${clock(settle.at - settle.horizonMs)} (newest ${clock(all[0]?.at ?? 0)}), ` +
+          "which CloudWatch may still be filling in: waiting for them to settle",
+      );
+    else if (value === undefined) {
+      noData.push(id);
+      notes.push(`no datapoints for ${id} in the last ${minutes(lookbackMs)}${messages ? ` (${messages})` : ""}`);
+    } else {
+      values.push(value.value);
+      judgedAt ??= value.at;
       if (r?.StatusCode === "PartialData" || r?.StatusCode === "InternalError") notes.push(`${id}: ${r.StatusCode}`);
       if (messages) notes.push(`${id}: ${messages}`);
     }
   }
-  return notes.length > 0 ? { values, message: notes.join("; ") } : { values };
+  const requestsId = settle?.requests;
+  const requests =
+    requestsId === undefined || judgedAt === undefined
+      ? undefined
+      : (points(results.get(requestsId)).find((p) => p.at === judgedAt)?.value ?? 0);
+  const reading: Reading & { noData: string[] } = { values, noData, ...(requests === undefined ? {} : { requests }) };
+  if (values.length === 0 && waiting.length > 0) reading.insufficient = waiting.join("; ");
+  if (notes.length > 0) reading.message = notes.join("; ");
+  return reading;
+}
+
+/** Ids used only as FILL(id, …) in expressions: counts the source publishes only when non-zero. */
+function filledOnly(cfg: CloudWatchMetricConfig, id: string): boolean {
+  const exprs = cfg.metricDataQueries.flatMap((q) => (q.expression === undefined ? [] : [q.expression]));
+  const uses = exprs.flatMap((e) => [...e.matchAll(new RegExp(`\\b${id}\\b`, "g"))].map((m) => e.slice(0, m.index)));
+  return uses.length > 0 && uses.every((before) => /FILL\(\s*$/.test(before));
+}
+
+/**
+ * Asks ListMetrics whether each metricStat's name, and its exact set of dimension NAMES, exist:
+ * the one check that tells a typo from a quiet service. Without the permission it stays silent.
+ */
+async function checkMetricsExist(
+  client: CloudWatchClient,
+  cfg: CloudWatchMetricConfig,
+  opts: CloudWatchCallOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const q of cfg.metricDataQueries) {
+    const m = q.metricStat?.metric;
+    if (!m) continue;
+    const wanted = m.dimensions
+      .map((d) => d.name)
+      .sort()
+      .join(",");
+    const seen = new Set<string>();
+    let token: string | undefined;
+    let complete = false;
+    try {
+      for (let page = 0; page < LIST_PAGES; page++) {
+        const out = await call(
+          "ListMetrics",
+          () =>
+            client.send(
+              new ListMetricsCommand({ Namespace: m.namespace, MetricName: m.metricName, ...(token ? { NextToken: token } : {}) }),
+              { abortSignal: signal },
+            ),
+          opts.retry ?? {},
+          signal,
+        );
+        for (const found of out.Metrics ?? [])
+          seen.add(
+            (found.Dimensions ?? [])
+              .map((d) => d.Name ?? "")
+              .sort()
+              .join(","),
+          );
+        token = out.NextToken;
+        if (seen.has(wanted)) return;
+        if (token === undefined) {
+          complete = true;
+          break;
+        }
+      }
+    } catch (e) {
+      if (e instanceof FatalProblem && /lacks cloudwatch:ListMetrics/.test(e.cause_)) return; // optional check
+      throw e;
+    }
+    if (!complete || seen.has(wanted)) continue;
+    const names = `{${m.dimensions.map((d) => d.name).join(", ")}}`;
+    if (seen.size === 0 && !filledOnly(cfg, q.id))
+      throw new FatalProblem(
+        `query ${q.id}: CloudWatch has no metric ${m.namespace} ${m.metricName} (none with datapoints in the past two weeks)`,
+        "check metricStat.metric.namespace and metricName (case-sensitive) against the CloudWatch console",
+      );
+    if (seen.size > 0)
+      throw new FatalProblem(
+        `query ${q.id}: no ${m.namespace} ${m.metricName} has the dimensions ${names}; it has ${[...seen].map((s) => `{${s.replaceAll(",", ", ")}}`).join(" or ")}`,
+        "dimension names are case-sensitive and CloudWatch matches the exact set: fix metricStat.metric.dimensions",
+      );
+  }
 }
 
 /** GetMetricData over the window ending at the measurement time; newest points first. */
@@ -183,10 +245,12 @@ export function cloudwatchMetricProvider(
   cfg: CloudWatchMetricConfig,
   opts: CloudWatchCallOptions = {},
 ): MetricProvider {
-  const queries = toMetricDataQueries(cfg);
-  const judged = queries.filter((q) => q.ReturnData !== false).map((q) => q.Id ?? "");
+  const periodMs = Math.max(0, ...cfg.metricDataQueries.map((q) => (q.metricStat?.period ?? 0) * 1000)) || 60_000;
+  let checked = false;
   return {
-    async measure(at, signal) {
+    async measure(at, signal, vars = {}) {
+      const queries = toMetricDataQueries(cfg, vars);
+      const judged = queries.filter((q) => q.ReturnData !== false && q.Id !== cfg.requests).map((q) => q.Id ?? "");
       const results = new Map<string, MetricDataResult>();
       const globalMessages: MessageData[] = [];
       let nextToken: string | undefined;
@@ -215,45 +279,19 @@ export function cloudwatchMetricProvider(
         const waiting = judged.some((id) => (results.get(id)?.Values?.length ?? 0) === 0 && results.get(id)?.StatusCode === "PartialData");
         if (nextToken === undefined || !waiting) break;
       }
-      return readResults(judged, results, globalMessages, cfg.lookback);
-    },
-  };
-}
-
-/** The alarm's state as a number the default condition (< 1) judges: 1 for ALARM, 0 for OK, none for INSUFFICIENT_DATA. */
-export function cloudwatchAlarmProvider(
-  client: CloudWatchClient,
-  cfg: CloudWatchAlarmConfig,
-  opts: CloudWatchCallOptions = {},
-): MetricProvider {
-  const name = cfg.alarmName;
-  return {
-    async measure(_at, signal) {
-      const out = await call(
-        "DescribeAlarms",
-        // Without AlarmTypes, DescribeAlarms returns metric alarms only and a composite alarm would look missing.
-        () =>
-          client.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ["MetricAlarm", "CompositeAlarm"] }), {
-            abortSignal: signal,
-          }),
-        opts.retry ?? {},
-        signal,
-      );
-      const alarm = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].find((a) => a.AlarmName === name);
-      if (!alarm)
-        throw new FatalProblem(
-          `the CloudWatch alarm "${name}" does not exist${cfg.region === undefined ? "" : ` in ${cfg.region}`}`,
-          "check cloudwatchAlarm.alarmName (case-sensitive) and the region the alarm lives in",
-        );
-      const reason = (alarm.StateReason ?? "").slice(0, 300);
-      switch (alarm.StateValue) {
-        case "ALARM":
-          return { values: [1], message: `alarm ${name} is ALARM: ${reason}` };
-        case "OK":
-          return { values: [0] };
-        default:
-          return { values: [], message: `alarm ${name} is ${alarm.StateValue ?? "in no state"}: ${reason}` };
+      const settle: Settle = {
+        at: at.getTime(),
+        horizonMs: periodMs + cfg.ingestionDelay,
+        ...(cfg.requests ? { requests: cfg.requests } : {}),
+      };
+      const { noData, ...reading } = readResults(judged, results, globalMessages, cfg.lookback, settle);
+      if (reading.values.length > 0 || reading.insufficient !== undefined || noData.length === 0) return reading;
+      if (!checked) {
+        await checkMetricsExist(client, cfg, opts, signal);
+        checked = true;
       }
+      // Nothing in the whole window: no traffic yet, or CloudWatch has not delivered any. Not a pass, not broken.
+      return { ...reading, insufficient: `${reading.message ?? "no datapoints"} (yet: no traffic, or CloudWatch has not delivered it)` };
     },
   };
 }

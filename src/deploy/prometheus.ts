@@ -3,9 +3,18 @@
  * library, so the deploy step carries no extra dependency. Errors are Problems whose cause a
  * user can act on: Prometheus' own parse message for bad PromQL, the network reason when the
  * server cannot be reached.
+ *
+ * Which errors are the query's fault (fatal: a configuration error, the analysis fails at once)
+ * and which are transient (counted against consecutiveErrorLimit) follows the HTTP API's own
+ * split (prometheus.io/docs/prometheus/latest/querying/api/#format-overview): "400 Bad Request
+ * when parameters are missing or incorrect" (errorType bad_data: a parse error), "422
+ * Unprocessable Entity when an expression can't be executed" (execution: e.g. many-to-many
+ * matching), "503 Service Unavailable when queries time out or abort" (timeout, canceled,
+ * unavailable), 5xx otherwise. A range vector or string result is the query's fault too.
  */
 import { z } from "zod";
 import { Problem } from "../project/problem.js";
+import { FatalProblem, quoted } from "./analysis-problem.js";
 import { fetchFailure } from "./fetch-error.js";
 
 export interface PromSample {
@@ -70,17 +79,36 @@ export async function queryPrometheus(address: string, query: string, opts: Quer
   if (body.status === "error") {
     // 400 bad_data is a PromQL mistake, 422 execution a query that cannot run; both are the query's fault.
     const ours = body.errorType === "bad_data" || body.errorType === "execution";
-    const cause = `Prometheus rejected the query (${res.status} ${body.errorType}): ${body.error}`;
-    throw new Problem(cause, ours ? `fix the PromQL: ${query}` : SLOW_HINT);
+    const cause = `Prometheus rejected the query (${res.status} ${body.errorType}): ${body.error.split("\n")[0] ?? ""}`;
+    if (ours) throw new FatalProblem(`${cause}; query ${quoted(query)}`, BROKEN_HINT);
+    throw new Problem(cause, SLOW_HINT);
   }
+  // A 5xx with a success body is no answer to trust (a proxy in between); retry it like any 5xx.
+  if (res.status >= 500) throw new Problem(`Prometheus at ${address} answered ${res.status}`, SLOW_HINT);
   const data = body.data;
   if (data.resultType === "vector") return data.result.map((s) => ({ labels: s.metric, value: number(s.value[1]) }));
   if (data.resultType === "scalar") return [{ labels: {}, value: number(data.result[1]) }];
-  throw new Problem(
-    `the query returns a ${data.resultType}, not a number`,
-    "wrap range vectors in an aggregation such as rate() or avg_over_time()",
+  throw new FatalProblem(
+    `the query returns a ${data.resultType === "matrix" ? "range vector" : data.resultType}, not a number: ${quoted(query)}`,
+    "wrap range vectors in an aggregation such as rate() or avg_over_time(); a broken query fails the analysis (rollback)",
   );
 }
+
+/**
+ * The one number a query must return where one is needed (requestsQuery): no series is no
+ * value; several are a configuration error (which of them would count?).
+ */
+export function singleNumber(samples: readonly PromSample[], query: string): number | undefined {
+  if (samples.length > 1)
+    throw new FatalProblem(
+      `the query returns ${samples.length} series where one number is needed: ${quoted(query)}`,
+      "aggregate it into one, e.g. sum(increase(http_requests_total{...}[2m]))",
+    );
+  const value = samples[0]?.value;
+  return value === undefined || Number.isNaN(value) ? undefined : value;
+}
+
+const BROKEN_HINT = "fix the PromQL (a broken query is a configuration error: the analysis fails and the deploy rolls back)";
 
 const UNREACHABLE_HINT = "check the analysis metric's prometheus.address and that Prometheus runs and is reachable from the deploy";
 const SLOW_HINT = "Prometheus is overloaded or the query too heavy; simplify it or raise prometheus.timeout";

@@ -1,6 +1,7 @@
 // CloudWatch analysis: GetMetricData metrics and alarm states against the stateful fake in
 // fake-cloudwatch.ts, on fake time. An ALB "serves" traffic every 10 s of fake time; the fake
-// aggregates the samples per minute as CloudWatch does and the analysis judges the newest point.
+// aggregates the samples per minute as CloudWatch does, delivering each 1-3 minutes late, and the
+// analysis judges the newest settled point (a period older than its length + ingestionDelay, 4 min).
 import {
   GetMetricDataCommand,
   type Dimension,
@@ -93,10 +94,13 @@ const metricOf = (m: FakeMetric) => ({
 });
 
 describe("the fake's GetMetricData, as CloudWatch aggregates", () => {
-  const get = (queries: MetricDataQuery[], extra: Partial<GetMetricDataCommandInput> = {}) =>
-    fake.client.send(
+  // Asked ten minutes later, once every sample has been ingested: these tests are about aggregation.
+  const get = async (queries: MetricDataQuery[], extra: Partial<GetMetricDataCommandInput> = {}) => {
+    await vi.advanceTimersByTimeAsync(600_000);
+    return fake.client.send(
       new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(T0), EndTime: new Date(T0 + 180_000), ...extra }),
     );
+  };
   const stat = (Id: string, Stat: string, metric = alb("TargetResponseTime")): MetricDataQuery => ({
     Id,
     MetricStat: { Metric: metricOf(metric), Period: 60, Stat },
@@ -163,7 +167,7 @@ describe("the fake's GetMetricData, as CloudWatch aggregates", () => {
 describe("CloudWatch metrics in the analysis", () => {
   it("passes a healthy service on the default ALB metrics, querying the window that ends at each measurement", async () => {
     serve();
-    await vi.advanceTimersByTimeAsync(120_000);
+    await vi.advanceTimersByTimeAsync(360_000);
     const r = await onFakeTime(runAnalysis({ metrics: defaults() }, deps()));
     expect(r.phase, r.cause).toBe("Successful");
     expect(r.measurements.map((m) => [m.metric, m.phase, m.value])).toEqual([
@@ -175,8 +179,15 @@ describe("CloudWatch metrics in the analysis", () => {
       ["p95-latency", "Successful", 0.08],
     ]);
     const inputs = fake.inputs<GetMetricDataCommandInput>("GetMetricData");
-    expect(inputs.map((i) => (i.EndTime?.getTime() ?? 0) - T0)).toEqual([120_000, 120_000, 180_000, 180_000, 240_000, 240_000]);
-    expect(inputs[0]).toMatchObject({ ScanBy: "TimestampDescending", StartTime: new Date(T0 + 120_000 - 300_000) });
+    expect(inputs.map((i) => (i.EndTime?.getTime() ?? 0) - T0)).toEqual([360_000, 360_000, 420_000, 420_000, 480_000, 480_000]);
+    expect(inputs[0]).toMatchObject({ ScanBy: "TimestampDescending", StartTime: new Date(T0 + 360_000 - 300_000) });
+    // The requests query returns data too: its count at the judged minute is what minRequests checks.
+    expect(inputs[0]?.MetricDataQueries?.map((q) => [q.Id, q.ReturnData])).toEqual([
+      ["errors", false],
+      ["requests", true],
+      ["errorRate", true],
+    ]);
+    expect(r.measurements[0]?.requests).toBe(120);
     expect(inputs[0]?.MetricDataQueries?.[0]).toEqual({
       Id: "errors",
       ReturnData: false,
@@ -197,7 +208,7 @@ describe("CloudWatch metrics in the analysis", () => {
 
   it("fails at a 5 % error rate, with the measured value in the record", async () => {
     serve({ errorRate: 0.05 });
-    await vi.advanceTimersByTimeAsync(60_000);
+    await vi.advanceTimersByTimeAsync(300_000);
     const r = await onFakeTime(runAnalysis({ metrics: defaults() }, deps()));
     expect(r.phase).toBe("Failed");
     expect(r.measurements.find((m) => m.metric === "error-rate")).toMatchObject({ phase: "Failed", value: 0.05 });
@@ -207,20 +218,27 @@ describe("CloudWatch metrics in the analysis", () => {
 
   it("fails when p95 latency rises above 2 s during the watch window", async () => {
     serve({ slowShare: 0 });
-    await vi.advanceTimersByTimeAsync(60_000);
-    // Three minutes in, one request in ten takes 3 s: p95 follows within the minute.
-    setTimeout(() => traffic?.set({ slowShare: 0.1 }), 180_000);
+    await vi.advanceTimersByTimeAsync(300_000);
+    // A minute in, one request in ten takes 3 s: that minute settles 4 minutes later (length + ingestionDelay).
+    setTimeout(() => traffic?.set({ slowShare: 0.1 }), 60_000);
     const r = await onFakeTime(watchAfterDeploy({ metrics: [defaults(1)[1] as MetricInput], watchWindow: "5m" }, deps()));
     expect(r.phase).toBe("Failed");
-    expect(r.measurements.map((m) => m.value)).toEqual([0.08, 0.08, 0.08, 0.08, 3]);
+    expect(r.measurements.map((m) => m.value)).toEqual([0.08, 0.08, 0.08, 0.08, 0.08, 3]);
     expect(r.cause).toMatch(/^p95-latency: measured 3 \(needs <= 2\)/);
   });
 
-  it("is Inconclusive, never Successful, when there are no datapoints", async () => {
+  it("is Inconclusive, never Successful, when a known metric has no datapoints in the window: each sample is not enough data", async () => {
+    serve();
+    await vi.advanceTimersByTimeAsync(60_000);
+    traffic?.stop();
+    await vi.advanceTimersByTimeAsync(1_200_000); // the ALB was used 20 minutes ago, then nothing
     const r = await onFakeTime(runAnalysis({ metrics: defaults(2) }, deps()));
     expect(r.phase).toBe("Inconclusive");
-    expect(r.measurements.every((m) => m.phase === "Inconclusive" && m.value === null)).toBe(true);
-    expect(r.measurements[0]?.message).toBe("no datapoints for errorRate in the last 5m");
+    expect(r.measurements.every((m) => m.phase === "Insufficient" && m.value === null)).toBe(true);
+    expect(r.measurements[0]?.message).toBe(
+      "no datapoints for errorRate in the last 5m (yet: no traffic, or CloudWatch has not delivered it)",
+    );
+    expect(r.cause).toBe("error-rate: not enough traffic to judge: 2 of 2 samples too thin");
     expect(r.hint).toContain("no data");
   });
 
@@ -235,7 +253,7 @@ describe("CloudWatch metrics in the analysis", () => {
 
   it("surfaces CloudWatch's StatusCode and Messages", async () => {
     serve();
-    await vi.advanceTimersByTimeAsync(60_000);
+    await vi.advanceTimersByTimeAsync(300_000);
     const p95 = { ...(defaults(1)[1] as MetricInput), count: 3, interval: "1m", consecutiveErrorLimit: 4 };
     fake.nextResult("p95", { StatusCode: "PartialData", Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "window clipped" }] });
     setTimeout(() => fake.nextResult("p95", { StatusCode: "InternalError", Timestamps: [], Values: [] }), 30_000);
@@ -271,7 +289,7 @@ describe("CloudWatch metrics in the analysis", () => {
 
   it("retries throttling with backoff on the analysis' clock, and counts exhausted retries as one error", async () => {
     serve();
-    await vi.advanceTimersByTimeAsync(60_000);
+    await vi.advanceTimersByTimeAsync(300_000);
     fake.throttle("GetMetricData", 2);
     const once = await onFakeTime(runAnalysis({ metrics: [{ ...(defaults(1)[1] as MetricInput) }] }, deps()));
     expect(once.measurements.map((m) => m.phase)).toEqual(["Successful"]);
@@ -290,7 +308,7 @@ describe("CloudWatch metrics in the analysis", () => {
 
   it("reads a metric's own region through a client factory, and needs a client at all", async () => {
     serve();
-    await vi.advanceTimersByTimeAsync(60_000);
+    await vi.advanceTimersByTimeAsync(300_000);
     const regions: (string | undefined)[] = [];
     const metrics = defaultCloudWatchMetrics({ loadBalancer: LB, targetGroup: TG, region: "eu-west-1", count: 1 });
     const r = await onFakeTime(runAnalysis({ metrics }, deps({ cloudwatch: (region) => (regions.push(region), fake.client) })));
@@ -443,11 +461,17 @@ metrics:
   it("judges the newest point of each returned series, whatever their order", () => {
     const at = (s: number) => new Date(T0 + s * 1000);
     const results = new Map([["a", { Id: "a", Timestamps: [at(0), at(120), at(60)], Values: [1, 3, 2], StatusCode: "Complete" as const }]]);
-    expect(readResults(["a"], results, [], 300_000)).toEqual({ values: [3] });
+    expect(readResults(["a"], results, [], 300_000)).toEqual({ values: [3], noData: [] });
     expect(readResults(["a", "b"], results, [{ Code: "Note", Value: "x" }], 300_000)).toEqual({
       values: [3],
+      noData: ["b"],
       message: "Note: x; no datapoints for b in the last 5m",
     });
+    // Settling: at 10:04 with a 60 s period and 3 min delay, only the 10:00 point is complete.
+    const settle = { at: T0 + 240_000, horizonMs: 240_000 };
+    expect(readResults(["a"], results, [], 300_000, settle)).toEqual({ values: [1], noData: [] });
+    const early = readResults(["a"], results, [], 300_000, { at: T0 + 200_000, horizonMs: 240_000 });
+    expect(early).toMatchObject({ values: [], insufficient: expect.stringMatching(/^a has datapoints only after 09:59 \(newest 10:02\)/) });
     expect(cloudwatchMetricProvider).toBeTypeOf("function");
   });
 });

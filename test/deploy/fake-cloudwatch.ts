@@ -18,12 +18,23 @@
  *   period of the window that x lacks. Series combine on common timestamps; a division by zero
  *   drops the point. Anything else is refused as CloudWatch refuses a bad expression.
  * - Only ReturnData queries are returned, newest first unless ScanBy says TimestampAscending.
+ * - Ingestion lag: a published sample becomes visible only `lag` after its timestamp, 1-3 minutes
+ *   by default, spread over the samples (ALB metrics are sent "in 60-second intervals" and
+ *   CloudWatch makes them available with a delay; load-balancer-cloudwatch-metrics, CloudWatch
+ *   User Guide "GetMetricData": recent datapoints may be missing or change). So the newest
+ *   periods are missing or partial: a period's Sum grows as its late samples arrive.
+ * - A metric nobody published returns no datapoints, never an error (GetMetricData has no notion
+ *   of an unknown metric); ListMetrics lists the metrics published in the past two weeks, with
+ *   their dimensions, filtered by Namespace and MetricName, 500 a page.
  */
 import {
   CloudWatchClient,
   CloudWatchServiceException,
   DescribeAlarmsCommand,
   GetMetricDataCommand,
+  ListMetricsCommand,
+  type ListMetricsCommandInput,
+  type Metric,
   type CompositeAlarm,
   type DescribeAlarmsCommandInput,
   type GetMetricDataCommandInput,
@@ -49,7 +60,16 @@ interface Sample extends FakeMetric {
   at: number;
   value: number;
   unit?: string;
+  /** When CloudWatch has ingested it: `at` plus the ingestion lag. */
+  visibleAt: number;
 }
+
+export interface FakeCloudWatchOptions {
+  /** Ingestion lag range in ms; each sample gets one in it (default 60-180 s, as AWS metrics arrive 1-3 minutes late). */
+  ingestionLagMs?: [number, number];
+}
+
+const TWO_WEEKS = 14 * 24 * 3600_000;
 
 /** A series: timestamp (ms) → value, plus the period it was computed at. */
 interface Series {
@@ -100,9 +120,12 @@ export class FakeCloudWatch extends FakeAwsService {
   readonly alarms = new Map<string, { type: "MetricAlarm" | "CompositeAlarm"; state: StateValue; reason: string; updatedAt: number }>();
   private readonly samples: Sample[] = [];
   private readonly resultOverrides: { id: string; override: Partial<MetricDataResult> }[] = [];
+  private readonly lag: [number, number];
 
-  constructor() {
+  constructor(opts: FakeCloudWatchOptions = {}) {
     super();
+    this.lag = opts.ingestionLagMs ?? [60_000, 180_000];
+    this.mock.on(ListMetricsCommand).callsFake((i: ListMetricsCommandInput) => this.handle("ListMetrics", i, () => this.listMetrics(i)));
     this.mock
       .on(GetMetricDataCommand)
       .callsFake((i: GetMetricDataCommandInput) => this.handle("GetMetricData", i, () => this.getMetricData(i)));
@@ -115,8 +138,12 @@ export class FakeCloudWatch extends FakeAwsService {
 
   /** Publishes raw samples of a metric at `at` (default: now), as PutMetricData with Values would. */
   put(metric: FakeMetric, values: number | number[], at = Date.now(), unit?: string): void {
-    for (const value of Array.isArray(values) ? values : [values])
-      this.samples.push({ ...metric, dimensions: { ...metric.dimensions }, at, value, ...(unit === undefined ? {} : { unit }) });
+    for (const value of Array.isArray(values) ? values : [values]) {
+      // Spread deterministically over the lag range (golden-ratio steps), so a period fills up gradually.
+      const [min, max] = this.lag;
+      const visibleAt = at + min + Math.round(((this.samples.length * 0.618034) % 1) * (max - min));
+      this.samples.push({ ...metric, dimensions: { ...metric.dimensions }, at, value, visibleAt, ...(unit === undefined ? {} : { unit }) });
+    }
   }
 
   /** An alarm in a state, as CloudWatch's evaluation would have left it. */
@@ -220,7 +247,9 @@ export class FakeCloudWatch extends FakeAwsService {
       throw validation(`The parameter MetricDataQueries.member.Period must be 1, 5, 10, 30, or a multiple of 60.`);
     const metric = stat?.Metric;
     const buckets = new Map<number, number[]>();
+    const now = Date.now();
     for (const s of this.samples) {
+      if (s.visibleAt > now) continue; // not ingested yet
       if (s.namespace !== metric?.Namespace || s.metricName !== metric.MetricName) continue;
       if (!sameDimensions(s.dimensions, metric.Dimensions ?? [])) continue;
       if (stat?.Unit !== undefined && s.unit !== stat.Unit) continue;
@@ -231,6 +260,33 @@ export class FakeCloudWatch extends FakeAwsService {
     const points = new Map<number, number>();
     for (const [t, values] of buckets) points.set(t, statistic(stat?.Stat ?? "", values));
     return { points, periodMs };
+  }
+
+  // --- ListMetrics -----------------------------------------------------------------------------
+
+  private listMetrics(input: ListMetricsCommandInput) {
+    const now = Date.now();
+    const seen = new Map<string, Metric>();
+    for (const s of this.samples) {
+      if (s.visibleAt > now || s.at < now - TWO_WEEKS) continue;
+      if (input.Namespace !== undefined && s.namespace !== input.Namespace) continue;
+      if (input.MetricName !== undefined && s.metricName !== input.MetricName) continue;
+      // A dimension filter without a value matches any value of that dimension.
+      if (
+        !(input.Dimensions ?? []).every(
+          (d) => d.Name !== undefined && d.Name in s.dimensions && (d.Value === undefined || s.dimensions[d.Name] === d.Value),
+        )
+      )
+        continue;
+      const dims = Object.entries(s.dimensions).sort(([a], [b]) => a.localeCompare(b));
+      const key = `${s.namespace}|${s.metricName}|${JSON.stringify(dims)}`;
+      if (!seen.has(key))
+        seen.set(key, { Namespace: s.namespace, MetricName: s.metricName, Dimensions: dims.map(([Name, Value]) => ({ Name, Value })) });
+    }
+    const all = [...seen.values()];
+    const from = input.NextToken ? Number(input.NextToken) : 0;
+    const page = all.slice(from, from + 500);
+    return { Metrics: page, ...(from + 500 < all.length ? { NextToken: String(from + 500) } : {}) };
   }
 
   // --- DescribeAlarms --------------------------------------------------------------------------

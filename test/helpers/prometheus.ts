@@ -29,7 +29,15 @@ export interface FakeApp {
  * exposes them in the Prometheus text format. Like a real client library, the 5xx series only
  * appears once there has been a 5xx, which is what DEFAULT_QUERIES' `or vector(0)` is for.
  */
-export async function startFakeApp(service = "demo"): Promise<FakeApp> {
+export interface FakeAppOptions {
+  /** More labels on every series, e.g. { revision: "app:7" } for per-revision queries. */
+  labels?: Record<string, string>;
+  /** Requests per 100 ms tick (default 10): a canary's small share of the traffic. */
+  requestsPerTick?: number;
+}
+
+export async function startFakeApp(service = "demo", opts: FakeAppOptions = {}): Promise<FakeApp> {
+  const perTick = opts.requestsPerTick ?? REQUESTS_PER_TICK;
   let state = { errorRate: 0, latencySeconds: 0.08 };
   const counts = { ok: 0, err: 0, sum: 0, buckets: BUCKETS.map(() => 0) };
   let errorDebt = 0; // fractional errors carried over, so 5 % is exactly 5 % over any second
@@ -43,20 +51,21 @@ export async function startFakeApp(service = "demo"): Promise<FakeApp> {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const tick = setInterval(() => {
-    errorDebt += REQUESTS_PER_TICK * state.errorRate;
+    errorDebt += perTick * state.errorRate;
     const errors = Math.floor(errorDebt);
     errorDebt -= errors;
     if (errors > 0) app.firstErrorAt ??= Date.now();
     counts.err += errors;
-    counts.ok += REQUESTS_PER_TICK - errors;
-    counts.sum += REQUESTS_PER_TICK * state.latencySeconds;
+    counts.ok += perTick - errors;
+    counts.sum += perTick * state.latencySeconds;
     BUCKETS.forEach((le, i) => {
-      if (state.latencySeconds <= le) counts.buckets[i] = (counts.buckets[i] ?? 0) + REQUESTS_PER_TICK;
+      if (state.latencySeconds <= le) counts.buckets[i] = (counts.buckets[i] ?? 0) + perTick;
     });
   }, TICK_MS);
   const server = createHttpServer((req, res) => {
     if (req.url !== "/metrics") return void res.writeHead(404).end();
-    const l = `service="${service}"`;
+    const extra = Object.entries(opts.labels ?? {}).map(([k, v]) => `,${k}="${v}"`);
+    const l = `service="${service}"${extra.join("")}`;
     const total = counts.ok + counts.err;
     const lines = [
       "# TYPE http_requests_total counter",
