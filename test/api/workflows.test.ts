@@ -16,6 +16,7 @@ import {
   actionValidator,
   callerProblems,
   callsOf,
+  chainProblems,
   DAGGER_ACTION,
   isReusable,
   readWorkflow,
@@ -47,22 +48,25 @@ async function scanLocal(module: string): Promise<ScannedObject | undefined> {
 
 const found = workflowFiles().flatMap((f) => callsOf(f, readWorkflow(f)));
 const modules = new Map<string, ScannedObject | undefined>();
+let shipshape: ScannedModule;
 beforeAll(async () => {
   for (const m of new Set(found.map((c) => c.module))) modules.set(m, await scanLocal(m));
+  shipshape = await scanModule();
 }, 180_000);
 
 describe(".github/workflows call the modules as they are", () => {
   it("finds the calls of every reusable workflow and of tests.yml, and none in the thin callers", () => {
     expect(new Set(found.map((c) => c.file))).toEqual(new Set([...REUSABLE, "tests.yml"]));
-    expect(found.filter((c) => c.module === ".").map((c) => c.fn)).toEqual(
-      expect.arrayContaining(["ci", "ci-report", "migrations", "pr-comment", "release", "verify", "deploy", "rollback"]),
+    const verbs = (cs: typeof found) => cs.flatMap((c) => c.steps.map((s) => s.fn));
+    expect(verbs(found.filter((c) => c.module === "."))).toEqual(
+      expect.arrayContaining(["ci", "files", "migrations", "pr-comment", "release", "verify", "environment", "deploy", "rollback"]),
     );
-    expect(found.filter((c) => c.file === "shipshape-security.yml").map((c) => c.fn)).toEqual(
+    expect(verbs(found.filter((c) => c.file === "shipshape-security.yml"))).toEqual(
       expect.arrayContaining(["scan-image", "scan-dependencies", "secret-scan"]),
     );
     // The README's promise: dagger/tests runs on every push.
     expect(found.filter((c) => c.file === "tests.yml")).toEqual([
-      { file: "tests.yml", module: "dagger/tests", fn: "all", flags: [], prefixed: false },
+      { file: "tests.yml", module: "dagger/tests", fn: "all", flags: [], prefixed: false, steps: [{ fn: "all", flags: [] }] },
     ]);
   });
 
@@ -73,6 +77,27 @@ describe(".github/workflows call the modules as they are", () => {
     expect(fn, `${c.module} has no function ${c.fn}`).toBeDefined();
     const args = Object.keys(fn!.arguments).map(kebab);
     for (const flag of c.flags) expect(args, `${c.fn} has no --${flag}`).toContain(flag);
+    // Shipshape's chains are walked step by step: with-*, environment, the verb, the report's fields.
+    if (c.module === ".") expect(chainProblems(shipshape, "Shipshape", c.steps)).toEqual([]);
+  });
+
+  it("the chain check really judges: a flag on the wrong step or an unknown field is caught", () => {
+    const deploy = found.find((c) => c.file === "shipshape-deploy.yml" && c.steps.some((s) => s.fn === "deploy"))!;
+    const moved = deploy.steps.map((s) => (s.fn === "deploy" ? { ...s, flags: [...s.flags, "role-arn"] } : s));
+    expect(chainProblems(shipshape, "Shipshape", moved)).toEqual(["deploy has no --role-arn"]);
+    expect(chainProblems(shipshape, "Shipshape", [{ fn: "lint", flags: [] }, { fn: "sarif", flags: [] }])).toEqual([
+      "GateReport has no function sarif",
+    ]);
+  });
+
+  it("a production deploy from GitHub Actions fits in 4 lines of YAML", () => {
+    const step = stepsOf(readWorkflow("shipshape-deploy.yml")).find((s) => / deploy /.test(s.with?.args ?? ""))!;
+    const text = readFileSync(join(WORKFLOWS_DIR, "shipshape-deploy.yml"), "utf8");
+    const block = text.slice(text.indexOf("args: >-", text.indexOf("name: Deploy")));
+    const lines = block.split("\n").slice(1);
+    const args = lines.slice(0, lines.findIndex((l) => !/^ {12}\S/.test(l)));
+    expect(args.length).toBeLessThanOrEqual(4);
+    expect(args.map((l) => l.trim()).join(" ")).toBe(step.with!.args!.trim());
   });
 
   it("every Shipshape call in a reusable workflow goes through the call-prefix input", () => {
@@ -85,14 +110,15 @@ describe(".github/workflows call the modules as they are", () => {
   });
 
   it("the keyless release passes the OIDC request URL and token as Secrets, and keeps SBOM and provenance", () => {
-    const release = found.find((c) => c.file === "shipshape-release.yml" && c.fn === "release")!;
-    expect(release.flags).toEqual(
-      expect.arrayContaining(["sigstore-id-token-request-url", "sigstore-id-token-request-token", "builder-id", "invocation-id"]),
-    );
+    const release = found.find((c) => c.file === "shipshape-release.yml" && c.steps.some((s) => s.fn === "release"))!;
+    const step = (fn: string) => release.steps.find((s) => s.fn === fn)!;
+    expect(step("with-signer").flags).toEqual(["id-token-request-url", "id-token-request-token"]);
+    expect(step("with-run").flags).toEqual(expect.arrayContaining(["commit-sha", "run-url"]));
+    expect(step("release").flags).toEqual(expect.arrayContaining(["builder-id"]));
     const text = readFileSync(join(WORKFLOWS_DIR, "shipshape-release.yml"), "utf8");
-    expect(text).toContain("--sigstore-id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL");
-    expect(text).toContain("--sigstore-id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN");
-    expect(found.find((c) => c.file === "shipshape-release.yml" && c.fn === "verify")!.flags).toContain("provenance");
+    expect(text).toContain("with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+    const verify = found.find((c) => c.file === "shipshape-release.yml" && c.steps.some((s) => s.fn === "verify"))!;
+    expect(verify.steps.find((s) => s.fn === "verify")!.flags).toContain("provenance");
   });
 
   it("the migrations gate gets --approve-destructive from the approval label", () => {
