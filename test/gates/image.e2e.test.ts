@@ -14,6 +14,7 @@ import { FIXTURES } from "../helpers/fixture.js";
 import type { File } from "@dagger.io/dagger";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { gateError } from "../helpers/gate-error.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
@@ -31,7 +32,7 @@ async function withTrivyReport(report: string, files: Record<string, string> = {
 describe("scanImage", () => {
   it("fails on the CRITICAL findings of a real Trivy report, with SARIF", async () => {
     const { call, engine } = await withTrivyReport(fixture("supply/trivy/alpine-39.json"));
-    const report = (await call<GateReport>("scanImageReport")).json;
+    const report = (await call<GateReport>("scanImage")).json;
     expect(report.status).toBe("Failed");
     expect(report.summary).toMatch(/^2 critical, 0 high, 4 medium, 0 low — /);
     expect(report.findings).toHaveLength(2);
@@ -50,7 +51,7 @@ describe("scanImage", () => {
   it("passes when the failing severities are ignored with a reason", async () => {
     const yaml = `scan:\n  ignore:\n${["CVE-2019-14697", "CVE-2019-1549"].map((id) => `    - id: ${id}\n      reason: base image is replaced next sprint\n`).join("")}`;
     const { call } = await withTrivyReport(fixture("supply/trivy/alpine-39.json"), { "shipshape.yaml": yaml });
-    const report = (await call<GateReport>("scanImageReport")).json;
+    const report = (await call<GateReport>("scanImage")).json;
     expect(report.cause).toBe("");
     expect(report.status).toBe("Passed");
     expect(report.summary).toMatch(/; 2 ignored$/);
@@ -60,23 +61,23 @@ describe("scanImage", () => {
     const { call, engine } = await withTrivyReport(fixture("supply/trivy/alpine-39.json"), {
       "shipshape.yaml": "images:\n  trivy:\n    tag: 0.69.5\n",
     });
-    const report = (await call<GateReport>("scanImageReport")).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(call<GateReport>("scanImage"));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toMatch(/0\.69\.5/);
     expect(engine.execs.some((e) => e.args[0] === "trivy")).toBe(false);
   });
 
   it("reports a truncated Trivy report as an error, not a pass", async () => {
     const { call } = await withTrivyReport(fixture("supply/trivy/alpine-39.json").slice(0, 400));
-    const report = (await call<GateReport>("scanImageReport")).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(call<GateReport>("scanImage"));
+    expect(report.status).toBe("ERROR");
   });
 
   it("says clearly when the image does not build", async () => {
     current = await drive();
     current.engine.failOn("dockerBuild", 'process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1');
-    const report = (await current.call<GateReport>("scanImageReport", { platform: "linux/arm64" })).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(current.call<GateReport>("scanImage", { platform: "linux/arm64" }));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toBe(
       'the image did not build for linux/arm64: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1',
     );
@@ -87,7 +88,7 @@ describe("scanImage", () => {
 describe("scanDependencies", () => {
   it("scans the lockfile in filesystem mode without building, judged by the same policy", async () => {
     current = await withTrivyReport(fixture("supply/trivy/npm.json"));
-    const report = (await current.call<GateReport>("scanDependenciesReport")).json;
+    const report = (await current.call<GateReport>("scanDependencies")).json;
     const fs = current.engine.execs.find((e) => e.args[1] === "fs")!;
     expect(fs.args.at(-1)).toBe("/src");
     expect(fs.mounts["/src"]).toBe("directory");
@@ -125,7 +126,7 @@ describe("sbom and licenseCheck", () => {
 
   it("passes the production SBOM of the service (MIT and ISC only)", async () => {
     const { call, engine } = await withSbom(fixture("supply/sbom/orders-service-prod.cdx.json"));
-    const report = (await call<GateReport>("licenseCheckReport")).json;
+    const report = (await call<GateReport>("licenseCheck")).json;
     expect(report.status).toBe("Passed");
     expect(report.summary).toMatch(/^\d+ packages allowed, 0 denied, 0 unknown$/);
     const syft = engine.execs.find((e) => e.args[0] === "/syft")!;
@@ -142,7 +143,7 @@ describe("sbom and licenseCheck", () => {
 
   it("fails on an MPL-2.0 package outside the default allow list, naming it", async () => {
     const { call } = await withSbom(fixture("supply/sbom/orders-service-all.cdx.json"));
-    const report = (await call<GateReport>("licenseCheckReport")).json;
+    const report = (await call<GateReport>("licenseCheck")).json;
     expect(report.status).toBe("Failed");
     expect(report.findings.join("\n")).toMatch(/lightningcss/);
   });
@@ -199,7 +200,7 @@ describe("VEX (scan.vex)", () => {
 
   it("dependency scan: the same VEX flags on the filesystem scan", async () => {
     const d = await withVex(fixture("supply/trivy/npm.json"));
-    const report = (await d.call<GateReport>("scanDependenciesReport")).json;
+    const report = (await d.call<GateReport>("scanDependencies")).json;
     // Not an error: the status is one of the other members (by name, as the state carries it).
     expect(["Passed", "Failed", "Skipped"]).toContain(report.status);
     const fs = d.engine.execs.find((e) => e.args[1] === "fs")!;
@@ -210,8 +211,8 @@ describe("VEX (scan.vex)", () => {
 
   it("a VEX file listed but missing is a Problem naming it, before Trivy runs", async () => {
     const d = await withVex(fixture("supply/trivy/alpine-39-vex.json"), { missing: true });
-    const report = (await d.call<GateReport>("scanDependenciesReport")).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(d.call<GateReport>("scanDependencies"));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("the VEX file .vex/app.openvex.json listed in scan.vex does not exist in the source");
     expect(report.hint).toBe("add .vex/app.openvex.json, or remove it from scan.vex");
     await expect(scanWithSource(d)).rejects.toThrow(/\.vex\/app\.openvex\.json listed in scan\.vex does not exist/);
