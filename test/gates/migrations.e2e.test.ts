@@ -11,6 +11,7 @@ import { squawkCommand } from "../../src/release/migrations/squawk.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { gateError } from "../helpers/gate-error.js";
 import { git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
@@ -21,7 +22,7 @@ const unsafe = (name: string) => join(FIXTURES, "migrations/unsafe", name);
 describe("migrations gate", () => {
   it("checks the service's migrations with squawk and passes safe ones", async () => {
     current = await drive();
-    const report = (await current.call<GateReport>("migrationsReport")).json;
+    const report = (await current.call<GateReport>("migrations")).json;
     expect(report.status).toBe("Passed");
     expect(report.summary).toMatch(/^2 migrations checked: 0 critical, 0 high, \d+ medium, \d+ low$/);
     const squawk = current.engine.execs.find((e) => e.args[0] === "squawk")!;
@@ -36,7 +37,7 @@ describe("migrations gate", () => {
   it("blocks a destructive migration with file:line, statement and fix, unless approved", async () => {
     current = await drive();
     copyFileSync(unsafe("01_drop_table.sql"), join(current.root, "migrations/003_drop_sessions.sql"));
-    const report = (await current.call<GateReport>("migrationsReport")).json;
+    const report = (await current.call<GateReport>("migrations")).json;
     expect(report.status).toBe("Failed");
     expect(report.findings).toEqual(["migrations/003_drop_sessions.sql:5 critical ban-drop-table DROP TABLE IF EXISTS legacy_sessions;"]);
     expect(report.hint).toMatch(/migration-destructive-approved/);
@@ -46,7 +47,7 @@ describe("migrations gate", () => {
 
     current = await drive();
     copyFileSync(unsafe("01_drop_table.sql"), join(current.root, "migrations/003_drop_sessions.sql"));
-    const approved = (await current.call<GateReport>("migrationsReport", { approveDestructive: true })).json;
+    const approved = (await current.call<GateReport>("migrations", { approveDestructive: true })).json;
     expect(approved.status).toBe("Passed");
     expect(approved.summary).toMatch(/; 1 destructive approved$/);
   });
@@ -61,7 +62,7 @@ describe("migrations gate", () => {
     copyFileSync(unsafe("06_rename_column.sql"), join(root, "migrations/003_rename.sql"));
     git(root, "add", "-A");
     git(root, "commit", "-qm", "feat: rename");
-    const report = (await current.call<GateReport>("migrationsReport", { base: "main" })).json;
+    const report = (await current.call<GateReport>("migrations", { base: "main" })).json;
     expect(report.status).toBe("Failed");
     expect(report.summary).toMatch(/^1 migration checked: 0 critical, 1 high/);
     const gitRun = current.engine.execs.find((e) => e.args[0] === "git")!;
@@ -74,8 +75,8 @@ describe("migrations gate", () => {
     git(current.root, "init", "-q", "-b", "main");
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "feat: initial");
-    const report = (await current.call<GateReport>("migrationsReport", { base: "origin/nope" })).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(current.call<GateReport>("migrations", { base: "origin/nope" }));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toMatch(/origin\/nope/);
     expect(report.hint).toMatch(/fetch/);
     expect(current.engine.commands.some((c) => c[0] === "squawk")).toBe(false);
@@ -83,7 +84,7 @@ describe("migrations gate", () => {
 
   it("reports 'nothing to check' as a pass when there are no migrations", async () => {
     current = await drive({ files: { "shipshape.yaml": 'migrations:\n  paths: ["db/schema/**/*.sql"]\n' } });
-    const report = (await current.call<GateReport>("migrationsReport")).json;
+    const report = (await current.call<GateReport>("migrations")).json;
     expect(report.status).toBe("Passed");
     expect(report.summary).toBe("no migrations to check");
     expect(current.engine.commands.some((c) => c[0] === "squawk")).toBe(false);
@@ -92,7 +93,7 @@ describe("migrations gate", () => {
   it("fails a migration that does not parse, with file, line and the parser's message", async () => {
     current = await drive();
     copyFileSync(join(FIXTURES, "migrations/broken/syntax_error.sql"), join(current.root, "migrations/003_broken.sql"));
-    const report = (await current.call<GateReport>("migrationsReport", { approveDestructive: true })).json;
+    const report = (await current.call<GateReport>("migrations", { approveDestructive: true })).json;
     expect(report.status).toBe("Failed");
     expect(report.cause).toMatch(/migrations\/003_broken\.sql:6:21: does not parse: unexpected trailing comma/);
   });
