@@ -14,6 +14,7 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts
 import { fetchFailure } from "../deploy/fetch-error.js";
 import { errorName, saidBy, systemClock, type Clock } from "../deploy/aws.js";
 import { progress } from "../gates/progress.js";
+import { checkCredential } from "../gates/secret-text.js";
 import { describeError, Problem } from "../project/problem.js";
 import { asAws, isRetryable, type RetryOptions } from "./retry.js";
 
@@ -75,10 +76,21 @@ const RENEW_BACKOFF_MS = 30_000;
 const LAST_USABLE_MS = 60_000;
 
 const clean = (v: string | undefined) => (v === undefined ? undefined : v.trim() === "" ? undefined : v.trim());
+/** A credential trimmed, and refused when a line break or control character sits inside it (it goes into headers). */
+const credential = (name: string, v: string | undefined) => {
+  const c = clean(v);
+  return c === undefined ? undefined : checkCredential(name, c);
+};
 
 /** Credentials from whichever source was given; both or neither is a Problem. */
 export function awsCredentials(o: AwsCredentialOptions): CredentialProvider {
-  const [accessKeyId, secretAccessKey, sessionToken] = [o.accessKeyId, o.secretAccessKey, o.sessionToken].map(clean);
+  const [accessKeyId, secretAccessKey, sessionToken] = (
+    [
+      [o.accessKeyId, "AWS access key id"],
+      [o.secretAccessKey, "AWS secret access key"],
+      [o.sessionToken, "AWS session token"],
+    ] as const
+  ).map(([v, name]) => credential(name, v));
   const roleArn = clean(o.roleArn);
   const hasStatic = accessKeyId !== undefined || secretAccessKey !== undefined || sessionToken !== undefined;
   const hasWeb = o.webIdentityToken !== undefined || roleArn !== undefined;
@@ -144,6 +156,7 @@ function webIdentityCredentials(o: AwsCredentialOptions, roleArn: string | undef
     throw new Problem(`"${roleArn.slice(0, 120)}" is not an IAM role ARN`, "pass one like arn:aws:iam::123456789012:role/deployer");
   if (typeof o.webIdentityToken === "string" && o.webIdentityToken.trim() === "")
     throw new Problem("the web identity token is empty", TOKEN_HINT);
+  if (typeof o.webIdentityToken === "string") checkCredential("web identity token", o.webIdentityToken.trim());
   const duration = o.sessionDurationSeconds ?? 3600;
   if (!Number.isInteger(duration) || duration < 900 || duration > 43_200)
     throw new Problem(`a role session lasts 900 to 43200 seconds, not ${duration}`, "pick a duration within the role's MaxSessionDuration");
@@ -205,6 +218,7 @@ async function assumeRole(w: WebIdentity, renewal: boolean): Promise<AwsIdentity
   for (let attempt = 1; ; attempt++) {
     const token = typeof w.token === "string" ? w.token : (await w.token()).trim();
     if (token === "") throw new Problem("the web identity token source returned an empty token", TOKEN_HINT);
+    checkCredential("web identity token", token);
     try {
       const out = await w.sts.send(
         new AssumeRoleWithWebIdentityCommand({

@@ -62,7 +62,7 @@ export const ImageOverrideSchema = z
     tag: pattern(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag like "22-alpine"')
       .optional()
       .describe('Image tag to use instead of the built-in one, e.g. "22-alpine".'),
-    digest: pattern(/^sha256:[a-f0-9]{64}$/, "a digest like sha256:<64 hex chars>")
+    digest: pattern(/^sha256:[a-f0-9]{64}$/, "a digest like sha256:<64 lowercase hex chars>")
       .optional()
       .describe("Content digest (sha256:<64 hex>) to pin the image to, so a re-pushed tag cannot change it."),
   })

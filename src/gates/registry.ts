@@ -9,6 +9,7 @@ import { Problem } from "../project/problem.js";
 import { ecrClient, ecrLogin, ecrRepositoryName, ensureRepository, isEcrRegistry, tagsRefusedBy } from "../supply/publish/ecr.js";
 import { floatingTagFilters } from "../supply/publish/tags.js";
 import { progress } from "./progress.js";
+import { checkCredential, credentialText } from "./secret-text.js";
 
 export interface RegistryCredentials {
   username: string;
@@ -47,11 +48,12 @@ export async function registryAuth(
       );
     }
     // Plaintext only in this process, for the SDK call; never logged, never in a container env.
+    // Checked first: a line break inside one would reach the SDK's headers as a TypeError.
     const client = ecrClient({
       region: ecr.region,
-      accessKeyId: await creds.awsAccessKeyId.plaintext(),
-      secretAccessKey: await creds.awsSecretAccessKey.plaintext(),
-      sessionToken: creds.awsSessionToken ? await creds.awsSessionToken.plaintext() : undefined,
+      accessKeyId: (await credentialText("AWS access key id", creds.awsAccessKeyId)) ?? "",
+      secretAccessKey: (await credentialText("AWS secret access key", creds.awsSecretAccessKey)) ?? "",
+      sessionToken: await credentialText("AWS session token", creds.awsSessionToken),
     });
     if (push) {
       const name = ecrRepositoryName(ecr, push.repository);
@@ -76,6 +78,9 @@ export async function registryAuth(
   if (creds.password) {
     if (!creds.username)
       throw new Problem(`a registry password was given for ${host} without a username`, "pass --registry-username as well");
+    // The engine sends the Secret as given; a line break inside it would be a login that cannot work.
+    await credentialText("registry password", creds.password);
+    checkCredential("registry username", creds.username);
     return { host, username: creds.username, secret: creds.password };
   }
   return undefined;

@@ -12,6 +12,7 @@ import { SLSA_PROVENANCE_V1 } from "../supply/provenance/slsa.js";
 import { platformManifests, platformSlug, readManifest, type PlatformManifest } from "../supply/publish/manifests.js";
 import { SBOM_FORMAT_INFO } from "../supply/sbom/commands.js";
 import { attestationVerdict } from "../supply/signing/attestation.js";
+import { cosignError } from "../supply/signing/cosign-error.js";
 import { assertUsableToken } from "../supply/signing/identity.js";
 import {
   assertDigestRef,
@@ -28,7 +29,7 @@ import {
 import { progress } from "./progress.js";
 import { dockerConfig, registryAuth, secretOf, type RegistryAuth, type RegistryCredentials } from "./registry.js";
 import { secretText } from "./secret-text.js";
-import { run, type Step } from "./workspace.js";
+import { run } from "./workspace.js";
 
 /** The cosign image runs as uid 65532 with no shell: everything it reads must be readable by it. */
 const COSIGN_UID = "65532";
@@ -137,8 +138,6 @@ export interface Signed {
   platforms: PlatformManifest[];
 }
 
-const lastLine = (step: Step) => step.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${step.exitCode}`;
-
 /**
  * Signs the digest; then attests, with the same identity, each platform's SBOM (CycloneDX or SPDX
  * JSON, following sbom.format) to that platform's manifest, and the provenance to the digest.
@@ -165,7 +164,7 @@ export async function signImage(config: ShipshapeConfig, ref: string, opts: Sign
   const step = await run(await who.forRun(base, `cosign signs ${digest}`), cmd);
   if (step.exitCode !== 0) {
     throw new Problem(
-      `cosign could not sign ${digest}: ${lastLine(step)}`,
+      `cosign could not sign ${digest}: ${cosignError(step)}`,
       "check the key and password, and that the registry credentials may push signatures",
     );
   }
@@ -176,7 +175,7 @@ export async function signImage(config: ShipshapeConfig, ref: string, opts: Sign
     const att = await run(await who.forRun(withPredicate(step.ctr), `cosign attests the ${what}`), argv);
     if (att.exitCode !== 0) {
       throw new Problem(
-        `cosign signed ${digest} but could not attest its ${what}: ${lastLine(att)}`,
+        `cosign signed ${digest} but could not attest its ${what}: ${cosignError(att)}`,
         "re-run release; the signature is in place, the attestation is not",
       );
     }

@@ -4,6 +4,7 @@
  * signature is good; only the statement says it is about this digest and from the expected builder.
  */
 import { z } from "zod";
+import { cosignError } from "./cosign-error.js";
 import { assertDigestRef, type SignatureVerdict } from "./commands.js";
 
 const EnvelopeSchema = z.object({ payloadType: z.string(), payload: z.string() });
@@ -45,7 +46,7 @@ const builderIdOf = (predicate: unknown): string | undefined => {
 /** Verified only if cosign exited 0 and some statement of the expected type is about the requested digest (and builder). */
 export function attestationVerdict(
   requestedRef: string,
-  run: { exitCode: number; stdout: string },
+  run: { exitCode: number; stdout: string; stderr?: string },
   expect: AttestationExpectation,
 ): SignatureVerdict {
   const { digest } = assertDigestRef(requestedRef);
@@ -53,7 +54,7 @@ export function attestationVerdict(
   if (run.exitCode !== 0) {
     return {
       verified: false,
-      reason: `cosign verify-attestation failed (exit ${run.exitCode}): no ${expect.predicateType} attestation signed by that key or identity`,
+      reason: `cosign verify-attestation failed (exit ${run.exitCode}) for the ${expect.predicateType} attestation: ${cosignError(run)}`,
     };
   }
   let statements: InTotoStatement[];

@@ -7,7 +7,8 @@
  * (Dagger `withSecretVariable`), named here and read by cosign through `env://`.
  */
 import { z } from "zod";
-import { Problem } from "../../project/problem.js";
+import { Problem, quoted } from "../../project/problem.js";
+import { cosignError } from "./cosign-error.js";
 
 /** Env vars the caller must set on the cosign container; the values never appear in argv. */
 export const COSIGN_ENV = {
@@ -37,10 +38,11 @@ export interface DigestRef {
  */
 export function assertDigestRef(ref: string): DigestRef {
   const m = /^([^@\s]+)@(sha256:[0-9a-f]{64})$/.exec(ref);
-  if (!m) {
+  if (!m) throw digestProblem(ref);
+  if (m[1]!.startsWith("-") || /\p{Cc}/u.test(m[1]!)) {
     throw new Problem(
-      `image reference ${JSON.stringify(ref)} has no @sha256:<64 hex> digest; refusing to sign or verify a tag`,
-      "sign and deploy by digest: use the name@sha256:… reference that publish() returns",
+      `image repository ${quoted(m[1]!)} starts with "-" or holds control characters, so cosign would read it as an option`,
+      "pass a registry/repository name such as ghcr.io/acme/api@sha256:…",
     );
   }
   const [, base = "", digest = ""] = m;
@@ -49,6 +51,31 @@ export function assertDigestRef(ref: string): DigestRef {
   const colon = base.lastIndexOf(":");
   const repository = colon > base.lastIndexOf("/") ? base.slice(0, colon) : base;
   return { repository, digest, ref: `${repository}@${digest}` };
+}
+
+/**
+ * Why a reference is not `name@sha256:<64 hex>`, most specific first. The OCI image spec
+ * (descriptor.md, "Registered algorithms") allows only lowercase hex for sha256's encoded part, so
+ * an uppercase digest is a wrong digest, not a missing one.
+ */
+function digestProblem(ref: string): Problem {
+  const at = ref.lastIndexOf("@");
+  const digest = at < 0 ? "" : ref.slice(at + 1);
+  const hint = "sign and deploy by digest: use the name@sha256:… reference that publish() returns";
+  if (/^sha256:[0-9a-f]{64}$/i.test(digest)) {
+    return new Problem(
+      `image reference ${quoted(ref)}: the digest must be lowercase hex (OCI image spec), and ${quoted(digest.slice(0, 15) + "…")} is not`,
+      `write the digest in lowercase: sha256:${digest.slice(7).toLowerCase()}`,
+    );
+  }
+  if (/^sha256:/i.test(digest)) {
+    const hex = digest.slice(7);
+    return new Problem(
+      `image reference ${quoted(ref)}: a sha256 digest is 64 hex characters, this one has ${hex.length}${/^[0-9a-fA-F]*$/.test(hex) ? "" : " and non-hex characters"}`,
+      hint,
+    );
+  }
+  return new Problem(`image reference ${quoted(ref)} has no @sha256:<64 hex> digest; refusing to sign or verify a tag`, hint);
 }
 
 export interface RegistryOptions {
@@ -186,11 +213,10 @@ export interface SignatureVerdict {
  * Verified only if cosign exited 0 AND the signed digest is the one asked for: exit codes alone
  * are the contract (cosign prints "verified offline" lines even with the tlog ignored).
  */
-export function signatureVerdict(requestedRef: string, run: { exitCode: number; stdout: string }): SignatureVerdict {
+export function signatureVerdict(requestedRef: string, run: { exitCode: number; stdout: string; stderr?: string }): SignatureVerdict {
   const { digest } = assertDigestRef(requestedRef);
   if (run.exitCode === 10) return { verified: false, reason: `no signatures found for ${digest}` };
-  if (run.exitCode !== 0)
-    return { verified: false, reason: `cosign verify failed (exit ${run.exitCode}): wrong key or identity, or a bad signature` };
+  if (run.exitCode !== 0) return { verified: false, reason: `cosign verify failed (exit ${run.exitCode}): ${cosignError(run)}` };
   let got: VerifiedImage;
   try {
     got = parseVerifyOutput(run.stdout);
