@@ -11,7 +11,9 @@ import { gitLogCommand } from "../../src/release/commits/git.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import type { ReleaseVersion } from "../../src/report/release-version.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { gateError } from "../helpers/gate-error.js";
 import { commit, git } from "../helpers/git-repo.js";
+import { callWith } from "../helpers/ship-calls.js";
 
 let current: Driven | undefined;
 afterEach(() => current?.engine.uninstall());
@@ -30,7 +32,7 @@ describe("commits", () => {
     const { root, call, engine } = await repo();
     commit(root, "fix(api): reject negative quantities");
     commit(root, "Feature: Add export.");
-    const report = (await call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
+    const report = (await call<GateReport>("commits", { base: "v1.2.0" })).json;
     expect(report.status).toBe("Failed");
     expect(report.summary).toMatch(/^2 commits checked — /);
     expect(report.findings).toHaveLength(1);
@@ -47,15 +49,15 @@ describe("commits", () => {
     commit(root, "feat: add export");
     git(root, "checkout", "-q", "main");
     git(root, "merge", "-q", "--no-ff", "-m", "Merge branch 'feature'", "feature");
-    const report = (await call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
+    const report = (await call<GateReport>("commits", { base: "v1.2.0" })).json;
     expect(report.status).toBe("Passed");
     expect(report.summary).toBe("1 commit checked, 1 ignored (merges, reverts, fixups)");
   });
 
   it("explains a base ref that does not exist", async () => {
     const { call } = await repo();
-    const report = (await call<GateReport>("commitsReport", { base: "origin/main" })).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(call<GateReport>("commits", { base: "origin/main" }));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toMatch(/origin\/main/);
     expect(report.hint).not.toBe("");
   });
@@ -63,10 +65,11 @@ describe("commits", () => {
 
 describe("version", () => {
   it("bumps minor for a feat since the last tag, with tags and a changelog", async () => {
-    const { root, call } = await repo();
-    commit(root, "fix: round totals half-up");
-    commit(root, "feat(api): add order export");
-    const handle = await call<ReleaseVersion>("version", { repoUrl: "https://github.com/acme/orders" });
+    const d = await repo();
+    commit(d.root, "fix: round totals half-up");
+    commit(d.root, "feat(api): add order export");
+    // The repository URL is run context: `dagger call with-run --repo-url ... version`.
+    const handle = await callWith<ReleaseVersion>(d, "version", {}, { repoUrl: "https://github.com/acme/orders" });
     const v = handle.json;
     expect([v.current, v.next, v.bump, v.gitTag]).toEqual(["1.2.0", "1.3.0", "minor", "v1.3.0"]);
     expect(v.imageTags).toEqual(["1.3.0", "1.3", "1"]);

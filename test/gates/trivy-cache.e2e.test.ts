@@ -27,7 +27,7 @@ async function withFakeTrivy() {
 describe("Trivy's cache", () => {
   it("scan-image and scan-dependencies at once, as dagger check runs them, both scan", async () => {
     const { call, events } = await withFakeTrivy();
-    const [image, deps] = await Promise.all([call<GateReport>("scanImageReport"), call<GateReport>("scanDependenciesReport")]);
+    const [image, deps] = await Promise.all([call<GateReport>("scanImage"), call<GateReport>("scanDependencies")]);
     expect(events.filter((e) => e.kind === "failed")).toEqual([]);
     expect(image.json.cause).not.toMatch(/trivy could not scan/);
     expect(image.json.status).toBe("Failed"); // the report's two CRITICAL findings: it did scan
@@ -38,20 +38,20 @@ describe("Trivy's cache", () => {
 
   it("two image scans at once (one per platform) both scan", async () => {
     const { call, events } = await withFakeTrivy();
-    const reports = await Promise.all(["linux/amd64", "linux/arm64"].map((platform) => call<GateReport>("scanImageReport", { platform })));
+    const reports = await Promise.all(["linux/amd64", "linux/arm64"].map((platform) => call<GateReport>("scanImage", { platform })));
     expect(events.filter((e) => e.kind === "failed")).toEqual([]);
     expect(reports.map((r) => r.json.status)).toEqual(["Failed", "Failed"]);
   });
 
   it("a pruned cache behind a replayed DB download still scans", async () => {
     const { call, engine, root, events } = await withFakeTrivy();
-    expect((await call<GateReport>("scanDependenciesReport")).json.status).toBe("Passed");
+    expect((await call<GateReport>("scanDependencies")).json.status).toBe("Passed");
     // The engine GCs or prunes its cache volumes; the DB download exec stays in the exec cache.
     engine.volumes.prune();
     engine.newClient();
     // The change is in the source, so the function call (keyed on it) and the scan itself run again.
     writeFileSync(join(root, "CHANGELOG.md"), "a change, so the scan itself must run again\n");
-    const again = (await call<GateReport>("scanDependenciesReport")).json;
+    const again = (await call<GateReport>("scanDependencies")).json;
     expect(events.filter((e) => e.kind === "download")).toHaveLength(1); // replayed, not re-run
     expect(events.filter((e) => e.kind === "failed")).toEqual([]);
     expect(again.status).toBe("Passed");
