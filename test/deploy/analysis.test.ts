@@ -188,16 +188,18 @@ describe("analysis against a real Prometheus", () => {
     expect(r.hint).toContain("no data");
   });
 
-  it("records bad PromQL as an Error carrying Prometheus' message", async () => {
+  it("records bad PromQL as an Error carrying Prometheus' message, and fails at once (a configuration error, no retries)", async () => {
     const bad = {
       ...errorRate(),
-      consecutiveErrorLimit: 0,
+      consecutiveErrorLimit: 4,
       provider: { prometheus: { address: prom.address, query: "sum(rate(http_requests_total[5s])" } },
     };
     const r = await runAnalysis({ metrics: [bad] });
     expect(r.phase).toBe("Failed");
     expect(r.measurements[0]).toMatchObject({ phase: "Error", value: null });
     expect(r.measurements[0]?.message).toMatch(/^Prometheus rejected the query \(400 bad_data\): .*parse error/);
+    expect(r.measurements).toHaveLength(1);
+    expect(r.hint).toMatch(/^fix the PromQL/);
   });
 
   it("fails after consecutiveErrorLimit errors once Prometheus is gone", async () => {
