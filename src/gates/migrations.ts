@@ -14,7 +14,7 @@ import { readMigrationSource } from "../release/migrations/source.js";
 import { parseSquawkJson, squawkCommand, type SquawkViolation } from "../release/migrations/squawk.js";
 import { firstLine, type Gate } from "./gate.js";
 import { gitContainer, safeGit } from "./git.js";
-import { progress } from "./progress.js";
+import { progress, waitingFor } from "./progress.js";
 import { run } from "./workspace.js";
 
 export interface MigrationsOptions {
@@ -72,7 +72,7 @@ export function migrations(opts: MigrationsOptions): Gate {
         .from(imageRef("squawk", project.config.images.squawk))
         .withMountedDirectory(SQUAWK_DIR, source)
         .withWorkdir(SQUAWK_DIR);
-      const step = await run(ctr, cmd);
+      const step = await waitingFor("migrations", `squawk to check ${plural(sql.length, "migration")}`, run(ctr, cmd));
       // 0 and 1 both carry a JSON report (1 = findings); 2 is squawk refusing its input.
       if (step.exitCode > 1)
         throw new Problem(

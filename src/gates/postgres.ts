@@ -61,3 +61,9 @@ export function databaseEnv(name: string, host = DB_HOST, port = DB_PORT): Recor
     PGDATABASE: name,
   };
 }
+
+/** What the test exec waits for before its first test, for waitingFor in the test gate. */
+export function databaseWaitLabel(project: Project): string {
+  const db = project.config.database;
+  return `Postgres ${db.version} at ${DB_HOST}:${DB_PORT} to pass pg_isready (up to ${db.readyTimeoutSeconds}s), then the tests`;
+}

@@ -14,7 +14,7 @@ import { parseBaselineSpots, parseGitleaksJson, type SecretFinding } from "../su
 import type { ShipshapeConfig } from "../config/schema.js";
 import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
 import { firstLine, type Verdict } from "./gate.js";
-import { progress } from "./progress.js";
+import { progress, waitingFor } from "./progress.js";
 import { readFile, run } from "./workspace.js";
 
 /** Where the .git-only directory goes: gitleaks git mode reads history through `git log`. */
@@ -58,7 +58,8 @@ export async function secretScan(
   for (const scan of scans) {
     const cmd = gitleaksCommand({ ...scan, baseline, ...(config ? { config } : {}) });
     progress("secrets", cmd.join(" "));
-    const step = await run(ctr, cmd);
+    const what = scan.mode === "dir" ? "gitleaks to scan the files" : "gitleaks to scan the history (every commit)";
+    const step = await waitingFor("secrets", what, run(ctr, cmd));
     const report = await readFile(step.ctr, scan.report);
     // --exit-code 0 makes findings exit 0: anything else means gitleaks did not run.
     if (step.exitCode !== 0 || report === undefined) {

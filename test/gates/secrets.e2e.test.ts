@@ -23,7 +23,7 @@ describe("secret scan", () => {
     git(current.root, "init", "-q", "-b", "main");
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "feat: service");
-    const report = (await current.call<GateReport>("secretScanReport")).json;
+    const report = (await current.call<GateReport>("secretScan")).json;
     expect(report.summary).toBe("no secrets in files and history");
     expect(current.engine.commands.filter((c) => c[0] === "gitleaks").map((c) => c[1])).toEqual(["dir", "git"]);
   });
@@ -43,7 +43,7 @@ describe("secret scan", () => {
     writeFileSync(join(current.root, "src/config.env"), `PORT=8080\nGITHUB_TOKEN=${pat}\n`);
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "chore: move config");
-    const report = (await current.call<GateReport>("secretScanReport")).json;
+    const report = (await current.call<GateReport>("secretScan")).json;
     expect(report.status).toBe("Failed");
     // The token is in the files and in the last commit: one finding naming both places.
     expect(report.findings).toHaveLength(2);
@@ -72,7 +72,7 @@ describe("secret scan", () => {
     writeFileSync(join(current.root, ".gitleaks.toml"), '[extend]\nuseDefault = true\n\n[allowlist]\npaths = [\'\'\'^fixtures/\'\'\']\n');
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "test: fixtures");
-    const report = (await current.call<GateReport>("secretScanReport")).json;
+    const report = (await current.call<GateReport>("secretScan")).json;
     expect(report.summary).toBe("no secrets in files and history");
     const argv = current.engine.commands.filter((c) => c[0] === "gitleaks");
     expect(argv.map((c) => c[c.indexOf("--config") + 1])).toEqual(["/src/.gitleaks.toml", "/src/.gitleaks.toml"]);
@@ -80,7 +80,7 @@ describe("secret scan", () => {
 
   it("scans the files alone, and says so, when there is no .git", async () => {
     current = await drive();
-    const report = (await current.call<GateReport>("secretScanReport")).json;
+    const report = (await current.call<GateReport>("secretScan")).json;
     expect(report.summary).toBe("no secrets in files (no .git: history not scanned)");
   });
 });

@@ -57,7 +57,7 @@ describe("Shipshape's own secret scan", () => {
   it("passes on this repository's files and history, through the function code", async () => {
     requireTools("gitleaks", "git");
     current = await drive({ root: REPO });
-    const report = (await current.call<GateReport>("secretScanReport")).json;
+    const report = (await current.call<GateReport>("secretScan")).json;
     expect(report.findings).toEqual([]);
     expect(report.summary).toBe("no secrets in files and history");
     expect(report.status).toBe("Passed");
@@ -86,7 +86,7 @@ describe("Shipshape's own secret scan", () => {
     git(clone, "add", "src/leak.ts");
     git(clone, "commit", "--quiet", "-m", "chore: a new key");
     current = await drive({ root: clone });
-    const report = (await current.call<GateReport>("secretScanReport")).json;
+    const report = (await current.call<GateReport>("secretScan")).json;
     expect(report.status).toBe("Failed");
     // The new key and nothing else: one finding, seen in the files and in the new commit.
     const head = git(clone, "rev-parse", "HEAD").trim().slice(0, 12);
