@@ -15,14 +15,14 @@ afterEach(() => current?.engine.uninstall());
 describe("Shipshape on itself", () => {
   it("passes its own lint gate (ESLint with zero warnings, Prettier)", async () => {
     current = await drive({ root: REPO });
-    const report = (await current.call<GateReport>("lintReport")).json;
+    const report = (await current.call<GateReport>("lint")).json;
     expect(report.findings).toEqual([]);
     expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); formatted (prettier)");
   });
 
   it("passes its own typecheck gate", async () => {
     current = await drive({ root: REPO });
-    const report = (await current.call<GateReport>("typecheckReport")).json;
+    const report = (await current.call<GateReport>("typecheck")).json;
     expect(report.findings).toEqual([]);
     expect(report.status).toBe("Passed");
   });
