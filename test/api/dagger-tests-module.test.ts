@@ -3,7 +3,10 @@
  * dependency (`dag.shipshape()...`), which this machine cannot generate. Its stand-in is derived here from
  * Shipshape's API as the SDK's own scanner registers it, following the TypeScript codegen's rules:
  * required arguments positional, the rest in one options object; object results lazy and chainable,
- * everything else a Promise; fields as zero-argument functions. Each dependent module is typechecked
+ * everything else a Promise (so a `with*` returning Shipshape chains, and environment(name) is an
+ * Environment to call deploy on); fields as zero-argument functions, and only the exposed (@func)
+ * ones: the chained settings are plain private fields, carried by the engine but not in the API.
+ * Each dependent module is typechecked
  * against it with its own compiler options, so a renamed function, field or argument, or a wrong
  * arity, fails here rather than in the engine. Core types (Directory, Container...) are the SDK's.
  */
@@ -82,7 +85,10 @@ function standInClient(mod: ScannedModule): string {
   const opts: string[] = [];
   for (const o of Object.values(mod.objects)) {
     const members = [
-      ...Object.values(o.properties).map((p) => `${p.name}(): ${resultType(p.type)};`),
+      // Undecorated fields (the with* settings) are private state in the engine, not API fields.
+      ...Object.values(o.properties)
+        .filter((p) => p.isExposed !== false)
+        .map((p) => `${p.name}(): ${resultType(p.type)};`),
       ...Object.values(o.methods).map((m) => `${m.name}${signature(o.name, m.name, m, resultType(m.returnType), opts)};`),
     ];
     out.push(`export declare class ${o.name} { private readonly __brand${o.name}: true; ${members.join(" ")} }`);
@@ -104,27 +110,62 @@ beforeAll(async () => {
   writeFileSync(client, standInClient(mod));
 }, 180_000);
 
-/** Type errors of a dependent module, compiled with its own tsconfig and the stand-in as @dagger.io/dagger. */
-function typeErrors(module: string): string[] {
+/** A dependent module's program, compiled with its own tsconfig and the stand-in as @dagger.io/dagger. */
+function programOf(module: string): ts.Program {
   const dir = join(ROOT, module);
   const tsconfig = ts.parseJsonConfigFileContent(JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as unknown, ts.sys, dir);
-  const program = ts.createProgram(moduleFiles(join(dir, "src")), {
+  return ts.createProgram(moduleFiles(join(dir, "src")), {
     ...tsconfig.options,
     noEmit: true,
     baseUrl: dir,
     paths: { "@dagger.io/dagger": [client] },
   });
+}
+
+/** Type errors of a dependent module. */
+function typeErrors(module: string): string[] {
   return ts
-    .getPreEmitDiagnostics(program)
+    .getPreEmitDiagnostics(programOf(module))
     .map(
       (d) =>
         `${d.file ? `${d.file.fileName.replace(`${ROOT}/`, "")}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ""}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
     );
 }
 
+/** The module objects whose every function dagger/tests must call: the root and what environment(name) returns. */
+const CALLED = ["Shipshape", "Environment"];
+
+/**
+ * Every `Owner.function` of CALLED that a dependent module calls, resolved by the type checker (so
+ * `ship.metrics()` and `env.metrics()` count apart, and a chain's steps count as calls).
+ */
+function calledFunctions(module: string): Set<string> {
+  const program = programOf(module);
+  const checker = program.getTypeChecker();
+  const src = join(ROOT, module, "src");
+  const called = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+      const owner = checker.getSymbolAtLocation(node.expression.name)?.declarations?.[0]?.parent;
+      if (owner && ts.isClassDeclaration(owner) && owner.name && CALLED.includes(owner.name.text))
+        called.add(`${owner.name.text}.${node.expression.name.text}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  for (const file of program.getSourceFiles()) if (file.fileName.startsWith(src)) visit(file);
+  return called;
+}
+
 describe("dagger/tests and dagger/examples against Shipshape's API", () => {
   it.each(DEPENDENTS)("%s typechecks against the client generated from the scanned module", (module) => {
     expect(typeErrors(module)).toEqual([]);
+  });
+
+  it("dagger/tests calls every function of Shipshape and of its Environment", () => {
+    const all = CALLED.flatMap((o) => Object.keys(mod.objects[o]!.methods).map((m) => `${o}.${m}`));
+    expect(all).toEqual(expect.arrayContaining(["Shipshape.withRegistry", "Shipshape.environment", "Environment.deploy", "Environment.abort"]));
+    const called = calledFunctions("dagger/tests");
+    expect(all.filter((f) => !called.has(f))).toEqual([]);
   });
 
   it("dagger/tests' all() runs every check the module has", async () => {
@@ -146,17 +187,47 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
     expect([...listed].sort()).toEqual([...checks].sort());
   });
 
-  it("the stand-in client is strict: a call Shipshape lacks is a type error", () => {
+  it("the stand-in client is strict: a call Shipshape lacks is a type error; a composing chain typechecks", () => {
     const source = standInClient(mod);
     expect(source).toContain("export declare class Shipshape");
-    expect(source).toMatch(/ secretScanReport\([^)]*\): GateReport;/);
+    expect(source).toMatch(/ secretScan\([^)]*\): GateReport;/);
+    expect(source).toMatch(/ withSigner\([^)]*\): Shipshape;/);
+    expect(source).toMatch(/ environment\(name: string\): Environment;/);
+    expect(source).toMatch(/ sync\(\): GateReport;/);
+    // The chained settings are private fields: not callable, not in the client.
+    expect(source).not.toMatch(/ awsRoleArn\(\)/);
     const dir = mkdtempSync(join(tmpdir(), "shipshape-tests-client-"));
     writeFileSync(join(dir, "index.ts"), source);
     writeFileSync(
       join(dir, "probe.ts"),
-      'import { dag } from "./index.js";\nexport const a = dag.shipshape().secretScanReport().noSuchField();\nexport const b = dag.shipshape({ nope: 1 });\nexport const c = dag.shipshape().deploy("staging");\n',
+      [
+        'import { dag } from "./index.js";',
+        "export const a = dag.shipshape().secretScan().noSuchField();",
+        "export const b = dag.shipshape({ nope: 1 });",
+        'export const c = dag.shipshape().withRegistry("ghcr.io/acme");',
+        "export const d = dag.shipshape().withAws().awsRoleArn();",
+        'export const e = dag.shipshape().deploy("staging");',
+        "",
+      ].join("\n"),
     );
-    const program = ts.createProgram([join(dir, "probe.ts")], {
+    writeFileSync(
+      join(dir, "chain.ts"),
+      [
+        'import { dag } from "./index.js";',
+        'const pw = dag.setSecret("pw", "x");',
+        "export const ref: Promise<string> = dag",
+        "  .shipshape()",
+        '  .withRegistry("ghcr.io/acme", "bot", pw)',
+        "  .withSigner({ key: pw, password: pw })",
+        '  .withRun({ branch: "main" })',
+        '  .release({ registry: "ghcr.io/acme" })',
+        "  .ref();",
+        'export const result: Promise<string> = dag.shipshape().withAws({ roleArn: "r" }).environment("staging").deploy("i", { approve: true }).result();',
+        "export const failed: Promise<boolean> = dag.shipshape().lint().sync().passed();",
+        "",
+      ].join("\n"),
+    );
+    const program = ts.createProgram([join(dir, "probe.ts"), join(dir, "chain.ts")], {
       strict: true,
       noEmit: true,
       target: ts.ScriptTarget.ES2022,
@@ -164,9 +235,15 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
       experimentalDecorators: true,
       skipLibCheck: true,
     });
-    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, " "));
-    expect(errors.join("\n")).toMatch(/noSuchField/);
-    expect(errors.join("\n")).toMatch(/nope/);
-    expect(errors.join("\n")).toMatch(/Expected 2-3 arguments, but got 1/);
+    const diagnostics = ts.getPreEmitDiagnostics(program);
+    const errors = (file: string) =>
+      diagnostics.filter((d) => d.file?.fileName.endsWith(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, " "));
+    const probe = errors("probe.ts").join("\n");
+    expect(probe).toMatch(/noSuchField/);
+    expect(probe).toMatch(/nope/);
+    expect(probe).toMatch(/Expected 3-4 arguments, but got 1/);
+    expect(probe).toMatch(/awsRoleArn/);
+    expect(probe).toMatch(/Property 'deploy' does not exist on type 'Shipshape'/);
+    expect(errors("chain.ts")).toEqual([]);
   });
 });
