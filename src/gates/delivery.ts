@@ -10,7 +10,9 @@ import type { Period } from "../metrics/periods.js";
 import { Problem } from "../project/problem.js";
 import { auditTimeouts } from "../trail/config.js";
 import { PostgresTrail } from "../trail/postgres.js";
-import { parseJsonl, type AuditRecord } from "../trail/record.js";
+import { readJsonlEntries, type DamagedLine } from "../trail/jsonl.js";
+import type { AuditRecord } from "../trail/record.js";
+import { progress } from "./progress.js";
 
 export interface TrailSource {
   /** Plaintext of the database URL Secret. */
@@ -30,11 +32,30 @@ export async function readTrail(config: ShipshapeConfig, from: TrailSource, envi
       await trail.close();
     }
   }
-  if (from.jsonl !== undefined) return parseJsonl(from.jsonl).filter((r) => !environment || r.environment === environment);
+  if (from.jsonl !== undefined) {
+    const { records, damaged } = readJsonlTrail(from.jsonl);
+    // One damaged line (a run killed mid-write) is reported, not fatal: the intact records still count.
+    for (const d of damaged) progress("metrics", `warning: ${d.cause}; left out of the metrics`);
+    return records.filter((r) => !environment || r.environment === environment);
+  }
   throw new Problem(
     "delivery metrics need the audit trail",
     "pass --audit-database-url=env://AUDIT_DATABASE_URL, or --audit-trail=<audit.jsonl a deploy returned>",
   );
+}
+
+/** The intact records of a JSON Lines trail and its damaged lines; a trail with lines but no intact record is a Problem. */
+export function readJsonlTrail(jsonl: string): { records: AuditRecord[]; damaged: DamagedLine[] } {
+  const entries = readJsonlEntries(jsonl);
+  const records = entries.flatMap((e) => ("record" in e ? [e.record] : []));
+  const damaged = entries.flatMap((e) => ("damaged" in e ? [e.damaged] : []));
+  if (records.length === 0 && damaged.length > 0) {
+    throw new Problem(
+      `the audit trail has no intact record: ${damaged[0]!.cause}${damaged.length > 1 ? ` (and ${damaged.length - 1} more)` : ""}`,
+      "pass the audit.jsonl a deploy returned (one JSON record per line)",
+    );
+  }
+  return { records, damaged };
 }
 
 export interface DeliveryFiles {

@@ -16,6 +16,7 @@ import { describeError } from "../project/problem.js";
 import { auditTimeouts } from "../trail/config.js";
 import type { AuditTrail } from "../trail/store.js";
 import { auditRun, endFromDeploy, openTrail, type RunStart, type Trail } from "../trail/trail.js";
+import { checkSha } from "../release/commits/git.js";
 import { gitContainer, safeGit } from "./git.js";
 import { progress } from "./progress.js";
 import { run } from "./workspace.js";
@@ -64,7 +65,9 @@ interface Commit {
 /** The commit's time and message from .git (lead time needs the time); nothing when there is no .git. */
 async function commitOf(config: ShipshapeConfig, gitDir: Directory, sha: string): Promise<Commit | undefined> {
   if (!(await gitDir.exists(".git"))) return sha ? { sha, timestamp: "", message: "" } : undefined;
-  const step = await run(gitContainer(config, gitDir), safeGit(["git", "show", "-s", "--format=%H%n%cI%n%B", sha || "HEAD"]));
+  // A checked hex SHA (recordedRun checked it) after --end-of-options: never read as a git option.
+  const rev = sha ? checkSha("--commit-sha", sha) : "HEAD";
+  const step = await run(gitContainer(config, gitDir), safeGit(["git", "show", "-s", "--format=%H%n%cI%n%B", "--end-of-options", rev]));
   if (step.exitCode !== 0) return sha ? { sha, timestamp: "", message: "" } : undefined;
   const [found = "", timestamp = "", ...message] = step.stdout.split("\n");
   return { sha: found.trim(), timestamp: timestamp.trim(), message: message.join("\n").trim() };
@@ -132,6 +135,8 @@ export async function recordedRun(
   work: (trail: AuditTrail) => Promise<DeployReport>,
 ): Promise<RecordedRun> {
   const { context: ctx, outlets } = spec;
+  // Refused before anything opens or runs: commitOf's failures are otherwise only a missing detail.
+  if (ctx.commitSha) checkSha("--commit-sha", ctx.commitSha);
   const commit = await commitOf(config, spec.gitDir, ctx.commitSha).catch(() => undefined);
   const { trail, refusal } = await openRunTrail(config, outlets);
   const start: RunStart = {
