@@ -12,6 +12,7 @@ import type { Shipshape } from "../../src/index.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { fromId, ModuleHarness, type Install } from "../harness/invoke.js";
 import { scanModule } from "../harness/scan.js";
+import { chainProblems, chainSteps } from "../generate/workflow-checks.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -51,4 +52,31 @@ describe("README quick start", () => {
     expect(await sourceName(installOf(firstCommand(), d.root))).toBe(caller);
     expect(await sourceName(installOf("dagger -m github.com/acme/shipshape call ci", d.root))).toBe("shipshape");
   });
+});
+
+/** Every `dagger call shipshape ...` of the README's sh blocks, continuations joined, walked as chains. */
+function readmeCalls(): string[] {
+  return [...README.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1]!.replace(/\\\n\s*/g, " ").split("\n"))
+    .flatMap((l) => /\bdagger call shipshape (.+)$/.exec(l)?.[1] ?? []);
+}
+
+describe("README examples", () => {
+  it("shows the chained API: settings set once, environments, gate reports", () => {
+    const calls = readmeCalls().join("\n");
+    for (const step of ["with-aws", "with-registry", "with-signer", "with-verifier", "with-audit-trail", "with-run", "environment --name="])
+      expect(calls).toContain(step);
+    expect(readmeCalls().length).toBeGreaterThan(25);
+  });
+
+  it.each(readmeCalls().map((l) => [l.split(" ").find((w) => !w.startsWith("--"))!, l] as const))(
+    "dagger call shipshape %s … is a real chain",
+    async (_fn, line) => {
+      const mod = await scanModule();
+      const words = line.replace(/"[^"]*"/g, "X").replace(/#.*$/, "").trim().split(/\s+/);
+      // Constructor flags (--source, --config-path) come before the first function.
+      const steps = chainSteps(words.slice(words.findIndex((w) => !w.startsWith("--"))));
+      expect(chainProblems(mod, "Shipshape", steps)).toEqual([]);
+    },
+  );
 });
