@@ -6,13 +6,13 @@
  */
 import { dag } from "@dagger.io/dagger";
 import { XMLParser } from "fast-xml-parser";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DeliveryReport } from "../../src/report/delivery.js";
-import type { Deployment } from "../../src/report/deployment.js";
 import { PostgresTrail } from "../../src/trail/postgres.js";
 import { serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { callDeploy, callWith, environmentOf } from "../helpers/ship-calls.js";
 import { freshDatabase, type FreshDb } from "../trail/db.js";
 import { pair } from "../trail/records.js";
 
@@ -42,11 +42,12 @@ const jsonlFile = (content: string) => dag.directory().withNewFile("audit.jsonl"
 describe("metrics", () => {
   it("reads a JSON Lines trail and reports the DORA numbers with a chart per environment", async () => {
     current = await drive();
-    const report = await current.call<DeliveryReport>("metrics", {
-      environment: "production",
-      period: "week",
-      auditTrail: jsonlFile(serialiseJsonl(records())),
-    });
+    const report = await callWith<DeliveryReport>(
+      current,
+      "metrics",
+      { environment: "production", period: "week" },
+      { auditTrail: jsonlFile(serialiseJsonl(records())) },
+    );
     const markdown = report.json.markdown;
     expect(markdown).toMatch(/production/);
     expect(markdown).toMatch(/33(\.3)?\s*%/); // 1 of 3 production deploys was a change failure
@@ -68,20 +69,42 @@ describe("metrics", () => {
     await expect(current.call("metrics")).rejects.toThrow(/audit trail[\s\S]*--audit-database-url/);
   });
 
-  it("refuses a malformed trail file with the line number", async () => {
+  it("names a malformed line of the trail file by number: refused when nothing else is intact, else left out", async () => {
     current = await drive();
-    const content = `${serialiseJsonl(records().slice(0, 2))}{"not": "a record"}\n`;
-    await expect(current.call("metrics", { period: "week", auditTrail: jsonlFile(content) })).rejects.toThrow(/line 3/);
+    const bad = '{"not": "a record"}\n';
+    await expect(callWith(current, "metrics", { period: "week" }, { auditTrail: jsonlFile(bad) })).rejects.toThrow(/line 1/);
+    // Among intact records (a run killed mid-write), the damaged line is reported and the rest still count.
+    const warnings: string[] = [];
+    const write = vi
+      .spyOn(process.stderr, "write")
+      .mockImplementation((chunk: string | Uint8Array) => (warnings.push(String(chunk)), true));
+    try {
+      const content = `${serialiseJsonl(records().slice(0, 2))}${bad}`;
+      const report = await callWith<DeliveryReport>(current, "metrics", { period: "week" }, { auditTrail: jsonlFile(content) });
+      expect(report.json.markdown).toMatch(/production/);
+    } finally {
+      write.mockRestore();
+    }
+    expect(warnings.join("")).toMatch(/metrics: warning: audit trail line 3 .*; left out of the metrics/);
   });
 
   it("reads the trail a refused deploy returned (what dagger/tests does in a real engine)", async () => {
-    current = await drive();
-    const image = `registry.example.com/api@sha256:${"ab".repeat(32)}`;
-    const deployment = await current.call<Deployment>("deploy", { env: "nowhere", image, actor: "ci-bot", failOnError: false });
+    current = await drive({
+      files: { "shipshape.yaml": "environments:\n  nowhere: { cluster: main, service: api, region: us-east-1, containerName: app }\n" },
+    });
+    // environment(name) refuses a name shipshape.yaml does not have, naming the known ones.
+    await expect(environmentOf(current, "elsewhere")).rejects.toThrow(/unknown environment "elsewhere" \(known: nowhere\)/);
+    // An image by tag alone is refused before any AWS call; with failOnError=false the Deployment comes back.
+    const deployment = await callDeploy(current, "nowhere", "registry.example.com/api:latest", { actor: "ci-bot", failOnError: false });
     expect(deployment.json.result).toBe("failed");
-    expect(deployment.json.reason).toMatch(/unknown environment "nowhere"/);
-    // The next call gets the trail as `--audit-trail` does: the File the first call's state names by ID.
-    const report = await current.call<DeliveryReport>("metrics", { period: "week", auditTrail: await deployment.file("auditTrail") });
+    expect(deployment.json.reason).toMatch(/digest/i);
+    // The next call gets the trail as `with-audit-trail --trail` does: the File the first call's state names by ID.
+    const report = await callWith<DeliveryReport>(
+      current,
+      "metrics",
+      { period: "week" },
+      { auditTrail: await deployment.file("auditTrail") },
+    );
     expect((await (await report.directory("files")).entries()).sort()).toEqual([
       "metrics.json",
       "metrics.md",
@@ -107,10 +130,12 @@ describe("metrics", () => {
 
     it("reports every environment read from the database", async () => {
       current = await drive();
-      const report = await current.call<DeliveryReport>("metrics", {
-        period: "month",
-        auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_URL"),
-      });
+      const report = await callWith<DeliveryReport>(
+        current,
+        "metrics",
+        { period: "month" },
+        { auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_URL") },
+      );
       const text = report.json.text;
       expect(text).toMatch(/production/);
       expect(text).toMatch(/staging/);
@@ -142,13 +167,12 @@ describe("prComment", () => {
     const token = dag.secret("env://SHIPSHAPE_TEST_GH_TOKEN");
     const comment = async (runUrl: string) =>
       (
-        await current!.call<string>("prComment", {
-          repository: "acme/shop",
-          pullNumber: 7,
-          githubToken: token,
-          runUrl,
-          commitSha: "abcdef1234567",
-        })
+        await callWith<string>(
+          current!,
+          "prComment",
+          { repository: "acme/shop", pullNumber: 7, githubToken: token },
+          { runUrl, commitSha: "abcdef1234567" },
+        )
       ).json;
     const first = await comment("https://github.com/acme/shop/actions/runs/1");
     expect(first).toMatch(/^comment created/);
