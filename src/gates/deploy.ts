@@ -7,6 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { EnvironmentConfig } from "../deploy/config.js";
 import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
+import { steppedTrafficContext } from "../deploy/analysis-traffic.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
 import { describePause, gateStages, type GateDecision } from "../deploy/hooks.js";
 import { judgedRevisions } from "../deploy/last-good.js";
@@ -74,7 +75,8 @@ export async function deployImage(config: ShipshapeConfig, envName: string, imag
       "deploy the digest `release` signed, with the matching public key or identity",
     );
   progress("deploy", `${ref} verified: ${verdict.reason}`);
-  const checks: CheckDeps = { cloudwatch: clients.cloudwatch, ...opts.checks };
+  // ECS too: the analysis reads which revision and target group take which traffic, at every sample.
+  const checks: CheckDeps = { cloudwatch: clients.cloudwatch, ecs: clients.ecs, ...opts.checks };
   if (env.steppedCanary) return steppedDeploy(clients, envName, env, ref, opts.approve, checks);
   const client = clients.ecs;
   const report = await deploy(client, {
@@ -125,7 +127,7 @@ async function steppedDeploy(
   const gate = async (s: GateStep): Promise<GateVerdict> => {
     const where = { stage: `canary ${s.weight}% (step ${s.step}/${s.steps})`, step: s.step };
     let decision: GateDecision;
-    if (env.analysis) decision = (await analysisGate(env.analysis, "run", where, checks)).decision;
+    if (env.analysis) decision = (await analysisGate(env.analysis, "run", where, { ...checks, traffic: steppedTrafficContext(canary) })).decision;
     else if (env.smoke) decision = (await smokeGate(env.smoke, "production", where, checks)).decision;
     else {
       decision = {
@@ -178,7 +180,7 @@ export async function promoteDeployment(
   const env = environment(config, envName);
   const clients = await awsClients(env.region, aws, envName);
   const client = clients.ecs;
-  const onPause = gateFor(env, { cloudwatch: clients.cloudwatch, ...checks });
+  const onPause = gateFor(env, { cloudwatch: clients.cloudwatch, ecs: clients.ecs, ...checks });
   const runId = runIdOf();
   const report = await promoteCore(client, {
     environment: envName,
