@@ -10,6 +10,7 @@ import { MAX_CONFIG_BYTES } from "../../src/config/errors.js";
 import { checkConfigPath, parseConfig } from "../../src/config/load.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { gateError } from "../helpers/gate-error.js";
 import { expectClear, thrown } from "./clear.js";
 
 const keys = (n: number, extra = "") => `${Array.from({ length: n }, (_, i) => `k${i}: ${i}`).join("\n")}\n${extra}`;
@@ -94,7 +95,14 @@ describe("--config-path through a gate: an ERROR, and no gate runs on defaults",
   async function lintWith(configPath: string, setup: (root: string) => void = () => {}) {
     d = await drive();
     setup(d.root);
-    const report = (await d.call<GateReport>("lintReport", {}, { configPath })).json;
+    const report = (await d.call<GateReport>("lint", {}, { configPath })).json;
+    return { report, commands: d.engine.commands };
+  }
+  /** A gate that cannot judge fails its call (never cached): the row and hint it failed with. */
+  async function lintErrorWith(configPath: string, setup: (root: string) => void = () => {}) {
+    d = await drive();
+    setup(d.root);
+    const report = await gateError(d.call<GateReport>("lint", {}, { configPath }));
     return { report, commands: d.engine.commands };
   }
 
@@ -117,8 +125,8 @@ describe("--config-path through a gate: an ERROR, and no gate runs on defaults",
       /^big\.yaml is 301 KiB/,
     ],
   ])("%s", async (_name, path, setup, cause) => {
-    const { report, commands } = await lintWith(path, setup);
-    expect(report.status).toBe("Error");
+    const { report, commands } = await lintErrorWith(path, setup);
+    expect(report.status).toBe("ERROR");
     expectClear(report, cause);
     expect(commands).toEqual([]); // nothing installed, nothing linted
   });

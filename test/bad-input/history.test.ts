@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { expectClear } from "./clear.js";
+import { gateError } from "../helpers/gate-error.js";
 import { commit, git } from "../helpers/git-repo.js";
 
 let current: Driven | undefined;
@@ -60,8 +61,9 @@ describe("commits: a range that cannot be told is an ERROR naming the argument",
     ["a head that is an option", { base: "v1.2.0", head: "-p" }, /^--head "-p" starts with "-"/, /--head/],
   ])("%s: refused before git runs", async (_name, args, cause, hint) => {
     const d = await repo();
-    const report = (await d.call<GateReport>("commitsReport", args)).json;
-    expect(report.status).toBe("Error");
+    // An ERROR fails the call (never cached): its table row and hint are the answer the user gets.
+    const report = await gateError(d.call<GateReport>("commits", args));
+    expect(report.status).toBe("ERROR");
     expectClear(report, cause, hint);
     expect(d.engine.commands).toEqual([]);
     expect(existsSync(dash)).toBe(false);
@@ -74,8 +76,9 @@ describe("commits: a range that cannot be told is an ERROR naming the argument",
     ["an unknown head", { base: "v1.2.0", head: "feature/x" }, /^--head "feature\/x" is not a commit in this clone$/],
   ])("%s: git resolves it, no log is read", async (_name, args, cause) => {
     const d = await repo();
-    const report = (await d.call<GateReport>("commitsReport", args)).json;
-    expect(report.status).toBe("Error");
+    // An ERROR fails the call (never cached): its table row and hint are the answer the user gets.
+    const report = await gateError(d.call<GateReport>("commits", args));
+    expect(report.status).toBe("ERROR");
     expectClear(report, cause, /fetched/);
     expect(gitRuns(d, "rev-parse").length).toBeGreaterThan(0);
     expect(gitRuns(d, "log")).toEqual([]);
@@ -86,13 +89,13 @@ describe("commits: a range that cannot be told is an ERROR naming the argument",
     current?.engine.uninstall();
     const shallow = join(mkdtempSync(join(tmpdir(), "shallow-")), "repo");
     execFileSync("git", ["clone", "-q", "--depth", "1", `file://${root}`, shallow]);
-    const report = (await (await repo(shallow)).call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError((await repo(shallow)).call<GateReport>("commits", { base: "v1.2.0" }));
+    expect(report.status).toBe("ERROR");
     expectClear(report, /^--base "v1\.2\.0" is not in this shallow clone$/, /fetch-depth: 0/);
   });
 
   it("nothing changed passes, and says so (positive control)", async () => {
-    const report = (await (await repo()).call<GateReport>("commitsReport", { base: "HEAD" })).json;
+    const report = (await (await repo()).call<GateReport>("commits", { base: "HEAD" })).json;
     expect(report.status).toBe("Passed");
     expect(report.summary).toBe('0 commits checked — nothing changed: --base and --head are the same commit ("HEAD".."HEAD")');
   });
@@ -107,8 +110,8 @@ describe("migrations --base: the same rule", () => {
     ["an unknown base", "origin/nope", /^cannot tell which migrations changed: --base "origin\/nope" does not exist in this clone$/],
   ])("%s: ERROR, squawk never runs", async (_name, base, cause) => {
     const d = await repo();
-    const report = (await d.call<GateReport>("migrationsReport", { base })).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(d.call<GateReport>("migrations", { base }));
+    expect(report.status).toBe("ERROR");
     expectClear(report, cause);
     expect(d.engine.commands.some((c) => c[0] === "squawk")).toBe(false);
     expect(existsSync(dash)).toBe(false);
@@ -127,7 +130,7 @@ describe("what committers wrote never reaches the report raw", () => {
   ])("%s", async (_name, message, finding) => {
     const d = await repo();
     commit(d.root, message);
-    const report = (await d.call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
+    const report = (await d.call<GateReport>("commits", { base: "v1.2.0" })).json;
     expect(report.status).toBe("Failed");
     expect(report.findings.join("\n")).toMatch(finding);
     expectClear({ cause: report.summary + report.findings.join(" "), hint: report.hint }, /do not follow/);
@@ -136,7 +139,7 @@ describe("what committers wrote never reaches the report raw", () => {
   it("the log's own separator bytes in a message cannot forge a commit", async () => {
     const d = await repo();
     commit(d.root, "feat: one\u001e\u001fdeadbeef\u001fFix: Forged.");
-    const report = (await d.call<GateReport>("commitsReport", { base: "v1.2.0" })).json;
+    const report = (await d.call<GateReport>("commits", { base: "v1.2.0" })).json;
     // two real commits (the fix and this one); \x1e/\x1f parsing read a third, hashless "Fix: Forged."
     expect(report.metrics).toContainEqual({ name: "checked", value: 2 });
     expect(report.findings).toEqual([

@@ -27,9 +27,9 @@ describe("the SDK invocation path", () => {
     expect(config.json).toMatch(/maxWarnings: 7/);
   });
 
-  it("chains a report's method on the report's JSON state (lint-report files)", async () => {
+  it("chains a report's method on the report's JSON state (lint files)", async () => {
     d = await drive();
-    const report = await d.call<GateReport>("lintReport");
+    const report = await d.call<GateReport>("lint");
     expect(report.type).toBe("GateReport");
     // An enum field travels as its member name (loadResult), and the next call maps it back.
     expect(report.json.status).toBe("Passed");
