@@ -9,6 +9,7 @@ import { TOOL_IMAGES } from "../../src/images.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import type { State } from "../harness/invoke.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { gateError } from "../helpers/gate-error.js";
 import { ensureDatabase } from "../helpers/pg.js";
 
 const npm = { name: "npm" as const, yarnBerry: false, lockfile: "package-lock.json" };
@@ -17,16 +18,21 @@ beforeAll(() => ensureDatabase("app_test"));
 afterEach(() => current?.engine.uninstall());
 
 /** `dagger call <gate>` on a fresh fixture: the report's JSON state, and its handle for chained calls. */
-async function run(gate: "lintReport" | "typecheckReport" | "testReport", opts: Parameters<typeof drive>[0] = {}) {
+async function run(gate: "lint" | "typecheck" | "test", opts: Parameters<typeof drive>[0] = {}) {
   current = await drive(opts);
   const handle = await current.call<GateReport>(gate);
   return { report: handle.json, handle, engine: current.engine };
 }
 const metric = (r: State<GateReport>, name: string) => r.metrics.find((m) => m.name === name)?.value;
+/** A gate that could not judge fails its call (never cached); its row and hint are in the error. */
+async function errored(gate: "lint" | "typecheck" | "test", opts: Parameters<typeof drive>[0] = {}) {
+  current = await drive(opts);
+  return { report: await gateError(current.call<GateReport>(gate)), engine: current.engine };
+}
 
 describe("lint gate", () => {
   it("passes the clean service with the project's own ESLint and Prettier", async () => {
-    const { report, handle, engine } = await run("lintReport");
+    const { report, handle, engine } = await run("lint");
     expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); formatted (prettier)");
     expect((await handle.call<boolean>("passed")).json).toBe(true);
     expect(engine.commands).toContainEqual(eslintCommand(npm, 0));
@@ -38,7 +44,7 @@ describe("lint gate", () => {
   });
 
   it("fails on an ESLint error and reports it as a finding and in SARIF", async () => {
-    const { report } = await run("lintReport", { variant: "lint-error" });
+    const { report } = await run("lint", { variant: "lint-error" });
     expect(report.status).toBe("Failed");
     expect(metric(report, "errors")).toBe(1);
     expect(report.findings.some((f) => /^src\/db\.ts:\d+:\d+ @typescript-eslint\/no-unused-vars /.test(f))).toBe(true);
@@ -49,7 +55,7 @@ describe("lint gate", () => {
   });
 
   it("fails on a file Prettier would reformat, and says how to fix it", async () => {
-    const { report } = await run("lintReport", { variant: "format-error" });
+    const { report } = await run("lint", { variant: "format-error" });
     expect(report.status).toBe("Failed");
     expect(report.summary).toBe("0 errors, 0 warnings (eslint, max 0 warnings); 1 file not formatted (prettier)");
     expect(report.findings).toEqual(["src/db.ts prettier/format File is not formatted; run prettier --write src/db.ts"]);
@@ -59,7 +65,7 @@ describe("lint gate", () => {
   it("installs configured OS packages before the dependencies", async () => {
     current = await drive({ files: { "shipshape.yaml": "node:\n  systemPackages: [git, python3]\n" } });
     current.engine.onExec((a) => a[0] === "apk", { exitCode: 0 });
-    expect((await current.call<GateReport>("lintReport")).json.status).toBe("Passed");
+    expect((await current.call<GateReport>("lint")).json.status).toBe("Passed");
     const order = current.engine.commands.map((c) => c.slice(0, 2).join(" "));
     // `--` ends apk's options before the names (1593776, "system packages as positional args").
     expect(current.engine.commands[0]).toEqual(["apk", "add", "--no-cache", "--", "git", "python3"]);
@@ -67,10 +73,10 @@ describe("lint gate", () => {
   });
 
   it("reports a project without ESLint as an error with a fix hint", async () => {
-    const { report, engine } = await run("lintReport", {
+    const { report, engine } = await errored("lint", {
       files: { "package.json": JSON.stringify({ name: "x", scripts: { test: "vitest run" } }) },
     });
-    expect(report.status).toBe("Error");
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("eslint is not a dependency of the project");
     expect(report.hint).toMatch(/gates\.lint\.enabled: false/);
     expect(engine.commands.some((c) => c[0]?.includes("eslint"))).toBe(false);
@@ -79,23 +85,23 @@ describe("lint gate", () => {
 
 describe("typecheck gate", () => {
   it("passes the clean service", async () => {
-    const { report, engine } = await run("typecheckReport");
+    const { report, engine } = await run("typecheck");
     expect(report.summary).toBe("no type errors");
     expect(engine.commands).toContainEqual(tscCommand(npm, "tsconfig.json"));
   });
 
   it("fails on a type error with file, line and code", async () => {
-    const { report } = await run("typecheckReport", { variant: "type-error" });
+    const { report } = await run("typecheck", { variant: "type-error" });
     expect(report.status).toBe("Failed");
     expect(report.summary).toBe("1 type error in 1 file");
     expect(report.findings[0]).toMatch(/^src\/server\.ts:\d+:\d+ TS2322 Type 'string' is not assignable to type 'number'/);
   });
 
   it("reports a tsconfig that cannot be loaded as an error, not as type errors", async () => {
-    const { report } = await run("typecheckReport", {
+    const { report } = await errored("typecheck", {
       files: { "shipshape.yaml": "gates:\n  typecheck:\n    project: tsconfig.missing.json\n" },
     });
-    expect(report.status).toBe("Error");
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("no tsconfig.missing.json in the project");
   });
 });
@@ -107,13 +113,16 @@ describe("test gate", () => {
       exitCode: 0,
       files: { "/shipshape/reports/junit.xml": '<testsuites><testsuite name="a" tests="2"><testcase' },
     });
-    const report = (await current.call<GateReport>("testReport")).json;
-    expect(report.status).toBe("Error");
-    expect(report.cause).toMatch(/^the JUnit report at \/shipshape\/reports\/junit\.xml could not be read: JUnit report is not valid XML/);
+    const report = await gateError(current.call<GateReport>("test"));
+    expect(report.status).toBe("ERROR");
+    // The report names the file as the gate exports it (src/report/paths.ts), or by its container path.
+    expect(report.cause).toMatch(
+      /^the JUnit report at (\/shipshape\/reports\/)?junit\.xml could not be read: JUnit report is not valid XML/,
+    );
   });
 
   it("runs the tests against Postgres bound as db and collects JUnit and lcov", async () => {
-    const { report, engine } = await run("testReport");
+    const { report, engine } = await run("test");
     expect(report.status).toBe("Passed");
     expect(metric(report, "tests")).toBe(48);
     expect(metric(report, "failures")).toBe(0);
@@ -133,29 +142,29 @@ describe("test gate", () => {
   });
 
   it("fails with the failing test named", async () => {
-    const { report } = await run("testReport", { variant: "failing-test" });
+    const { report } = await run("test", { variant: "failing-test" });
     expect(report.status).toBe("Failed");
     expect(report.cause).toBe("1 test failed of 49");
     expect(report.findings[0]).toMatch(/tax/i);
   });
 
   it("fails when global coverage falls below the 75% default", async () => {
-    const { report } = await run("testReport", { variant: "low-coverage" });
+    const { report } = await run("test", { variant: "low-coverage" });
     expect(report.status).toBe("Failed");
     expect(report.cause).toMatch(/^coverage below policy: .*lines 65\.\d% < 75%/);
   });
 
   it("enforces per-path thresholds from shipshape.yaml", async () => {
     const yaml = 'coverage:\n  paths:\n    "src/migrate.ts": { lines: 90 }\n    "src/pricing.ts": { lines: 90 }\n';
-    const { report } = await run("testReport", { files: { "shipshape.yaml": yaml } });
+    const { report } = await run("test", { files: { "shipshape.yaml": yaml } });
     expect(report.status).toBe("Failed");
     expect(report.findings).toHaveLength(1);
     expect(report.findings[0]).toMatch(/^src\/migrate\.ts: lines 80\.\d% < 90%/);
   });
 
   it("reports a missing test script as an error with a fix hint", async () => {
-    const { report, engine } = await run("testReport", { variant: "no-test-script" });
-    expect(report.status).toBe("Error");
+    const { report, engine } = await errored("test", { variant: "no-test-script" });
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toBe('no "test" script in package.json');
     expect(engine.commands.some((c) => c.includes("run"))).toBe(false);
   });
@@ -163,8 +172,8 @@ describe("test gate", () => {
   it("reports a Postgres that never becomes ready, without running the tests", async () => {
     current = await drive({ files: { "shipshape.yaml": "database:\n  readyTimeoutSeconds: 5\n" } });
     current.engine.onExec((a) => a[0] === "pg_isready", { exitCode: 2, stdout: "127.0.0.1:5432 - no response" });
-    const report = (await current.call<GateReport>("testReport")).json;
-    expect(report.status).toBe("Error");
+    const report = await gateError(current.call<GateReport>("test"));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toBe("Postgres never became ready at db:5432 within 5s");
     expect(current.engine.commands.some((c) => c[0] === "timeout")).toBe(false);
   });
