@@ -475,7 +475,7 @@ export class Shipshape implements Settings {
     // Checked before anything is pushed: an unsigned image must never reach the registry.
     if (!this.cosignKey && !this.sigstoreIdToken && !idTokens) {
       throw new Error(
-        "release needs a signing identity: an image is never published unsigned\nhint: chain with-signer --key=file:cosign.key --password=env://COSIGN_PASSWORD, or in GitHub Actions with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "release needs a signing identity: an image is never published unsigned\nhint: chain with-signer --key=file://cosign.key --password=env://COSIGN_PASSWORD, or in GitHub Actions with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
       );
     }
     if (!this.cosignKey && !idTokens && this.sigstoreIdToken)

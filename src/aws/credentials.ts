@@ -98,13 +98,13 @@ export function awsCredentials(o: AwsCredentialOptions): CredentialProvider {
   if (hasStatic && hasWeb)
     throw new Problem(
       "both static AWS keys and a web identity token/role were given; which one to use is ambiguous",
-      "pass either --aws-web-identity-token with --aws-role-arn (GitHub OIDC) or the --aws-access-key-id/--aws-secret-access-key pair, not both",
+      "chain with-aws with either --role-arn and a web identity token (GitHub OIDC) or the --access-key-id/--secret-access-key pair, not both",
     );
   if (!hasStatic && !hasWeb)
     throw new Problem(
       "no AWS credentials were given",
-      "pass --aws-web-identity-token=env://AWS_WEB_IDENTITY_TOKEN --aws-role-arn=arn:aws:iam::<account>:role/<role> (GitHub OIDC), " +
-        "or --aws-access-key-id and --aws-secret-access-key",
+      "chain with-aws --role-arn=arn:aws:iam::<account>:role/<role> --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL " +
+        "--id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN (GitHub OIDC), or with-aws --access-key-id --secret-access-key",
     );
   if (hasStatic) return staticCredentials(accessKeyId, secretAccessKey, sessionToken);
   return webIdentityCredentials(o, roleArn);
@@ -114,11 +114,11 @@ function staticCredentials(accessKeyId?: string, secretAccessKey?: string, sessi
   if (accessKeyId === undefined || secretAccessKey === undefined)
     throw new Problem(
       `the AWS ${accessKeyId === undefined ? "access key id" : "secret access key"} is missing`,
-      "pass both --aws-access-key-id and --aws-secret-access-key",
+      "pass both with-aws --access-key-id and --secret-access-key",
     );
   // Temporary keys (ASIA...) are useless without their session token; AWS would only say "invalid token".
   if (accessKeyId.startsWith("ASIA") && sessionToken === undefined)
-    throw new Problem("the access key is a temporary one (ASIA...) but no session token was given", "pass --aws-session-token too");
+    throw new Problem("the access key is a temporary one (ASIA...) but no session token was given", "pass with-aws --session-token too");
   const identity: AwsIdentity = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
   return async () => identity;
 }
@@ -149,9 +149,9 @@ interface WebIdentity {
 
 function webIdentityCredentials(o: AwsCredentialOptions, roleArn: string | undefined): CredentialProvider {
   if (o.webIdentityToken === undefined)
-    throw new Problem("a role ARN was given but no web identity token", `pass --aws-web-identity-token too; ${TOKEN_HINT}`);
+    throw new Problem("a role ARN was given but no web identity token", `pass with-aws --web-identity-token (or --id-token-request-url and --id-token-request-token) too; ${TOKEN_HINT}`);
   if (roleArn === undefined)
-    throw new Problem("a web identity token was given but no role to assume", "pass --aws-role-arn=arn:aws:iam::<account>:role/<role>");
+    throw new Problem("a web identity token was given but no role to assume", "pass with-aws --role-arn=arn:aws:iam::<account>:role/<role>");
   if (!ROLE_ARN.test(roleArn))
     throw new Problem(`"${roleArn.slice(0, 120)}" is not an IAM role ARN`, "pass one like arn:aws:iam::123456789012:role/deployer");
   if (typeof o.webIdentityToken === "string" && o.webIdentityToken.trim() === "")

@@ -134,7 +134,7 @@ export async function ensureDeployLock(client: ECSClient, lock: DeployLock, opts
   const other = (await readLock(ecs, lock.serviceArn)).lock;
   throw new Problem(
     `run ${lock.runId} lost the deploy lock${other ? ` to run ${other.runId}` : ""}: another run may be changing this environment, so this one stops changing it`,
-    "let the other run finish; then check what serves (dagger call status) and deploy again",
+    "let the other run finish; then check what serves (dagger call environment --name=<env> status) and deploy again",
   );
 }
 

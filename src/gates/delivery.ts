@@ -40,7 +40,7 @@ export async function readTrail(config: ShipshapeConfig, from: TrailSource, envi
   }
   throw new Problem(
     "delivery metrics need the audit trail",
-    "pass --audit-database-url=env://AUDIT_DATABASE_URL, or --audit-trail=<audit.jsonl a deploy returned>",
+    "chain with-audit-trail --database-url=env://AUDIT_DATABASE_URL, or with-audit-trail --trail=<audit.jsonl a deploy returned>",
   );
 }
 

@@ -30,13 +30,13 @@ export interface PublishOptions {
 async function revision(project: Project, gitDir: Directory): Promise<{ sha: string; branch: string }> {
   if (!(await gitDir.exists(".git")))
     throw new Problem(
-      "no commit SHA for the image tags: there is no .git and --sha was not given",
-      "pass --sha=$GITHUB_SHA (and --branch=$GITHUB_REF_NAME)",
+      "no commit SHA for the image tags: there is no .git and with-run --commit-sha was not given",
+      "chain with-run --commit-sha=$GITHUB_SHA --branch=$GITHUB_REF_NAME",
     );
   const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"]));
   const [sha = "", branch = ""] = step.stdout.trim().split("\n");
   if (step.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha))
-    throw new Problem(`could not read the commit from .git: ${step.stderr.trim().split("\n")[0] ?? ""}`, "pass --sha=$GITHUB_SHA");
+    throw new Problem(`could not read the commit from .git: ${step.stderr.trim().split("\n")[0] ?? ""}`, "chain with-run --commit-sha=$GITHUB_SHA");
   return { sha, branch };
 }
 
@@ -52,8 +52,8 @@ async function commitTime(project: Project, gitDir: Directory, sha: string): Pro
     return undefined;
   };
   if (!(await gitDir.exists(".git"))) return omit("there is no .git to read the commit time from");
-  // A checked hex SHA after --end-of-options: a value from --sha is never read as a git option.
-  const commit = checkSha("--sha", sha);
+  // A checked hex SHA after --end-of-options: a value from with-run --commit-sha is never read as a git option.
+  const commit = checkSha("--commit-sha", sha);
   const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "show", "-s", "--format=%ct", "--end-of-options", commit]));
   const seconds = Number(step.stdout.trim());
   if (step.exitCode !== 0 || !Number.isInteger(seconds) || step.stdout.trim() === "") {

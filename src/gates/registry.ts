@@ -44,7 +44,7 @@ export async function registryAuth(
     if (!creds.awsAccessKeyId || !creds.awsSecretAccessKey) {
       throw new Problem(
         `${host} is Amazon ECR, but no AWS credentials were given`,
-        "pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --aws-session-token for a role)",
+        "chain with-aws --access-key-id=env://AWS_ACCESS_KEY_ID --secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --session-token for temporary keys)",
       );
     }
     // Plaintext only in this process, for the SDK call; never logged, never in a container env.
@@ -77,7 +77,7 @@ export async function registryAuth(
   }
   if (creds.password) {
     if (!creds.username)
-      throw new Problem(`a registry password was given for ${host} without a username`, "pass --registry-username as well");
+      throw new Problem(`a registry password was given for ${host} without a username`, "chain with-registry --address=<host> --username=<user> --password=<secret>");
     // The engine sends the Secret as given; a line break inside it would be a login that cannot work.
     await credentialText("registry password", creds.password);
     checkCredential("registry username", creds.username);

@@ -81,7 +81,7 @@ function signer(opts: SignOptions): Signer {
     if (!password)
       throw new Problem(
         "a cosign key was given without its password",
-        "pass --cosign-password=env://COSIGN_PASSWORD (empty for an unencrypted key)",
+        "pass with-signer --password=env://COSIGN_PASSWORD (empty for an unencrypted key)",
       );
     return {
       keyless: false,
@@ -117,7 +117,7 @@ function signer(opts: SignOptions): Signer {
   }
   throw new Problem(
     "nothing to sign with: neither a cosign key nor an OIDC identity token was given",
-    "pass --cosign-key and --cosign-password, or in GitHub Actions (id-token: write) --sigstore-id-token-request-url and --sigstore-id-token-request-token",
+    "chain with-signer --key --password, or in GitHub Actions (id-token: write) with-signer --id-token-request-url --id-token-request-token",
   );
 }
 
@@ -220,7 +220,7 @@ export async function verifyImage(config: ShipshapeConfig, ref: string, opts: Ve
   } else {
     throw new Problem(
       "nothing to verify against: neither a public key nor a certificate identity was given",
-      "pass --cosign-public-key, or --certificate-identity and --certificate-oidc-issuer",
+      "chain with-verifier --public-key, or with-verifier --certificate-identity --certificate-oidc-issuer",
     );
   }
   const target = { ref: digest, ...signer, insecureIgnoreTlog: opts.insecureIgnoreTlog, allowHttpRegistry: opts.allowHttpRegistry };

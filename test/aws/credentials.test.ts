@@ -275,7 +275,7 @@ describe("static keys", () => {
     const temp = await failure(() =>
       awsCredentials({ region: REGION, accessKeyId: "ASIAIOSFODNN7EXAMPLE", secretAccessKey: STATIC.secretAccessKey }),
     );
-    expect(temp.hint).toBe("pass --aws-session-token too");
+    expect(temp.hint).toBe("pass with-aws --session-token too");
     expect((await failure(() => awsCredentials({ region: REGION, roleArn: ROLE }))).cause_).toMatch(/no web identity token/);
     expect((await failure(() => awsCredentials({ region: REGION, webIdentityToken: github.issue() }))).cause_).toMatch(/no role to assume/);
     expect((await failure(() => awsCredentials({ region: REGION, webIdentityToken: " \n", roleArn: ROLE }))).hint).toContain(

@@ -135,7 +135,7 @@ async function answerChallenge(
   const [scheme = ""] = challenge.split(" ");
   if (scheme.toLowerCase() === "basic" && login) return basic(login);
   if (scheme.toLowerCase() !== "bearer")
-    throw new Problem("the registry asks for credentials", "pass --registry-username and --registry-password");
+    throw new Problem("the registry asks for credentials", "chain with-registry --address=<this registry> --username --password");
   const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
   if (!params.realm)
     throw new Problem("the registry's token challenge names no realm", "report this registry: it breaks the distribution token spec");

@@ -32,7 +32,7 @@ export function assertUsableToken(token: string, now: Date, what: string): void 
   if (exp && exp.getTime() - now.getTime() < MIN_VALIDITY_MS) {
     throw new Problem(
       `the OIDC identity token ${exp.getTime() <= now.getTime() ? "expired" : "expires"} at ${exp.toISOString()}, before ${what}`,
-      "pass --sigstore-id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --sigstore-id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN: a fresh token is then fetched for every cosign run",
+      "chain with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN: a fresh token is then fetched for every cosign run",
     );
   }
 }
