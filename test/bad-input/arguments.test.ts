@@ -2,19 +2,21 @@
  * Bad deploy and release arguments, checked by the same pure functions the Dagger functions call
  * before anything runs, and bad project layouts through a gate (nothing installed or run).
  */
+import { dag } from "@dagger.io/dagger";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { environment } from "../../src/gates/deploy.js";
 import { checkRefArgument, checkSha } from "../../src/release/commits/git.js";
-import type { GateReport } from "../../src/report/gate-report.js";
 import { assertDigestRef } from "../../src/supply/signing/commands.js";
 import { assertUsableToken } from "../../src/supply/signing/identity.js";
 import { imageTags } from "../../src/supply/publish/tags.js";
 import { checkFilter } from "../../src/trail/store.js";
 import { drive, type Driven } from "../helpers/drive.js";
-import { expectClear, thrown } from "./clear.js";
+import { gateError } from "../helpers/gate-error.js";
+import { callWith } from "../helpers/ship-calls.js";
+import { expectClear, rejected, thrown } from "./clear.js";
 
 const { config } = parseConfig(undefined);
 const strategy = { sha: true, branch: true, semver: true, latest: true };
@@ -71,6 +73,39 @@ describe("deploy and release arguments", () => {
   });
 });
 
+describe("deploy and release arguments through the with-* chain", () => {
+  let d: Driven | undefined;
+  afterEach(() => d?.engine.uninstall());
+
+  it("a with-run --commit-sha that is an option is refused by publish before anything is pushed", async () => {
+    d = await drive();
+    const answer = await rejected(
+      callWith(d, "publish", { registry: "ghcr.io/acme", repository: "orders" }, { sha: "--output=x", branch: "main" }),
+    );
+    expectClear(answer, /is not a git commit SHA$/, /rev-parse/);
+    expect(d.engine.published).toEqual([]);
+  });
+
+  it("a with-run --version that is not semver is refused by publish before anything is pushed", async () => {
+    d = await drive();
+    const chain = { sha: "0123456789abcdef0123456789abcdef01234567", branch: "main", version: "latest" };
+    const answer = await rejected(callWith(d, "publish", { registry: "ghcr.io/acme", repository: "orders" }, chain));
+    expectClear(answer, /^version "latest" is not semver$/, /1\.4\.0/);
+    expect(d.engine.published).toEqual([]);
+  });
+
+  it("sign by tag through the chain: refused before cosign runs, however the signer was set", async () => {
+    d = await drive();
+    const answer = await rejected(
+      callWith(d, "sign", { ref: "ghcr.io/acme/api:latest" }, { cosignKey: dag.secret("env://K"), cosignPassword: dag.secret("env://P") }),
+    );
+    expectClear(answer, /has no @sha256:<64 hex> digest/, /by digest/);
+    expect(d.engine.execs).toEqual([]);
+  });
+});
+
+// A gate that could not judge fails its call (never a returned report the engine could cache): the
+// cause and fix are read back from the table the call's error is, as `dagger call lint` prints it.
 describe("project layout: an ERROR before anything is installed", () => {
   let d: Driven | undefined;
   afterEach(() => d?.engine.uninstall());
@@ -100,9 +135,10 @@ describe("project layout: an ERROR before anything is installed", () => {
       if (text === null) rmSync(join(d.root, name));
       else writeFileSync(join(d.root, name), text);
     }
-    const report = (await d.call<GateReport>("lintReport")).json;
-    expect(report.status).toBe("Error");
-    expectClear(report, cause, hint);
+    const err = await gateError(d.call("lint"));
+    expect(err.gate).toBe("lint");
+    expect(err.status).toBe("ERROR");
+    expectClear(err, cause, hint);
     expect(d.engine.commands).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 /**
  * The module's own `sign` and `verify` (and the release's attestations) through the stub engine,
+ * called as `dagger call with-registry ... with-signer|with-verifier ... sign|verify` chains,
  * with every cosign container command run for real by the host's cosign: the argv the code builds,
  * its secret variables, the empty signing config the first exec writes, and the docker config.json
  * mounted as a secret, all materialized at their container paths (/tmp). The registry is a real
@@ -20,6 +21,7 @@ import { parseAttestations } from "../../src/supply/signing/attestation.js";
 import { signCommand, signingConfigCommand, verifyAttestationCommand, verifyCommand } from "../../src/supply/signing/commands.js";
 import { runOnHost } from "../harness/host-exec.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { callWith, type ChainArgs } from "../helpers/ship-calls.js";
 import { requireTools, runTool, runToolOk, startCraneRegistry } from "../helpers/tools.js";
 
 const USER = "ci-bot";
@@ -131,21 +133,21 @@ async function driveCosign() {
 }
 
 const secret = (name: string) => dag.secret(`env://${name}`);
+/** `with-registry --address=<the proxy> --username=ci-bot --password=env://<pw> --plain-http`: the login for the proxy's host. */
+const login = (pw = "SHIPSHAPE_T_REG_PW"): ChainArgs => ({
+  registryAddress: proxy!.host,
+  registryUsername: USER,
+  registryPassword: secret(pw),
+  allowHttpRegistry: true,
+});
+const signer = (): ChainArgs => ({ cosignKey: secret("SHIPSHAPE_T_COSIGN_KEY"), cosignPassword: secret("SHIPSHAPE_T_COSIGN_PW") });
 
 describe("sign and verify through the module code, with the host's cosign", () => {
   it("sign: the module's argv, secret variables and mounted docker config push a real signature through the auth proxy", async () => {
-    const { call, engine, hostTmp } = await driveCosign();
+    const d = await driveCosign();
+    const { engine, hostTmp } = d;
     const before = proxy!.authorized;
-    const signed = (
-      await call<string>("sign", {
-        ref,
-        cosignKey: secret("SHIPSHAPE_T_COSIGN_KEY"),
-        cosignPassword: secret("SHIPSHAPE_T_COSIGN_PW"),
-        registryUsername: USER,
-        registryPassword: secret("SHIPSHAPE_T_REG_PW"),
-        allowHttpRegistry: true,
-      })
-    ).json;
+    const signed = (await callWith<string>(d, "sign", { ref }, { ...signer(), ...login() })).json;
     expect(signed).toBe(ref);
     const cosign = engine.execs.filter((e) => e.args[0] === "cosign");
     expect(cosign.map((e) => e.args)).toEqual([signingConfigCommand(), signCommand({ ref, keyless: false, allowHttpRegistry: true })]);
@@ -162,38 +164,38 @@ describe("sign and verify through the module code, with the host's cosign", () =
   });
 
   it("verify: passes with the matching key, fails with another one", async () => {
-    const { call, engine } = await driveCosign();
-    const args = {
-      ref,
-      insecureIgnoreTlog: true,
-      registryUsername: USER,
-      registryPassword: secret("SHIPSHAPE_T_REG_PW"),
-      allowHttpRegistry: true,
-    };
-    const reason = (await call<string>("verify", { ...args, cosignPublicKey: secret("SHIPSHAPE_T_COSIGN_PUB") })).json;
+    const d = await driveCosign();
+    const { engine } = d;
+    const chain = { insecureIgnoreTlog: true, ...login() };
+    const reason = (await callWith<string>(d, "verify", { ref }, { ...chain, cosignPublicKey: secret("SHIPSHAPE_T_COSIGN_PUB") })).json;
     expect(reason).toBe(`1 signature(s) verified for ${ref.split("@")[1]}`);
     expect(engine.execs.at(-1)!.args).toEqual(verifyCommand({ ref, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true }));
-    await expect(call("verify", { ...args, cosignPublicKey: secret("SHIPSHAPE_T_OTHER_PUB") })).rejects.toThrow(
+    await expect(callWith(d, "verify", { ref }, { ...chain, cosignPublicKey: secret("SHIPSHAPE_T_OTHER_PUB") })).rejects.toThrow(
       /is not verified: cosign verify failed \(exit 1\)/,
     );
   });
 
   it("wrong registry credentials: sign fails in one line, nothing signed", async () => {
-    const { call } = await driveCosign();
+    const d = await driveCosign();
     const refused = proxy!.refused;
-    await expect(
-      call("sign", {
-        ref,
-        cosignKey: secret("SHIPSHAPE_T_COSIGN_KEY"),
-        cosignPassword: secret("SHIPSHAPE_T_COSIGN_PW"),
-        registryUsername: USER,
-        registryPassword: secret("SHIPSHAPE_T_BAD_PW"),
-        allowHttpRegistry: true,
-      }),
-    ).rejects.toThrow(
+    await expect(callWith(d, "sign", { ref }, { ...signer(), ...login("SHIPSHAPE_T_BAD_PW") })).rejects.toThrow(
       /^cosign could not sign .*\nhint: check the key and password, and that the registry credentials may push signatures$/,
     );
     expect(proxy!.refused).toBeGreaterThan(refused);
+  });
+
+  it("the right login given for another registry host is not sent: the proxy never sees it, nothing is signed", async () => {
+    const d = await driveCosign();
+    const authorized = proxy!.authorized;
+    // The right password, but for ghcr.io: the proxy's host gets no docker config (and no plain HTTP) from it.
+    await expect(callWith(d, "sign", { ref }, { ...signer(), ...login(), registryAddress: "ghcr.io/acme" })).rejects.toThrow(
+      /^cosign could not sign /,
+    );
+    const sign = d.engine.execs.find((e) => e.args[0] === "cosign" && e.args[1] === "sign")!;
+    expect(sign.args).toEqual(signCommand({ ref, keyless: false }));
+    expect(sign.mounts["/tmp/docker/config.json"]).toBeUndefined();
+    // Not one request to the proxy carried the login (cosign, without plain HTTP for it, may not even get that far).
+    expect(proxy!.authorized).toBe(authorized);
   });
 
   it("release attestations: each platform's SBOM on its own manifest of a real index, provenance on the index", async () => {
