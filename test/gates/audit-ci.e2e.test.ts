@@ -13,6 +13,7 @@ import {
 } from "../helpers/advisory-server.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
+import { gateError } from "../helpers/gate-error.js";
 import { ensureDatabase } from "../helpers/pg.js";
 
 const GHSA = PG_PROTOCOL_GHSA;
@@ -34,7 +35,7 @@ afterEach(() => {
 
 async function auditWith(files: Record<string, string> = {}, env: Record<string, string> = { npm_config_registry: registry.url }) {
   current = await drive({ files, env });
-  return (await current.call<GateReport>("auditReport")).json;
+  return (await current.call<GateReport>("audit")).json;
 }
 
 describe("audit gate", () => {
@@ -70,8 +71,10 @@ describe("audit gate", () => {
 
   it("reports an audit endpoint that refuses as an ERROR, never as clean or vulnerable", async () => {
     registry.setMode("405");
-    const report = await auditWith();
-    expect(report.status).toBe("Error");
+    current = await drive({ env: { npm_config_registry: registry.url } });
+    // An ERROR fails the call (so it is never cached): the row and the hint are in its error.
+    const report = await gateError(current.call<GateReport>("audit"));
+    expect(report.status).toBe("ERROR");
     expect(report.cause).toMatch(/405/);
     expect(report.hint).not.toBe("");
   });
@@ -83,7 +86,10 @@ describe("ci", () => {
       files: { "shipshape.yaml": "gates:\n  audit:\n    level: critical\n" },
       env: { npm_config_registry: registry.url },
     });
-    const table = (await current.call<string>("ci")).json;
+    const report = await current.call<CiReport>("ci");
+    // What `dagger call ci` ends with: the report's sync, which passes when every gate did.
+    expect((await report.leaf()).type).toBe("CiReport");
+    const table = (await report.call<string>("table")).json;
     expect(
       table
         .split("\n")
@@ -97,7 +103,7 @@ describe("ci", () => {
 
   it("keeps going past a failed gate and fails with the table", async () => {
     current = await drive({ variant: "type-error", env: { npm_config_registry: registry.url } });
-    const err = await current.call("ci").then(
+    const err = await current.cli("ci").then(
       () => undefined,
       (e: Error) => e,
     );
@@ -107,8 +113,12 @@ describe("ci", () => {
     expect(err!.message).toMatch(/^test\s+PASSED/m);
     expect(err!.message).toMatch(/^audit\s+FAILED/m);
     expect(err!.message).toContain("2 of 4 gates did not pass");
-    const report = await current.call<CiReport>("ciReport");
+    const report = await current.call<CiReport>("ci");
     expect((await report.call("passed")).json).toBe(false);
+    // The report itself, read without failing: the same table as the failed call printed.
+    const table = (await report.call<string>("table")).json;
+    expect(table).toMatch(/^typecheck\s+FAILED\s+\S+\s+1 type error in 1 file$/m);
+    expect(table).toContain("2 of 4 gates did not pass");
     expect((await report.call("markdown")).json).toContain("| typecheck | ❌ failed |");
     const files = await (await report.call("files")).directory();
     expect(await files.entries()).toEqual(["audit", "lint", "report.json", "summary.md", "test", "typecheck"]);
@@ -116,7 +126,7 @@ describe("ci", () => {
 
   it("reports an invalid shipshape.yaml on every gate with the exact cause", async () => {
     current = await drive({ files: { "shipshape.yaml": "coverage:\n  global:\n    lines: 80%\n" } });
-    const report = (await current.call<CiReport>("ciReport")).json;
+    const report = (await current.call<CiReport>("ci")).json;
     const causes = new Set(report.gates.map((g) => `${g.status} ${g.cause}`));
     expect([...causes]).toEqual(['Error shipshape.yaml is invalid: coverage.global.lines: expected a number from 0 to 100, got "80%"']);
     expect(report.gates[0]!.hint).toMatch(/shipshape\.yaml/);
@@ -133,10 +143,10 @@ describe("ci", () => {
       stderr:
         "npm error code EUSAGE\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.\n",
     });
-    const report = (await current.call<CiReport>("ciReport")).json;
+    const report = (await current.call<CiReport>("ci")).json;
     const byGate = Object.fromEntries(report.gates.map((g) => [g.gate, `${g.status} ${g.cause}`]));
     const installError =
-      "Error dependencies failed to install (npm ci --no-audit --no-fund): npm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
+      "Error dependencies failed to install (npm ci --no-audit --no-fund): EUSAGE: `npm ci` can only install packages when your package.json and package-lock.json are in sync.";
     expect(byGate).toEqual({ lint: installError, typecheck: installError, test: installError, audit: "Passed " });
   });
 
@@ -147,7 +157,7 @@ describe("ci", () => {
           "gates:\n  audit:\n    enabled: false\n  lint:\n    enabled: false\n  typecheck:\n    enabled: false\n  test:\n    enabled: false\n",
       },
     });
-    const report = await current.call<CiReport>("ciReport");
+    const report = await current.call<CiReport>("ci");
     expect(report.json.gates.map((g) => g.status)).toEqual(["Skipped", "Skipped", "Skipped", "Skipped"]);
     expect((await report.call("passed")).json).toBe(true);
     expect(current.engine.execs).toHaveLength(0);
