@@ -66,7 +66,7 @@ describe("metrics", () => {
 
   it("without a trail it says what to pass", async () => {
     current = await drive();
-    await expect(current.call("metrics")).rejects.toThrow(/audit trail[\s\S]*--audit-database-url/);
+    await expect(current.call("metrics")).rejects.toThrow(/audit trail[\s\S]*with-audit-trail --database-url=/);
   });
 
   it("names a malformed line of the trail file by number: refused when nothing else is intact, else left out", async () => {
