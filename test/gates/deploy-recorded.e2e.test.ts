@@ -536,11 +536,11 @@ describe("AWS credentials from GitHub OIDC", () => {
     const both = await failureOf(callDeploy(current, "staging", IMAGE, base(oidc())));
     expect(both.message).toBe(
       "both static AWS keys and a web identity token/role were given; which one to use is ambiguous\n" +
-        "hint: pass either --aws-web-identity-token with --aws-role-arn (GitHub OIDC) or the --aws-access-key-id/--aws-secret-access-key pair, not both",
+        "hint: chain with-aws with either --role-arn and a web identity token (GitHub OIDC) or the --access-key-id/--secret-access-key pair, not both",
     );
     const none = await failureOf(callDeploy(current, "staging", IMAGE, withoutKeys({})));
     expect(none.message).toMatch(
-      /^no AWS credentials were given\nhint: pass --aws-web-identity-token=env:\/\/AWS_WEB_IDENTITY_TOKEN --aws-role-arn=/,
+      /^no AWS credentials were given\nhint: chain with-aws --role-arn=arn:aws:iam::<account>:role\/<role> --id-token-request-url=env:\/\/ACTIONS_ID_TOKEN_REQUEST_URL /,
     );
     expect(sts.calls).toEqual([]);
     expect(fake.calls).toEqual([]);
