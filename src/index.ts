@@ -52,7 +52,7 @@ import { Release, ReleasePlatform } from "./report/release.js";
 import { releaseVersionOf, type ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "./report/outcome.js";
 import { passedAll, renderTable } from "./report/render.js";
-import { copyDeploySettings, registryCredsFor, type Settings } from "./settings.js";
+import { copyDeploySettings, isRegistryOf, registryCredsFor, type Settings } from "./settings.js";
 import { deliveryMetrics, Environment } from "./environment.js";
 
 const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
@@ -154,14 +154,14 @@ export class Shipshape implements Settings {
   }
 
   /**
-   * A login for one registry that is not ECR; it is only ever sent to that registry.
+   * A login for one registry that is not ECR (only ever sent to that registry), or plain HTTP to a local one.
    * @param address Registry host (and namespace), e.g. ghcr.io/acme.
-   * @param username Username.
+   * @param username Username (empty for a registry open to this engine).
    * @param password Password or token.
    * @param plainHttp Talk plain HTTP to it (a local test registry only).
    */
   @func()
-  withRegistry(address: string, username: string, password: Secret, plainHttp: boolean = false): Shipshape {
+  withRegistry(address: string, username: string = "", password?: Secret, plainHttp: boolean = false): Shipshape {
     this.registryAddress = address;
     this.registryUsername = username;
     this.registryPassword = password;
@@ -632,9 +632,9 @@ export class Shipshape implements Settings {
     };
   }
 
-  /** Plain HTTP only to the withRegistry registry that asked for it. */
+  /** Plain HTTP only to the withRegistry registry that asked for it, with or without a login. */
   private plainHttpFor(ref: string): boolean {
-    return Boolean(this.registryPlainHttp) && registryCredsFor(this, ref).username !== "";
+    return Boolean(this.registryPlainHttp) && isRegistryOf(this, ref);
   }
 
   /** One generator run; with measureCoverage, today's line coverage from the test gate itself. */

@@ -129,7 +129,7 @@ export const awsOf = (s: DeploySettings): AwsCredentials => ({
  * was given for (a password never goes to another host), AWS keys for ECR.
  */
 export function registryCredsFor(s: AwsSettings & RegistrySettings, image: string): RegistryCredentials {
-  const mine = Boolean(s.registryAddress) && registryHost(image) === registryHost(s.registryAddress ?? "");
+  const mine = isRegistryOf(s, image);
   return {
     username: mine ? (s.registryUsername ?? "") : "",
     password: mine ? s.registryPassword : undefined,
@@ -137,6 +137,14 @@ export function registryCredsFor(s: AwsSettings & RegistrySettings, image: strin
     awsSecretAccessKey: s.awsSecretAccessKey,
     awsSessionToken: s.awsSessionToken,
   };
+}
+
+/** Host names compare without a scheme and case-insensitively (DNS names are; a pasted https:// is not part of it). */
+const hostOf = (ref: string) => registryHost(ref.replace(/^[a-z]+:\/\//i, "")).toLowerCase();
+
+/** Whether `image` lives in the registry withRegistry was given for. */
+export function isRegistryOf(s: RegistrySettings, image: string): boolean {
+  return Boolean(s.registryAddress) && hostOf(image) === hostOf(s.registryAddress ?? "");
 }
 
 /** Where the audit records and notifications go. */

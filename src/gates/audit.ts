@@ -9,7 +9,7 @@ import { judgeAudit } from "./audit/policy.js";
 import { parseAudit } from "./audit/parse.js";
 import type { Gate } from "./gate.js";
 import { progress } from "./progress.js";
-import { tail } from "../report/outcome.js";
+import { blockingNote, tail } from "../report/outcome.js";
 import { base, run } from "./workspace.js";
 
 /** A value per audit run, so the exec is never answered from the exec cache. */
@@ -33,7 +33,7 @@ export const audit: Gate = async ({ project, source }) => {
       ? verdict.cause
       : `${counts.critical} critical, ${counts.high} high, ${counts.moderate} moderate, ${counts.low} low` +
         (verdict.ignored.length ? `; ${verdict.ignored.length} ignored` : "") +
-        (verdict.status === "failed" ? ` — ${verdict.cause}` : "");
+        (verdict.status === "failed" ? blockingNote(verdict.blocking.map((a) => ({ id: a.id, pkg: a.package })), verdict.cause) : "");
   return {
     verdict: {
       status: verdict.status,

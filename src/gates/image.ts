@@ -7,7 +7,7 @@ import type { ShipshapeConfig } from "../config/schema.js";
 import { imageRef, TOOL_IMAGES } from "../images.js";
 import type { Project } from "../project/load.js";
 import { describeError, Problem } from "../project/problem.js";
-import { plural, tail } from "../report/outcome.js";
+import { blockingNote, plural, tail } from "../report/outcome.js";
 import { toSarif } from "../report/sarif.js";
 import { generateDockerfile, generateDockerignore, startCommandFrom } from "../supply/build/dockerfile.js";
 import { judgeLicenses, licenseDiagnostics } from "../supply/licenses/policy.js";
@@ -19,7 +19,7 @@ import { parseTrivyJson } from "../supply/trivy/report.js";
 import { suppressedDiagnostics, suppressedLine, vexMountPath } from "../supply/trivy/vex.js";
 import { REPORTS_DIR, SOURCE_DIR } from "./commands.js";
 import type { Verdict } from "./gate.js";
-import { progress } from "./progress.js";
+import { progress, waitingFor } from "./progress.js";
 import { nodeImage, readFile, run } from "./workspace.js";
 
 const SCAN_DIR = "/scan";
@@ -149,7 +149,7 @@ async function trivyScan(
 ): Promise<{ verdict: Verdict; files: Directory }> {
   const cfg = config.scan;
   progress("scan", cmd.join(" "));
-  const step = await run(ctr, cmd);
+  const step = await waitingFor("scan", `Trivy on ${what} (today's vulnerability DB download when not cached, then the scan)`, run(ctr, cmd));
   const report = await readFile(step.ctr, `${REPORTS_DIR}/trivy.json`);
   // Without --exit-code Trivy exits 0 whatever it finds: non-zero means it did not scan.
   if (step.exitCode !== 0 || report === undefined) {
@@ -174,7 +174,7 @@ async function trivyScan(
         counted +
         (v.ignored.length ? `; ${v.ignored.length} ignored` : "") +
         (suppressed.length ? `; ${suppressed.length} suppressed by VEX` : "") +
-        (v.status === "failed" ? ` — ${v.cause}` : ""),
+        (v.status === "failed" ? blockingNote(v.blocking, v.cause) : ""),
       cause: v.status === "passed" ? "" : v.cause,
       hint: v.status === "passed" ? "" : v.hint,
       metrics: {

@@ -2,6 +2,7 @@
 import { dag } from "@dagger.io/dagger";
 import { hasDependency } from "../project/detect.js";
 import { Problem } from "../project/problem.js";
+import { repoRelativeText } from "../report/paths.js";
 import { toSarif } from "../report/sarif.js";
 import { plural, tail } from "../report/outcome.js";
 import { eslintCommand, prettierCommand, REPORTS_DIR, SOURCE_DIR } from "./commands.js";
@@ -74,7 +75,7 @@ export const lint: Gate = async ({ project, installed }) => {
   const sarif = toSarif({ name: "ESLint", informationUri: "https://eslint.org" }, diagnostics);
   const files = dag
     .directory()
-    .withFile("eslint.json", eslint.ctr.file(`${REPORTS_DIR}/eslint.json`))
+    .withNewFile("eslint.json", repoRelativeText(json))
     .withNewFile("lint.sarif", JSON.stringify(sarif, null, 2) + "\n");
   return {
     verdict: {

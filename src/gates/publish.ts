@@ -12,7 +12,7 @@ import { defaultRepository, imageRef, imageTags } from "../supply/publish/tags.j
 import { gitContainer, safeGit } from "./git.js";
 import { buildContext, builtImage } from "./image.js";
 import { checkSha } from "../release/commits/git.js";
-import { progress } from "./progress.js";
+import { progress, waitingFor } from "./progress.js";
 import { registryAuth, type RegistryCredentials } from "./registry.js";
 import { run } from "./workspace.js";
 
@@ -124,7 +124,7 @@ export async function publishImage(project: Project, source: Directory, gitDir: 
     progress("publish", address);
     let published: string;
     try {
-      published = await publisher.publish(address, { platformVariants: variants });
+      published = await waitingFor("publish", `the registry to take ${address}`, publisher.publish(address, { platformVariants: variants }));
     } catch (e) {
       throw new Problem(
         `the registry refused ${address}: ${describeError(e).cause}`,

@@ -9,11 +9,11 @@ import { Problem } from "../project/problem.js";
 import { plural, tail, type GateOutcome } from "../report/outcome.js";
 import { REPORTS_DIR, runScriptCommand, SOURCE_DIR, testReportFlags } from "./commands.js";
 import type { Gate } from "./gate.js";
-import { databaseEnv, DB_HOST, DB_PORT, isDatabaseStartFailure, postgresService } from "./postgres.js";
-import { progress } from "./progress.js";
+import { databaseEnv, databaseWaitLabel, DB_HOST, DB_PORT, isDatabaseStartFailure, postgresService } from "./postgres.js";
+import { progress, waitingFor } from "./progress.js";
 import { evaluateCoverage, formatViolation, type CoverageVerdict } from "./test/coverage-policy.js";
-import { parseJUnit, type JUnitSummary } from "./test/junit.js";
-import { parseLcov } from "./test/lcov.js";
+import { parseJUnit, repoRelativeJUnit, type JUnitSummary } from "./test/junit.js";
+import { parseLcov, repoRelativeLcov } from "./test/lcov.js";
 import { readFile, run } from "./workspace.js";
 
 /** GNU timeout exits 124; busybox's (alpine images) dies with SIGTERM, 143. */
@@ -60,7 +60,8 @@ export const test: Gate = async ({ project, installed }) => {
   for (const [k, v] of Object.entries(cmd.env)) ctr = ctr.withEnvVariable(k, v);
   progress("test", cmd.args.join(" "));
   const db = project.config.database;
-  const step = await run(ctr, cmd.args).catch((e: unknown) => {
+  const what = db.enabled ? databaseWaitLabel(project) : `the ${project.config.gates.test.script} script`;
+  const step = await waitingFor("test", what, run(ctr, cmd.args)).catch((e: unknown) => {
     if (!db.enabled || !isDatabaseStartFailure(e)) throw e;
     throw new Problem(
       `Postgres never became ready at ${DB_HOST}:${DB_PORT} within ${db.readyTimeoutSeconds}s`,
@@ -77,8 +78,9 @@ export const test: Gate = async ({ project, installed }) => {
     : undefined;
   const verdict = judgeTests(project, step.exitCode, junit, coverage, step.stdout + step.stderr);
   let files: Directory = dag.directory();
-  if (junitXml) files = files.withNewFile("junit.xml", junitXml);
-  if (lcovText) files = files.withNewFile("lcov.info", lcovText);
+  // The exported files name repository paths too: CI annotations and coverage tools resolve them from the checkout.
+  if (junitXml) files = files.withNewFile("junit.xml", repoRelativeJUnit(junitXml));
+  if (lcovText) files = files.withNewFile("lcov.info", repoRelativeLcov(lcovText, SOURCE_DIR));
   if (coverage) files = files.withNewFile("coverage.json", JSON.stringify(coverage, null, 2) + "\n");
   return { verdict, files };
 };

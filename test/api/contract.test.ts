@@ -185,7 +185,7 @@ describe("API contract (SDK scanner on src/)", () => {
     }
   });
 
-  it("takes every credential of the with* settings as a Secret, optional except the registry password", () => {
+  it("takes every credential of the with* settings as an optional Secret", () => {
     for (const fn of ["withAws", "withSigner", "withVerifier", "withAuditTrail", "withNotifications"]) {
       const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token|url|webhook|secret/i.test(a.name));
       expect(args.length, fn).toBeGreaterThanOrEqual(1);

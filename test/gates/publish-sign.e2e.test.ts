@@ -612,11 +612,8 @@ describe("withRegistry: a login only ever goes to its own registry", () => {
       verifyCommand({ ref: DIGEST_REF, key: true, insecureIgnoreTlog: true, allowHttpRegistry: true }),
     ]);
   });
-  // KNOWN BUG (src/index.ts plainHttpFor, withRegistry): plain HTTP is only used when the withRegistry login has a
-  // username, and withRegistry requires a password, so an anonymous local registry (crane registry serve) can no
-  // longer be signed on or verified against; the flat allowHttpRegistry of before 92e40f3 did not depend on a login.
-  // Marked .fails until plainHttp follows the address alone (and password is optional); remove .fails then.
-  it.fails("plain HTTP for a registry without a login: with-registry --address --plain-http alone is used for that host", async () => {
+  // An anonymous local registry (crane registry serve): plain HTTP follows the address alone, not a login.
+  it("plain HTTP for a registry without a login: with-registry --address --plain-http alone is used for that host", async () => {
     current = await drive();
     current.engine.onExec((a) => a[0] === "cosign", { exitCode: 0 });
     const local = `127.0.0.1:5000/acme/orders@sha256:${"a".repeat(64)}`;

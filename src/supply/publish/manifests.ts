@@ -106,7 +106,7 @@ export async function readManifest(ref: string, o: ReadOptions): Promise<string>
     } catch (e) {
       throw new Problem(
         `the registry ${host} is unreachable: ${fetchFailure(e)}`,
-        "check the registry address, and --allow-http-registry for a plain-HTTP one",
+        "check the registry address, and with-registry --address=<host> --plain-http for a plain-HTTP one",
       );
     }
   };
