@@ -25,7 +25,6 @@ import { audit } from "./gates/audit.js";
 import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate.js";
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
-import { environment as environmentConfig } from "./gates/deploy.js";
 import { secretText } from "./gates/secret-text.js";
 import { githubOidcTokenSource, type TokenSource } from "./aws/credentials.js";
 import { assertUsableToken, SIGSTORE_AUDIENCE } from "./supply/signing/identity.js";
@@ -520,13 +519,13 @@ export class Shipshape implements Settings {
   }
 
   /**
-   * A deploy target from shipshape.yaml (environments:), carrying this chain's AWS, verifier, audit, notification and run settings.
+   * A deploy target from shipshape.yaml (environments:), with this chain's AWS, verifier, audit, notification and run settings.
    * @param name Environment name, e.g. staging or production.
    */
   @func()
   async environment(name: string): Promise<Environment> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    environmentConfig(config, name); // an unknown name fails here, with the known ones
+    // The name is judged by each verb, not here: a deploy to a mistyped environment is then still
+    // refused with the known names, recorded in the audit trail and sent to the failures channel.
     const env = make(Environment, { name, source: this.source, configPath: this.configPath });
     copyDeploySettings(this, env);
     return env;

@@ -204,7 +204,7 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
         'import { dag } from "./index.js";',
         "export const a = dag.shipshape().secretScan().noSuchField();",
         "export const b = dag.shipshape({ nope: 1 });",
-        'export const c = dag.shipshape().withRegistry("ghcr.io/acme");',
+        'export const c = dag.shipshape().withRegistry();',
         "export const d = dag.shipshape().withAws().awsRoleArn();",
         'export const e = dag.shipshape().deploy("staging");',
         "",
@@ -217,7 +217,7 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
         'const pw = dag.setSecret("pw", "x");',
         "export const ref: Promise<string> = dag",
         "  .shipshape()",
-        '  .withRegistry("ghcr.io/acme", "bot", pw)',
+        '  .withRegistry("ghcr.io/acme", { username: "bot", password: pw })',
         "  .withSigner({ key: pw, password: pw })",
         '  .withRun({ branch: "main" })',
         '  .release({ registry: "ghcr.io/acme" })',
@@ -241,7 +241,7 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
     const probe = errors("probe.ts").join("\n");
     expect(probe).toMatch(/noSuchField/);
     expect(probe).toMatch(/nope/);
-    expect(probe).toMatch(/Expected 3-4 arguments, but got 1/);
+    expect(probe).toMatch(/Expected 1-2 arguments, but got 0/);
     expect(probe).toMatch(/awsRoleArn/);
     expect(probe).toMatch(/Property 'deploy' does not exist on type 'Shipshape'/);
     expect(errors("chain.ts")).toEqual([]);

@@ -47,7 +47,7 @@ export class Examples {
   ): Promise<string> {
     const ship = dag
       .shipshape({ source })
-      .withRegistry(registry, registryUsername, registryPassword)
+      .withRegistry(registry, { username: registryUsername, password: registryPassword })
       .withSigner({ key: cosignKey, password: cosignPassword })
       .withVerifier({ publicKey: cosignPublicKey, insecureIgnoreTlog: true })
       .withAws({ roleArn: awsRoleArn, webIdentityToken: awsWebIdentityToken });
