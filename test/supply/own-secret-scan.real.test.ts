@@ -1,6 +1,6 @@
 /**
  * Shipshape's secret scan of this very repository, with real gitleaks (Debian's 8.26, from
- * .ci/install-tools.sh) and the module's exact argv. History holds four fake test credentials that
+ * .ci/install-tools.sh) and the module's exact argv. History holds seven fake test credentials (AWS documentation examples and made-up keys) that
  * cannot be rewritten away; the committed, redacted baseline (secrets.baseline in shipshape.yaml)
  * accepts exactly those, and a new one, in a commit or in the files, must still fail the scan.
  * A missing tool fails (never skips).
