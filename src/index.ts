@@ -502,7 +502,12 @@ export class Shipshape implements Settings {
       startedOn,
       finishedOn: new Date(),
     });
-    const signed = await signImage(project.config, published.ref, { ...(await this.signing(published.ref, idTokens)) }, { sboms, provenance });
+    const signed = await signImage(
+      project.config,
+      published.ref,
+      { ...(await this.signing(published.ref, idTokens)) },
+      { sboms, provenance },
+    );
     const gates = runs.map(toReport);
     return make(Release, {
       ref: published.ref,
@@ -614,7 +619,12 @@ export class Shipshape implements Settings {
   /** Where publish pushes, with the registry's credentials and this chain's commit, branch and version. */
   private publishTarget(config: ShipshapeConfig, registry: string, repository: string) {
     const creds = registryCredsFor(this, registry || config.publish.registry || "");
-    const run = { sha: this.commitSha ?? "", branch: this.branch ?? "", defaultBranch: this.defaultBranch || "main", version: this.runVersion ?? "" };
+    const run = {
+      sha: this.commitSha ?? "",
+      branch: this.branch ?? "",
+      defaultBranch: this.defaultBranch || "main",
+      version: this.runVersion ?? "",
+    };
     return { registry, repository, ...run, creds };
   }
 

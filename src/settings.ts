@@ -166,4 +166,3 @@ export const runContextOf = (s: RunSettings, approved: boolean): RunContext => (
   commitSha: s.commitSha ?? "",
   repoUrl: s.repoUrl ?? "",
 });
-

@@ -149,9 +149,15 @@ interface WebIdentity {
 
 function webIdentityCredentials(o: AwsCredentialOptions, roleArn: string | undefined): CredentialProvider {
   if (o.webIdentityToken === undefined)
-    throw new Problem("a role ARN was given but no web identity token", `pass with-aws --web-identity-token (or --id-token-request-url and --id-token-request-token) too; ${TOKEN_HINT}`);
+    throw new Problem(
+      "a role ARN was given but no web identity token",
+      `pass with-aws --web-identity-token (or --id-token-request-url and --id-token-request-token) too; ${TOKEN_HINT}`,
+    );
   if (roleArn === undefined)
-    throw new Problem("a web identity token was given but no role to assume", "pass with-aws --role-arn=arn:aws:iam::<account>:role/<role>");
+    throw new Problem(
+      "a web identity token was given but no role to assume",
+      "pass with-aws --role-arn=arn:aws:iam::<account>:role/<role>",
+    );
   if (!ROLE_ARN.test(roleArn))
     throw new Problem(`"${roleArn.slice(0, 120)}" is not an IAM role ARN`, "pass one like arn:aws:iam::123456789012:role/deployer");
   if (typeof o.webIdentityToken === "string" && o.webIdentityToken.trim() === "")

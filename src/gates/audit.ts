@@ -33,7 +33,13 @@ export const audit: Gate = async ({ project, source }) => {
       ? verdict.cause
       : `${counts.critical} critical, ${counts.high} high, ${counts.moderate} moderate, ${counts.low} low` +
         (verdict.ignored.length ? `; ${verdict.ignored.length} ignored` : "") +
-        (verdict.status === "failed" ? blockingNote(verdict.blocking.map((a) => ({ id: a.id, pkg: a.package })), verdict.cause) : "");
+        (verdict.status === "failed"
+          ? blockingNote(
+              verdict.blocking.map((a) => ({ id: a.id, pkg: a.package })),
+              verdict.cause,
+              verdict.expiredIgnores,
+            )
+          : "");
   return {
     verdict: {
       status: verdict.status,

@@ -127,7 +127,8 @@ async function steppedDeploy(
   const gate = async (s: GateStep): Promise<GateVerdict> => {
     const where = { stage: `canary ${s.weight}% (step ${s.step}/${s.steps})`, step: s.step };
     let decision: GateDecision;
-    if (env.analysis) decision = (await analysisGate(env.analysis, "run", where, { ...checks, traffic: steppedTrafficContext(canary) })).decision;
+    if (env.analysis)
+      decision = (await analysisGate(env.analysis, "run", where, { ...checks, traffic: steppedTrafficContext(canary) })).decision;
     else if (env.smoke) decision = (await smokeGate(env.smoke, "production", where, checks)).decision;
     else {
       decision = {

@@ -149,7 +149,11 @@ async function trivyScan(
 ): Promise<{ verdict: Verdict; files: Directory }> {
   const cfg = config.scan;
   progress("scan", cmd.join(" "));
-  const step = await waitingFor("scan", `Trivy on ${what} (today's vulnerability DB download when not cached, then the scan)`, run(ctr, cmd));
+  const step = await waitingFor(
+    "scan",
+    `Trivy on ${what} (today's vulnerability DB download when not cached, then the scan)`,
+    run(ctr, cmd),
+  );
   const report = await readFile(step.ctr, `${REPORTS_DIR}/trivy.json`);
   // Without --exit-code Trivy exits 0 whatever it finds: non-zero means it did not scan.
   if (step.exitCode !== 0 || report === undefined) {
@@ -174,7 +178,13 @@ async function trivyScan(
         counted +
         (v.ignored.length ? `; ${v.ignored.length} ignored` : "") +
         (suppressed.length ? `; ${suppressed.length} suppressed by VEX` : "") +
-        (v.status === "failed" ? blockingNote(v.blocking, v.cause) : ""),
+        (v.status === "failed"
+          ? blockingNote(
+              v.blocking,
+              v.cause,
+              v.expired.map((e) => e.id),
+            )
+          : ""),
       cause: v.status === "passed" ? "" : v.cause,
       hint: v.status === "passed" ? "" : v.hint,
       metrics: {

@@ -36,7 +36,10 @@ async function revision(project: Project, gitDir: Directory): Promise<{ sha: str
   const step = await run(gitContainer(project.config, gitDir), safeGit(["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"]));
   const [sha = "", branch = ""] = step.stdout.trim().split("\n");
   if (step.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha))
-    throw new Problem(`could not read the commit from .git: ${step.stderr.trim().split("\n")[0] ?? ""}`, "chain with-run --commit-sha=$GITHUB_SHA");
+    throw new Problem(
+      `could not read the commit from .git: ${step.stderr.trim().split("\n")[0] ?? ""}`,
+      "chain with-run --commit-sha=$GITHUB_SHA",
+    );
   return { sha, branch };
 }
 
@@ -124,7 +127,11 @@ export async function publishImage(project: Project, source: Directory, gitDir: 
     progress("publish", address);
     let published: string;
     try {
-      published = await waitingFor("publish", `the registry to take ${address}`, publisher.publish(address, { platformVariants: variants }));
+      published = await waitingFor(
+        "publish",
+        `the registry to take ${address}`,
+        publisher.publish(address, { platformVariants: variants }),
+      );
     } catch (e) {
       throw new Problem(
         `the registry refused ${address}: ${describeError(e).cause}`,

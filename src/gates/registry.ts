@@ -77,7 +77,10 @@ export async function registryAuth(
   }
   if (creds.password) {
     if (!creds.username)
-      throw new Problem(`a registry password was given for ${host} without a username`, "chain with-registry --address=<host> --username=<user> --password=<secret>");
+      throw new Problem(
+        `a registry password was given for ${host} without a username`,
+        "chain with-registry --address=<host> --username=<user> --password=<secret>",
+      );
     // The engine sends the Secret as given; a line break inside it would be a login that cannot work.
     await credentialText("registry password", creds.password);
     checkCredential("registry username", creds.username);

@@ -36,9 +36,17 @@ export function errored(gate: string, durationMs: number, cause: string, hint: s
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** The tail of a failing scan's summary: what blocks, by id and package, said once (the counts come first). */
-export function blockingNote(blocking: { id: string; pkg: string }[], cause: string): string {
-  if (blocking.length === 0) return cause ? ` — ${cause}` : "";
+/**
+ * The tail of a failing scan's summary: what blocks, by id and package, and any expired ignore
+ * entry, each said once (the counts come first); without either, the cause itself.
+ */
+export function blockingNote(blocking: { id: string; pkg: string }[], cause: string, expired: string[] = []): string {
+  if (blocking.length === 0 && expired.length === 0) return cause ? ` — ${cause}` : "";
   const shown = blocking.slice(0, 3).map((b) => `${b.id} in ${b.pkg}`);
-  return ` — blocking: ${shown.join(", ")}${blocking.length > 3 ? ` and ${blocking.length - 3} more` : ""}`;
+  const more = blocking.length > 3 ? ` and ${blocking.length - 3} more` : "";
+  const parts = [
+    ...(shown.length ? [`blocking: ${shown.join(", ")}${more}`] : []),
+    ...(expired.length ? [`expired ignore entr${expired.length === 1 ? "y" : "ies"}: ${expired.join(", ")}`] : []),
+  ];
+  return ` — ${parts.join("; ")}`;
 }

@@ -83,19 +83,21 @@ describe("API contract (SDK scanner on src/)", () => {
   it("exposes the Shipshape object with a module description", () => {
     expect(mod.name).toBe("Shipshape");
     expect(mod.description).toMatch(/^Shipshape: a hardened CI\/CD pipeline/);
-    expect(Object.keys(mod.objects).sort()).toEqual([
-      "CiReport",
-      "DeliveryReport",
-      "DeployDecision",
-      "Deployment",
-      "GateMetric",
-      "GateReport",
-      "Release",
-      "ReleasePlatform",
-      "ReleaseVersion",
-      "Shipshape",
-      "Environment",
-    ].sort());
+    expect(Object.keys(mod.objects).sort()).toEqual(
+      [
+        "CiReport",
+        "DeliveryReport",
+        "DeployDecision",
+        "Deployment",
+        "GateMetric",
+        "GateReport",
+        "Release",
+        "ReleasePlatform",
+        "ReleaseVersion",
+        "Shipshape",
+        "Environment",
+      ].sort(),
+    );
   });
 
   it("takes the source from the repository root without node_modules, and a config path", () => {
@@ -104,9 +106,7 @@ describe("API contract (SDK scanner on src/)", () => {
     // History is each history function's own contextual argument, .git and only it: kept out of
     // the root object, a commit does not change the parent of every call (the function cache key).
     const history = Object.entries(mod.objects.Shipshape!.methods).filter(([, f]) => "gitDir" in f.arguments);
-    expect(history.map(([n]) => n).sort()).toEqual(
-      ["commits", "migrations", "publish", "release", "secretScan", "version"].sort(),
-    );
+    expect(history.map(([n]) => n).sort()).toEqual(["commits", "migrations", "publish", "release", "secretScan", "version"].sort());
     const envHistory = Object.entries(mod.objects.Environment!.methods).filter(([, f]) => "gitDir" in f.arguments);
     expect(envHistory.map(([n]) => n).sort()).toEqual(["abort", "deploy", "promote", "rollback"]);
     for (const [name, f] of [...history, ...envHistory]) {
@@ -123,7 +123,10 @@ describe("API contract (SDK scanner on src/)", () => {
   });
 
   it("has exactly the documented functions, with their return types and checks, none with more than 8 arguments", () => {
-    for (const [object, table] of [["Shipshape", SHIPSHAPE], ["Environment", ENVIRONMENT]] as const) {
+    for (const [object, table] of [
+      ["Shipshape", SHIPSHAPE],
+      ["Environment", ENVIRONMENT],
+    ] as const) {
       const methods = mod.objects[object]!.methods;
       expect(Object.keys(methods).sort()).toEqual(Object.keys(table).sort());
       for (const [name, [ret, isCheck, args]] of Object.entries(table)) {
@@ -147,9 +150,11 @@ describe("API contract (SDK scanner on src/)", () => {
     expect(shared.length).toBeGreaterThan(25);
     for (const k of shared) expect([k, env[k]!.type], k).toEqual([k, root[k]!.type]);
     // The root alone holds the signer: an Environment never gets the signing key.
-    expect(Object.keys(root).filter((k) => !(k in env)).sort()).toEqual(
-      ["cosignKey", "cosignPassword", "sigstoreIdToken", "sigstoreIdTokenRequestToken", "sigstoreIdTokenRequestUrl"].sort(),
-    );
+    expect(
+      Object.keys(root)
+        .filter((k) => !(k in env))
+        .sort(),
+    ).toEqual(["cosignKey", "cosignPassword", "sigstoreIdToken", "sigstoreIdTokenRequestToken", "sigstoreIdTokenRequestUrl"].sort());
   });
 
   it("documents every function in exactly one line", () => {
@@ -187,7 +192,9 @@ describe("API contract (SDK scanner on src/)", () => {
 
   it("takes every credential of the with* settings as an optional Secret", () => {
     for (const fn of ["withAws", "withSigner", "withVerifier", "withAuditTrail", "withNotifications"]) {
-      const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) => /password|key|token|url|webhook|secret/i.test(a.name));
+      const args = Object.values(mod.objects.Shipshape!.methods[fn]!.arguments).filter((a) =>
+        /password|key|token|url|webhook|secret/i.test(a.name),
+      );
       expect(args.length, fn).toBeGreaterThanOrEqual(1);
       for (const a of args) expect([fn, a.name, a.type.name, a.isOptional || a.isNullable]).toEqual([fn, a.name, "Secret", true]);
     }

@@ -163,7 +163,9 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
 
   it("dagger/tests calls every function of Shipshape and of its Environment", () => {
     const all = CALLED.flatMap((o) => Object.keys(mod.objects[o]!.methods).map((m) => `${o}.${m}`));
-    expect(all).toEqual(expect.arrayContaining(["Shipshape.withRegistry", "Shipshape.environment", "Environment.deploy", "Environment.abort"]));
+    expect(all).toEqual(
+      expect.arrayContaining(["Shipshape.withRegistry", "Shipshape.environment", "Environment.deploy", "Environment.abort"]),
+    );
     const called = calledFunctions("dagger/tests");
     expect(all.filter((f) => !called.has(f))).toEqual([]);
   });
@@ -204,7 +206,7 @@ describe("dagger/tests and dagger/examples against Shipshape's API", () => {
         'import { dag } from "./index.js";',
         "export const a = dag.shipshape().secretScan().noSuchField();",
         "export const b = dag.shipshape({ nope: 1 });",
-        'export const c = dag.shipshape().withRegistry();',
+        "export const c = dag.shipshape().withRegistry();",
         "export const d = dag.shipshape().withAws().awsRoleArn();",
         'export const e = dag.shipshape().deploy("staging");',
         "",

@@ -61,6 +61,9 @@ function readmeCalls(): string[] {
     .flatMap((l) => /\bdagger call shipshape (.+)$/.exec(l)?.[1] ?? []);
 }
 
+// One scan for every example: the scanner type-checks src/, seconds each time.
+let scanned: ReturnType<typeof scanModule> | undefined;
+
 describe("README examples", () => {
   it("shows the chained API: settings set once, environments, gate reports", () => {
     const calls = readmeCalls().join("\n");
@@ -72,8 +75,12 @@ describe("README examples", () => {
   it.each(readmeCalls().map((l) => [l.split(" ").find((w) => !w.startsWith("--"))!, l] as const))(
     "dagger call shipshape %s … is a real chain",
     async (_fn, line) => {
-      const mod = await scanModule();
-      const words = line.replace(/"[^"]*"/g, "X").replace(/#.*$/, "").trim().split(/\s+/);
+      const mod = await (scanned ??= scanModule());
+      const words = line
+        .replace(/"[^"]*"/g, "X")
+        .replace(/#.*$/, "")
+        .trim()
+        .split(/\s+/);
       // Constructor flags (--source, --config-path) come before the first function.
       const steps = chainSteps(words.slice(words.findIndex((w) => !w.startsWith("--"))));
       expect(chainProblems(mod, "Shipshape", steps)).toEqual([]);

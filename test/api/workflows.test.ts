@@ -85,9 +85,12 @@ describe(".github/workflows call the modules as they are", () => {
     const deploy = found.find((c) => c.file === "shipshape-deploy.yml" && c.steps.some((s) => s.fn === "deploy"))!;
     const moved = deploy.steps.map((s) => (s.fn === "deploy" ? { ...s, flags: [...s.flags, "role-arn"] } : s));
     expect(chainProblems(shipshape, "Shipshape", moved)).toEqual(["deploy has no --role-arn"]);
-    expect(chainProblems(shipshape, "Shipshape", [{ fn: "lint", flags: [] }, { fn: "sarif", flags: [] }])).toEqual([
-      "GateReport has no function sarif",
-    ]);
+    expect(
+      chainProblems(shipshape, "Shipshape", [
+        { fn: "lint", flags: [] },
+        { fn: "sarif", flags: [] },
+      ]),
+    ).toEqual(["GateReport has no function sarif"]);
   });
 
   it("a production deploy from GitHub Actions fits in 4 lines of YAML", () => {
@@ -95,7 +98,10 @@ describe(".github/workflows call the modules as they are", () => {
     const text = readFileSync(join(WORKFLOWS_DIR, "shipshape-deploy.yml"), "utf8");
     const block = text.slice(text.indexOf("args: >-", text.indexOf("name: Deploy")));
     const lines = block.split("\n").slice(1);
-    const args = lines.slice(0, lines.findIndex((l) => !/^ {12}\S/.test(l)));
+    const args = lines.slice(
+      0,
+      lines.findIndex((l) => !/^ {12}\S/.test(l)),
+    );
     expect(args.length).toBeLessThanOrEqual(4);
     expect(args.map((l) => l.trim()).join(" ")).toBe(step.with!.args!.trim());
   });
@@ -116,7 +122,9 @@ describe(".github/workflows call the modules as they are", () => {
     expect(step("with-run").flags).toEqual(expect.arrayContaining(["commit-sha", "run-url"]));
     expect(step("release").flags).toEqual(expect.arrayContaining(["builder-id"]));
     const text = readFileSync(join(WORKFLOWS_DIR, "shipshape-release.yml"), "utf8");
-    expect(text).toContain("with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+    expect(text).toContain(
+      "with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    );
     const verify = found.find((c) => c.file === "shipshape-release.yml" && c.steps.some((s) => s.fn === "verify"))!;
     expect(verify.steps.find((s) => s.fn === "verify")!.flags).toContain("provenance");
   });

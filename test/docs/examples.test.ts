@@ -180,7 +180,7 @@ describe("the chain check", () => {
     "environment --name=production deploy --image=x --aws-role-arn=arn",
     "environment deploy --image=x",
     "environment --name=production deploy",
-    "with-registry --address=ghcr.io/acme --password=env://T publish",
+    "with-registry --username=bot --password=env://T publish",
     "verify --ref=x --certificate-identity=y",
     "version --repo-url=https://github.com/acme/api",
     "ci report files",

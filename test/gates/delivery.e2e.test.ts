@@ -12,7 +12,7 @@ import { PostgresTrail } from "../../src/trail/postgres.js";
 import { serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { drive, type Driven } from "../helpers/drive.js";
-import { callDeploy, callWith, environmentOf } from "../helpers/ship-calls.js";
+import { callDeploy, callWith } from "../helpers/ship-calls.js";
 import { freshDatabase, type FreshDb } from "../trail/db.js";
 import { pair } from "../trail/records.js";
 
@@ -92,8 +92,10 @@ describe("metrics", () => {
     current = await drive({
       files: { "shipshape.yaml": "environments:\n  nowhere: { cluster: main, service: api, region: us-east-1, containerName: app }\n" },
     });
-    // environment(name) refuses a name shipshape.yaml does not have, naming the known ones.
-    await expect(environmentOf(current, "elsewhere")).rejects.toThrow(/unknown environment "elsewhere" \(known: nowhere\)/);
+    // A verb on a name shipshape.yaml does not have is refused, naming the known ones (environment() only names it).
+    await expect(callDeploy(current, "elsewhere", "registry.example.com/api:latest")).rejects.toThrow(
+      /unknown environment "elsewhere" \(known: nowhere\)/,
+    );
     // An image by tag alone is refused before any AWS call; with failOnError=false the Deployment comes back.
     const deployment = await callDeploy(current, "nowhere", "registry.example.com/api:latest", { actor: "ci-bot", failOnError: false });
     expect(deployment.json.result).toBe("failed");

@@ -52,7 +52,10 @@ describe("waitingFor", () => {
     await vi.advanceTimersByTimeAsync(15_000);
     p.reject(new Error("denied"));
     expect(((await caught) as Error).message).toBe("denied");
-    expect(lines).toEqual(["publish: waiting for the registry to take app:1: 10s so far", "publish: the registry to take app:1: failed after 15s"]);
+    expect(lines).toEqual([
+      "publish: waiting for the registry to take app:1: 10s so far",
+      "publish: the registry to take app:1: failed after 15s",
+    ]);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(lines).toHaveLength(2);
   });

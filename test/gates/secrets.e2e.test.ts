@@ -69,7 +69,7 @@ describe("secret scan", () => {
     mkdirSync(join(current.root, "fixtures"));
     writeFileSync(join(current.root, "fixtures/token.env"), `GITHUB_TOKEN=ghp_${alnum(36)}\n`);
     // gitleaks' own config format: the default rules plus a path allowlist (config/config.go).
-    writeFileSync(join(current.root, ".gitleaks.toml"), '[extend]\nuseDefault = true\n\n[allowlist]\npaths = [\'\'\'^fixtures/\'\'\']\n');
+    writeFileSync(join(current.root, ".gitleaks.toml"), "[extend]\nuseDefault = true\n\n[allowlist]\npaths = ['''^fixtures/''']\n");
     git(current.root, "add", "-A");
     git(current.root, "commit", "-qm", "test: fixtures");
     const report = (await current.call<GateReport>("secretScan")).json;

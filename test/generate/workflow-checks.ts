@@ -112,7 +112,9 @@ export function chainProblems(mod: ChainModule, main: string, steps: ChainStep[]
     const o: ChainObject | undefined = object ? mod.objects[object] : undefined;
     if (!o) return [];
     const fn = Object.values(o.methods).find((m) => kebabCase(m.name) === step.fn);
-    const field: { type: ChainType } | undefined = Object.entries(o.properties).find(([k, p]) => p.isExposed && kebabCase(k) === step.fn)?.[1];
+    const field: { type: ChainType } | undefined = Object.entries(o.properties).find(
+      ([k, p]) => p.isExposed && kebabCase(k) === step.fn,
+    )?.[1];
     if (!fn && !field) return [`${object} has no function ${step.fn}`];
     if (field) {
       if (step.flags.length) return [`${object}.${step.fn} is a field and takes no --${step.flags[0]}`];

@@ -55,7 +55,15 @@ export async function drive(
   const gitDir = dag.host().directory(root, { include: [".git"] });
   const ship = new Shipshape(source, "shipshape.yaml");
   const harness = new ModuleHarness({ workspace: root }, engine);
-  return { engine, root, ship, gitDir, harness, call: (fn, args, ctor) => harness.call(fn, args, ctor), cli: (fn, args, ctor) => harness.cli(fn, args, ctor) };
+  return {
+    engine,
+    root,
+    ship,
+    gitDir,
+    harness,
+    call: (fn, args, ctor) => harness.call(fn, args, ctor),
+    cli: (fn, args, ctor) => harness.cli(fn, args, ctor),
+  };
 }
 
 /** A Directory or File from the ID a call returned in its state. */

@@ -44,7 +44,10 @@ beforeAll(() => {
   mkdirSync(join(project, "test"));
   writeFileSync(join(project, "package.json"), '{"name":"paths","type":"module"}\n');
   writeFileSync(join(project, "src/add.js"), "export const add = (a, b) => a + b;\nconst unused = 1;\n");
-  writeFileSync(join(project, "test/add.test.js"), 'import test from "node:test";\nimport assert from "node:assert";\nimport { add } from "../src/add.js";\ntest("adds", () => assert.equal(add(1, 1), 3));\n');
+  writeFileSync(
+    join(project, "test/add.test.js"),
+    'import test from "node:test";\nimport assert from "node:assert";\nimport { add } from "../src/add.js";\ntest("adds", () => assert.equal(add(1, 1), 3));\n',
+  );
   writeFileSync(join(project, "eslint.config.js"), 'export default [{ rules: { "no-unused-vars": "error" } }];\n');
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
@@ -59,8 +62,19 @@ function expectClean(diagnostics: Diagnostic[], human: string[]): void {
     }
   }
   expect(JSON.stringify(sarif)).not.toMatch(CONTAINER);
-  const outcome: GateOutcome = { gate: "g", status: "failed", durationMs: 1, summary: human[0] ?? "", cause: human.join("; "), hint: "", metrics: {}, findings: human, log: human.join("\n") };
-  for (const text of [JSON.stringify(relativeOutcome(outcome)), renderTable([outcome]), renderMarkdown([outcome])]) expect(text).not.toMatch(CONTAINER);
+  const outcome: GateOutcome = {
+    gate: "g",
+    status: "failed",
+    durationMs: 1,
+    summary: human[0] ?? "",
+    cause: human.join("; "),
+    hint: "",
+    metrics: {},
+    findings: human,
+    log: human.join("\n"),
+  };
+  for (const text of [JSON.stringify(relativeOutcome(outcome)), renderTable([outcome]), renderMarkdown([outcome])])
+    expect(text).not.toMatch(CONTAINER);
 }
 
 describe("container paths in real tool output", () => {
@@ -75,7 +89,10 @@ describe("container paths in real tool output", () => {
   });
 
   it("tsc prints an unreadable extends as an absolute path; the report says tsconfig.base.json", () => {
-    writeFileSync(join(project, "tsconfig.json"), '{ "extends": "./tsconfig.base.json", "compilerOptions": { "allowJs": true, "checkJs": true }, "include": ["src"] }\n');
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      '{ "extends": "./tsconfig.base.json", "compilerOptions": { "allowJs": true, "checkJs": true }, "include": ["src"] }\n',
+    );
     const r = spawnSync(bin("tsc"), ["--noEmit", "--pretty", "false", "-p", "tsconfig.json"], { cwd: project, encoding: "utf8" });
     const text = inContainer(r.stdout);
     expect(text).toContain(`${SOURCE_DIR}/tsconfig.base.json`);
@@ -90,7 +107,15 @@ describe("container paths in real tool output", () => {
     const lcovFile = join(project, "lcov.info");
     spawnSync(
       process.execPath,
-      ["--test", "--experimental-test-coverage", "--test-reporter=junit", `--test-reporter-destination=${junitFile}`, "--test-reporter=lcov", `--test-reporter-destination=${lcovFile}`, "test/"],
+      [
+        "--test",
+        "--experimental-test-coverage",
+        "--test-reporter=junit",
+        `--test-reporter-destination=${junitFile}`,
+        "--test-reporter=lcov",
+        `--test-reporter-destination=${lcovFile}`,
+        "test/",
+      ],
       { cwd: project },
     );
     const xml = inContainer(readFileSync(junitFile, "utf8"));
@@ -101,7 +126,10 @@ describe("container paths in real tool output", () => {
     // The exported file is still the same report: same counts, same failure.
     expect(parseJUnit(exported)).toMatchObject({ tests: parseJUnit(xml).tests, failures: 1 });
     const failed = failedTestDiagnostics(parseJUnit(xml));
-    expectClean(failed, failed.map((d) => d.message));
+    expectClean(
+      failed,
+      failed.map((d) => d.message),
+    );
     const relLcov = repoRelativeLcov(lcov, SOURCE_DIR);
     expect(relLcov).not.toMatch(/^SF:\//m);
     expect(parseLcov(relLcov, SOURCE_DIR).map((f) => f.file)).toEqual(parseLcov(lcov, SOURCE_DIR).map((f) => f.file));
@@ -109,10 +137,16 @@ describe("container paths in real tool output", () => {
 
   it("gitleaks dir on the absolute /src; fingerprints and findings are the repository's", () => {
     requireTools("gitleaks");
-    const key = `AKIA${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".split("").sort(() => Math.random() - 0.5).join("").slice(0, 16)}`;
+    const key = `AKIA${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+      .split("")
+      .sort(() => Math.random() - 0.5)
+      .join("")
+      .slice(0, 16)}`;
     writeFileSync(join(project, "src/aws.yaml"), `aws_access_key_id: ${key}\n`);
     const report = join(project, "..", `${project.split("/").at(-1)}-gitleaks.json`);
-    execFileSync("gitleaks", ["dir", "--no-banner", "--redact", "-f", "json", "-r", report, "--exit-code", "0", project], { stdio: "ignore" });
+    execFileSync("gitleaks", ["dir", "--no-banner", "--redact", "-f", "json", "-r", report, "--exit-code", "0", project], {
+      stdio: "ignore",
+    });
     const text = inContainer(readFileSync(report, "utf8"));
     rmSync(report);
     rmSync(join(project, "src/aws.yaml"));

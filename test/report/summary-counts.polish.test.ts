@@ -31,7 +31,9 @@ function repeatedCounts(line: string): string[] {
 
 function verdictOf(dir: string, approvedDestructive = false) {
   const cfg = MigrationsConfigSchema.parse({});
-  const files = readdirSync(join(FIXTURES, dir)).filter((f) => f.endsWith(".sql")).map((f) => `${dir}/${f}`);
+  const files = readdirSync(join(FIXTURES, dir))
+    .filter((f) => f.endsWith(".sql"))
+    .map((f) => `${dir}/${f}`);
   const sources = files.map((f) => readMigrationSource(f, readFileSync(join(FIXTURES, f))));
   const [bin = "", ...args] = squawkCommand(files, cfg, { bin: [SQUAWK_BIN] });
   const run = spawnSync(bin, args, { cwd: FIXTURES, encoding: "utf8" });
@@ -48,7 +50,9 @@ describe("migrations summary", () => {
     const line = migrationsSummary(v, "");
     expect(repeatedCounts(`${line.split(" — ")[0]} — ${v.cause}`)).not.toEqual([]);
     expect(repeatedCounts(line)).toEqual([]);
-    expect(line).toMatch(/^\d+ migrations checked: \d+ critical, \d+ high, \d+ medium, \d+ low — \d+ destructive migration changes?, first \S+ at unsafe\/\S+\.sql:\d+$/);
+    expect(line).toMatch(
+      /^\d+ migrations checked: \d+ critical, \d+ high, \d+ medium, \d+ low — \d+ destructive migration changes?, first \S+ at unsafe\/\S+\.sql:\d+$/,
+    );
   });
 
   it("a passing run and nothing to check", () => {
@@ -60,7 +64,17 @@ describe("migrations summary", () => {
 
   it("the table and the Markdown say the summary's counts once", () => {
     const v = verdictOf("unsafe");
-    const o: GateOutcome = { gate: "migrations", status: "failed", durationMs: 1, summary: migrationsSummary(v, ""), cause: v.cause, hint: v.hint, metrics: {}, findings: [], log: "" };
+    const o: GateOutcome = {
+      gate: "migrations",
+      status: "failed",
+      durationMs: 1,
+      summary: migrationsSummary(v, ""),
+      cause: v.cause,
+      hint: v.hint,
+      metrics: {},
+      findings: [],
+      log: "",
+    };
     for (const text of [renderTable([o]), renderMarkdown([o])]) {
       for (const l of text.split("\n")) expect(repeatedCounts(l), l).toEqual([]);
     }

@@ -24,9 +24,15 @@ let repo = "";
 let out = "";
 
 /** gitleaks as secretScan runs it: `dir .` in the source, `git` on the repository. */
-async function scan(mode: "dir" | "git", opts: { source?: string; baseline?: string } = {}): Promise<{ text: string; findings: SecretFinding[] }> {
+async function scan(
+  mode: "dir" | "git",
+  opts: { source?: string; baseline?: string } = {},
+): Promise<{ text: string; findings: SecretFinding[] }> {
   const report = join(out, `${mode}-${randomInt(1e9)}.json`);
-  const r = await runTool(gitleaksCommand({ mode, report, source: opts.source ?? ".", ...(opts.baseline ? { baseline: opts.baseline } : {}) }), { cwd: repo });
+  const r = await runTool(
+    gitleaksCommand({ mode, report, source: opts.source ?? ".", ...(opts.baseline ? { baseline: opts.baseline } : {}) }),
+    { cwd: repo },
+  );
   expect(r.code, r.stderr).toBe(0);
   const text = readFileSync(report, "utf8");
   return { text, findings: parseGitleaksJson(text) };
@@ -93,7 +99,10 @@ describe("gitleaks dir and git reports of the same secrets", () => {
     // baseline never matches a moved spot (no kinder than gitleaks, which compares lines too).
     expect(withoutBaselined(dir, spots).map((f) => f.fingerprint)).toEqual(["app.env:github-pat:4"]);
     // A new key in the tree at another spot is not accepted by that baseline.
-    writeFileSync(join(repo, "cfg/aws.yaml"), `region: eu-west-1\naws_access_key_id: ${AWS}\nbackup_key_id: AKIA${pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}\n`);
+    writeFileSync(
+      join(repo, "cfg/aws.yaml"),
+      `region: eu-west-1\naws_access_key_id: ${AWS}\nbackup_key_id: AKIA${pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}\n`,
+    );
     const fresh = withoutBaselined((await scan("dir", { baseline: baselineFile })).findings, spots);
     expect(fresh.map((f) => f.fingerprint).sort()).toEqual(["app.env:github-pat:4", "cfg/aws.yaml:aws-access-token:3"]);
     git(repo, "checkout", "--", "cfg/aws.yaml");

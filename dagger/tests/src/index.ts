@@ -167,7 +167,13 @@ export class Tests {
   @func()
   @check()
   async testErrorsWithoutTestScript(): Promise<void> {
-    const error = await rejection("test", dag.shipshape({ source: this.variant("no-test-script") }).test().status());
+    const error = await rejection(
+      "test",
+      dag
+        .shipshape({ source: this.variant("no-test-script") })
+        .test()
+        .status(),
+    );
     if (!/test\s+ERROR/.test(error)) throw new Error(`test should fail the call as ERROR, got: ${error.slice(0, 300)}`);
   }
 
@@ -218,7 +224,8 @@ export class Tests {
     const bad = ship.commits("v1.0.0", { gitDir });
     await expectFailed("commits", "commits", bad);
     const findings = await bad.findings();
-    if (!findings.some((f) => f.includes("updated some things"))) throw new Error(`commits did not name the offender: ${findings.join(", ")}`);
+    if (!findings.some((f) => f.includes("updated some things")))
+      throw new Error(`commits did not name the offender: ${findings.join(", ")}`);
     await expectPassed("commits", ship.commits("v1.0.0", { gitDir, head: "conventional" }));
   }
 
@@ -226,7 +233,10 @@ export class Tests {
   @func()
   @check()
   async versionFollowsTheCommits(): Promise<void> {
-    const version = dag.shipshape({ source: this.service() }).withRun({ repoUrl: "https://github.com/acme/api" }).version({ gitDir: this.history() });
+    const version = dag
+      .shipshape({ source: this.service() })
+      .withRun({ repoUrl: "https://github.com/acme/api" })
+      .version({ gitDir: this.history() });
     const [current, next] = await Promise.all([version.current(), version.next()]);
     if (!/1\.0\.0$/.test(current) || !/1\.1\.0$/.test(next)) throw new Error(`version: ${current} -> ${next}, expected 1.0.0 -> 1.1.0`);
     if (!/add health endpoint/.test(await version.changelog())) throw new Error("the changelog lacks the feat commit");
@@ -383,10 +393,10 @@ export class Tests {
   @check()
   async publishThenSignVerifies(): Promise<void> {
     const signer = await this.keyPair("publisher");
-    const ship = this.runOnMain(dag.shipshape({ source: this.service() })).withRegistry(
-      "ghcr.io/acme",
-      { username: "shipshape-tests", password: dag.setSecret("shipshape-tests-ghcr-password", `p-${Date.now()}`) },
-    );
+    const ship = this.runOnMain(dag.shipshape({ source: this.service() })).withRegistry("ghcr.io/acme", {
+      username: "shipshape-tests",
+      password: dag.setSecret("shipshape-tests-ghcr-password", `p-${Date.now()}`),
+    });
     const repository = `shipshape-tests-publish-${Date.now().toString(36)}`;
     const ref = await ship.publish({ registry: "ttl.sh", repository });
     if (!/^ttl\.sh\/.+@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`publish returned ${ref}, not a digest reference`);

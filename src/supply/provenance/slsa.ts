@@ -99,7 +99,10 @@ export function baseImageDescriptor(ref: string): ResourceDescriptor {
 
 function check(input: ProvenanceInput): void {
   if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(input.revision)) {
-    throw new Problem(`the provenance needs the commit SHA, got ${JSON.stringify(input.revision.slice(0, 80))}`, "chain with-run --commit-sha=$GITHUB_SHA");
+    throw new Problem(
+      `the provenance needs the commit SHA, got ${JSON.stringify(input.revision.slice(0, 80))}`,
+      "chain with-run --commit-sha=$GITHUB_SHA",
+    );
   }
   if (!isUri(input.builderId)) {
     throw new Problem(

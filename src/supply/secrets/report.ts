@@ -40,7 +40,16 @@ export interface SpotFields {
 }
 
 export function spotOf(f: SpotFields): string {
-  return JSON.stringify([f.RuleID, f.Description ?? "", repoPath(f.File), f.StartLine, f.EndLine ?? 0, f.StartColumn ?? 0, f.EndColumn ?? 0, f.Entropy ?? 0]);
+  return JSON.stringify([
+    f.RuleID,
+    f.Description ?? "",
+    repoPath(f.File),
+    f.StartLine,
+    f.EndLine ?? 0,
+    f.StartColumn ?? 0,
+    f.EndColumn ?? 0,
+    f.Entropy ?? 0,
+  ]);
 }
 
 /**
@@ -108,7 +117,9 @@ export function parseGitleaksJson(text: string): SecretFinding[] {
     if (f.Secret !== REDACTED || !f.Match.includes(REDACTED) || (f.Fragment !== undefined && f.Fragment !== null)) throw unredacted(where);
     const commit = f.Commit ?? "";
     const file = repoPath(f.File);
-    const hash = createHash("sha256").update(JSON.stringify([f.StartColumn, f.EndColumn, f.EndLine === undefined ? 0 : f.EndLine - f.StartLine, f.Entropy, f.Match]));
+    const hash = createHash("sha256").update(
+      JSON.stringify([f.StartColumn, f.EndColumn, f.EndLine === undefined ? 0 : f.EndLine - f.StartLine, f.Entropy, f.Match]),
+    );
     return {
       rule: f.RuleID,
       file,

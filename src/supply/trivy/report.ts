@@ -112,7 +112,14 @@ export function parseTrivyJson(text: string): TrivyReport {
       const v = VulnerabilitySchema.safeParse(m.Finding);
       if (!v.success) throw new Error(`the Trivy report's suppressed finding ${result.Target}[${i}] is not a vulnerability`);
       // Source is an ignore file's or VEX document's path as Trivy was given it: a container path.
-      return [{ ...toFinding(v.data, result), suppressedAs: m.Status ?? "", statement: m.Statement ?? "", source: repoRelativeText(m.Source ?? "") }];
+      return [
+        {
+          ...toFinding(v.data, result),
+          suppressedAs: m.Status ?? "",
+          statement: m.Statement ?? "",
+          source: repoRelativeText(m.Source ?? ""),
+        },
+      ];
     }),
   );
   return { artifactName: repoRelativeText(report.ArtifactName ?? ""), artifactType: report.ArtifactType ?? "", findings, suppressed };
