@@ -1,6 +1,11 @@
-/** Progress lines for long steps; the engine shows a function's stderr under its span. */
+import { repoRelativeText } from "../report/paths.js";
+
+/**
+ * Progress lines for long steps; the engine shows a function's stderr under its span. A command
+ * line names its container paths (/src, /shipshape/reports): a user reads repository paths.
+ */
 export function progress(step: string, message: string): void {
-  process.stderr.write(`[shipshape] ${step}: ${message}\n`);
+  process.stderr.write(`[shipshape] ${step}: ${repoRelativeText(message)}\n`);
 }
 
 /** "45s", "2m05s": how long so far, in the unit a person reads at a glance. */

@@ -1,6 +1,6 @@
 /** waitingFor: what a long await waits for and for how long, at a bounded rate, on fake time. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { elapsed, waitingFor } from "../../src/gates/progress.js";
+import { elapsed, progress, waitingFor } from "../../src/gates/progress.js";
 
 let lines: string[] = [];
 const write = (step: string, message: string) => lines.push(`${step}: ${message}`);
@@ -62,5 +62,22 @@ describe("waitingFor", () => {
 
   it("formats elapsed time", () => {
     expect([elapsed(999), elapsed(59_999), elapsed(60_000), elapsed(125_000)]).toEqual(["0s", "59s", "1m00s", "2m05s"]);
+  });
+});
+
+describe("progress", () => {
+  it("prints a command line with repository paths, never the container's", () => {
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      progress("lint", "npx eslint . --format json --output-file /shipshape/reports/eslint.json --cache-location /src/.eslintcache");
+      progress("scan", "trivy fs /src --output /shipshape/reports/trivy.json");
+      const printed = spy.mock.calls.map((c) => String(c[0])).join("");
+      expect(printed).toBe(
+        "[shipshape] lint: npx eslint . --format json --output-file eslint.json --cache-location .eslintcache\n" +
+          "[shipshape] scan: trivy fs . --output trivy.json\n",
+      );
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
