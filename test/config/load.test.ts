@@ -123,7 +123,11 @@ describe("error messages", () => {
     ],
     ["enum", "gates:\n  audit:\n    level: severe\n", 'gates.audit.level: expected one of low, moderate, high, critical, got "severe"'],
     ["package manager", "packageManager: bun\n", 'packageManager: expected one of auto, npm, pnpm, yarn, got "bun"'],
-    ["digest", "images:\n  node:\n    digest: abc\n", 'images.node.digest: expected a digest like sha256:<64 lowercase hex chars>, got "abc"'],
+    [
+      "digest",
+      "images:\n  node:\n    digest: abc\n",
+      'images.node.digest: expected a digest like sha256:<64 lowercase hex chars>, got "abc"',
+    ],
     ["boolean", 'gates:\n  lint:\n    enabled: "yes"\n', 'gates.lint.enabled: expected true or false, got "yes"'],
     ["version literal", "version: 2\n", "version: expected 1, got 2"],
     [
