@@ -31,6 +31,11 @@ export interface LockOptions {
   runId: string;
   /** How long the lock protects this run; past it another run may take over. Cover the whole deploy. */
   ttlMinutes: number;
+  /**
+   * Take the lock even from a live run (an `abort` of a stepped canary): that run finds its lock
+   * gone at its next heartbeat (renewDeployLock) and stops shifting traffic.
+   */
+  force?: boolean;
 }
 
 const RUN_ID = /^[A-Za-z0-9_.:/+@-]{1,64}$/;
@@ -92,7 +97,7 @@ export async function acquireDeployLock(client: ECSClient, o: LockOptions, opts?
     );
   }
   const other = held.lock && held.lock.runId !== o.runId ? held.lock : undefined;
-  if (other && Date.parse(other.expiresAt) > now) throw new LockHeld(other, o.serviceArn);
+  if (other && Date.parse(other.expiresAt) > now && !o.force) throw new LockHeld(other, o.serviceArn);
   const mine: LockInfo = {
     runId: o.runId,
     startedAt: new Date(now).toISOString(),
@@ -136,6 +141,34 @@ export async function ensureDeployLock(client: ECSClient, lock: DeployLock, opts
     `run ${lock.runId} lost the deploy lock${other ? ` to run ${other.runId}` : ""}: another run may be changing this environment, so this one stops changing it`,
     "let the other run finish; then check what serves (dagger call environment --name=<env> status) and deploy again",
   );
+}
+
+/**
+ * The heartbeat of a long run (a stepped canary): the lock must still be ours, exactly as we wrote
+ * it, and its expiry moves to `ttlMinutes` from now. Unlike ensureDeployLock, a vanished tag is
+ * not written again: while it was gone another run may have taken and released the environment
+ * (an abort does), so a lost lock is a Problem and the caller stops shifting traffic.
+ */
+export async function renewDeployLock(client: ECSClient, lock: DeployLock, ttlMinutes: number, opts?: EcsOptions): Promise<void> {
+  const ecs = ecsOf(client, opts);
+  const held = await readLock(ecs, lock.serviceArn);
+  const lost = (who?: LockInfo) =>
+    new Problem(
+      `run ${lock.runId} lost the deploy lock (${who ? `run ${who.runId} holds it` : "the tag was removed, by IaC, by hand or by an abort"}): it stops shifting traffic`,
+      "check what serves (dagger call environment --name=<env> status), then deploy again",
+    );
+  if (held.lock?.runId !== lock.runId || held.lock.startedAt !== lock.startedAt) throw lost(held.lock);
+  const renewed: LockInfo = {
+    runId: lock.runId,
+    startedAt: lock.startedAt,
+    expiresAt: new Date(ecs.clock.now() + ttlMinutes * 60_000).toISOString(),
+  };
+  await send(ecs, "ecs:TagResource", () =>
+    client.send(new TagResourceCommand({ resourceArn: lock.serviceArn, tags: [{ key: DEPLOY_LOCK_TAG, value: encodeLock(renewed) }] })),
+  );
+  const after = await readLock(ecs, lock.serviceArn);
+  if (after.lock?.runId !== lock.runId) throw lost(after.lock);
+  lock.expiresAt = renewed.expiresAt;
 }
 
 /** Removes the tag only while it is still ours: a run that outlived its lock must not free another's. */
