@@ -70,7 +70,7 @@ async function child(c: Case, gen: string): Promise<void> {
   const t3 = performance.now();
   await load(files); // the entrypoint's load before invoke (cached)
   // invoke's lookup; fail loudly if the case names a function the module doesn't have
-  const object = "object" in c ? c.object : mod.name;
+  const object = ("object" in c && c.object) || mod.name;
   if (!(c.fn in (mod.objects[object]?.methods ?? {}))) throw new Error(`${object} has no function ${c.fn}`);
   process.stdout.write(JSON.stringify({ boot, sdk, import: t2 - t1, scan: t3 - t2 }));
   process.exit(0); // as the runtime does once the value is returned; no open handle may keep us alive

@@ -193,6 +193,30 @@ export class ModuleHarness {
     return (await this.call<R>(fn, args, ctor)).leaf();
   }
 
+  /**
+   * `dagger check [names...]` on the root object: every @check function (or the named ones) at once,
+   * each as its own call ended with the result's `sync` (core/modtree.go runCheckLocally); a check
+   * passes when nothing threw. Returns each check's outcome by name, in name order.
+   */
+  async check(names?: string[]): Promise<{ name: string; passed: boolean; error?: string }[]> {
+    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    const checks = Object.values(mod.objects[this.moduleName]?.methods ?? {})
+      .filter((f) => f.isCheck && (!names || names.includes(f.name)))
+      .map((f) => f.name)
+      .sort();
+    const root = await this.root();
+    return Promise.all(
+      checks.map(async (name) => {
+        try {
+          await (await root.call(name)).leaf();
+          return { name, passed: true };
+        } catch (e) {
+          return { name, passed: false, error: e instanceof Error ? e.message : String(e) };
+        }
+      }),
+    );
+  }
+
   async hasMethod(object: string, fn: string): Promise<boolean> {
     const mod = await (scanned ??= scanModule() as Promise<Live>);
     return Boolean(mod.objects[object]?.methods[fn]);
