@@ -55,6 +55,8 @@ export class Environment implements DeploySettings {
   slackFailuresWebhook?: Secret;
   webhookUrl?: Secret;
   webhookSecret?: Secret;
+  teamsWebhook?: Secret;
+  pagerdutyRoutingKey?: Secret;
   actor?: string;
   runUrl?: string;
   commitSha?: string;

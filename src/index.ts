@@ -103,6 +103,8 @@ export class Shipshape implements Settings {
   slackFailuresWebhook?: Secret;
   webhookUrl?: Secret;
   webhookSecret?: Secret;
+  teamsWebhook?: Secret;
+  pagerdutyRoutingKey?: Secret;
   actor?: string;
   runUrl?: string;
   commitSha?: string;
@@ -220,18 +222,24 @@ export class Shipshape implements Settings {
   }
 
   /**
-   * Where deploy news goes (routing in shipshape.yaml notify:).
+   * Where deploy news goes (which results: notifications.on in shipshape.yaml); replaces an earlier withNotifications.
    * @param slackWebhook Slack incoming webhook URL.
    * @param slackFailuresWebhook Slack webhook that also gets failures and rollbacks.
    * @param webhookUrl Generic JSON webhook URL.
    * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
+   * @param teamsWebhook Microsoft Teams incoming webhook URL (Workflows or connector).
+   * @param pagerdutyRoutingKey PagerDuty Events API v2 integration key: failures and rollbacks page, a success resolves.
    */
   @func()
-  withNotifications(slackWebhook?: Secret, slackFailuresWebhook?: Secret, webhookUrl?: Secret, webhookSecret?: Secret): Shipshape {
-    this.slackWebhook = slackWebhook;
-    this.slackFailuresWebhook = slackFailuresWebhook;
-    this.webhookUrl = webhookUrl;
-    this.webhookSecret = webhookSecret;
+  withNotifications(
+    slackWebhook?: Secret,
+    slackFailuresWebhook?: Secret,
+    webhookUrl?: Secret,
+    webhookSecret?: Secret,
+    teamsWebhook?: Secret,
+    pagerdutyRoutingKey?: Secret,
+  ): Shipshape {
+    Object.assign(this, { slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret, teamsWebhook, pagerdutyRoutingKey });
     return this;
   }
 

@@ -95,6 +95,8 @@ export const DEPLOY_SETTING_KEYS = [
   "slackFailuresWebhook",
   "webhookUrl",
   "webhookSecret",
+  "teamsWebhook",
+  "pagerdutyRoutingKey",
   "actor",
   "runUrl",
   "commitSha",
@@ -155,6 +157,8 @@ export const outletsOf = (s: OutletSettings): Outlets => ({
   slackFailuresWebhook: s.slackFailuresWebhook,
   webhookUrl: s.webhookUrl,
   webhookSecret: s.webhookSecret,
+  teamsWebhook: s.teamsWebhook,
+  pagerdutyRoutingKey: s.pagerdutyRoutingKey,
 });
 
 /** The run context of the audit record; the approver only counts when the call approved. */

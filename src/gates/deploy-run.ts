@@ -43,6 +43,8 @@ export interface Outlets {
   slackFailuresWebhook?: Secret;
   webhookUrl?: Secret;
   webhookSecret?: Secret;
+  teamsWebhook?: Secret;
+  pagerdutyRoutingKey?: Secret;
 }
 
 export interface RecordedRun {
@@ -195,8 +197,10 @@ async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployRe
     slackFailures: await secretText(outlets.slackFailuresWebhook),
     webhook: await secretText(outlets.webhookUrl),
     webhookSecret: await secretText(outlets.webhookSecret),
+    teams: await secretText(outlets.teamsWebhook),
+    pagerdutyRoutingKey: await secretText(outlets.pagerdutyRoutingKey),
   };
-  if (!targets.slack && !targets.slackFailures && !targets.webhook) return [];
+  if (!targets.slack && !targets.slackFailures && !targets.webhook && !targets.teams && !targets.pagerdutyRoutingKey) return [];
   const event: DeployEvent = {
     ...eventFromDeploy(report, {
       strategy: report.strategy,

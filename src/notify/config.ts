@@ -8,6 +8,7 @@ import { z } from "zod";
 import { expecting } from "../config/errors.js";
 import { NOTIFY_ON } from "./event.js";
 import type { DeliveryPolicy } from "./deliver.js";
+import { PAGERDUTY_EVENTS_URL } from "./pagerduty.js";
 
 const seconds = (min: number, max: number, description: string) =>
   expecting(z.int().min(min).max(max).describe(description), `a whole number of seconds from ${min} to ${max}`);
@@ -42,6 +43,17 @@ export const NotificationsConfigSchema = z
     deadlineSeconds: seconds(5, 600, "Seconds all attempts to one target may take together, waits included.").default(60),
     maxRetryAfterSeconds: seconds(0, 300, "Longest Retry-After (from a 429 or 503) to wait for; a longer one is cut to this.").default(30),
     github: GithubReportingSchema.prefault({}).describe("GitHub step summary and pull-request comment."),
+    pagerduty: z
+      .strictObject({
+        url: expecting(
+          z.url({ protocol: /^https?$/ }).describe("Events API v2 endpoint; https://events.eu.pagerduty.com/v2/enqueue for an EU account."),
+          "an http(s) URL like https://events.pagerduty.com/v2/enqueue",
+        ).default(PAGERDUTY_EVENTS_URL),
+      })
+      .prefault({})
+      .describe(
+        "PagerDuty (routing key from withNotifications): failures and rollbacks trigger one alert per environment, a success resolves it.",
+      ),
   })
   .describe("Deploy notifications to Slack and a JSON webhook, and GitHub reporting. A notification that fails never fails the deploy.");
 

@@ -11,6 +11,8 @@ import { categoryOf, needsAttention, type DeployEvent } from "./event.js";
 import { redactUrl, scrub } from "./redact.js";
 import { slackHint, slackMessage } from "./slack.js";
 import { webhookPayload, webhookRequest } from "./webhook.js";
+import { pagerDutyEvent, pagerDutyHint } from "./pagerduty.js";
+import { teamsMessage } from "./teams.js";
 
 /** Plain strings, unwrapped from Dagger Secrets by the caller; empty means not set. */
 export interface NotifyTargets {
@@ -20,6 +22,10 @@ export interface NotifyTargets {
   webhook?: string;
   /** Signs the webhook body (X-Shipshape-Signature: sha256=...). */
   webhookSecret?: string;
+  /** A Microsoft Teams incoming webhook (Workflows or connector). */
+  teams?: string;
+  /** A PagerDuty Events API v2 integration (routing) key: failures and rollbacks page, a success resolves. */
+  pagerdutyRoutingKey?: string;
 }
 
 export interface NotifyOptions extends Omit<DeliveryOptions, "policy"> {
@@ -42,7 +48,14 @@ export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: 
   const config = opts.config ?? NotificationsConfigSchema.parse({});
   const clock = opts.clock ?? systemClock;
   const delivery: DeliveryOptions = { policy: policyFrom(config), clock, ...(opts.random === undefined ? {} : { random: opts.random }) };
-  const allSecrets = [targets.slack, targets.slackFailures, targets.webhook, targets.webhookSecret];
+  const allSecrets = [
+    targets.slack,
+    targets.slackFailures,
+    targets.webhook,
+    targets.webhookSecret,
+    targets.teams,
+    targets.pagerdutyRoutingKey,
+  ];
   const category = categoryOf(event);
   const wanted = config.on.includes(category);
   const notWanted = `${category} is not in notifications.on`;
@@ -83,6 +96,24 @@ export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: 
       attempts: 0,
       error: "a webhook signing secret was given but no webhook URL",
     });
+  }
+
+  if (set(targets.teams)) {
+    const url = targets.teams;
+    const body = JSON.stringify(teamsMessage(event));
+    const teams = { name: "teams", url, body, headers: { "Content-Type": "application/json" }, secrets: allSecrets.filter(set) };
+    jobs.push(wanted ? teams : skipped("teams", url, notWanted));
+  }
+  if (set(targets.pagerdutyRoutingKey)) {
+    const url = config.pagerduty.url;
+    const pd = pagerDutyEvent(event, targets.pagerdutyRoutingKey);
+    // A resolve goes out whatever notifications.on says: an alert Shipshape opened must be closed by it.
+    if (!pd) jobs.push(skipped("pagerduty", url, `a ${category} does not page`));
+    else if (pd.event_action === "trigger" && !wanted) jobs.push(skipped("pagerduty", url, notWanted));
+    else {
+      const headers = { "Content-Type": "application/json" };
+      jobs.push({ name: "pagerduty", url, body: JSON.stringify(pd), headers, explain: pagerDutyHint, secrets: allSecrets.filter(set) });
+    }
   }
 
   for (const job of jobs) if ("skipped" in job && job.skipped !== undefined) progress("notify", `${job.target}: skipped, ${job.skipped}`);

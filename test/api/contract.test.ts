@@ -26,7 +26,11 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   withSigner: ["Shipshape", false, ["key", "password", "idToken", "idTokenRequestUrl", "idTokenRequestToken"]],
   withVerifier: ["Shipshape", false, ["publicKey", "certificateIdentity", "certificateOidcIssuer", "insecureIgnoreTlog"]],
   withAuditTrail: ["Shipshape", false, ["databaseUrl", "trail"]],
-  withNotifications: ["Shipshape", false, ["slackWebhook", "slackFailuresWebhook", "webhookUrl", "webhookSecret"]],
+  withNotifications: [
+    "Shipshape",
+    false,
+    ["slackWebhook", "slackFailuresWebhook", "webhookUrl", "webhookSecret", "teamsWebhook", "pagerdutyRoutingKey"],
+  ],
   withRun: ["Shipshape", false, ["actor", "runUrl", "commitSha", "branch", "defaultBranch", "version", "repoUrl", "approver"]],
   // Gates: one name each, returning the report, whose sync fails the call when the gate did.
   ci: ["CiReport", false, []],

@@ -90,6 +90,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
     deadlineSeconds: 60,
     maxRetryAfterSeconds: 30,
     github: { prComment: false, apiUrl: "https://github.example.com/api/v3" },
+    pagerduty: { url: "https://events.pagerduty.com/v2/enqueue" },
   },
   migrations: {
     enabled: true,

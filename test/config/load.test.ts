@@ -59,6 +59,7 @@ describe("defaults", () => {
       deadlineSeconds: 60,
       maxRetryAfterSeconds: 30,
       github: { prComment: true, apiUrl: "https://api.github.com" },
+      pagerduty: { url: "https://events.pagerduty.com/v2/enqueue" },
     },
   };
 

@@ -19,6 +19,7 @@ describe("NotificationsConfigSchema", () => {
       deadlineSeconds: 60,
       maxRetryAfterSeconds: 30,
       github: { prComment: true, apiUrl: "https://api.github.com" },
+      pagerduty: { url: "https://events.pagerduty.com/v2/enqueue" },
     });
     expect(policyFrom(c)).toEqual({ timeoutMs: 10_000, attempts: 3, deadlineMs: 60_000, maxRetryAfterMs: 30_000 });
   });
@@ -62,6 +63,7 @@ describe("NotificationsConfigSchema", () => {
       "deadlineSeconds",
       "maxRetryAfterSeconds",
       "github",
+      "pagerduty",
     ]);
   });
 });
