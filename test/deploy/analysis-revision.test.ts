@@ -79,7 +79,7 @@ describe("judging the new revision's own traffic", () => {
     canary.set({ errorRate: 0.15 });
     baseline.set({ errorRate: 0 });
     expect(r.phase).toBe("Failed");
-    expect(r.cause).toMatch(/canary app:8 0\.0\d+ vs baseline app:7 0\.00\d+: worse than 0\.01\d*/);
+    expect(r.cause).toMatch(/canary app:8 0\.0\d+ vs baseline app:7 0\.00\d+: worse than 0\.0\d+/);
   });
 
   it("below minRequests (requestsQuery, one number per revision) a sample is not enough traffic, and the window inconclusive", async () => {
