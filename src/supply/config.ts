@@ -29,7 +29,8 @@ export function isExpired(expires: string | undefined, now: Date): boolean {
   return Number.isNaN(at.getTime()) || at.getTime() < now.getTime();
 }
 
-const expiresField = (what: string) =>
+/** An optional expiry date; `.unwrap()` it where an expiry is required (sast.ignore). */
+export const expiresField = (what: string) =>
   expecting(
     z
       .string()
@@ -41,7 +42,7 @@ const expiresField = (what: string) =>
     .describe(`Date (YYYY-MM-DD, valid through that day UTC) after which the ${what} lapses and fails the gate until renewed.`);
 
 // Required so every accepted risk is explained where reviewers will see it.
-const reasonField = (what: string) =>
+export const reasonField = (what: string) =>
   expecting(
     z.string().regex(/\S/).describe(`Why this ${what} is accepted; required, shown in the gate report.`),
     "a non-empty reason",

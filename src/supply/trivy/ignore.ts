@@ -61,16 +61,22 @@ function purlMatches(constraint: Purl, target: Purl): boolean {
 }
 
 /**
+ * An ignore entry's `paths` globs (picomatch, dotfiles included) against a finding's paths: unset or
+ * empty matches everywhere. Shared by scan.ignore and sast.ignore, so both narrow the same way.
+ */
+export function pathsMatch(globs: readonly string[] | undefined, candidates: readonly (string | undefined)[]): boolean {
+  if (!globs || globs.length === 0) return true;
+  const isMatch = picomatch([...globs], { dot: true });
+  return candidates.some((p) => p !== undefined && p !== "" && isMatch(p));
+}
+
+/**
  * Same rules as Trivy: exact id; `paths` globs against the result target or the package path;
  * `purls` against the package's purl, and a finding without a purl is not narrowed by them.
  */
 export function ignoreMatches(entry: ScanIgnoreEntry, finding: TrivyFinding): boolean {
   if (entry.id !== finding.id) return false;
-  if (entry.paths && entry.paths.length > 0) {
-    const isMatch = picomatch(entry.paths, { dot: true });
-    const candidates = [finding.target, finding.pkgPath].filter((p): p is string => p !== undefined && p !== "");
-    if (!candidates.some((p) => isMatch(p))) return false;
-  }
+  if (!pathsMatch(entry.paths, [finding.target, finding.pkgPath])) return false;
   if (entry.purls && entry.purls.length > 0 && finding.purl !== undefined) {
     const target = parsePurl(finding.purl);
     const constraints = entry.purls.map(parsePurl).filter((p): p is Purl => p !== undefined);
