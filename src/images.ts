@@ -38,7 +38,18 @@ export const TOOL_IMAGES = {
   gitleaks: { repository: "zricethezav/gitleaks", tag: "v8.30.1", digest: undefined },
   /** Tags have no "v" (rust.yml metadata-action type=semver); same version as squawk-cli on npm. */
   squawk: { repository: "ghcr.io/sbdchd/squawk", tag: "2.66.0", digest: undefined },
+  /**
+   * The lighthouse gate's base: the pinned Node version's Debian (bookworm) variant, onto which
+   * Debian's chromium package and `lighthouse@LIGHTHOUSE_VERSION` from npm are installed — the same
+   * pair the real-tool test runs here. Official Node images publish `<version>-bookworm-slim` tags
+   * (hub.docker.com/_/node); no public source gives this tag's digest. A published all-in-one image
+   * was not chosen: none found ships Lighthouse 12.2.3 from a source as trusted as Docker's Node.
+   */
+  lighthouse: { repository: "node", tag: "24.13.1-bookworm-slim", digest: undefined },
 } as const satisfies Record<string, ImagePin>;
+
+/** Lighthouse from npm for the lighthouse gate; 12.2.3 is the version the real-tool test runs. */
+export const LIGHTHOUSE_VERSION = "12.2.3";
 
 export interface ImagePin {
   repository: string;

@@ -14,6 +14,7 @@ import { LicensesConfigSchema, SbomConfigSchema, ScanConfigSchema, SecretsConfig
 import { PublishConfigSchema } from "../supply/publish/tags.js";
 import { EnvironmentsConfigSchema } from "../deploy/config.js";
 import { NotificationsConfigSchema } from "../notify/config.js";
+import { LighthouseConfigSchema } from "../gates/lighthouse/config.js";
 import { AuditConfigSchema } from "../trail/config.js";
 import { expecting } from "./errors.js";
 
@@ -260,6 +261,7 @@ export const ShipshapeConfigSchema = z
     environments: EnvironmentsConfigSchema.prefault({}),
     auditTrail: AuditConfigSchema.prefault({}),
     notifications: NotificationsConfigSchema.prefault({}),
+    lighthouse: LighthouseConfigSchema.prefault({}),
   })
   .meta({
     title: "Shipshape configuration",

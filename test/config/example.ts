@@ -70,6 +70,14 @@ notifications:
   on: [failure, rollback]
   attempts: 5
   github: { prComment: false, apiUrl: "https://github.example.com/api/v3" }
+lighthouse:
+  ci: true
+  url: https://staging.example.com/
+  environment: staging
+  thresholds: { performance: 70, accessibility: 95, bestPractices: 85, seo: 90 }
+  formFactor: desktop
+  runs: 5
+  timeoutSeconds: 240
 `;
 
 export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
@@ -91,6 +99,15 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
     maxRetryAfterSeconds: 30,
     github: { prComment: false, apiUrl: "https://github.example.com/api/v3" },
     pagerduty: { url: "https://events.pagerduty.com/v2/enqueue" },
+  },
+  lighthouse: {
+    ci: true,
+    url: "https://staging.example.com/",
+    environment: "staging",
+    thresholds: { performance: 70, accessibility: 95, bestPractices: 85, seo: 90 },
+    formFactor: "desktop",
+    runs: 5,
+    timeoutSeconds: 240,
   },
   migrations: {
     enabled: true,

@@ -61,6 +61,14 @@ describe("defaults", () => {
       github: { prComment: true, apiUrl: "https://api.github.com" },
       pagerduty: { url: "https://events.pagerduty.com/v2/enqueue" },
     },
+    // The spec's Lighthouse budgets; off in ci until a live URL is configured.
+    lighthouse: {
+      ci: false,
+      thresholds: { performance: 80, accessibility: 90, bestPractices: 80, seo: 80 },
+      formFactor: "mobile",
+      runs: 3,
+      timeoutSeconds: 180,
+    },
   };
 
   it("DEFAULT_CONFIG is the documented defaults", () => {
@@ -337,7 +345,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, lighthouse, got ${value}`,
     ]);
   });
 });
