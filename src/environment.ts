@@ -72,6 +72,7 @@ export class Environment implements DeploySettings {
    * @param approve Approval for environments that require one (the GitHub wrapper sets it from a protected environment).
    * @param failOnError Fail the call when it did not succeed; false returns the Deployment (and its audit records) either way.
    * @param gitDir The repository's .git directory alone (default: the context's), for the audit record's commit.
+   * @param freezeOverride Deploy inside a freeze window anyway, for this reason (kept in the audit record and the notification).
    */
   @func({ cache: "never" })
   async deploy(
@@ -79,6 +80,7 @@ export class Environment implements DeploySettings {
     approve: boolean = false,
     failOnError: boolean = true,
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir?: Directory,
+    freezeOverride: string = "",
   ): Promise<Deployment> {
     const verify = {
       publicKey: this.cosignPublicKey,
@@ -88,7 +90,7 @@ export class Environment implements DeploySettings {
       creds: registryCredsFor(this, image),
     };
     return this.recorded("deploy", image, { approved: approve, failOnError, gitDir }, (config) =>
-      deployImage(config, this.name, image, { approve, aws: awsOf(this), verify }),
+      deployImage(config, this.name, image, { approve, aws: awsOf(this), verify, freezeOverride, actor: this.actor ?? "" }),
     );
   }
 

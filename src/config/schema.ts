@@ -16,6 +16,8 @@ import { EnvironmentsConfigSchema } from "../deploy/config.js";
 import { NotificationsConfigSchema } from "../notify/config.js";
 import { LighthouseConfigSchema } from "../gates/lighthouse/config.js";
 import { AuditConfigSchema } from "../trail/config.js";
+import { checkFreezeEnvironments } from "../guards/config.js";
+import { FreezesConfigSchema } from "../guards/freeze-config.js";
 import { expecting } from "./errors.js";
 
 // --- field builders: each pairs a constraint with the words its error message uses ---------
@@ -262,7 +264,10 @@ export const ShipshapeConfigSchema = z
     auditTrail: AuditConfigSchema.prefault({}),
     notifications: NotificationsConfigSchema.prefault({}),
     lighthouse: LighthouseConfigSchema.prefault({}),
+    freezes: FreezesConfigSchema,
   })
+  // A freeze names environments of this file (src/guards/config.ts).
+  .superRefine(checkFreezeEnvironments)
   .meta({
     title: "Shipshape configuration",
     description: "Settings for the Shipshape CI/CD pipeline (shipshape.yaml at the repository root).",

@@ -8,6 +8,7 @@ import { SmokeCheckSchema } from "./smoke.js";
 import { SteppedCanaryConfigSchema } from "./stepped/config.js";
 import { z } from "zod";
 import { expecting } from "../config/errors.js";
+import { checkRequires } from "../guards/config.js";
 
 export const DEPLOY_STRATEGIES = ["rolling", "blue-green", "linear", "canary"] as const;
 export type DeployStrategy = (typeof DEPLOY_STRATEGIES)[number];
@@ -197,6 +198,20 @@ export const EnvironmentConfigSchema = z
       z.int().min(5).max(300).describe("Seconds between status checks while watching a rollout."),
       "a whole number of seconds from 5 to 300",
     ).default(15),
+    requires: z
+      .array(
+        expecting(
+          z
+            .string()
+            .regex(/^[a-z][a-z0-9-]{0,39}$/)
+            .describe("Environment name."),
+          'an environment name like "staging"',
+        ),
+      )
+      .default([])
+      .describe(
+        "Environments a digest must have succeeded in (per the audit trail), and that must pass their smoke checks just before, for a deploy here to go ahead.",
+      ),
     steppedCanary: SteppedCanaryConfigSchema.optional().describe(
       "Stepped canary through ALB listener-rule weights (e.g. 5 → 20 → 50 → 100 with pauses); when set, deploys use it, with strategy: rolling.",
     ),
@@ -218,6 +233,8 @@ const environmentName = expecting(
 
 export const EnvironmentsConfigSchema = z
   .record(environmentName, EnvironmentConfigSchema)
+  // requires names siblings with smoke checks, without a cycle (src/guards/config.ts).
+  .superRefine(checkRequires)
   .default({})
   // The approval default depends on the key, which a per-field default cannot see.
   .transform((envs) =>

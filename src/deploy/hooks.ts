@@ -40,8 +40,9 @@ export interface HookMark {
   deployment?: string;
 }
 
-export type GateName = "smoke" | "analysis" | "approval" | "hook-timeout";
-export type GateVerdict = "passed" | "failed" | "inconclusive" | "waiting" | "approved" | "aborted" | "timed out" | "skipped";
+/** promotion, freeze: the guards before a deploy (src/guards/). */
+export type GateName = "smoke" | "analysis" | "approval" | "hook-timeout" | "promotion" | "freeze";
+export type GateVerdict = "passed" | "failed" | "inconclusive" | "waiting" | "approved" | "aborted" | "timed out" | "skipped" | "overridden";
 
 /** One gate decision, for the report and the audit trail. */
 export interface GateDecision {

@@ -13,6 +13,7 @@ import { abandonedCorrection } from "../deploy/last-good.js";
 import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/event.js";
 import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
 import { describeError } from "../project/problem.js";
+import { GuardRefusal } from "../guards/guard.js";
 import { auditTimeouts } from "../trail/config.js";
 import type { AuditTrail } from "../trail/store.js";
 import { auditRun, endFromDeploy, openTrail, type RunStart, type Trail } from "../trail/trail.js";
@@ -157,9 +158,17 @@ export async function recordedRun(
   };
   let report: DeployReport;
   let problem: RecordedRun["problem"];
+  // A guard's refusal (freeze, promotion) is a result with its decisions, so the record and the news keep them.
+  let guarded: GuardRefusal | undefined;
+  const refusedByGuard = (e: unknown): DeployReport => {
+    if (!(e instanceof GuardRefusal)) throw e;
+    guarded = e;
+    return { ...refusedReport(spec.environment, spec.image, spec.strategy, e.cause_), decisions: e.decisions };
+  };
   try {
-    const doWork = () => scopes.run({ trail, runId: start.runId }, () => work(trail));
-    report = await auditRun(trail, start, refusal ? () => Promise.reject(refusal) : doWork, endFromDeploy);
+    const doWork = () => scopes.run({ trail, runId: start.runId }, () => work(trail)).catch(refusedByGuard);
+    report = await auditRun(trail, start, refusal ? () => Promise.reject(refusal) : doWork, endOf);
+    if (guarded) problem = describeError(guarded);
     await correctAbandoned(trail, report, start.runId);
   } catch (e) {
     problem = describeError(e);
@@ -177,6 +186,12 @@ export async function recordedRun(
     warnings: [...trail.warnings],
     notifications,
   };
+}
+
+/** The record's end of a report; a run refused before it registered a revision has none to name (not an empty one). */
+function endOf(report: DeployReport): ReturnType<typeof endFromDeploy> {
+  const { toRevision, ...end } = endFromDeploy(report);
+  return toRevision ? { ...end, toRevision } : end;
 }
 
 /** What became of a run that ended without finishing goes into the trail as a correction of its record. */

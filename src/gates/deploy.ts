@@ -16,6 +16,7 @@ import { rollbackEnvironment } from "../deploy/rollback.js";
 import { environmentStatus } from "../deploy/status.js";
 import type { AuditTrail } from "../trail/store.js";
 import { runIdOf, runTrail } from "./deploy-run.js";
+import { guardDeploy } from "../guards/guard.js";
 import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
 import type { DeploymentProgress } from "../deploy/watch.js";
 import { Problem } from "../project/problem.js";
@@ -46,6 +47,10 @@ export interface DeployOptions {
   verify: { publicKey?: Secret; identity: string; issuer: string; insecureIgnoreTlog: boolean; creds: RegistryCredentials };
   /** Metric providers and smoke timing; the configured ones by default (tests inject theirs). */
   checks?: CheckDeps;
+  /** Why this deploy goes ahead inside a freeze window ("" or absent: it does not). */
+  freezeOverride?: string;
+  /** Who runs it, for the override's decision. */
+  actor?: string;
 }
 
 const showProgress = (step: string) => (p: DeploymentProgress) => progress(step, `${p.elapsedSeconds}s ${JSON.stringify(p).slice(0, 200)}`);
@@ -61,9 +66,27 @@ const withProgress = (deps: CheckDeps = {}): CheckDeps => ({
 const gateFor = (env: EnvironmentConfig, deps?: CheckDeps) =>
   gateStages(env).length > 0 ? progressiveGate(env, withProgress(deps)) : undefined;
 
+/**
+ * The guards first (freeze windows, promotion), before any AWS call or signature check; their
+ * decisions lead the report's. A refusal is a GuardRefusal carrying them (see deploy-run.ts).
+ */
 export async function deployImage(config: ShipshapeConfig, envName: string, image: string, opts: DeployOptions): Promise<DeployReport> {
-  const env = environment(config, envName);
+  environment(config, envName);
   const ref = assertDigestRef(image).ref;
+  const guards = await guardDeploy(config, {
+    environment: envName,
+    image: ref,
+    trail: runTrail(),
+    freezeOverride: opts.freezeOverride ?? "",
+    actor: opts.actor ?? "",
+    checks: withProgress(opts.checks),
+  });
+  const report = await deployVerified(config, envName, ref, opts);
+  return guards.length ? { ...report, decisions: [...guards, ...report.decisions] } : report;
+}
+
+async function deployVerified(config: ShipshapeConfig, envName: string, ref: string, opts: DeployOptions): Promise<DeployReport> {
+  const env = environment(config, envName);
   // The identity first (with OIDC only STS is asked; nothing changes): ECR serves the signatures to it too.
   const clients = await awsClients(env.region, opts.aws, envName);
   // Signed images only: verified before the first ECS call, so a refusal changes nothing.

@@ -66,7 +66,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
 
 /** The Environment's verbs, the same shape. */
 const ENVIRONMENT: Record<string, [string, boolean, string[]]> = {
-  deploy: ["Deployment", false, ["image", "approve", "failOnError", "gitDir"]],
+  deploy: ["Deployment", false, ["image", "approve", "failOnError", "gitDir", "freezeOverride"]],
   rollback: ["Deployment", false, ["to", "failOnError", "gitDir"]],
   promote: ["Deployment", false, ["failOnError", "gitDir"]],
   abort: ["Deployment", false, ["failOnError", "gitDir"]],

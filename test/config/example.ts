@@ -90,6 +90,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   secrets: SecretsConfigSchema.parse({}),
   publish: PublishConfigSchema.parse({}),
   environments: {},
+  freezes: [],
   auditTrail: { required: true, connectTimeoutSeconds: 5, statementTimeoutSeconds: 10 },
   notifications: {
     on: ["failure", "rollback"],

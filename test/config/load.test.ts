@@ -61,6 +61,7 @@ describe("defaults", () => {
       github: { prComment: true, apiUrl: "https://api.github.com" },
       pagerduty: { url: "https://events.pagerduty.com/v2/enqueue" },
     },
+    freezes: [],
     // The spec's Lighthouse budgets; off in ci until a live URL is configured.
     lighthouse: {
       ci: false,
@@ -345,7 +346,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, lighthouse, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, lighthouse, freezes, got ${value}`,
     ]);
   });
 });

@@ -26,6 +26,7 @@ describe("EnvironmentsConfigSchema", () => {
       promotion: "auto",
       pauseTimeoutMinutes: 60,
       alarms: [],
+      requires: [],
     });
     expect(cfg["prod-eu"]?.requireApproval).toBe(true);
     expect(cfg.production?.requireApproval).toBe(false); // an explicit choice wins

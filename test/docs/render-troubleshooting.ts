@@ -19,6 +19,7 @@ export const AREAS: Record<string, string> = {
   supply: "Supply chain: Dockerfile, scans, SBOM, signing, publishing",
   aws: "AWS credentials",
   deploy: "Deploys, rollouts, smoke checks and analysis",
+  guards: "Promotion and freeze windows",
   trail: "The audit trail",
   metrics: "Delivery metrics",
   generate: "The generator: init, init-diff, scaffold",
