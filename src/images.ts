@@ -18,7 +18,8 @@ export const TOOL_IMAGES = {
   postgres: { repository: "postgres", tag: "16-alpine", digest: undefined },
   /**
    * Digest from dagger/dagger v0.21.8 `sdk/typescript/runtime/tsdistconsts/consts.go`
-   * (`DefaultAlpineImageRef`); git is added with apk for the steps that read history.
+   * (`DefaultAlpineImageRef`); git is added with apk for the steps that read history, and gpg and
+   * openssh-keygen (alpine's packages for gpg and ssh-keygen) when `commits` checks signatures.
    */
   alpine: {
     repository: "alpine",

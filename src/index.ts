@@ -323,7 +323,7 @@ export class Shipshape implements Settings {
   }
 
   /**
-   * Check that every commit in base..head follows Conventional Commits: each offender with what is wrong.
+   * Check that every commit in base..head follows Conventional Commits and, if required, is signed by an allowed signer: each offender listed.
    * @param base The commit or ref the range starts after (e.g. origin/main or the PR's base SHA).
    * @param head The last commit of the range.
    * @param gitDir The repository's .git directory alone (default: the context's), for history.

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { TOOL_NAMES, type ToolName } from "../images.js";
+import { CommitsConfigSchema } from "../release/commits/config.js";
 import { MigrationsConfigSchema } from "../release/migrations/config.js";
 import { LicensesConfigSchema, SbomConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
 import { PublishConfigSchema } from "../supply/publish/tags.js";
@@ -255,6 +256,7 @@ export const ShipshapeConfigSchema = z
     database: DatabaseConfigSchema.prefault({}),
     coverage: CoverageConfigSchema.prefault({}),
     migrations: MigrationsConfigSchema.prefault({}),
+    commits: CommitsConfigSchema.prefault({}),
     scan: ScanConfigSchema.prefault({}),
     sbom: SbomConfigSchema.prefault({}),
     licenses: LicensesConfigSchema.prefault({}),

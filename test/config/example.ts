@@ -20,6 +20,8 @@ migrations:
   paths: [db/migrations/*.sql]
   pgVersion: "16"
   failOn: medium
+commits:
+  signatures: { required: true, allowedSigners: .github/allowed_signers }
 images:
   node:
     tag: 22-alpine
@@ -118,6 +120,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
     excludeRules: [],
     failOn: "medium",
   },
+  commits: { signatures: { required: true, allowedSigners: ".github/allowed_signers" } },
   images: { node: { tag: "22-alpine", digest: NODE_DIGEST }, postgres: { digest: POSTGRES_DIGEST } },
   gates: {
     lint: { enabled: true, maxWarnings: -1, prettier: false },

@@ -45,6 +45,7 @@ describe("defaults", () => {
     database: { enabled: true, version: "16", name: "app_test", readyTimeoutSeconds: 60 },
     coverage: { global: { lines: 75 }, paths: {} },
     migrations: DEFAULT_MIGRATIONS,
+    commits: { signatures: { required: false } },
     scan: ScanConfigSchema.parse({}),
     sbom: { format: "cyclonedx" },
     licenses: LicensesConfigSchema.parse({}),
@@ -346,7 +347,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, lighthouse, freezes, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, commits, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, lighthouse, freezes, got ${value}`,
     ]);
   });
 });
