@@ -42,7 +42,8 @@ export interface HookMark {
 
 /** promotion, freeze: the guards before a deploy (src/guards/). */
 export type GateName = "smoke" | "analysis" | "approval" | "hook-timeout" | "promotion" | "freeze";
-export type GateVerdict = "passed" | "failed" | "inconclusive" | "waiting" | "approved" | "aborted" | "timed out" | "skipped" | "overridden";
+export type GateVerdict =
+  "passed" | "failed" | "inconclusive" | "waiting" | "approved" | "aborted" | "timed out" | "skipped" | "overridden";
 
 /** One gate decision, for the report and the audit trail. */
 export interface GateDecision {

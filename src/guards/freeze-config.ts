@@ -126,8 +126,11 @@ function compareSpan(a: Freeze, b: Freeze): Span {
 
 /** The first pair of freezes that can be open at once for one environment, as its config message. */
 export function firstOverlapping(freezes: readonly Freeze[]): { later: number; message: string } | undefined {
+  // zod runs this refinement even when an entry failed its own checks; those are reported already, and unusable here.
+  const usable = freezes.map((f) => FreezeSchema.safeParse(f).success);
   for (let j = 1; j < freezes.length; j++) {
     for (let i = 0; i < j; i++) {
+      if (!usable[i] || !usable[j]) continue;
       const [a, b] = [freezes[i] as Freeze, freezes[j] as Freeze];
       const env = sharedEnvironment(a, b);
       if (env === undefined) continue;

@@ -7,6 +7,7 @@
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { CheckDeps } from "../deploy/checks.js";
 import type { GateDecision } from "../deploy/hooks.js";
+import { progress } from "../gates/progress.js";
 import { Problem } from "../project/problem.js";
 import type { AuditTrail } from "../trail/store.js";
 import { appliesTo, checkFreeze } from "./freeze.js";
@@ -43,6 +44,7 @@ export async function guardDeploy(config: ShipshapeConfig, input: GuardInput): P
   if (config.freezes.some((f) => appliesTo(f, input.environment)) || input.freezeOverride !== "") {
     const freeze = checkFreeze(config.freezes, input.environment, { now: now(), override: input.freezeOverride, actor: input.actor });
     decisions.push(freeze.decision);
+    progress("guard", `freeze ${freeze.decision.verdict}: ${freeze.decision.reason}`);
     if (freeze.refusal) throw new GuardRefusal(freeze.refusal, decisions);
   }
   const requires = config.environments[input.environment]?.requires ?? [];
@@ -63,6 +65,7 @@ export async function guardDeploy(config: ShipshapeConfig, input: GuardInput): P
     now,
   });
   decisions.push(...promotion.decisions);
+  for (const d of promotion.decisions.filter((x) => x.gate === "promotion")) progress("guard", `promotion ${d.verdict}: ${d.reason}`);
   if (promotion.refusal) throw new GuardRefusal(promotion.refusal, decisions);
   return decisions;
 }

@@ -105,6 +105,16 @@ describe("bad freezes", () => {
       '  - { name: x, start: "10:00", end: "11:00" }\n  - { name: x, start: "12:00", end: "13:00" }\n',
       /freezes\[1\]\.name: "x" is also freezes\[0\]'s name/,
     ],
+    [
+      "an unknown zone next to another window",
+      '  - { name: x, timeZone: Mars/Base, start: "22:00", end: "06:00" }\n  - { name: y, start: "10:00", end: "11:00" }\n',
+      /freezes\[0\]\.timeZone: expected an IANA time zone/,
+    ],
+    [
+      "a bad time next to another window",
+      '  - { name: x, start: "6pm", end: "06:00" }\n  - { name: y, start: "10:00", end: "11:00" }\n',
+      /freezes\[0\]\.start: expected a quoted 24-hour time/,
+    ],
     ["a misspelt key", '  - { name: x, start: "10:00", ends: "11:00" }\n', /freezes\[0\]\.ends: unknown key; did you mean "end"\?/],
   ])("%s", (_name, list, cause) => {
     expectClear(

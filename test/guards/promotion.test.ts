@@ -11,7 +11,9 @@ import { checkPromotion, latestVerdict } from "../../src/guards/promotion.js";
 import { describeError } from "../../src/project/problem.js";
 import { correctionRecord } from "../../src/trail/builders.js";
 import { JsonlTrail } from "../../src/trail/jsonl.js";
+import { PostgresTrail } from "../../src/trail/postgres.js";
 import { serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
+import { freshDatabase } from "../trail/db.js";
 import { DIGEST, IMAGE, REV, pair } from "../trail/records.js";
 
 const OTHER = `sha256:${"cd".repeat(32)}`;
@@ -106,5 +108,28 @@ describe("checkPromotion", () => {
   it("refuses when the trail has nothing for staging at all", async () => {
     const v = await promote([]);
     expect(describeError(v.refusal).cause).toMatch(/: the audit trail has no deploy to staging$/);
+  });
+});
+
+describe("from Postgres", () => {
+  it("reads the same verdicts from the real database as from the JSON Lines", async () => {
+    const db = await freshDatabase("shipshape_guards");
+    const trail = await PostgresTrail.open(db.url());
+    try {
+      for (const r of [
+        ...pair("run-1", "2026-11-20T10:00:00Z", "succeeded", { environment: "staging" }),
+        ...pair("run-2", "2026-11-20T11:00:00Z", "succeeded", { environment: "prod" }),
+      ])
+        await trail.append(r);
+      const required = [{ name: "staging", config: await staging(200) }];
+      const ok = await checkPromotion({ environment: "prod", image: IMAGE, required, trail, checks: instant });
+      expect(ok.refusal).toBeUndefined();
+      expect(ok.decisions.at(-1)?.reason).toMatch(/succeeded in staging at 2026-11-20T10:05:00\.000Z \(run run-1\)/);
+      const other = await checkPromotion({ environment: "prod", image: IMAGE.replace(DIGEST, OTHER), required, trail, checks: instant });
+      expect(describeError(other.refusal).cause).toMatch(/has no recorded deploy to staging$/);
+    } finally {
+      await trail.close();
+      await db.drop();
+    }
   });
 });
