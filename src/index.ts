@@ -32,6 +32,7 @@ import { platformSlug } from "./supply/publish/manifests.js";
 import { SBOM_FORMAT_INFO } from "./supply/sbom/commands.js";
 import { commentGates } from "./gates/delivery.js";
 import { lint } from "./gates/lint.js";
+import { lighthouseAudit } from "./gates/lighthouse.js";
 import { provenanceOf, publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
 import { secretScan } from "./gates/secrets.js";
@@ -62,7 +63,8 @@ const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
 // by default, keyed on the source, the arguments and the parent (with its chained settings). Pure gates
 // keep that default; gates that read a network database (advisories, vulnerability DB) or judge
 // ignore-entry expiry against the clock re-run after 24h at most; side effects and live reads
-// (registry, AWS, audit trail) are "never". A gate that could not judge (ERROR: Postgres never ready,
+// (registry, AWS, audit trail) are "never"; so is `lighthouse`, which judges a live page that changes
+// without the source or the arguments changing (a cached verdict would outlive the deploy it judged). A gate that could not judge (ERROR: Postgres never ready,
 // a tool crash) fails its call instead of returning, so that flake is never served from the cache;
 // `ci` returns every gate's report even then, so it is "session", and the exec cache still replays
 // every unchanged command. `with*` and `environment` only copy state: the default.
@@ -272,7 +274,8 @@ export class Shipshape implements Settings {
   /** Run every quality gate concurrently; the combined report, which fails the call with the table unless all passed. */
   @func({ cache: "session" })
   async ci(): Promise<CiReport> {
-    const runs = await Promise.all(ORDER.map((g) => this.runGate(g)));
+    const core = ORDER.map((g) => this.runGate(g));
+    const runs = await Promise.all([...core, ...(await this.optionalCiGates())]);
     const report = ciReportOf(runs.map(toReport));
     progress("ci", `\n${report.table()}`);
     return report;
@@ -304,6 +307,16 @@ export class Shipshape implements Settings {
   @check()
   async audit(): Promise<GateReport> {
     return this.reported(this.runGate("audit"));
+  }
+
+  /**
+   * Lighthouse budgets on a live page (performance, accessibility, best practices, SEO vs lighthouse.thresholds): lighthouse.json and .html.
+   * @param url Page to audit (default: lighthouse.url, else lighthouse.environment's smoke.baseUrl).
+   * @param environment Audit this environment's smoke.baseUrl (environments.<name>) instead.
+   */
+  @func({ cache: "never" })
+  async lighthouse(url: string = "", environment: string = ""): Promise<GateReport> {
+    return this.reported(this.lighthouseRun(url, environment));
   }
 
   /**
@@ -690,6 +703,27 @@ export class Shipshape implements Settings {
       },
       (c) => (gate === "scan" ? c.scan.enabled : c.licenses.enabled),
     );
+  }
+
+  private lighthouseRun(url: string, environment: string): Promise<GateRun> {
+    return runGate(
+      "lighthouse",
+      () => loadConfig(this.source, this.configPath),
+      ({ config }) =>
+        lighthouseAudit(
+          { lighthouse: config.lighthouse, environments: config.environments, image: config.images.lighthouse },
+          { url, environment },
+        ),
+    );
+  }
+
+  /** Gates ci runs only when shipshape.yaml asks: lighthouse.ci (it needs a live URL). A bad config is every core gate's report already. */
+  private async optionalCiGates(): Promise<Promise<GateRun>[]> {
+    const config = await loadConfig(this.source, this.configPath).then(
+      ({ config }) => config,
+      () => undefined,
+    );
+    return config?.lighthouse.ci ? [this.lighthouseRun("", "")] : [];
   }
 
   private dependenciesRun(): Promise<GateRun> {

@@ -44,6 +44,8 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   scanImage: ["GateReport", true, ["platform"]],
   scanDependencies: ["GateReport", true, []],
   licenseCheck: ["GateReport", true, ["platform"]],
+  // Not a check: it needs a live URL (part of ci with lighthouse.ci).
+  lighthouse: ["GateReport", false, ["url", "environment"]],
   // Supply chain.
   version: ["ReleaseVersion", false, ["gitDir"]],
   build: ["Container", false, ["platform"]],
@@ -233,7 +235,7 @@ describe("API contract (SDK scanner on src/)", () => {
     // default: the engine's 7-day cache keyed on inputs (pure); 24h: reads a network database or
     // judges expiry against the clock; session: reports; never: side effects and live reads.
     const DAY = ["audit", "scanImage", "scanDependencies", "licenseCheck"];
-    const NEVER = ["publish", "sign", "verify", "release", "metrics", "prComment"];
+    const NEVER = ["publish", "sign", "verify", "release", "metrics", "prComment", "lighthouse"];
     // ci returns every gate's report even when one could not judge: an ERROR must not outlive the
     // session. A single gate fails its call on ERROR instead, and failed calls are never cached.
     const SESSION = ["ci"];

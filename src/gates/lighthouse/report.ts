@@ -91,7 +91,12 @@ function crashLine(stderr: string, exitCode: number): string {
   return text ? `${text} (exit ${exitCode})` : `no report and exit code ${exitCode}`;
 }
 
-const firstSentence = (message: string) => (/^.*?[.!?](?=\s|$)/.exec(message)?.[0] ?? message).slice(0, 240);
+/** Lighthouse's first sentence, and the HTTP status it ends some messages with ("(Status code: 404)"). */
+function firstSentence(message: string): string {
+  const first = /^.*?[.!?](?=\s|$)/.exec(message)?.[0] ?? message;
+  const status = /\(Status code: \d+\)/.exec(message)?.[0];
+  return `${first.slice(0, 240)}${status && !first.includes(status) ? ` ${status}` : ""}`;
+}
 
 /** 0-100 as the report shows it (report/renderer: Math.round(score * 100)); undefined when Lighthouse could not score it. */
 export function categoryScore(lhr: Lhr, c: LighthouseCategory): number | undefined {
