@@ -40,6 +40,13 @@ export const TOOL_IMAGES = {
   /** Tags have no "v" (rust.yml metadata-action type=semver); same version as squawk-cli on npm. */
   squawk: { repository: "ghcr.io/sbdchd/squawk", tag: "2.66.0", digest: undefined },
   /**
+   * Semgrep OSS; tags have no "v" (semgrep.dev/docs/kb/semgrep-code/run-specific-version:
+   * `semgrep/semgrep:x.y.z`). 1.173.0 is the release of 2026-08-14 (semgrep/semgrep-interfaces
+   * "Release Version 1.173.0"). No ENTRYPOINT (CMD semgrep --help), WORKDIR /src, root (its
+   * Dockerfile). No public source gives this tag's digest: pin it with images.semgrep.digest.
+   */
+  semgrep: { repository: "semgrep/semgrep", tag: "1.173.0", digest: undefined },
+  /**
    * The lighthouse gate's base: the pinned Node version's Debian (bookworm) variant, onto which
    * Debian's chromium package and `lighthouse@LIGHTHOUSE_VERSION` from npm are installed — the same
    * pair the real-tool test runs here. Official Node images publish `<version>-bookworm-slim` tags

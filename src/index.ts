@@ -36,6 +36,7 @@ import { lighthouseAudit } from "./gates/lighthouse.js";
 import { provenanceOf, publishImage } from "./gates/publish.js";
 import { signImage, verifyImage } from "./gates/sign.js";
 import { secretScan } from "./gates/secrets.js";
+import { sast } from "./gates/sast.js";
 import { describePlan } from "./generate/plan.js";
 import { generation, type GenerationRequest } from "./generate/run.js";
 import { progress } from "./gates/progress.js";
@@ -68,6 +69,10 @@ const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
 // a tool crash) fails its call instead of returning, so that flake is never served from the cache;
 // `ci` returns every gate's report even then, so it is "session", and the exec cache still replays
 // every unchanged command. `with*` and `environment` only copy state: the default.
+// `sast` is 24h whatever its rules: every sast.ignore entry has an expiry judged against the clock, and
+// a registry ruleset (p/default) changes on semgrep.dev without the source changing (its exec also
+// carries the date, so the exec cache replays a registry scan for one day at most). Local rules alone
+// would be pure, but the expiry makes them clock-bound too.
 // Per-call memo: the runtime rebuilds this object for every call, and a memo lives for one call.
 const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
 
@@ -424,6 +429,13 @@ export class Shipshape implements Settings {
     return this.reported(this.secretsRun(gitDir));
   }
 
+  /** Static analysis with Semgrep (sast.rules, p/default by default): findings by severity with sast.ignore, semgrep.json and Semgrep's SARIF. */
+  @func({ cache: "24h" })
+  @check()
+  async sast(): Promise<GateReport> {
+    return this.reported(this.sastRun());
+  }
+
   /**
    * Build every platform and publish one multi-arch image under each tag (withRegistry, or withAws for ECR); returns repo@sha256:digest.
    * @param registry Registry host and namespace (default: publish.registry), e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
@@ -723,7 +735,8 @@ export class Shipshape implements Settings {
       ({ config }) => config,
       () => undefined,
     );
-    return config?.lighthouse.ci ? [this.lighthouseRun("", "")] : [];
+    // sast is opt-in too (sast.enabled): a ci row only when enabled.
+    return [...(config?.lighthouse.ci ? [this.lighthouseRun("", "")] : []), ...(config?.sast.enabled ? [this.sastRun()] : [])];
   }
 
   private dependenciesRun(): Promise<GateRun> {
@@ -741,6 +754,16 @@ export class Shipshape implements Settings {
       load,
       (c) => c.secrets.enabled,
       (c) => secretScan(c, this.source, gitDir),
+    );
+  }
+
+  private sastRun(): Promise<GateRun> {
+    const load = () => loadConfig(this.source, this.configPath).then(({ config }) => config);
+    return this.runEnabled(
+      "sast",
+      load,
+      (c) => c.sast.enabled,
+      (c) => sast(c, this.source),
     );
   }
 

@@ -13,6 +13,7 @@ import { CommitsConfigSchema } from "../release/commits/config.js";
 import { MigrationsConfigSchema } from "../release/migrations/config.js";
 import { LicensesConfigSchema, SbomConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../supply/config.js";
 import { PublishConfigSchema } from "../supply/publish/tags.js";
+import { SastConfigSchema } from "../supply/sast/config.js";
 import { EnvironmentsConfigSchema } from "../deploy/config.js";
 import { NotificationsConfigSchema } from "../notify/config.js";
 import { LighthouseConfigSchema } from "../gates/lighthouse/config.js";
@@ -261,6 +262,7 @@ export const ShipshapeConfigSchema = z
     sbom: SbomConfigSchema.prefault({}),
     licenses: LicensesConfigSchema.prefault({}),
     secrets: SecretsConfigSchema.prefault({}),
+    sast: SastConfigSchema.prefault({}),
     publish: PublishConfigSchema.prefault({}),
     environments: EnvironmentsConfigSchema.prefault({}),
     auditTrail: AuditConfigSchema.prefault({}),

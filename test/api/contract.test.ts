@@ -41,6 +41,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   migrations: ["GateReport", false, ["gitDir", "base", "approveDestructive"]],
   commits: ["GateReport", false, ["gitDir", "base", "head"]],
   secretScan: ["GateReport", true, ["gitDir"]],
+  sast: ["GateReport", true, []],
   scanImage: ["GateReport", true, ["platform"]],
   scanDependencies: ["GateReport", true, []],
   licenseCheck: ["GateReport", true, ["platform"]],
@@ -234,7 +235,7 @@ describe("API contract (SDK scanner on src/)", () => {
   it("gives every Shipshape function a deliberate cache policy", () => {
     // default: the engine's 7-day cache keyed on inputs (pure); 24h: reads a network database or
     // judges expiry against the clock; session: reports; never: side effects and live reads.
-    const DAY = ["audit", "scanImage", "scanDependencies", "licenseCheck"];
+    const DAY = ["audit", "scanImage", "scanDependencies", "licenseCheck", "sast"];
     const NEVER = ["publish", "sign", "verify", "release", "metrics", "prComment", "lighthouse"];
     // ci returns every gate's report even when one could not judge: an ERROR must not outlive the
     // session. A single gate fails its call on ERROR instead, and failed calls are never cached.

@@ -72,6 +72,16 @@ notifications:
   on: [failure, rollback]
   attempts: 5
   github: { prComment: false, apiUrl: "https://github.example.com/api/v3" }
+sast:
+  enabled: true
+  rules: [p/default, .semgrep/]
+  severity: MEDIUM
+  exclude: [test/fixtures]
+  ignore:
+    - id: rules.eqeq-is-bad
+      reason: Generated comparisons, regenerated from the schema.
+      expires: 2027-06-30
+      paths: [src/generated/**]
 lighthouse:
   ci: true
   url: https://staging.example.com/
@@ -90,6 +100,20 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   sbom: { format: "spdx" },
   licenses: LicensesConfigSchema.parse({}),
   secrets: SecretsConfigSchema.parse({}),
+  sast: {
+    enabled: true,
+    rules: ["p/default", ".semgrep/"],
+    severity: "MEDIUM",
+    exclude: ["test/fixtures"],
+    ignore: [
+      {
+        id: "rules.eqeq-is-bad",
+        reason: "Generated comparisons, regenerated from the schema.",
+        expires: "2027-06-30",
+        paths: ["src/generated/**"],
+      },
+    ],
+  },
   publish: PublishConfigSchema.parse({}),
   environments: {},
   freezes: [],

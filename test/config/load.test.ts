@@ -50,6 +50,8 @@ describe("defaults", () => {
     sbom: { format: "cyclonedx" },
     licenses: LicensesConfigSchema.parse({}),
     secrets: SecretsConfigSchema.parse({}),
+    // Opt-in: p/default needs semgrep.dev, and a first run on an old codebase is a triage job.
+    sast: { enabled: false, rules: ["p/default"], severity: "HIGH", exclude: [], ignore: [] },
     publish: PublishConfigSchema.parse({}),
     environments: {},
     auditTrail: { required: false, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 },
@@ -347,7 +349,7 @@ describe("YAML problems", () => {
     ["a scalar", "just text\n", '"just text"'],
   ])("rejects %s at the top level", (_name, text, value) => {
     expect(issuesOf(text)).toEqual([
-      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, commits, scan, sbom, licenses, secrets, publish, environments, auditTrail, notifications, lighthouse, freezes, got ${value}`,
+      `(top level): expected a mapping with keys version, node, packageManager, images, gates, database, coverage, migrations, commits, scan, sbom, licenses, secrets, sast, publish, environments, auditTrail, notifications, lighthouse, freezes, got ${value}`,
     ]);
   });
 });
