@@ -27,6 +27,6 @@ describe("dagger check", () => {
       .filter((f) => f.isCheck)
       .map((f) => f.name)
       .sort();
-    expect(checks).toEqual(["audit", "licenseCheck", "lint", "scanDependencies", "scanImage", "secretScan", "test", "typecheck"]);
+    expect(checks).toEqual(["audit", "licenseCheck", "lint", "sast", "scanDependencies", "scanImage", "secretScan", "test", "typecheck"]);
   });
 });

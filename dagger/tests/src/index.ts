@@ -100,6 +100,7 @@ export class Tests {
       ["sbomIsCycloneDx", () => this.sbomIsCycloneDx()],
       ["secretScanFindsRedacted", () => this.secretScanFindsRedacted()],
       ["secretScanPassesOnThisRepository", () => this.secretScanPassesOnThisRepository()],
+      ["sastFailsOnARuleMatch", () => this.sastFailsOnARuleMatch()],
       ["releaseSignsAndVerifies", () => this.releaseSignsAndVerifies()],
       ["publishThenSignVerifies", () => this.publishThenSignVerifies()],
       ["environmentRefusesUnknownName", () => this.environmentRefusesUnknownName()],
@@ -333,6 +334,29 @@ export class Tests {
     };
     if (bom.bomFormat !== "CycloneDX" || (bom.components ?? []).length === 0)
       throw new Error(`not a CycloneDX SBOM with components: ${bom.bomFormat ?? "?"}, ${(bom.components ?? []).length} components`);
+  }
+
+  /**
+   * sast runs the pinned Semgrep with a rule kept in the repository (no semgrep.dev needed) and fails
+   * on its ERROR (HIGH) match, with semgrep.json and Semgrep's SARIF in its files.
+   */
+  @func()
+  @check()
+  async sastFailsOnARuleMatch(): Promise<void> {
+    const rule =
+      "rules:\n  - id: no-eval\n    pattern: eval(...)\n    message: eval of a string\n    languages: [typescript]\n    severity: ERROR\n";
+    const source = this.service()
+      .withNewFile("shipshape.yaml", "sast:\n  enabled: true\n  rules: [.semgrep/rules.yaml]\n")
+      .withNewFile(".semgrep/rules.yaml", rule)
+      .withNewFile("src/run.ts", "export const run = (code: string): unknown => eval(code);\n");
+    const report = dag.shipshape({ source }).sast();
+    await expectFailed("sast", "sast", report);
+    const findings = await report.findings();
+    if (!findings.some((f) => /^src\/run\.ts:1 HIGH \S*no-eval: eval of a string$/.test(f)))
+      throw new Error(`expected the eval in src/run.ts: ${findings.join(", ")}`);
+    const files = await report.files().entries();
+    if (!files.includes("sast.sarif") || !files.includes("semgrep.json"))
+      throw new Error(`expected sast.sarif and semgrep.json: ${files.join(", ")}`);
   }
 
   /** secretScan fails on a (fake) key in the files, names where it is, and never prints its value. */
