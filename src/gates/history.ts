@@ -114,9 +114,12 @@ async function verifier(
     const listed = await run(imported.ctr, listKeysCommand());
     gpgEmails = parseKeyEmails(listed.stdout);
     if (imported.exitCode !== 0 || gpgEmails.size === 0) {
-      const said = imported.stderr.split("\n").find((l) => /^gpg: (?!key |Total|imported|.*created)/.test(l)) ?? "no key imported";
+      // gpg's last word is the one that says why ("no valid OpenPGP data found"); the rest is noise.
+      const said =
+        /no valid OpenPGP data found|no keys? (?:found|imported)/.exec(imported.stderr)?.[0] ??
+        (gpgEmails.size ? `gpg exited ${imported.exitCode} (some key in it is unusable)` : "no public key imported");
       throw new Problem(
-        `gpg keys file ${quoted(gpgKeys)} does not import: ${said.replace(/^gpg: /, "").replace(/[.]$/, "")}`,
+        `gpg keys file ${quoted(gpgKeys)} does not import: ${said}`,
         `write it with \`gpg --armor --export <key ids> > ${gpgKeys}\` (public keys only)`,
       );
     }

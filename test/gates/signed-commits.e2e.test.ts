@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
+import { expectClear } from "../bad-input/clear.js";
 import { gateError } from "../helpers/gate-error.js";
 import { git } from "../helpers/git-repo.js";
 import { GpgKeys, signedCommit, sshKey } from "../helpers/signing-keys.js";
@@ -106,6 +107,25 @@ describe("commits with signatures required", () => {
     const report = await gateError(call<GateReport>("commits", { base: "v1.0.0" }));
     expect(report.cause).toMatch(/^gpg keys file "\.github\/missing\.asc" is not in --base [0-9a-f]{7}$/);
     expect(report.hint).toMatch(/commit it to the base branch first/);
+  });
+
+  it.each<[string, string, RegExp, RegExp]>([
+    [
+      "armor around no key",
+      ["-----BEGIN PGP PUBLIC KEY BLOCK-----", "", "bm90IGEga2V5", "-----END PGP PUBLIC KEY BLOCK-----", ""].join("\n"),
+      /^gpg keys file "\.github\/signing-keys\.asc" does not import: no valid OpenPGP data found$/,
+      /gpg --armor --export <key ids> > \.github\/signing-keys\.asc/,
+    ],
+    ["a binary export", "\u0098\u0033binary", /has no armored public key block$/, /gpg --armor --export/],
+    ["a private key", `-----BEGIN PGP ${"PRIVATE"} KEY BLOCK-----\n`, /holds a PRIVATE key block$/, /revoke that key/],
+  ])("a gpg keys file with %s is an ERROR, one line and a hint", async (_name, text, cause, hint) => {
+    const { root, call } = await repo();
+    writeFileSync(join(root, ".github/signing-keys.asc"), text);
+    git(root, "commit", "-q", "--amend", "-a", "--no-edit");
+    git(root, "tag", "-f", "v1.0.0");
+    const report = await gateError(call<GateReport>("commits", { base: "v1.0.0" }));
+    expect(report.status).toBe("ERROR");
+    expectClear(report, cause, hint);
   });
 
   it("required with no file configured is a config error naming the key", async () => {

@@ -153,6 +153,11 @@ describe("judgeSignature on the letters no key here produces", () => {
     });
     expect(judgeSignature(commit("R"), trust)).toMatchObject({ problem: "revoked" });
     expect(judgeSignature(commit("U"), trust)).toMatchObject({ problem: "not allowed" });
+    // A git that says G for an SSH key no line names (trust "undefined") is still not allowed here.
+    expect(judgeSignature(commit("G", "SHA256:unlisted"), trust)).toMatchObject({
+      problem: "not allowed",
+      detail: "signed by SSH key SHA256:unlisted, and no allowedSigners file is configured",
+    });
     expect(() => judgeSignature(commit("E", ""), trust)).toThrow(
       /^git could not check the signature of 0123456 "feat: x"\nhint: run `git verify-commit -v 0123456`/,
     );

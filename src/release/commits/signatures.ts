@@ -184,30 +184,31 @@ export function judgeSignature(c: SignedCommit, trust: Trust): SignatureVerdict 
   const who = quoted(c.committerEmail);
   const lines = trust.signers.filter((s) => s.fingerprint === c.key);
   const when = new Date(c.committerDate);
+  // A good signature by a key the files do not allow (for SSH: no line, or none at the commit's date).
+  const notAllowed = () =>
+    ssh(c) && lines.length
+      ? v("not allowed", `signed by SSH key ${c.key}, whose allowed signers line ${lines[0]?.line} does not cover this commit's date`)
+      : v(
+          "not allowed",
+          `signed by ${ssh(c) ? "SSH" : "GPG"} key ${c.key}, ${notIn(ssh(c) ? trust.allowedSignersPath : trust.gpgKeysPath, ssh(c) ? "allowedSigners" : "gpgKeys")}`,
+        );
   switch (c.letter) {
     case "N":
       return v("unsigned", "not signed");
     case "G":
       if (ssh(c)) {
         const valid = lines.filter((s) => appliesAt(s, when));
+        // git 2.39 says U when no line names the key; judged on our own reading too, whatever git says.
+        if (valid.length === 0) return notAllowed();
         if (valid.some((s) => matchPrincipals(c.committerEmail, s.principals))) return v(undefined, `signed by SSH key ${c.key}`);
         const names = valid.flatMap((s) => s.principals).join(",");
-        return v("not the committer", `signed by SSH key ${c.key} of ${names || "another signer"}, but committed as ${who}`);
+        return v("not the committer", `signed by SSH key ${c.key} of ${names}, but committed as ${who}`);
       }
       if ((trust.gpgEmails.get(c.primary) ?? []).includes(c.committerEmail.toLowerCase()))
         return v(undefined, `signed by GPG key ${c.key}`);
       return v("not the committer", `signed by GPG key ${c.key} (${c.signer}), which has no user ID ${who}`);
     case "U":
-      // SSH: good signature, but no allowed signers line (at that time) names its key.
-      if (ssh(c) && lines.length)
-        return v(
-          "not allowed",
-          `signed by SSH key ${c.key}, whose allowed signers line ${lines[0]?.line} does not cover this commit's date`,
-        );
-      return v(
-        "not allowed",
-        `signed by ${ssh(c) ? "SSH" : "GPG"} key ${c.key}, ${notIn(ssh(c) ? trust.allowedSignersPath : trust.gpgKeysPath, ssh(c) ? "allowedSigners" : "gpgKeys")}`,
-      );
+      return notAllowed();
     case "B":
       return v(
         "bad signature",
