@@ -191,8 +191,8 @@ export async function deliveryMetrics(
 ): Promise<DeliveryReport> {
   const { config } = await loadConfig(s.source, s.configPath);
   const trail = { databaseUrl: await secretText(s.auditDatabaseUrl), jsonl: s.auditTrail ? await s.auditTrail.contents() : undefined };
-  const records = await readTrail(config, trail, environment);
-  const report = deliveryReport(records, { environment, ...window });
+  const { records, pipelineRuns } = await readTrail(config, trail, environment);
+  const report = deliveryReport(records, { environment, ...window }, pipelineRuns);
   const files = Object.entries(report.files).reduce((dir, [name, content]) => dir.withNewFile(name, content), dag.directory());
   return make(DeliveryReport, { markdown: report.markdown, text: report.text, files });
 }

@@ -54,6 +54,7 @@ import { releaseVersionOf, type ReleaseVersion } from "./report/release-version.
 import { skipped } from "./report/outcome.js";
 import { passedAll, renderTable } from "./report/render.js";
 import { copyDeploySettings, isRegistryOf, registryCredsFor, type Settings } from "./settings.js";
+import { recordCi } from "./trail/ci-wiring.js";
 import { deliveryMetrics, Environment } from "./environment.js";
 
 const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
@@ -276,13 +277,21 @@ export class Shipshape implements Settings {
     return this;
   }
 
-  /** Run every quality gate concurrently; the combined report, which fails the call with the table unless all passed. */
+  /** Run every quality gate concurrently (recorded when an audit trail is set); the report, failing the call with the table unless all passed. */
   @func({ cache: "session" })
   async ci(): Promise<CiReport> {
+    const startedMs = Date.now();
     const core = ORDER.map((g) => this.runGate(g));
     const runs = await Promise.all([...core, ...(await this.optionalCiGates())]);
-    const report = ciReportOf(runs.map(toReport));
+    // Session-cached, so one `dagger call ci` records once; the write is this process's, no exec to replay (src/trail/ci-trail.ts).
+    const audit = await recordCi(
+      this,
+      runs.map((r) => r.outcome),
+      startedMs,
+    );
+    const report = ciReportOf(runs.map(toReport), audit);
     progress("ci", `\n${report.table()}`);
+    if (audit.note) progress("audit", audit.note);
     return report;
   }
 
@@ -570,7 +579,7 @@ export class Shipshape implements Settings {
   }
 
   /**
-   * Delivery metrics (DORA) from the audit trail (withAuditTrail): deploy frequency, lead time, change failure rate, time to restore.
+   * Delivery metrics from the audit trail (withAuditTrail): DORA figures, and build success, gate durations, coverage and findings of ci runs.
    * @param environment Environment to report on; empty for all of them (environment(name).metrics reads one).
    * @param period Bucket size: day, week or month.
    * @param from Start of the window (ISO date or time, inclusive); empty for the last 12 periods.

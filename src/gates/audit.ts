@@ -46,7 +46,7 @@ export const audit: Gate = async ({ project, source }) => {
       summary,
       cause: verdict.status === "passed" ? "" : verdict.cause,
       hint: verdict.status === "passed" ? "" : verdict.hint,
-      metrics: { ...counts },
+      metrics: { ...counts, blocking: verdict.blocking.length },
       findings: verdict.blocking.slice(0, 20).map((a) => `${a.package} ${a.severity} ${a.id} ${a.title}`),
       log: verdict.status === "error" ? tail(step.stdout + step.stderr) : "",
     },

@@ -33,6 +33,7 @@
  */
 import { bandOf, type Band, type MetricName } from "./bands.js";
 import type { Bucket, Period } from "./periods.js";
+import { pipelineMetrics, type PipelineMetrics, type PipelineRunLike } from "./pipeline.js";
 import { bucketIndex, DAY_MS } from "./periods.js";
 import { resolveWindow, type MetricsQueryInput } from "./query.js";
 import { resolveRuns, type DeliveryRecord, type Run, type UnresolvedRun } from "./records.js";
@@ -94,12 +95,16 @@ export interface DeliveryMetrics {
   unresolved: UnresolvedRun[];
   /** Data-quality remarks a reader needs to trust the numbers. */
   notes: string[];
+  /** ci runs over the same window (pipeline.ts); absent when the trail holds none. Not per environment: ci has none. */
+  pipeline?: PipelineMetrics;
 }
 
 export interface DeliveryMetricsOptions extends MetricsQueryInput {
   now: number | Date;
   /** Commit subjects that mark a deploy as fixing the one before it; null turns the rule off. */
   fixPattern?: RegExp | null;
+  /** ci runs from the trail (src/trail/pipeline-record.ts); none or empty leaves `pipeline` out. */
+  pipelineRuns?: readonly PipelineRunLike[];
 }
 
 const isDeploy = (r: Run) => r.kind === "deploy" || r.kind === "promote";
@@ -303,7 +308,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** The metrics for every environment in the trail (or the one asked for) over the window. */
 export function deliveryMetrics(records: readonly DeliveryRecord[], options: DeliveryMetricsOptions): DeliveryMetrics {
   const now = typeof options.now === "number" ? options.now : options.now.getTime();
-  const { now: _now, fixPattern = DEFAULT_FIX_PATTERN, ...query } = options;
+  const { now: _now, fixPattern = DEFAULT_FIX_PATTERN, pipelineRuns = [], ...query } = options;
   const win = resolveWindow(query, now);
   const { runs, unresolved } = resolveRuns(records);
   const known = [...new Set([...runs.map((r) => r.environment), ...unresolved.map((u) => u.environment)])].sort();
@@ -342,6 +347,8 @@ export function deliveryMetrics(records: readonly DeliveryRecord[], options: Del
   const corrected = runs.filter((r) => r.corrected && names.includes(r.environment) && r.endedMs >= win.from && r.endedMs < win.to).length;
   if (corrected > 0) notes.push(`${plural(corrected, "run")} counted as corrected`);
 
+  const pipeline = pipelineRuns.length === 0 ? undefined : pipelineMetrics(pipelineRuns, win);
+  if (pipeline) notes.push(...pipeline.notes.map((n) => `pipeline: ${n}`));
   return {
     period: win.period,
     from: iso(win.from),
@@ -350,5 +357,6 @@ export function deliveryMetrics(records: readonly DeliveryRecord[], options: Del
     environments,
     unresolved: listed,
     notes,
+    ...(pipeline ? { pipeline } : {}),
   };
 }

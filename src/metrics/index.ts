@@ -16,3 +16,5 @@ export { metricsChartPng } from "./png.js";
 export { MetricsQuerySchema, type MetricsQuery, type MetricsQueryInput } from "./query.js";
 export { DELIVERY_KINDS, DELIVERY_OUTCOMES, DELIVERY_PHASES, type DeliveryRecord, type UnresolvedRun } from "./records.js";
 export { metricsMarkdown, metricsText } from "./table.js";
+export { pipelineMetrics, type GateStats, type PipelineMetrics, type PipelinePeriod, type PipelineRunLike } from "./pipeline.js";
+export { pipelineChartModel, pipelineChartPng, pipelineChartSvg } from "./pipeline-chart.js";

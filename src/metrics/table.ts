@@ -5,6 +5,7 @@
 import { BAND_RULES, type Band, type MetricName } from "./bands.js";
 import type { DeliveryMetrics, EnvironmentMetrics } from "./dora.js";
 import { formatDuration, formatInstant, formatPerDay, formatRate } from "./format.js";
+import { GATE_HEADERS, gateRows, PIPELINE_PERIOD_HEADERS, pipelinePeriodRows, pipelineSummaryRows } from "./pipeline-table.js";
 
 const METRIC_TITLES: Record<MetricName, string> = {
   deploymentFrequency: "Deployment frequency",
@@ -87,6 +88,11 @@ const bandLines = (): string[] =>
 const heading = (m: DeliveryMetrics, env: EnvironmentMetrics) =>
   `Delivery metrics: ${env.environment}, ${formatInstant(m.from)} to ${formatInstant(m.to)} UTC, by ${m.period}`;
 
+const pipelineHeading = (m: DeliveryMetrics) => `Pipeline: ci runs, ${formatInstant(m.from)} to ${formatInstant(m.to)} UTC, by ${m.period}`;
+
+/** With ci runs but no deploy the trail is not empty: say which half is missing. */
+const nothing = (m: DeliveryMetrics) => (m.pipeline ? "No deploys in the audit trail." : "No runs in the audit trail.");
+
 // ---- Markdown ----
 
 /** Escapes what Markdown (and the HTML it may carry) would interpret inside a table cell or list item. */
@@ -102,8 +108,7 @@ function markdownTable(headers: readonly string[], rows: readonly string[][]): s
 /** One section per environment, then unresolved runs, notes and the band thresholds used. */
 export function metricsMarkdown(m: DeliveryMetrics): string {
   const out: string[] = [];
-  if (m.environments.length === 0)
-    out.push(`## Delivery metrics, ${formatInstant(m.from)} to ${formatInstant(m.to)} UTC\n\nNo runs in the audit trail.`);
+  if (m.environments.length === 0) out.push(`## Delivery metrics, ${formatInstant(m.from)} to ${formatInstant(m.to)} UTC\n\n${nothing(m)}`);
   for (const env of m.environments) {
     out.push(`## ${markdownText(heading(m, env))}`);
     out.push(markdownTable(["Metric", "Value", "DORA band"], summaryRows(env)));
@@ -111,6 +116,12 @@ export function metricsMarkdown(m: DeliveryMetrics): string {
     if (env.periods.some((p) => p.partial)) out.push("\\* partial period: the window covers only part of it.");
     const failures = failureLines(env);
     if (failures.length > 0) out.push(`**Change failures**\n\n${failures.map((f) => `- ${markdownText(f)}`).join("\n")}`);
+  }
+  if (m.pipeline) {
+    out.push(`## ${markdownText(pipelineHeading(m))}`);
+    out.push(markdownTable(["Metric", "Value"], pipelineSummaryRows(m.pipeline)));
+    out.push(markdownTable(PIPELINE_PERIOD_HEADERS, pipelinePeriodRows(m.pipeline)));
+    out.push(markdownTable(GATE_HEADERS, gateRows(m.pipeline)));
   }
   if (m.unresolved.length > 0) {
     const rows = m.unresolved.map((u) => [
@@ -149,7 +160,7 @@ export function metricsText(m: DeliveryMetrics): string {
   const clean = (s: string) => s.replace(/[\r\n\t]+/g, " ");
   const out: string[] = [];
   if (m.environments.length === 0)
-    out.push(`Delivery metrics, ${formatInstant(m.from)} to ${formatInstant(m.to)} UTC: no runs in the audit trail.`);
+    out.push(`Delivery metrics, ${formatInstant(m.from)} to ${formatInstant(m.to)} UTC: ${nothing(m).toLowerCase().replace(/\.$/, "")}.`);
   for (const env of m.environments) {
     out.push(clean(heading(m, env)));
     out.push(
@@ -162,6 +173,12 @@ export function metricsText(m: DeliveryMetrics): string {
     if (env.periods.some((p) => p.partial)) out.push("* partial period: the window covers only part of it.");
     const failures = failureLines(env);
     if (failures.length > 0) out.push(`Change failures:\n${failures.map((f) => `  ${clean(f)}`).join("\n")}`);
+  }
+  if (m.pipeline) {
+    out.push(pipelineHeading(m));
+    out.push(textTable(["Metric", "Value"], pipelineSummaryRows(m.pipeline)));
+    out.push(textTable(PIPELINE_PERIOD_HEADERS, pipelinePeriodRows(m.pipeline)));
+    out.push(textTable(GATE_HEADERS, gateRows(m.pipeline)));
   }
   if (m.unresolved.length > 0) {
     const rows = m.unresolved.map((u) =>

@@ -8,6 +8,6 @@ export class DeliveryReport {
   @func() markdown!: string;
   /** The same table as plain text, for a terminal. */
   @func() text!: string;
-  /** metrics.md, metrics.txt, metrics.json and a chart per environment (<env>.svg). */
+  /** metrics.md, metrics.txt, metrics.json, a chart per environment (<env>.svg) and, with recorded ci runs, pipeline.svg. */
   @func() files!: Directory;
 }

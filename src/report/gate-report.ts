@@ -1,5 +1,5 @@
 /** Report objects returned by the gates, so callers can chain `status`, `files`, `markdown`. */
-import { dag, Directory, func, object, type float } from "@dagger.io/dagger";
+import { dag, Directory, func, object, type File, type float } from "@dagger.io/dagger";
 import { make } from "./fields.js";
 import type { GateOutcome } from "./outcome.js";
 import { passedAll, relativeOutcome, renderMarkdown, renderTable } from "./render.js";
@@ -77,6 +77,12 @@ export class GateReport {
 export class CiReport {
   /** One report per gate, in a fixed order. */
   @func() gates!: GateReport[];
+  /** With an audit trail set (withAuditTrail): the earlier trail given plus this run's record, as JSON Lines; keep it when there is no database. */
+  @func() auditTrail!: File;
+  /** Where this run was recorded: postgres (and the JSON Lines), jsonl only, or empty when it was not. */
+  @func() auditStorage!: string;
+  /** One line: where the run was recorded, or why not; empty without an audit trail. Never changes the verdict. */
+  @func() audit!: string;
 
   /** True when no gate failed or errored. */
   @func()
@@ -103,10 +109,10 @@ export class CiReport {
     return renderMarkdown(this.gates.map(toOutcome));
   }
 
-  /** Every gate's files under <gate>/, plus summary.md and report.json. */
+  /** Every gate's files under <gate>/, plus summary.md, report.json and, when the run was recorded, audit.jsonl. */
   @func()
   files(): Directory {
-    return this.gates.reduce(
+    const dir = this.gates.reduce(
       // A nested object is rebuilt from its JSON as is (executor.js buildClass): g.files arrives as
       // its ID string, which withDirectory takes as it is. No method may be called on it.
       (dir, g) => dir.withDirectory(g.gate, g.files),
@@ -115,6 +121,8 @@ export class CiReport {
         .withNewFile("summary.md", this.markdown())
         .withNewFile("report.json", JSON.stringify(this.gates.map(toOutcome), null, 2) + "\n"),
     );
+    // auditTrail arrives as its ID string too, which withFile takes as it is.
+    return this.auditStorage ? dir.withFile("audit.jsonl", this.auditTrail) : dir;
   }
 }
 
@@ -159,4 +167,17 @@ export function gateReportOf(raw: GateOutcome, files: Directory): GateReport {
   });
 }
 
-export const ciReportOf = (gates: GateReport[]): CiReport => make(CiReport, { gates });
+/** What recording the run gave (src/trail/ci-trail.ts): the JSON Lines to hand back, where it went, one line. */
+export interface CiAudit {
+  jsonl: string;
+  storage: string;
+  note: string;
+}
+
+export const ciReportOf = (gates: GateReport[], audit: CiAudit = { jsonl: "", storage: "", note: "" }): CiReport =>
+  make(CiReport, {
+    gates,
+    auditTrail: dag.directory().withNewFile("audit.jsonl", audit.jsonl).file("audit.jsonl"),
+    auditStorage: audit.storage,
+    audit: audit.note,
+  });

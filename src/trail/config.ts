@@ -17,10 +17,16 @@ export const AuditConfigSchema = z
       .describe(
         "Refuse a deploy whose 'started' audit record cannot be stored in Postgres; by default it falls back to the JSON Lines trail with a warning.",
       ),
+    pipelineRuns: z
+      .boolean()
+      .default(true)
+      .describe(
+        "With an audit trail set (withAuditTrail), ci appends each run: per gate status, duration and blocking findings, and coverage. false: ci records nothing.",
+      ),
     connectTimeoutSeconds: seconds(120, "Seconds to connect and log in to the audit database before giving up.").default(10),
     statementTimeoutSeconds: seconds(300, "Seconds one audit statement may run (or wait for a lock) on the server.").default(10),
   })
-  .describe("Where the deployment audit trail is kept and how hard an outage is taken.");
+  .describe("How the audit trail (deploys, and ci runs) behaves and how hard an outage is taken.");
 
 export type AuditConfig = z.output<typeof AuditConfigSchema>;
 

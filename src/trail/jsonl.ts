@@ -4,8 +4,9 @@
  * Also the safety net behind Postgres: every record lands here first, so nothing is lost.
  */
 import { describeError, printableLine } from "../project/problem.js";
+import { isPipelineLine, parsePipelineRun, type PipelineRun, type PipelineRunInput } from "./pipeline-record.js";
 import { parseJsonl, parseRecord, serialiseJsonl, type AuditRecord, type AuditRecordInput } from "./record.js";
-import { checkFilter, matchesFilter, type AuditTrail, type ReadFilter } from "./store.js";
+import { checkFilter, matchesFilter, type AuditTrail, type PipelineStore, type ReadFilter } from "./store.js";
 
 /** A line of an earlier trail that is not a record: reported, and kept byte for byte. */
 export interface DamagedLine {
@@ -16,7 +17,8 @@ export interface DamagedLine {
   raw: string;
 }
 
-type Entry = { record: AuditRecord } | { damaged: DamagedLine };
+/** A deploy record, a ci run (pipeline-record.ts), or a line that is neither. */
+export type Entry = { record: AuditRecord } | { pipeline: PipelineRun } | { damaged: DamagedLine };
 
 /**
  * Reads an earlier trail line by line. Unlike parseJsonl (which refuses the whole file), one bad
@@ -37,6 +39,8 @@ export function readJsonlEntries(content: string, source = "audit trail"): Entry
       return [{ damaged: { line, raw, cause: `${source} line ${line} is not JSON: ${printableLine(describeError(e).cause)}${cutOff}` } }];
     }
     try {
+      // A line says it is a ci run with its `type`; every other line is read as a deploy record, as before.
+      if (isPipelineLine(value)) return [{ pipeline: parsePipelineRun(value, `${source} line ${line}`) }];
       return [{ record: parseRecord(value, `${source} line ${line}`) }];
     } catch (e) {
       return [{ damaged: { line, raw, cause: describeError(e).cause } }];
@@ -44,7 +48,7 @@ export function readJsonlEntries(content: string, source = "audit trail"): Entry
   });
 }
 
-export class JsonlTrail implements AuditTrail {
+export class JsonlTrail implements AuditTrail, PipelineStore {
   private readonly entries: Entry[];
   /** Lines of the earlier trail that are not records; they stay in content() where they were. */
   readonly damaged: readonly DamagedLine[];
@@ -71,6 +75,21 @@ export class JsonlTrail implements AuditTrail {
     return this.records.filter((r) => matchesFilter(r, checked));
   }
 
+  private get pipelineRuns(): PipelineRun[] {
+    return this.entries.flatMap((e) => ("pipeline" in e ? [e.pipeline] : []));
+  }
+
+  async appendPipelineRun(run: PipelineRunInput): Promise<PipelineRun> {
+    const parsed = parsePipelineRun(run);
+    if (!this.pipelineRuns.some((r) => r.recordId === parsed.recordId)) this.entries.push({ pipeline: parsed });
+    return parsed;
+  }
+
+  async readPipelineRuns(filter?: Omit<ReadFilter, "environment">): Promise<PipelineRun[]> {
+    const { since, until } = checkFilter(filter);
+    return this.pipelineRuns.filter((r) => matchesFilter({ startedAt: r.startedAt }, { since, until }));
+  }
+
   async close(): Promise<void> {}
 
   /**
@@ -78,7 +97,9 @@ export class JsonlTrail implements AuditTrail {
    * as it was, where it was, ended by a newline so the records after it start on their own line.
    */
   content(): string {
-    return this.entries.map((e) => ("record" in e ? serialiseJsonl([e.record]) : `${e.damaged.raw}\n`)).join("");
+    return this.entries
+      .map((e) => ("record" in e ? serialiseJsonl([e.record]) : "pipeline" in e ? `${JSON.stringify(e.pipeline)}\n` : `${e.damaged.raw}\n`))
+      .join("");
   }
 }
 
@@ -87,8 +108,11 @@ export class JsonlTrail implements AuditTrail {
  * stores deduplicate on recordId. Returns how many records were offered. Refuses a damaged file
  * as a whole (nothing is lost: the file stays as it is), so a replay never half-happens.
  */
-export async function replayJsonl(content: string, into: AuditTrail, source = "audit trail"): Promise<number> {
+export async function replayJsonl(content: string, into: AuditTrail & Partial<PipelineStore>, source = "audit trail"): Promise<number> {
   const records = parseJsonl(content, source);
   for (const record of records) await into.append(record);
-  return records.length;
+  // ci runs too, when the target keeps them (PostgresTrail does); parseJsonl has already validated every line.
+  const runs = into.appendPipelineRun ? readJsonlEntries(content, source).flatMap((e) => ("pipeline" in e ? [e.pipeline] : [])) : [];
+  for (const run of runs) await into.appendPipelineRun?.(run);
+  return records.length + runs.length;
 }

@@ -123,6 +123,47 @@ ORDER BY a.run_id,
   a.id DESC;
 `,
   },
+  {
+    version: 4,
+    name: "pipeline_audit table",
+    // ci runs (pipeline-record.ts) in a table of their own: deployment_audit's columns and checks
+    // are a deploy's, and an older Shipshape reading SELECT * FROM deployment_audit must never meet
+    // a row it cannot parse. Append-only like deployment_audit; its own refusal names this table.
+    sql: `
+CREATE TABLE pipeline_audit (
+  id bigserial PRIMARY KEY,
+  record_id uuid NOT NULL UNIQUE,
+  schema_version integer NOT NULL CHECK (schema_version >= 1),
+  run_id text NOT NULL,
+  started_at timestamptz NOT NULL,
+  ended_at timestamptz NOT NULL,
+  outcome text NOT NULL CHECK (outcome IN ('passed', 'failed')),
+  actor text,
+  commit_sha text,
+  branch text,
+  run_url text,
+  coverage_lines double precision CHECK (coverage_lines BETWEEN 0 AND 100),
+  coverage_branches double precision CHECK (coverage_branches BETWEEN 0 AND 100),
+  gates jsonb NOT NULL CHECK (jsonb_typeof(gates) = 'array'),
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  CHECK (ended_at >= started_at)
+);
+CREATE INDEX pipeline_audit_started_at ON pipeline_audit (started_at);
+CREATE FUNCTION shipshape_pipeline_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'pipeline_audit is append-only: % refused', TG_OP
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = 'ci runs are never edited; a wrong one stays, with the next run beside it';
+END;
+$$;
+CREATE TRIGGER pipeline_audit_append_only
+  BEFORE UPDATE OR DELETE ON pipeline_audit
+  FOR EACH ROW EXECUTE FUNCTION shipshape_pipeline_refuse_change();
+CREATE TRIGGER pipeline_audit_no_truncate
+  BEFORE TRUNCATE ON pipeline_audit
+  FOR EACH STATEMENT EXECUTE FUNCTION shipshape_pipeline_refuse_change();
+`,
+  },
 ];
 
 export const checksum = (m: Migration): string => createHash("sha256").update(m.sql).digest("hex");

@@ -8,8 +8,10 @@ import pg from "pg";
 import { progress } from "../gates/progress.js";
 import { migrate } from "./migrations.js";
 import { describeTarget, lockTimeoutMs, parseTarget, pgProblem, type PgTarget, type PgTimeouts } from "./pg-errors.js";
+import { fromPipelineRow, INSERT_PIPELINE_RUN, toPipelineRow } from "./pipeline-pg.js";
+import { parsePipelineRun, type PipelineRun, type PipelineRunInput } from "./pipeline-record.js";
 import { parseRecord, type AuditRecord, type AuditRecordInput } from "./record.js";
-import { checkFilter, type AuditTrail, type ReadFilter } from "./store.js";
+import { checkFilter, type AuditTrail, type PipelineStore, type ReadFilter } from "./store.js";
 
 export type { PgTimeouts };
 
@@ -74,7 +76,7 @@ export interface PostgresTrailOptions {
   timeouts?: Partial<PgTimeouts>;
 }
 
-export class PostgresTrail implements AuditTrail {
+export class PostgresTrail implements AuditTrail, PipelineStore {
   readonly target: PgTarget;
   readonly timeouts: PgTimeouts;
   private client: pg.Client | undefined;
@@ -106,7 +108,23 @@ export class PostgresTrail implements AuditTrail {
     return parsed;
   }
 
+  async appendPipelineRun(run: PipelineRunInput): Promise<PipelineRun> {
+    const parsed = parsePipelineRun(run);
+    await this.run("writing a ci run record", (c) => c.query(INSERT_PIPELINE_RUN, toPipelineRow(parsed)));
+    return parsed;
+  }
+
+  async readPipelineRuns(filter?: Omit<ReadFilter, "environment">): Promise<PipelineRun[]> {
+    const { rows } = await this.select("pipeline_audit", { ...filter, environment: undefined }, "reading the ci runs");
+    return rows.map(fromPipelineRow);
+  }
+
   async read(filter?: ReadFilter): Promise<AuditRecord[]> {
+    const { rows } = await this.select("deployment_audit", filter, "reading the audit trail");
+    return rows.map(fromRow);
+  }
+
+  private async select(table: "deployment_audit" | "pipeline_audit", filter: ReadFilter | undefined, doing: string) {
     const { environment, since, until } = checkFilter(filter);
     const where: string[] = [];
     const params: string[] = [];
@@ -117,9 +135,8 @@ export class PostgresTrail implements AuditTrail {
     if (environment !== undefined) add("environment = ?", environment);
     if (since !== undefined) add("started_at >= ?::timestamptz", since);
     if (until !== undefined) add("started_at < ?::timestamptz", until);
-    const sql = `SELECT * FROM deployment_audit${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
-    const { rows } = await this.run("reading the audit trail", (c) => c.query<Record<string, unknown>>(sql, params));
-    return rows.map(fromRow);
+    const sql = `SELECT * FROM ${table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
+    return this.run(doing, (c) => c.query<Record<string, unknown>>(sql, params));
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { configErrorMap, expecting, formatZodIssues } from "../config/errors.js";
 import { Problem } from "../project/problem.js";
+import { isPipelineLine, parsePipelineRun } from "./pipeline-record.js";
 
 export const AUDIT_KINDS = ["deploy", "rollback", "promote", "abort"] as const;
 export const AUDIT_PHASES = ["started", "completed", "correction"] as const;
@@ -121,7 +122,11 @@ export function serialiseJsonl(records: readonly AuditRecord[]): string {
   return records.map((r) => `${JSON.stringify(parseRecord(r))}\n`).join("");
 }
 
-/** Reads a trail back, refusing the whole file on the first bad line and naming it (1-based). */
+/**
+ * Reads a trail's deploy records back, refusing the whole file on the first bad line and naming it
+ * (1-based). ci run lines (pipeline-record.ts) are validated too but not returned: callers of this
+ * want deploys; readJsonlEntries (jsonl.ts) gives both.
+ */
 export function parseJsonl(content: string, source = "audit trail"): AuditRecord[] {
   const records: AuditRecord[] = [];
   content.split("\n").forEach((raw, index) => {
@@ -133,7 +138,8 @@ export function parseJsonl(content: string, source = "audit trail"): AuditRecord
     } catch (e) {
       throw new Problem(`${source} line ${index + 1} is not JSON: ${(e as Error).message}`, "each line must be one JSON audit record");
     }
-    records.push(parseRecord(value, `${source} line ${index + 1}`));
+    if (isPipelineLine(value)) parsePipelineRun(value, `${source} line ${index + 1}`);
+    else records.push(parseRecord(value, `${source} line ${index + 1}`));
   });
   return records;
 }

@@ -3,6 +3,7 @@
  * Postgres or in a JSON Lines file.
  */
 import { Problem } from "../project/problem.js";
+import type { PipelineRun, PipelineRunInput } from "./pipeline-record.js";
 import type { AuditRecord, AuditRecordInput } from "./record.js";
 
 export interface AuditTrail {
@@ -13,6 +14,14 @@ export interface AuditTrail {
   close(): Promise<void>;
 }
 
+/** Where ci runs are kept (pipeline-record.ts); apart from AuditTrail so existing trails and fakes stay valid. */
+export interface PipelineStore {
+  /** Validates and stores one ci run; a retried append (same recordId) is a no-op. */
+  appendPipelineRun(run: PipelineRunInput): Promise<PipelineRun>;
+  /** ci runs in the order written, by start time (since inclusive, until exclusive). */
+  readPipelineRuns(filter?: Omit<ReadFilter, "environment">): Promise<PipelineRun[]>;
+}
+
 /** Which records a read returns: by environment and by start time (since inclusive, until exclusive). */
 export interface ReadFilter {
   environment?: string;
@@ -20,7 +29,7 @@ export interface ReadFilter {
   until?: string;
 }
 
-export function matchesFilter(record: AuditRecord, filter: ReadFilter = {}): boolean {
+export function matchesFilter(record: { startedAt: string; environment?: string }, filter: ReadFilter = {}): boolean {
   const at = Date.parse(record.startedAt);
   if (filter.environment !== undefined && record.environment !== filter.environment) return false;
   if (filter.since !== undefined && at < Date.parse(filter.since)) return false;

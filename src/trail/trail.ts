@@ -10,8 +10,9 @@ import { progress } from "../gates/progress.js";
 import { Problem, describeError } from "../project/problem.js";
 import { JsonlTrail } from "./jsonl.js";
 import { PostgresTrail, type PgTimeouts } from "./postgres.js";
+import type { PipelineRun, PipelineRunInput } from "./pipeline-record.js";
 import type { AuditRecord, AuditRecordInput } from "./record.js";
-import type { AuditTrail, ReadFilter } from "./store.js";
+import type { AuditTrail, PipelineStore, ReadFilter } from "./store.js";
 
 export * from "./builders.js";
 
@@ -25,7 +26,7 @@ export interface OpenTrailOptions {
   timeouts?: Partial<PgTimeouts>;
 }
 
-export interface Trail extends AuditTrail {
+export interface Trail extends AuditTrail, PipelineStore {
   /** postgres when the database opened (records also go to the JSON Lines), else jsonl only. */
   readonly storage: "postgres" | "jsonl";
   /** One line per audit problem that did not stop the run; never holds the URL or its password. */
@@ -69,6 +70,30 @@ class MirroredTrail implements Trail {
       this.warn(`${parsed.phase} record of run ${parsed.runId} did not reach Postgres and is kept only in the JSON Lines trail: ${cause}`);
     }
     return parsed;
+  }
+
+  /** Like append, but `required` never applies: a ci run's record cannot refuse or fail the run. */
+  async appendPipelineRun(run: PipelineRunInput): Promise<PipelineRun> {
+    const parsed = await this.file.appendPipelineRun(run);
+    if (!this.db) return parsed;
+    try {
+      await this.db.appendPipelineRun(parsed);
+    } catch (e) {
+      const { cause } = describeError(e);
+      this.warn(`ci run ${parsed.runId} did not reach Postgres and is kept only in the JSON Lines trail: ${cause}`);
+    }
+    return parsed;
+  }
+
+  async readPipelineRuns(filter?: Omit<ReadFilter, "environment">): Promise<PipelineRun[]> {
+    if (this.db) {
+      try {
+        return await this.db.readPipelineRuns(filter);
+      } catch (e) {
+        this.warn(`reading ci runs from Postgres failed, showing the JSON Lines ones only: ${describeError(e).cause}`);
+      }
+    }
+    return this.file.readPipelineRuns(filter);
   }
 
   async read(filter?: ReadFilter): Promise<AuditRecord[]> {

@@ -57,7 +57,7 @@ describe("delivery metrics over a damaged trail", () => {
   const damaged = `${serialiseJsonl([a1, a2])}{"recordId":"6f1c\n${serialiseJsonl([b1, b2])}`;
 
   it("a damaged line in the middle: every intact record counts, the line is reported by number", async () => {
-    const records = await readTrail(config, { jsonl: damaged }, "");
+    const { records } = await readTrail(config, { jsonl: damaged }, "");
     expect(records.map((r) => r.recordId)).toEqual([a1, a2, b1, b2].map((r) => r.recordId));
     const { damaged: lines } = readJsonlTrail(damaged);
     expect(lines.map((d) => [d.line, d.raw])).toEqual([[3, '{"recordId":"6f1c']]);

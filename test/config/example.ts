@@ -117,7 +117,7 @@ export const FULL_EXAMPLE_CONFIG: ShipshapeConfig = {
   publish: PublishConfigSchema.parse({}),
   environments: {},
   freezes: [],
-  auditTrail: { required: true, connectTimeoutSeconds: 5, statementTimeoutSeconds: 10 },
+  auditTrail: { required: true, pipelineRuns: true, connectTimeoutSeconds: 5, statementTimeoutSeconds: 10 },
   notifications: {
     on: ["failure", "rollback"],
     timeoutSeconds: 10,

@@ -54,7 +54,7 @@ describe("defaults", () => {
     sast: { enabled: false, rules: ["p/default"], severity: "HIGH", exclude: [], ignore: [] },
     publish: PublishConfigSchema.parse({}),
     environments: {},
-    auditTrail: { required: false, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 },
+    auditTrail: { required: false, pipelineRuns: true, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 },
     notifications: {
       on: ["success", "failure", "rollback", "paused"],
       timeoutSeconds: 10,

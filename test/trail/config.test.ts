@@ -11,7 +11,7 @@ function issues(input: unknown): string[] {
 describe("AuditConfigSchema", () => {
   it("defaults to best effort with bounded timeouts, and turns seconds into the trail's bounds", () => {
     const cfg = AuditConfigSchema.parse({});
-    expect(cfg).toEqual({ required: false, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 });
+    expect(cfg).toEqual({ required: false, pipelineRuns: true, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 });
     expect(auditTimeouts({ ...cfg, statementTimeoutSeconds: 20 })).toEqual({
       connectTimeoutMs: 10_000,
       statementTimeoutMs: 20_000,
@@ -28,5 +28,7 @@ describe("AuditConfigSchema", () => {
       "statementTimeoutSeconds: expected a whole number of seconds from 1 to 300, got 1.5",
     ]);
     expect(issues({ required: "yes" })).toEqual(['required: expected true or false, got "yes"']);
+    expect(issues({ pipelineRun: false })).toEqual(['pipelineRun: unknown key; did you mean "pipelineRuns"?']);
+    expect(issues({ pipelineRuns: "off" })).toEqual(['pipelineRuns: expected true or false, got "off"']);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { correctionRecord } from "../../src/trail/builders.js";
 import { PostgresTrail } from "../../src/trail/postgres.js";
 import { admin, freshDatabase, type FreshDb } from "./db.js";
+import { ciRun, gate } from "./ci-runs.js";
 import { pair } from "./records.js";
 
 const doc = readFileSync(new URL("../../docs/AUDIT.md", import.meta.url), "utf8");
@@ -32,6 +33,12 @@ beforeAll(async () => {
   const [fixed, fixedWrong] = pair("gh-1234-1", ago(200), "failed", { commitTimestamp: ago(260) });
   const correction = correctionRecord(fixedWrong, { outcome: "succeeded" }, { by: "sre", reason: "healthy after all" });
   for (const r of [ok, okEnd, bad, badEnd, crashed, young, stg, stgEnd, fixed, fixedWrong, correction]) await trail.append(r);
+  // Three ci runs in the last days (lint 20 s, 40 s and 60 s; one audit failure with 2 blocking) and one 40 days ago.
+  const lint = (ms: number) => gate("lint", "passed", ms, { errors: 0 });
+  await trail.appendPipelineRun(ciRun(ago(60 * 24 * 40), 3, [gate("lint", "passed", 999_000, { errors: 0 })]));
+  await trail.appendPipelineRun(ciRun(ago(60 * 24 * 3), 3, [lint(20_000)]));
+  await trail.appendPipelineRun(ciRun(ago(60 * 24 * 2), 3, [lint(40_000), gate("audit", "failed", 10_000, { blocking: 2 })]));
+  await trail.appendPipelineRun(ciRun(ago(60), 3, [lint(60_000), gate("test", "skipped", 0)]));
 });
 afterAll(async () => {
   await trail?.close();
@@ -50,6 +57,20 @@ describe("docs/AUDIT.md example queries", () => {
       "Gate decisions and their numbers, from jsonb",
       "Median lead time (commit to production) over the last 30 days",
       "One run's full history, corrections included",
+      "Per-gate p95 duration of ci runs over the last 30 days",
+    ]);
+  });
+
+  it("per-gate p95 duration of ci runs: the recent runs only, skipped gates left out", async () => {
+    const rows = await run<{ gate: string; runs: string; p95_ms: number; blocking: string }>(
+      "Per-gate p95 duration of ci runs over the last 30 days",
+    );
+    // lint [20, 40, 60] s: p95 = 40 + 0.9 × 20 = 58 s; test was skipped once, so it ran twice.
+    expect(rows.map((r) => [r.gate, r.runs, r.p95_ms, r.blocking])).toEqual([
+      ["audit", "3", 10_000, "2"],
+      ["lint", "3", 58_000, "0"],
+      ["test", "2", 90_000, "0"],
+      ["typecheck", "3", 30_000, "0"],
     ]);
   });
 
@@ -135,6 +156,9 @@ describe("docs/AUDIT.md least-privilege writer", () => {
       const [started] = pair("gh-9-1", ago(1), "succeeded");
       await asWriter.append(started);
       expect((await asWriter.read({ since: ago(1), until: ago(0) })).map((r) => r.runId)).toEqual(["gh-9-1"]);
+      const ci = ciRun(ago(1), 1);
+      await asWriter.appendPipelineRun(ci);
+      expect((await asWriter.readPipelineRuns({ since: ago(1) })).map((r) => r.runId)).toEqual([ci.runId]);
     } finally {
       await asWriter.close();
     }
@@ -147,5 +171,6 @@ describe("docs/AUDIT.md least-privilege writer", () => {
       "must be owner of table deployment_audit",
     );
     await expect(asWriterRaw("DELETE FROM deployment_audit")).rejects.toThrow("permission denied for table deployment_audit");
+    await expect(asWriterRaw("DELETE FROM pipeline_audit")).rejects.toThrow("permission denied for table pipeline_audit");
   });
 });
