@@ -5,7 +5,8 @@
  * first bad sample until production traffic is back on the good revision:
  *   detect:  first bad sample -> Shipshape's analysis says Failed (ContinueServiceDeployment ROLLBACK)
  *   restore: that answer      -> traffic on app:1 again (listener weights for blue-green, linear and
- *            canary; the old revision's tasks serving again for rolling)
+ *            canary; the old revision's tasks serving again for rolling; for steppedCanary the
+ *            ModifyRule that puts the rule back on stable 100 / canary 0, through the fake ELB)
  * Target: detect within one measurement interval; restore within the strategy's own shift time.
  * Once with the shipped defaults (interval 1m), once with a 1 s interval. Prints, per strategy,
  *   end-to-end <strategy> <ms>
@@ -22,8 +23,11 @@ import { parseArgs } from "node:util";
 import { progressiveGate } from "../src/deploy/checks.js";
 import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../src/deploy/config.js";
 import { deploy } from "../src/deploy/deploy.js";
-import type { OnPause } from "../src/deploy/hooks.js";
+import type { GateDecision, OnPause } from "../src/deploy/hooks.js";
+import { steppedCanaryDeploy } from "../src/deploy/stepped/canary.js";
+import { steppedGate } from "../src/deploy/stepped/gate.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE } from "../test/deploy/fake-ecs.js";
+import { steppedEnv, steppedFakes } from "../test/deploy/stepped-fixture.js";
 
 const { values: args } = parseArgs({
   options: { trials: { type: "string", default: "3" }, prometheus: { type: "boolean", default: false } },
@@ -111,14 +115,55 @@ async function trial(strategy: string, interval?: string): Promise<Trial> {
   }
 }
 
+/**
+ * The stepped canary: bad from a random moment of its last step's analysis (all traffic on the
+ * canary); restored when the fake ELB's rule is back on stable 100 / canary 0.
+ */
+async function steppedTrial(interval?: string): Promise<Trial> {
+  const clock = withGlobal(globalThis).install({ now: Date.parse("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
+  const f = steppedFakes();
+  try {
+    const metric = envOf({}, interval).analysis;
+    const env = steppedEnv(f.rule, { analysis: metric });
+    const canary = env.steppedCanary;
+    if (!canary) throw new Error("no steppedCanary");
+    const intervalMs = metric?.metrics[0]?.interval ?? 60_000;
+    let badFrom = Infinity;
+    let detectedAt = Infinity;
+    const decisions: GateDecision[] = [];
+    const judge = steppedGate(env, canary, { providerFor: () => ({ measure: async () => [Date.now() >= badFrom ? 0.2 : 0] }) }, decisions);
+    const report = await settle(
+      clock,
+      steppedCanaryDeploy(
+        { ecs: f.ecs.client, elb: f.elb.client },
+        { environment: "staging", config: env, canary, image: IMAGE, runId: "bench" },
+        async (s) => {
+          if (s.step === s.steps) badFrom = Date.now() + Math.random() * 2 * intervalMs;
+          const verdict = await judge(s);
+          if (verdict.action === "ROLLBACK") detectedAt = Date.now();
+          return verdict;
+        },
+      ),
+    );
+    if (report.result !== "rolled back") throw new Error(`steppedCanary: expected a rollback, got ${report.result}: ${report.reason}`);
+    const restoredAt = f.elb.weightChanges.at(-1)?.at ?? NaN;
+    return { detectMs: detectedAt - badFrom, restoreMs: restoredAt - detectedAt, intervalMs };
+  } finally {
+    f.ecs.restore();
+    f.elb.restore();
+    clock.uninstall();
+  }
+}
+
 for (const [label, interval] of [
   ["shipped defaults (analysis interval 1m, count 5)", undefined],
   ["analysis interval 1s", "1s"],
 ] as const) {
   console.log(`# ${label}`);
-  for (const strategy of Object.keys(STRATEGIES)) {
+  for (const strategy of [...Object.keys(STRATEGIES), "steppedCanary"]) {
     const runs: Trial[] = [];
-    for (let t = 0; t < trials; t++) runs.push(await trial(strategy, interval));
+    for (let t = 0; t < trials; t++)
+      runs.push(strategy === "steppedCanary" ? await steppedTrial(interval) : await trial(strategy, interval));
     const mean = (f: (r: Trial) => number) => Math.round(runs.reduce((s, r) => s + f(r), 0) / runs.length);
     const detect = mean((r) => r.detectMs);
     const restore = mean((r) => r.restoreMs);

@@ -48,12 +48,29 @@ export function placeholderValues(t: RevisionTraffic): Partial<Record<TrafficPla
   return v;
 }
 
+/** A stepped canary's step, when the caller knows it: the revisions on each side and the canary's share. */
+export interface SteppedRevisions {
+  taskDefinitionArn: string;
+  previousTaskDefinitionArn: string;
+  weight: number;
+}
+
+const revisionOf = (arn: string): string => arn.split("/").pop() ?? arn;
+
 /** The stepped canary's groups are fixed by its config: canary vs stable, both behind one rule. */
-export function steppedTrafficContext(canary: { canaryTargetGroupArn: string; stableTargetGroupArn: string }): AnalysisContext {
+export function steppedTrafficContext(
+  canary: { canaryTargetGroupArn: string; stableTargetGroupArn: string },
+  step?: SteppedRevisions,
+): AnalysisContext {
+  const side = (targetGroupArn: string, td: string | undefined, percent: number | undefined): RevisionTraffic => ({
+    targetGroupArn,
+    ...(td ? { taskDefinitionArn: td, revision: revisionOf(td) } : {}),
+    ...(percent === undefined ? {} : { productionPercent: percent }),
+  });
   return {
     targets: async () => ({
-      canary: { targetGroupArn: canary.canaryTargetGroupArn },
-      baseline: { targetGroupArn: canary.stableTargetGroupArn },
+      canary: side(canary.canaryTargetGroupArn, step?.taskDefinitionArn, step?.weight),
+      baseline: side(canary.stableTargetGroupArn, step?.previousTaskDefinitionArn, step ? 100 - step.weight : undefined),
     }),
   };
 }

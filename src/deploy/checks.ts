@@ -54,16 +54,21 @@ export interface SmokeOutcome {
   decision: GateDecision;
 }
 
-/** Against the test listener (testUrl, or baseUrl with the test header) before production traffic, or baseUrl after it. */
+/**
+ * Against the test listener (testUrl, or baseUrl with the test header) before production traffic,
+ * or baseUrl after it; "canary" is the stepped canary's own route, the same two settings, which
+ * reach its target group only (the shared baseUrl mostly reaches the stable revision).
+ */
 export async function smokeGate(
   smoke: SmokeConfig,
-  target: "test" | "production",
+  target: "test" | "production" | "canary",
   where: Where,
   deps: CheckDeps = {},
 ): Promise<SmokeOutcome> {
-  const baseUrl = target === "test" ? (smoke.testUrl ?? smoke.baseUrl) : smoke.baseUrl;
-  const headers = target === "test" && smoke.testHeader ? { [smoke.testHeader.name]: smoke.testHeader.value } : undefined;
-  deps.onGate?.(`smoke: ${smoke.checks.length} checks against ${baseUrl}${headers ? " with the test header" : ""} at ${where.stage}`);
+  const own = target !== "production";
+  const baseUrl = own ? (smoke.testUrl ?? smoke.baseUrl) : smoke.baseUrl;
+  const headers = own && smoke.testHeader ? { [smoke.testHeader.name]: smoke.testHeader.value } : undefined;
+  deps.onGate?.(`smoke: ${smoke.checks.length} checks against ${baseUrl}${headers ? ` with the ${target} header` : ""} at ${where.stage}`);
   const verdict = await runSmokeChecks(smoke.checks, {
     baseUrl,
     ...(headers ? { headers } : {}),
@@ -75,7 +80,7 @@ export async function smokeGate(
     gate: "smoke",
     ...where,
     verdict: verdict.passed ? "passed" : "failed",
-    reason: `${target === "test" ? "test listener" : "production"}: ${verdict.cause}`,
+    reason: `${target === "test" ? "test listener" : target === "canary" ? "canary's own route" : "production"}: ${verdict.cause}`,
     values: verdict.results.flatMap((r) => [
       { name: `${r.name} status`, value: r.lastStatus },
       { name: `${r.name} attempts`, value: r.attempts },

@@ -40,8 +40,8 @@ export interface HookMark {
   deployment?: string;
 }
 
-/** promotion, freeze: the guards before a deploy (src/guards/). */
-export type GateName = "smoke" | "analysis" | "approval" | "hook-timeout" | "promotion" | "freeze";
+/** promotion, freeze: the guards before a deploy (src/guards/); recovery: a command ended what a dead run left in flight (a stepped canary). */
+export type GateName = "smoke" | "analysis" | "approval" | "hook-timeout" | "recovery" | "promotion" | "freeze";
 export type GateVerdict =
   "passed" | "failed" | "inconclusive" | "waiting" | "approved" | "aborted" | "timed out" | "skipped" | "overridden";
 

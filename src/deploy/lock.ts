@@ -171,6 +171,16 @@ export async function renewDeployLock(client: ECSClient, lock: DeployLock, ttlMi
   lock.expiresAt = renewed.expiresAt;
 }
 
+/** Read-only: the lock is still this run's, as written (right after a weight change: did an abort take it meanwhile?). */
+export async function checkDeployLock(client: ECSClient, lock: DeployLock, opts?: EcsOptions): Promise<void> {
+  const held = await readLock(ecsOf(client, opts), lock.serviceArn);
+  if (held.lock?.runId === lock.runId && held.lock.startedAt === lock.startedAt) return;
+  throw new Problem(
+    `run ${lock.runId} lost the deploy lock (${held.lock ? `run ${held.lock.runId} holds it` : "the tag was removed, by IaC, by hand or by an abort"}): it stops shifting traffic`,
+    "check what serves (dagger call environment --name=<env> status), then deploy again",
+  );
+}
+
 /** Removes the tag only while it is still ours: a run that outlived its lock must not free another's. */
 export async function releaseDeployLock(client: ECSClient, lock: DeployLock, opts?: EcsOptions): Promise<void> {
   const ecs = ecsOf(client, opts);

@@ -6,6 +6,7 @@
  * in a later pipeline than the deploy that paused.
  */
 import { DescribeServiceRevisionsCommand, type ECSClient, type ServiceDeployment } from "@aws-sdk/client-ecs";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { randomUUID } from "node:crypto";
 import { Problem } from "../project/problem.js";
 import { ecsOf, send, type EcsOptions } from "./aws.js";
@@ -23,6 +24,7 @@ import {
   stopServiceDeploymentWithRollback,
 } from "./ecs.js";
 import { awaitingPauseHooks, describePause, gateStageOf, gateStages, pauseInfo, type GateDecision, type OnPause } from "./hooks.js";
+import { abortStepped, promoteStepped, steppedOf } from "./stepped/commands.js";
 import { revisionName } from "./taskdef.js";
 import { watchDeployment, type DeploymentProgress, type TimelineEvent, type WatchOptions } from "./watch.js";
 
@@ -34,6 +36,8 @@ export interface ResumeRequest {
   onProgress?: (progress: DeploymentProgress) => void;
   /** This run, in the lock and the hook mark; one is made up when absent. */
   runId?: string;
+  /** The load balancer's weights, for an environment with a stepped canary (required there). */
+  elb?: ElasticLoadBalancingV2Client;
 }
 
 interface Current {
@@ -179,6 +183,8 @@ async function locked(
 
 /** Continues the waiting hook of ours (a human's approval) and watches to the next pause or the end. */
 export function promoteDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+  const stepped = steppedOf(req.config, client, req.elb);
+  if (stepped) return promoteStepped(stepped.clients, req, stepped.canary, opts);
   return locked(client, req, (held) => promoteHeld(client, req, held, opts), opts);
 }
 
@@ -228,6 +234,9 @@ async function promoteHeld(client: ECSClient, req: ResumeRequest, held: Held, op
 
 /** Rolls the unfinished deployment back and waits until the previous revision serves. */
 export function abortDeployment(client: ECSClient, req: ResumeRequest, opts?: EcsOptions): Promise<DeployReport> {
+  // A stepped canary has no ECS deployment to roll back while it shifts traffic: its weights do.
+  const stepped = steppedOf(req.config, client, req.elb);
+  if (stepped) return abortStepped(stepped.clients, req, stepped.canary, opts);
   return locked(client, req, (held) => abortHeld(client, req, held, opts), opts, true);
 }
 

@@ -5,6 +5,7 @@
  * watched until it serves.
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { randomUUID } from "node:crypto";
 import { ecsOf, type EcsOptions } from "./aws.js";
 import type { EnvironmentConfig } from "./config.js";
@@ -19,6 +20,7 @@ import {
 import { historyRevisions } from "./last-good.js";
 import { withDeployLock } from "./lock.js";
 import { recoverUnder, revisionsOf, UNFINISHED } from "./recover.js";
+import { recoverSteppedUnder, steppedOf } from "./stepped/commands.js";
 import { revisionName } from "./taskdef.js";
 import { watchDeployment, type DeploymentProgress, type TimelineEvent } from "./watch.js";
 
@@ -33,6 +35,8 @@ export interface RollbackRequest {
   rejected?: readonly string[];
   runId?: string;
   onProgress?: (progress: DeploymentProgress) => void;
+  /** The load balancer's weights, for an environment with a stepped canary (required there). */
+  elb?: ElasticLoadBalancingV2Client;
 }
 
 export async function rollbackEnvironment(client: ECSClient, req: RollbackRequest, opts?: EcsOptions): Promise<DeployReport> {
@@ -41,6 +45,7 @@ export async function rollbackEnvironment(client: ECSClient, req: RollbackReques
   const runId = req.runId ?? `shipshape-${randomUUID()}`;
   const found = await describeService(client, ref, opts);
   const serviceArn = found.serviceArn ?? "";
+  const stepped = steppedOf(env, client, req.elb);
   const clock = ecsOf(client, opts).clock;
   const timeline: TimelineEvent[] = [];
   const note = (message: string) => timeline.push({ at: new Date(clock.now()).toISOString(), message });
@@ -48,18 +53,27 @@ export async function rollbackEnvironment(client: ECSClient, req: RollbackReques
     client,
     { serviceArn, runId, ttlMinutes: lockMinutes(env) },
     async (lock) => {
+      // A stepped canary in flight is ended first: weights to stable, then the canary to 0 (inflight.ts).
+      const canary = stepped ? await recoverSteppedUnder(lock, stepped.clients, env, stepped.canary, opts) : undefined;
       const recovered = await recoverUnder(lock, { client, environment: req.environment, env, serviceArn }, opts);
-      timeline.push(...recovered.timeline);
+      timeline.push(...recovered.timeline, ...(canary?.timeline ?? []));
       const service = await describeService(client, ref, opts);
       const serving = service.deployments?.find((d) => d.status === "PRIMARY")?.taskDefinition ?? service.taskDefinition ?? "";
       const base = {
         environment: req.environment,
         image: "",
         previousTaskDefinitionArn: serving,
-        strategy: env.strategy,
-        decisions: recovered.decisions,
-        ...(recovered.abandoned ? { abandoned: recovered.abandoned } : {}),
+        strategy: stepped ? ("stepped-canary" as const) : env.strategy,
+        decisions: [...recovered.decisions, ...(canary?.decisions ?? [])],
+        ...(recovered.abandoned || canary?.abandoned ? { abandoned: recovered.abandoned ?? canary?.abandoned } : {}),
       };
+      // The canary was the change to undo: with it ended, the main service still runs what it ran before it.
+      const undone = canary?.state.inFlight && canary.state.mark?.revision !== revisionName(serving);
+      if (!req.to && undone && recovered.abandoned?.outcome !== "failed") {
+        const reason = `${req.environment} is back on ${revisionName(serving)}: ${canary.decisions[0]?.reason ?? "the stepped canary in flight was ended"}`;
+        const serviceDeploymentArn = recovered.abandoned?.serviceDeploymentArn ?? canary.abandoned?.serviceDeploymentArn ?? "";
+        return { ...base, result: "succeeded", reason, taskDefinitionArn: serving, serviceDeploymentArn, timeline };
+      }
       if (!req.to && recovered.abandoned?.outcome === "rolled back") {
         const reason = `${req.environment} is back on ${revisionName(serving)}: the deployment run ${recovered.abandoned.runId} left was rolled back`;
         return {

@@ -6,10 +6,9 @@ import { dag, type Secret } from "@dagger.io/dagger";
 import { createHash, randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { EnvironmentConfig } from "../deploy/config.js";
-import { analysisGate, progressiveGate, smokeGate, type CheckDeps } from "../deploy/checks.js";
-import { steppedTrafficContext } from "../deploy/analysis-traffic.js";
+import { progressiveGate, type CheckDeps } from "../deploy/checks.js";
 import { deploy, type DeployReport } from "../deploy/deploy.js";
-import { describePause, gateStages, type GateDecision } from "../deploy/hooks.js";
+import { describePause, gateStages } from "../deploy/hooks.js";
 import { judgedRevisions } from "../deploy/last-good.js";
 import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "../deploy/promote.js";
 import { rollbackEnvironment } from "../deploy/rollback.js";
@@ -17,7 +16,7 @@ import { environmentStatus } from "../deploy/status.js";
 import type { AuditTrail } from "../trail/store.js";
 import { runIdOf, runTrail } from "./deploy-run.js";
 import { guardDeploy } from "../guards/guard.js";
-import { steppedCanaryDeploy, type GateStep, type GateVerdict } from "../deploy/stepped/canary.js";
+import { runSteppedDeploy } from "../deploy/stepped/gate.js";
 import type { DeploymentProgress } from "../deploy/watch.js";
 import { Problem } from "../project/problem.js";
 import { isEcrRegistry } from "../supply/publish/ecr.js";
@@ -132,10 +131,11 @@ async function withSessionKeys(ref: string, creds: RegistryCredentials, clients:
 }
 
 /**
- * The stepped canary: at each weight, the analysis (else the smoke checks) judges the canary's
- * share of real traffic; its decisions are the report's, like the ECS-native strategies'.
+ * The stepped canary (src/deploy/stepped/gate.ts): smoke checks on the canary's own route before
+ * any traffic and at every step, the analysis on the canary's target group, the alarms read
+ * throughout; its decisions and the recovery it did first are the report's.
  */
-async function steppedDeploy(
+function steppedDeploy(
   clients: AwsClients,
   envName: string,
   env: EnvironmentConfig,
@@ -143,51 +143,15 @@ async function steppedDeploy(
   approved: boolean,
   deps: CheckDeps,
 ): Promise<DeployReport> {
-  const canary = env.steppedCanary;
-  if (!canary) throw new Problem(`environment ${envName} has no steppedCanary section`, "add steppedCanary, or deploy another way");
-  const decisions: GateDecision[] = [];
-  const checks = withProgress(deps);
-  const gate = async (s: GateStep): Promise<GateVerdict> => {
-    const where = { stage: `canary ${s.weight}% (step ${s.step}/${s.steps})`, step: s.step };
-    let decision: GateDecision;
-    if (env.analysis)
-      decision = (await analysisGate(env.analysis, "run", where, { ...checks, traffic: steppedTrafficContext(canary) })).decision;
-    else if (env.smoke) decision = (await smokeGate(env.smoke, "production", where, checks)).decision;
-    else {
-      decision = {
-        at: new Date().toISOString(),
-        gate: "analysis",
-        ...where,
-        verdict: "skipped",
-        reason: "no analysis or smoke checks configured",
-        values: [],
-      };
-    }
-    decisions.push(decision);
-    const values = Object.fromEntries(decision.values.flatMap((v) => (typeof v.value === "number" ? [[v.name, v.value]] : [])));
-    // Inconclusive is not a pass: a canary whose metrics vanished must not take more traffic.
-    const go = decision.verdict === "passed" || decision.verdict === "skipped";
-    return { action: go ? "CONTINUE" : "ROLLBACK", reason: `${decision.verdict}: ${decision.reason}`, values };
-  };
-  const r = await steppedCanaryDeploy(
-    { ecs: clients.ecs, elb: clients.elb() },
-    { environment: envName, config: env, canary, image, runId: runIdOf() ?? `shipshape-${randomUUID()}`, approved },
-    gate,
-  );
-  const traffic = r.traffic.map((t) => ({ at: t.at, message: `traffic: stable ${t.stable}% / canary ${t.canary}% (${t.why})` }));
-  return {
-    environment: r.environment,
-    image: r.image,
-    result: r.result,
-    reason: r.reason,
-    taskDefinitionArn: r.taskDefinitionArn,
-    previousTaskDefinitionArn: r.previousTaskDefinitionArn,
-    serviceDeploymentArn: r.serviceDeploymentArn ?? "",
-    timeline: [...r.timeline, ...traffic].sort((a, b) => a.at.localeCompare(b.at)),
-    strategy: "stepped-canary",
-    decisions,
-    ...(r.tookOverLock ? { tookOverLock: r.tookOverLock } : {}),
-  };
+  return runSteppedDeploy({
+    clients: { ecs: clients.ecs, elb: clients.elb(), cloudwatch: clients.cloudwatch(env.region) },
+    environment: envName,
+    config: env,
+    image,
+    runId: runIdOf() ?? `shipshape-${randomUUID()}`,
+    approved,
+    checks: withProgress(deps),
+  });
 }
 
 /**
@@ -204,11 +168,13 @@ export async function promoteDeployment(
   const env = environment(config, envName);
   const clients = await awsClients(env.region, aws, envName);
   const client = clients.ecs;
+  const elb = env.steppedCanary ? { elb: clients.elb() } : {};
   const onPause = gateFor(env, { cloudwatch: clients.cloudwatch, ecs: clients.ecs, ...checks });
   const runId = runIdOf();
   const report = await promoteCore(client, {
     environment: envName,
     config: env,
+    ...elb,
     ...(runId ? { runId } : {}),
     onProgress: showProgress("promote"),
     ...(onPause ? { onPause } : {}),
@@ -220,11 +186,13 @@ export async function promoteDeployment(
 /** Rolls back the deployment paused at a gate (or still in progress) and waits until the previous revision serves. */
 export async function abortDeployment(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<DeployReport> {
   const env = environment(config, envName);
-  const client = (await awsClients(env.region, aws, envName)).ecs;
+  const clients = await awsClients(env.region, aws, envName);
+  const client = clients.ecs;
   const runId = runIdOf();
   const report = await abortCore(client, {
     environment: envName,
     config: env,
+    ...(env.steppedCanary ? { elb: clients.elb() } : {}),
     onProgress: showProgress("abort"),
     ...(runId ? { runId } : {}),
   });
@@ -245,12 +213,14 @@ export async function rollbackService(
   trail: AuditTrail | undefined = runTrail(),
 ): Promise<DeployReport> {
   const env = environment(config, envName);
-  const client = (await awsClients(env.region, aws, envName)).ecs;
+  const clients = await awsClients(env.region, aws, envName);
+  const client = clients.ecs;
   const judged = trail ? judgedRevisions(await trail.read({ environment: envName }), envName) : { passed: [], rejected: [] };
   const runId = runIdOf();
   const report = await rollbackEnvironment(client, {
     environment: envName,
     config: env,
+    ...(env.steppedCanary ? { elb: clients.elb() } : {}),
     ...(runId ? { runId } : {}),
     ...(to ? { to } : {}),
     ...judged,
@@ -264,6 +234,7 @@ export async function rollbackService(
 /** What serves, and the clean-up a dead run left (taken only when no live run holds the lock). */
 export async function serviceStatus(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<string> {
   const env = environment(config, envName);
-  const client = (await awsClients(env.region, aws, envName)).ecs;
-  return (await environmentStatus(client, { environment: envName, config: env })).lines.join("\n");
+  const clients = await awsClients(env.region, aws, envName);
+  const elb = env.steppedCanary ? { elb: clients.elb() } : {};
+  return (await environmentStatus(clients.ecs, { environment: envName, config: env, ...elb })).lines.join("\n");
 }

@@ -9,16 +9,23 @@
  * - no PAUSE hook of ours and no hook mark left on the service;
  * - a record of what happened, naming the dead run, whenever it had changed anything.
  */
-import type { ContinueServiceDeploymentCommandInput, DeploymentLifecycleHook } from "@aws-sdk/client-ecs";
+import type { ContinueServiceDeploymentCommandInput, DeploymentLifecycleHook, UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { progressiveGate, type CheckDeps } from "../../src/deploy/checks.js";
 import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../src/deploy/config.js";
-import { deploy, lockMinutes, type DeployRequest } from "../../src/deploy/deploy.js";
+import { deploy, lockMinutes, type DeployReport, type DeployRequest } from "../../src/deploy/deploy.js";
 import { HOOK_TAG } from "../../src/deploy/hook-mark.js";
+import { DEPLOY_LOCK_TAG } from "../../src/deploy/lock.js";
+import { abortDeployment } from "../../src/deploy/promote.js";
+import { steppedCanaryDeploy } from "../../src/deploy/stepped/canary.js";
+import { steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
+import { Problem } from "../../src/project/problem.js";
 import type { OnPause } from "../../src/deploy/hooks.js";
 import { rollbackEnvironment } from "../../src/deploy/rollback.js";
 import { environmentStatus } from "../../src/deploy/status.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
+import { CANARY, STABLE, passingGate, steppedEnv, steppedFakes, type SteppedFakes } from "./stepped-fixture.js";
 
 const APP = (n: number) => arnOf(`task-definition/app:${n}`);
 const SERVICE_ARN = arnOf("service/main/api");
@@ -172,4 +179,116 @@ describe.each(Object.keys(STRATEGIES) as (keyof typeof STRATEGIES)[])("%s, kille
       }
     }
   }, 120_000);
+});
+
+/**
+ * The stepped canary, killed before every ECS and ELB call (one counter: one process), then
+ * `status`, `rollback`, `abort` or the next `deploy`. Every case ends with the weights at stable
+ * 100 / canary 0, the canary service at 0, the main service on a revision that passed its checks
+ * (app:1, or app:2 once the dead run's every step passed and it promoted), no mark or lock left,
+ * and a record naming the dead run whenever it had changed anything.
+ */
+const STEPPED_RECOVERIES = ["status", "rollback", "abort", "deploy"] as const;
+let stepped: SteppedFakes | undefined;
+afterEach(() => {
+  stepped?.ecs.restore();
+  stepped?.elb.restore();
+  stepped = undefined;
+});
+
+function freshStepped(): SteppedFakes {
+  stepped?.ecs.restore();
+  stepped?.elb.restore();
+  vi.useRealTimers();
+  vi.useFakeTimers({ now: new Date("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
+  stepped = steppedFakes();
+  vi.setSystemTime(Date.now() + 1000);
+  return stepped;
+}
+
+const steppedRun = (f: SteppedFakes, env: EnvironmentConfig, runId: string) =>
+  steppedCanaryDeploy(
+    { ecs: f.ecs.client, elb: f.elb.client },
+    { environment: "staging", config: env, canary: env.steppedCanary!, image: IMAGE, runId },
+    passingGate(),
+  );
+
+async function steppedCleanCalls(): Promise<number> {
+  const f = freshStepped();
+  const report = await onFakeTime(steppedRun(f, steppedEnv(f.rule), "gh-clean"), 5000);
+  expect(report.result).toBe("succeeded");
+  return f.ecs.calls.length + f.elb.calls.length;
+}
+
+async function steppedCrashAndRecover(crashAt: number, recovery: (typeof STEPPED_RECOVERIES)[number]): Promise<void> {
+  const f = freshStepped();
+  const env = steppedEnv(f.rule);
+  f.ecs.crashAfter(crashAt);
+  await onFakeTime(
+    steppedRun(f, env, "gh-dead").catch(() => undefined),
+    5000,
+    6 * 3600_000,
+  );
+  const ecsReached = f.ecs.calls.map((x) => x.command);
+  const changed = ecsReached.includes("UpdateService") || ecsReached.includes("TagResource") || f.elb.count("ModifyRule") > 0;
+  const promoted = f.ecs.inputs<UpdateServiceCommandInput>("UpdateService").some((i) => i.service?.endsWith("/api") && i.taskDefinition);
+  const inFlight =
+    f.elb.weightsOf(f.rule).some((w) => w.arn === CANARY && w.weight > 0) || (f.ecs.service("api-canary").desiredCount ?? 0) > 0;
+  f.ecs.revive();
+  vi.setSystemTime(Date.now() + (steppedLockMinutes(env, env.steppedCanary!) + 1) * 60_000);
+
+  const clients = { elb: f.elb.client, runId: "gh-next", environment: "staging", config: env };
+  const allowed = new Set([APP(1), ...(promoted ? [APP(2)] : [])]);
+  let said: string;
+  if (recovery === "status") {
+    said = (await onFakeTime(environmentStatus(f.ecs.client, clients), 5000)).lines.join("\n");
+  } else if (recovery === "rollback") {
+    const report = await onFakeTime(rollbackEnvironment(f.ecs.client, clients), 5000);
+    if (report.result !== "succeeded") expect(report.reason).toMatch(/no earlier revision to roll back to/);
+    said = [report.reason, ...report.timeline.map((e) => e.message)].join("\n");
+  } else if (recovery === "abort") {
+    const out = await onFakeTime(abortDeployment(f.ecs.client, clients), 5000).catch((e: unknown) => e);
+    if (out instanceof Problem) {
+      expect(out.cause_).toMatch(/^nothing to abort/);
+      expect(inFlight).toBe(false);
+      said = "";
+    } else {
+      const report = out as DeployReport;
+      expect(report.result).toBe("rolled back");
+      said = [report.reason, ...report.timeline.map((e) => e.message)].join("\n");
+    }
+  } else {
+    const report = await onFakeTime(steppedRun(f, env, "gh-next"), 5000);
+    expect(report.result, report.reason).toBe("succeeded");
+    allowed.add(report.taskDefinitionArn);
+    said = report.timeline.map((e) => e.message).join("\n");
+  }
+
+  // Traffic on stable only, the canary at 0, the main service on a judged revision.
+  expect(f.elb.weightsOf(f.rule)).toEqual([
+    { arn: STABLE, weight: 100 },
+    { arn: CANARY, weight: 0 },
+  ]);
+  expect(f.ecs.service("api-canary").desiredCount).toBe(0);
+  expect(allowed, `serving ${f.ecs.service().taskDefinition ?? "?"}`).toContain(f.ecs.service().taskDefinition);
+  const keys = (f.ecs.tags.get(SERVICE_ARN) ?? []).map((t) => t.key);
+  expect(keys.filter((k) => k === STEPPED_TAG || k === HOOK_TAG || k === DEPLOY_LOCK_TAG)).toEqual([]);
+  if (changed && !(recovery === "abort" && !inFlight)) expect(said).toMatch(/gh-dead/);
+}
+
+describe("stepped canary, killed before every ECS and ELB call", () => {
+  it("ends on stable 100 / canary 0 with the canary at 0, a judged revision serving, no mark and a record", async () => {
+    const total = await steppedCleanCalls();
+    expect(total).toBeGreaterThan(30);
+    for (let crashAt = 1; crashAt <= total; crashAt++) {
+      const recovery = STEPPED_RECOVERIES[crashAt % STEPPED_RECOVERIES.length] ?? "status";
+      try {
+        await steppedCrashAndRecover(crashAt, recovery);
+      } catch (e) {
+        throw new Error(`stepped canary: killed before call ${crashAt} of ${total}, then ${recovery}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+    }
+  }, 300_000);
 });

@@ -8,7 +8,8 @@ export abstract class FakeAwsService {
   private readonly failures = new Map<string, Error[]>();
   private readonly denied = new Set<string>();
   private readonly appliedThenFailed = new Map<string, Error[]>();
-  private crashAtCall?: number;
+  /** Calls made and the call the run dies before; shared by fakes of one process (shareCrash), as one kill stops every client. */
+  private crash: { calls: number; at?: number } = { calls: 0 };
 
   /** The service's own throttling error (ECS: ThrottlingException; Query-protocol APIs: Throttling). */
   protected abstract throttlingError(): Error;
@@ -34,15 +35,20 @@ export abstract class FakeAwsService {
    * reach the service, as when the process is killed. revive() lets the next run in.
    */
   crashAfter(n: number): void {
-    this.crashAtCall = this.calls.length + n;
+    this.crash.at = this.crash.calls + n;
   }
 
   revive(): void {
-    this.crashAtCall = undefined;
+    this.crash.at = undefined;
   }
 
   get crashed(): boolean {
-    return this.crashAtCall !== undefined && this.calls.length + 1 >= this.crashAtCall;
+    return this.crash.at !== undefined && this.crash.calls + 1 >= this.crash.at;
+  }
+
+  /** One process calling both services: calls count across both, and a crash stops both. */
+  shareCrash(other: FakeAwsService): void {
+    other.crash = this.crash;
   }
 
   /** The next calls of `command` take effect, then their answer is lost with this error (a timeout, a 5xx after the write). */
@@ -61,6 +67,7 @@ export abstract class FakeAwsService {
   /** Logs the call, then throws a scripted denial or failure, if any, before the model answers. */
   protected enter(command: string, input: unknown): void {
     if (this.crashed) throw new Error(`crash: the run was killed before ${command}`);
+    this.crash.calls++;
     this.calls.push({ command, input: structuredClone(input) });
     if (this.denied.has(command)) throw this.accessDenied(command);
     const injected = this.failures.get(command)?.shift();

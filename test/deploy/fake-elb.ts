@@ -6,6 +6,15 @@
  * messages; ELB is a Query-protocol API, so unmodelled errors (ValidationError, Throttling,
  * AccessDenied) arrive as ElasticLoadBalancingV2ServiceException with that name.
  *
+ * The semantics follow @aws-sdk/client-elastic-load-balancing-v2 (3.1142.0, dist-types/models and
+ * commands, generated from aws-sdk-js-v3's codegen/sdk-codegen/aws-models/elastic-load-balancing-v2.json;
+ * the repository itself was too large to fetch here): TargetGroupTuple.Weight "The range is 0 to
+ * 999"; ForwardActionConfig.TargetGroups (at most 5); TargetGroupStickinessConfig.DurationSeconds
+ * "must [be specified] when enabling target group stickiness", 1-604800; ModifyRule throws
+ * RuleNotFoundException, TargetGroupNotFoundException, OperationNotPermittedException (a default
+ * rule's conditions) among others; DescribeRules throws ListenerNotFoundException and
+ * RuleNotFoundException.
+ *
  * Every weight change is kept with its time, so tests assert the traffic history exactly; the
  * journal interleaves ELB writes with the linked FakeEcs's UpdateService calls, so tests assert
  * that traffic moved before the canary was scaled down.
@@ -20,6 +29,7 @@ import {
   ListenerNotFoundException,
   ModifyListenerCommand,
   ModifyRuleCommand,
+  OperationNotPermittedException,
   RuleNotFoundException,
   TargetGroupNotFoundException,
   type Action,
@@ -30,6 +40,7 @@ import {
   type ModifyListenerCommandInput,
   type ModifyRuleCommandInput,
   type Rule,
+  type TargetGroupStickinessConfig,
   type TargetHealth,
   type TargetHealthDescription,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -110,7 +121,10 @@ export class FakeElb extends FakeAwsService {
     on(DescribeTargetHealthCommand).callsFake((i: DescribeTargetHealthCommandInput) =>
       this.handle("DescribeTargetHealth", i, () => this.describeTargetHealth(i)),
     );
-    if (ecs) this.link(ecs);
+    if (ecs) {
+      this.link(ecs);
+      ecs.shareCrash(this);
+    }
   }
 
   // --- scripting ---------------------------------------------------------------------------
@@ -171,7 +185,7 @@ export class FakeElb extends FakeAwsService {
 
   // --- plumbing ----------------------------------------------------------------------------
 
-  private forward(forward: [string, number][]): Action {
+  private forward(forward: [string, number][], stickiness: TargetGroupStickinessConfig = { Enabled: false }): Action {
     const [first] = forward;
     return {
       Type: "forward",
@@ -179,9 +193,15 @@ export class FakeElb extends FakeAwsService {
       ...(forward.length === 1 && first ? { TargetGroupArn: first[0] } : {}),
       ForwardConfig: {
         TargetGroups: forward.map(([arn, weight]) => ({ TargetGroupArn: arn, Weight: weight })),
-        TargetGroupStickinessConfig: { Enabled: false },
+        TargetGroupStickinessConfig: copy(stickiness),
       },
     };
+  }
+
+  /** Stickiness on a rule's forward action (ELB keeps what ModifyRule was sent, and drops what it was not). */
+  setStickiness(ruleArn: string, stickiness: TargetGroupStickinessConfig): void {
+    const forward = this.rules.get(ruleArn)?.Actions?.find((a) => a.Type === "forward");
+    if (forward?.ForwardConfig) forward.ForwardConfig.TargetGroupStickinessConfig = copy(stickiness);
   }
 
   /**
@@ -268,6 +288,16 @@ export class FakeElb extends FakeAwsService {
       if (unknown) throw new TargetGroupNotFoundException({ message: `Target group '${unknown}' not found`, $metadata: meta });
       if (new Set(tuples.map((t) => t.TargetGroupArn)).size !== tuples.length)
         throw queryError("ValidationError", "A target group cannot be specified more than once in a forward config");
+      const sticky = action.ForwardConfig?.TargetGroupStickinessConfig;
+      const duration = sticky?.DurationSeconds;
+      if (sticky?.Enabled && duration === undefined)
+        throw queryError("ValidationError", "A duration must be specified when target group stickiness is enabled");
+      if (duration !== undefined && (duration < 1 || duration > 604800))
+        throw constraint(
+          duration,
+          `${at}.forwardConfig.targetGroupStickinessConfig.durationSeconds`,
+          "Member must have value between 1 and 604800",
+        );
     });
     // Stored as ELB reports it: a lone target group also as TargetGroupArn, weights filled in.
     return actions.map((a) => {
@@ -276,7 +306,10 @@ export class FakeElb extends FakeAwsService {
         ...t,
         Weight: t.Weight ?? 1,
       }));
-      return this.forward(tuples.map((t) => [t.TargetGroupArn ?? "", t.Weight]));
+      return this.forward(
+        tuples.map((t) => [t.TargetGroupArn ?? "", t.Weight]),
+        a.ForwardConfig?.TargetGroupStickinessConfig,
+      );
     });
   }
 
@@ -294,6 +327,8 @@ export class FakeElb extends FakeAwsService {
     const rule = this.rules.get(input.RuleArn ?? "");
     if (!rule) throw new RuleNotFoundException({ message: "One or more rules not found", $metadata: meta });
     if (!input.Actions && !input.Conditions) throw queryError("ValidationError", "Either conditions or actions must be specified");
+    if (input.Conditions && rule.IsDefault)
+      throw new OperationNotPermittedException({ message: "You cannot modify the conditions of a default rule", $metadata: meta });
     if (input.Actions) rule.Actions = this.validate(input.Actions, "actions");
     if (input.Conditions) rule.Conditions = copy(input.Conditions);
     this.record(rule.RuleArn ?? "", rule.Actions ?? []);

@@ -288,12 +288,18 @@ describe("steppedCanaryDeploy", () => {
     expect(report.tookOverLock?.runId).toBe("gh-6-1");
     expect(history()).toEqual(["100/0", "95/5", "100/0"]);
     expect(elb.journal[0]).toBe("elb:ModifyRule api-stable=100 api-canary=0");
-    expect(report.timeline.map((e) => e.message)).toContain(
-      "traffic: stable 100% / canary 0% (reset: an earlier run left the canary at 50%)",
-    );
+    expect(report.timeline.map((e) => e.message)).toContain("traffic: stable 100% / canary 0% (reset: run gh-6-1 left the canary at 50%)");
     const reset = elb.weightChanges[0]?.at ?? Infinity;
     const registered = report.timeline.find((e) => e.message.startsWith("registered app:2"));
     expect(reset).toBeLessThanOrEqual(Date.parse(registered?.at ?? ""));
+  });
+
+  it("keeps the rule's stickiness through every weight change (ModifyRule drops what it is not sent)", async () => {
+    elb.setStickiness(rule, { Enabled: true, DurationSeconds: 300 });
+    const report = await deploy();
+    expect(report.result).toBe("succeeded");
+    expect(elb.rules.get(rule)?.Actions?.[0]?.ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 300 });
+    expect(history()).toEqual(["100/0", "95/5", "80/20", "50/50", "0/100", "100/0"]);
   });
 
   it("drives a listener's default action when given listenerArn", async () => {

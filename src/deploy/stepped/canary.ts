@@ -6,18 +6,20 @@
  * Traffic safety comes first on every way out: on a ROLLBACK verdict or any error the weights go
  * back to stable 100 / canary 0 BEFORE the canary service is scaled down, and the main service is
  * not touched. A crash (the process killed) cannot run that path: the canary then keeps its share
- * until the next run, which resets the weights under the deploy lock before it does anything else
- * (the lock of the crashed run blocks that until it expires, or until it is removed by hand).
+ * until the next Shipshape command (deploy, status, rollback, abort, promote) ends it under the
+ * deploy lock (inflight.ts). The crashed run's lock blocks that only until the honest remainder of
+ * the run has passed (lease.ts renews it to that before each weight change); `abort` takes it at once.
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Problem } from "../../project/problem.js";
-import type { EcsOptions } from "../aws.js";
+import { ecsOf, type EcsOptions } from "../aws.js";
 import type { EnvironmentConfig } from "../config.js";
 import { describeService } from "../ecs.js";
 import { withDeployLock } from "../lock.js";
-import { assertDeployable } from "../deploy.js";
-import type { SteppedCanaryConfig } from "./config.js";
+import { assertDeployable, nativeAlarms } from "../deploy.js";
+import { alarmCheck } from "./alarms.js";
+import { Lease, steppedLockMinutes } from "./lease.js";
 import { CanaryRun } from "./run.js";
 import type { CanaryGate, SteppedCanaryClients, SteppedCanaryReport, SteppedCanaryRequest } from "./types.js";
 
@@ -52,12 +54,26 @@ async function precheck(clients: SteppedCanaryClients, req: SteppedCanaryRequest
       );
     }
   }
+  assertCanaryRoute(req.environment, req.config);
+  if (nativeAlarms(req.config, req.alarms).length > 0 && !clients.cloudwatch)
+    throw new Problem(
+      `environment ${req.environment} has CloudWatch alarms, but the stepped canary was given no CloudWatch client to read them`,
+      "pass a CloudWatch client for the environment's region",
+    );
 }
 
-/** The lock must outlive the slowest honest run: canary up, every pause, promotion and its rollback. */
-function lockMinutes(env: EnvironmentConfig, canary: SteppedCanaryConfig): number {
-  const pauses = canary.steps.reduce((sum, s) => sum + s.pauseMinutes, 0);
-  return 4 * env.progressDeadlineMinutes + pauses + 10;
+/**
+ * Smoke checks must reach the canary's own targets: the shared baseUrl sends most requests to the
+ * stable revision (95% at a 5% step), so a broken canary would pass. testUrl (a listener or port
+ * whose rule forwards to the canary target group only) or testHeader (a rule with an http-header
+ * condition forwarding there) is the canary's own route.
+ */
+export function assertCanaryRoute(environment: string, env: EnvironmentConfig): void {
+  if (!env.smoke || env.smoke.testUrl || env.smoke.testHeader) return;
+  throw new Problem(
+    `environment ${environment} smoke-checks a stepped canary at the shared baseUrl, where most requests reach the stable revision and a broken canary passes`,
+    "set smoke.testUrl to a listener or port that forwards to steppedCanary.canaryTargetGroupArn only, or smoke.testHeader to the header of a listener rule that does",
+  );
 }
 
 export async function steppedCanaryDeploy(
@@ -70,11 +86,14 @@ export async function steppedCanaryDeploy(
   const env = req.config;
   const found = await describeService(clients.ecs, { cluster: env.cluster, service: env.service }, opts);
   if (!found.serviceArn) throw new Problem(`ECS returned no ARN for service ${env.service}`, "rerun; check the ECS console");
+  const alarms = nativeAlarms(env, req.alarms);
+  const sleep = (ms: number) => ecsOf(clients.ecs, opts).clock.sleep(ms);
+  const check = clients.cloudwatch && alarms.length > 0 ? alarmCheck(clients.cloudwatch, alarms, sleep) : undefined;
   return withDeployLock(
     clients.ecs,
-    { serviceArn: found.serviceArn, runId: req.runId, ttlMinutes: lockMinutes(env, req.canary) },
+    { serviceArn: found.serviceArn, runId: req.runId, ttlMinutes: steppedLockMinutes(env, req.canary) },
     async (lock) => {
-      const report = await new CanaryRun(clients, req, gate, opts).run();
+      const report = await new CanaryRun(clients, req, gate, opts, new Lease(clients.ecs, lock, opts), check).run();
       return lock.tookOver ? { ...report, tookOverLock: lock.tookOver } : report;
     },
     opts,

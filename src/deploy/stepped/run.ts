@@ -1,71 +1,45 @@
 /**
- * One stepped canary under the deploy lock, as a small state machine: checks, the safe split,
- * the canary service up and healthy, the steps, then promotion or rollback. Every way out goes
- * through finish(), and every failure after the canary service started through abort(), which
- * moves traffic back to stable before it scales the canary down.
+ * One stepped canary under the deploy lock, as a small state machine: what a dead run left ended
+ * first (inflight.ts, recover.ts), checks, the safe split, the in-flight mark, the migration, the
+ * canary service up and healthy (and smoke-checked on its own route), the steps, then promotion
+ * or rollback. Every way out goes through finish(), and every failure after the canary service
+ * started through abort(), which moves traffic back to stable before it scales the canary down.
+ * The lock is renewed before each weight change and checked right after it (lease.ts): a run
+ * that lost it puts the weights back on stable and touches nothing else.
  */
 import type { Service } from "@aws-sdk/client-ecs";
-import type { Action } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { progress } from "../../gates/progress.js";
 import { Problem, describeError } from "../../project/problem.js";
-import { ecsOf, type EcsOptions } from "../aws.js";
-import { describeService, describeTaskDefinition, registerTaskDefinition, updateService } from "../ecs.js";
+import type { EcsOptions } from "../aws.js";
+import { nativeAlarms } from "../deploy.js";
+import { describeService, describeTaskDefinition, registerTaskDefinition, runMigration } from "../ecs.js";
 import { renderTaskDefinition, revisionName } from "../taskdef.js";
-import { watchDeployment, type DeployResult, type DeploymentOutcome, type TimelineEvent } from "../watch.js";
-import { elbOf, targetHealth, type Elb, type TargetCounts, type TrafficRoute } from "./elb.js";
-import { checkServices, scaleCanaryToZero, startCanaryService } from "./services.js";
-import { Traffic } from "./traffic.js";
-import type {
-  CanaryDecision,
-  CanaryGate,
-  GateStep,
-  GateVerdict,
-  SteppedCanaryClients,
-  SteppedCanaryReport,
-  SteppedCanaryRequest,
-} from "./types.js";
-import { SAFE, canaryAt, type TargetGroups } from "./weights.js";
+import { watchDeployment } from "../watch.js";
+import type { AlarmCheck } from "./alarms.js";
+import { targetHealth } from "./elb.js";
+import { LostLock, remainingMinutes, type Lease } from "./lease.js";
+import { clearSteppedMark, writeSteppedMark } from "./mark.js";
+import { checkServices, startCanaryService } from "./services.js";
+import type { CanaryGate, GateStep, GateVerdict, SteppedCanaryClients, SteppedCanaryReport, SteppedCanaryRequest } from "./types.js";
+import { CanaryRunBase } from "./run-base.js";
+import { SAFE, canaryAt } from "./weights.js";
 
-export class CanaryRun {
-  private readonly elb: Elb;
-  private readonly timeline: TimelineEvent[] = [];
-  private readonly decisions: CanaryDecision[] = [];
-  private readonly tg: TargetGroups;
-  private readonly traffic: Traffic;
-  private taskDefinitionArn = "";
-  private previous = "";
-  private serviceDeploymentArn: string | undefined;
-
+export class CanaryRun extends CanaryRunBase {
   constructor(
-    private readonly clients: SteppedCanaryClients,
-    private readonly req: SteppedCanaryRequest,
+    clients: SteppedCanaryClients,
+    req: SteppedCanaryRequest,
     private readonly gate: CanaryGate,
-    private readonly opts: EcsOptions | undefined,
+    opts: EcsOptions | undefined,
+    lease: Lease,
+    private readonly alarm?: AlarmCheck,
   ) {
-    this.elb = elbOf(clients.elb, opts);
-    const { canary } = req;
-    this.tg = { stable: canary.stableTargetGroupArn, canary: canary.canaryTargetGroupArn };
-    const route: TrafficRoute = canary.listenerRuleArn
-      ? { kind: "rule", arn: canary.listenerRuleArn }
-      : { kind: "listener", arn: canary.listenerArn ?? "" };
-    this.traffic = new Traffic(this.elb, route, this.tg, this.timeline);
-  }
-
-  private get clock() {
-    return ecsOf(this.clients.ecs, this.opts).clock;
-  }
-
-  private note(message: string): void {
-    this.timeline.push({ at: new Date(this.clock.now()).toISOString(), message });
-  }
-
-  private merge(prefix: string, events: TimelineEvent[]): void {
-    this.timeline.push(...events.map((e) => ({ at: e.at, message: `${prefix}: ${e.message}` })));
+    super(clients, req, opts, lease);
   }
 
   async run(): Promise<SteppedCanaryReport> {
     const { ecs } = this.clients;
     const env = this.req.config;
+    const reset = await this.recoverFirst();
     // Everything up to the canary service update throws a Problem and changes no traffic.
     const main = await describeService(ecs, { cluster: env.cluster, service: env.service }, this.opts);
     const canarySvc = await describeService(ecs, { cluster: env.cluster, service: this.req.canary.canaryService }, this.opts);
@@ -74,18 +48,18 @@ export class CanaryRun {
     if (!previous) throw new Problem(`service ${env.service} has no task definition`, "check the service in the ECS console");
     this.previous = previous;
 
-    const { actions: snapshot, split } = await this.traffic.read();
-    const stable = await targetHealth(this.elb, this.tg.stable);
+    const { actions: snapshot } = await this.traffic.read();
+    // Waited for, not read once: a recovery above may just have rolled the main service back onto fresh tasks.
+    const stable = await this.waitHealthy(this.tg.stable, 1);
     if (stable.healthy === 0) {
       throw new Problem(
         `the stable target group has no healthy targets (${stable.others || "no targets"}); a canary cannot be compared with it`,
         `get service ${env.service} healthy first`,
       );
     }
-    // The safe split goes in first: it undoes what a crashed run left behind, and proves that
-    // the role may modify the rule before the canary service is touched.
-    const leftover = split.canary > 0 ? `reset: an earlier run left the canary at ${split.canary}%` : "start: stable carries all traffic";
-    await this.traffic.set(SAFE, leftover);
+    // The safe split goes in first (unless the recovery just wrote it): it proves that the role
+    // may modify the rule before the canary service is touched.
+    if (!reset) await this.traffic.set(SAFE, "start: stable carries all traffic");
 
     const { taskDefinition, tags } = await describeTaskDefinition(ecs, previous, this.opts);
     const input = renderTaskDefinition(taskDefinition, {
@@ -98,8 +72,7 @@ export class CanaryRun {
     this.note(`registered ${revisionName(this.taskDefinitionArn)} (from ${revisionName(previous)})`);
 
     const desired = this.req.canary.canaryDesiredCount ?? Math.max(1, main.desiredCount ?? 1);
-    const canaryDeployment = await startCanaryService(ecs, canarySvc, this.taskDefinitionArn, desired, this.opts);
-    this.note(`canary service ${this.req.canary.canaryService} started on ${revisionName(this.taskDefinitionArn)} with ${desired} tasks`);
+    const canaryDeployment = await this.startCanary(main, canarySvc, desired);
 
     try {
       const notReady = await this.waitCanaryReady(canarySvc, canaryDeployment, desired);
@@ -108,7 +81,49 @@ export class CanaryRun {
       if (rollback) return await this.abort(canarySvc, rollback, snapshot);
       return await this.promote(main, canarySvc, snapshot);
     } catch (e) {
-      return this.abort(canarySvc, describeError(e).cause, snapshot);
+      return this.abort(canarySvc, describeError(e).cause, snapshot, e instanceof LostLock);
+    }
+  }
+
+  /** The mark, the migration, then the new revision on the canary service: nothing takes traffic yet. */
+  private async startCanary(main: Service, canarySvc: Service, desired: number): Promise<string> {
+    const env = this.req.config;
+    const { ecs } = this.clients;
+    const rev = revisionName(this.taskDefinitionArn);
+    try {
+      await this.lease.check();
+      const mark = { runId: this.req.runId, revision: rev, startedAt: new Date(this.clock.now()).toISOString() };
+      await writeSteppedMark(ecs, this.lease.lock.serviceArn, mark, this.opts);
+      this.marked = true;
+      if (env.migration) {
+        this.note(`migration started: ${env.migration.command.join(" ")}`);
+        this.migration = await runMigration(
+          ecs,
+          {
+            service: main,
+            taskDefinitionArn: this.taskDefinitionArn,
+            containerName: env.migration.containerName ?? env.containerName,
+            command: env.migration.command,
+            timeoutMinutes: env.migration.timeoutMinutes,
+            runId: this.req.runId,
+          },
+          this.opts,
+        );
+        this.note(`migration succeeded in ${this.migration.durationSeconds}s`);
+      }
+      await this.lease.check();
+      const alarms = nativeAlarms(env, this.req.alarms);
+      const started = await startCanaryService(ecs, canarySvc, this.taskDefinitionArn, desired, alarms, this.opts);
+      this.note(`canary service ${this.req.canary.canaryService} started on ${rev} with ${desired} tasks`);
+      return started;
+    } catch (e) {
+      // Nothing runs on the canary yet: the mark goes (the next run would only clear it), unless the lock is someone else's now.
+      if (this.marked && !(e instanceof LostLock))
+        await clearSteppedMark(ecs, this.lease.lock.serviceArn, this.opts).then(
+          () => (this.marked = false),
+          () => undefined,
+        );
+      throw e;
     }
   }
 
@@ -139,42 +154,66 @@ export class CanaryRun {
     return undefined;
   }
 
-  /** Polls a target group until `want` targets are healthy or the progress deadline passes; the last count either way. */
-  private async waitHealthy(targetGroupArn: string, want: number): Promise<TargetCounts> {
-    const env = this.req.config;
-    const deadline = this.clock.now() + env.progressDeadlineMinutes * 60_000;
+  /** The gate's question for step n (0: before any traffic). */
+  private question(n: number, weight: number, pauseMinutes: number, since: string): GateStep {
+    return {
+      step: n,
+      steps: this.req.canary.steps.length,
+      weight,
+      pauseMinutes,
+      since,
+      taskDefinitionArn: this.taskDefinitionArn,
+      previousTaskDefinitionArn: this.previous,
+      stableTargetGroupArn: this.tg.stable,
+      canaryTargetGroupArn: this.tg.canary,
+    };
+  }
+
+  private record(n: number, weight: number, verdict: GateVerdict): void {
+    const at = new Date(this.clock.now()).toISOString();
+    this.decisions.push({ at, step: n, weight, verdict: verdict.action, reason: verdict.reason, values: verdict.values });
+    this.note(`step ${n} (${weight}%): ${verdict.action}: ${verdict.reason}`);
+    progress("deploy", `canary step ${n}/${this.req.canary.steps.length} at ${weight}%: ${verdict.action} (${verdict.reason})`);
+  }
+
+  /** Holds a step's weight; with alarms, reads them every poll interval meanwhile. Returns an alarm that fired. */
+  private async hold(minutes: number): Promise<string | undefined> {
+    const until = this.clock.now() + minutes * 60_000;
+    if (!this.alarm) {
+      if (minutes > 0) await this.clock.sleep(minutes * 60_000);
+      return undefined;
+    }
     for (;;) {
-      const health = await targetHealth(this.elb, targetGroupArn);
-      if (health.healthy >= want || this.clock.now() >= deadline) return health;
-      await this.clock.sleep(env.pollSeconds * 1000);
+      const fired = await this.alarm();
+      const left = until - this.clock.now();
+      if (fired || left <= 0) return fired;
+      await this.clock.sleep(Math.min(left, this.req.config.pollSeconds * 1000));
     }
   }
 
   /** Each step: weights, pause, verdict. Returns why to roll back, or undefined when every step passed. */
   private async runSteps(): Promise<string | undefined> {
-    const steps = this.req.canary.steps;
+    const { steps } = this.req.canary;
+    if (this.req.checkBeforeTraffic) {
+      const verdict = await this.judge(this.question(0, 0, 0, new Date(this.clock.now()).toISOString()));
+      this.record(0, 0, verdict);
+      if (verdict.action !== "CONTINUE") return `the canary's own checks failed before it got any traffic: ${verdict.reason}`;
+    }
     for (const [i, step] of steps.entries()) {
       const n = i + 1;
       const health = await targetHealth(this.elb, this.tg.canary);
       if (health.healthy === 0)
         return `before step ${n} (${step.weight}%) the canary had no healthy targets (${health.others || "none registered"})`;
+      const before = await this.alarm?.();
+      if (before) return `before step ${n} (${step.weight}%): ${before}`;
+      await this.lease.renew(remainingMinutes(this.req.config, this.req.canary, n));
       await this.traffic.set(canaryAt(step.weight), `step ${n}/${steps.length}`);
+      await this.lease.check(); // an abort that took the lock while the weight was being written
       const since = new Date(this.clock.now()).toISOString();
-      if (step.pauseMinutes > 0) await this.clock.sleep(step.pauseMinutes * 60_000);
-      const verdict = await this.judge({
-        step: n,
-        steps: steps.length,
-        weight: step.weight,
-        pauseMinutes: step.pauseMinutes,
-        since,
-        taskDefinitionArn: this.taskDefinitionArn,
-        stableTargetGroupArn: this.tg.stable,
-        canaryTargetGroupArn: this.tg.canary,
-      });
-      const at = new Date(this.clock.now()).toISOString();
-      this.decisions.push({ at, step: n, weight: step.weight, verdict: verdict.action, reason: verdict.reason, values: verdict.values });
-      this.note(`step ${n} (${step.weight}%): ${verdict.action}: ${verdict.reason}`);
-      progress("deploy", `canary step ${n}/${steps.length} at ${step.weight}%: ${verdict.action} (${verdict.reason})`);
+      const fired = await this.hold(step.pauseMinutes);
+      if (fired) return `at step ${n} (${step.weight}%): ${fired}`;
+      const verdict = await this.judge(this.question(n, step.weight, step.pauseMinutes, since));
+      this.record(n, step.weight, verdict);
       if (verdict.action !== "CONTINUE") return `analysis at step ${n} (${step.weight}%) called for a rollback: ${verdict.reason}`;
     }
     return undefined;
@@ -189,116 +228,5 @@ export class CanaryRun {
     } catch (e) {
       return { action: "ROLLBACK", reason: `analysis failed: ${describeError(e).cause}`, values: {} };
     }
-  }
-
-  /** Every step passed: the main service moves to the new revision while the canary carries all traffic. */
-  private async promote(main: Service, canarySvc: Service, snapshot: Action[]): Promise<SteppedCanaryReport> {
-    const env = this.req.config;
-    const rev = revisionName(this.taskDefinitionArn);
-    this.note(`all ${this.req.canary.steps.length} steps passed; promoting service ${env.service} to ${rev}`);
-    let outcome: Pick<DeploymentOutcome, "result" | "reason" | "runningTaskDefinitionArn">;
-    try {
-      const started = await updateService(
-        this.clients.ecs,
-        main,
-        { taskDefinitionArn: this.taskDefinitionArn, strategy: "rolling" },
-        this.opts,
-      );
-      this.serviceDeploymentArn = started.serviceDeploymentArn;
-      const watched = await watchDeployment(
-        this.clients.ecs,
-        {
-          cluster: env.cluster,
-          service: env.service,
-          serviceDeploymentArn: started.serviceDeploymentArn,
-          taskDefinitionArn: this.taskDefinitionArn,
-          previousTaskDefinitionArn: this.previous,
-          progressDeadlineMinutes: env.progressDeadlineMinutes,
-          pollSeconds: env.pollSeconds,
-        },
-        this.opts,
-      );
-      this.merge("main service", watched.timeline);
-      this.serviceDeploymentArn = watched.serviceDeploymentArn;
-      outcome = watched;
-    } catch (e) {
-      outcome = {
-        result: "failed",
-        reason: `the update could not be started: ${describeError(e).cause}`,
-        runningTaskDefinitionArn: this.previous,
-      };
-    }
-    // Traffic goes back to the stable group only once it can carry all of it; otherwise the
-    // healthy canary keeps it, which is the lesser harm.
-    const want = Math.max(1, main.desiredCount ?? 1);
-    const stable = await this.waitHealthy(this.tg.stable, want).catch(() => undefined);
-    if (stable === undefined || stable.healthy < want) {
-      const why =
-        stable === undefined
-          ? "its health could not be read"
-          : `${stable.healthy}/${want} targets healthy (${stable.others || "none registered"})`;
-      return this.finish(
-        "failed",
-        `promoting service ${env.service}: ${outcome.result}: ${outcome.reason}; traffic stays on the canary service (${rev}) because the stable target group cannot take it: ${why}`,
-      );
-    }
-    const unsafe = await this.traffic.restore(
-      outcome.result === "succeeded" ? "promoted: the main service serves the new revision" : "promotion failed",
-      snapshot,
-    );
-    if (unsafe) return this.finish("failed", `${outcome.reason}; and the weights could not be set back to stable: ${unsafe}`);
-    await this.scaleDown(canarySvc);
-    if (outcome.result === "succeeded")
-      return this.finish("succeeded", `${rev} passed ${this.req.canary.steps.length} steps and is serving`);
-    const running = revisionName(outcome.runningTaskDefinitionArn ?? this.previous);
-    return this.finish(
-      outcome.result === "rolled back" ? "rolled back" : "failed",
-      `every step passed, but promoting service ${env.service} ended ${outcome.result}: ${outcome.reason}; the main service runs ${running} and has the traffic again`,
-    );
-  }
-
-  /** Traffic first, then the canary's tasks; never throws, so the reason that got us here survives. */
-  private async abort(canarySvc: Service, reason: string, snapshot: Action[]): Promise<SteppedCanaryReport> {
-    progress("deploy", `canary rolling back: ${reason}`);
-    const unsafe = await this.traffic.restore("rollback", snapshot);
-    if (unsafe) {
-      const left = this.traffic.current ? `${this.traffic.current.canary}%` : "an unknown share";
-      return this.finish(
-        "failed",
-        `${reason}; then the weights could not be set back to stable (${unsafe}): the canary may still receive ${left} until the next run resets it, or set the weights by hand`,
-      );
-    }
-    await this.scaleDown(canarySvc);
-    return this.finish("rolled back", reason);
-  }
-
-  private async scaleDown(canarySvc: Service): Promise<void> {
-    try {
-      await scaleCanaryToZero(this.clients.ecs, canarySvc, this.opts);
-      this.note(`canary service ${this.req.canary.canaryService} scaled to 0`);
-    } catch (e) {
-      // Traffic is already off it: a running canary only costs money, so this is a note, not a failure.
-      this.note(
-        `canary service ${this.req.canary.canaryService} could not be scaled to 0 (${describeError(e).cause}); scale it down by hand`,
-      );
-    }
-  }
-
-  private finish(result: DeployResult, reason: string): SteppedCanaryReport {
-    this.note(`${result}: ${reason}`);
-    progress("deploy", `stepped canary ${result}: ${reason}`);
-    const timeline = [...this.timeline].sort((a, b) => a.at.localeCompare(b.at)); // stable sort keeps same-instant order
-    return {
-      environment: this.req.environment,
-      image: this.req.image,
-      result,
-      reason,
-      taskDefinitionArn: this.taskDefinitionArn,
-      previousTaskDefinitionArn: this.previous,
-      ...(this.serviceDeploymentArn ? { serviceDeploymentArn: this.serviceDeploymentArn } : {}),
-      timeline,
-      decisions: this.decisions,
-      traffic: this.traffic.history,
-    };
   }
 }

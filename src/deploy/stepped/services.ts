@@ -53,10 +53,17 @@ export function checkServices(main: Service, canary: Service, tg: TargetGroups):
   }
 }
 
-/** Keeps the service's settings, with the circuit breaker forced on so a broken canary undoes itself. */
-function safeConfiguration(service: Service): DeploymentConfiguration {
+/**
+ * Keeps the service's settings, with the circuit breaker forced on so a broken canary undoes itself,
+ * and the environment's alarms rolling its deployment back as ECS does for the other strategies.
+ */
+function safeConfiguration(service: Service, alarms: readonly string[]): DeploymentConfiguration {
   const current = service.deploymentConfiguration ?? {};
-  return { ...current, deploymentCircuitBreaker: { ...current.deploymentCircuitBreaker, enable: true, rollback: true } };
+  return {
+    ...current,
+    deploymentCircuitBreaker: { ...current.deploymentCircuitBreaker, enable: true, rollback: true },
+    ...(alarms.length > 0 ? { alarms: { alarmNames: [...alarms], enable: true, rollback: true } } : {}),
+  };
 }
 
 /** Puts the new revision on the canary service at `desiredCount` tasks; returns the service deployment to watch. */
@@ -65,6 +72,7 @@ export async function startCanaryService(
   canary: Service,
   taskDefinitionArn: string,
   desiredCount: number,
+  alarms: readonly string[],
   opts?: EcsOptions,
 ): Promise<string> {
   const out = await send(ecsOf(client, opts), "ecs:UpdateService", () =>
@@ -74,7 +82,7 @@ export async function startCanaryService(
         service: canary.serviceArn ?? canary.serviceName,
         taskDefinition: taskDefinitionArn,
         desiredCount,
-        deploymentConfiguration: safeConfiguration(canary),
+        deploymentConfiguration: safeConfiguration(canary, alarms),
       }),
     ),
   );

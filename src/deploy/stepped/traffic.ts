@@ -68,8 +68,15 @@ export class Traffic {
     let actions = snapshot;
     try {
       actions = await readRoute(this.elb, this.route);
+      // Someone (an abort, the next run) already put it back: nothing to write.
+      const now = currentSplit(actions, this.tg, describeRoute(this.route));
+      if (now.canary === 0 && now.stable > 0) {
+        this.current = now;
+        return undefined;
+      }
     } catch {
-      // The write below says whether ELB is reachable at all; the snapshot has the right shape.
+      // The write below says whether ELB is reachable at all (and forces a rule that no longer
+      // looks like the pair back); the snapshot has the right shape.
     }
     try {
       await this.write(actions, SAFE, why, RESTORE_ATTEMPTS);
