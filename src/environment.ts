@@ -10,8 +10,10 @@ import { recordedRun } from "./gates/deploy-run.js";
 import { readTrail, deliveryReport } from "./gates/delivery.js";
 import { secretText } from "./gates/secret-text.js";
 import type { EventKind } from "./notify/event.js";
+import { monitorVerb, rescanVerb } from "./monitor/verbs.js";
 import { loadConfig } from "./project/load.js";
 import { DeliveryReport } from "./report/delivery.js";
+import type { GateReport } from "./report/gate-report.js";
 import { deploymentOf, type Deployment } from "./report/deployment.js";
 import { make } from "./report/fields.js";
 import { awsOf, outletsOf, registryCredsFor, runContextOf, type DeploySettings } from "./settings.js";
@@ -157,6 +159,28 @@ export class Environment implements DeploySettings {
   @func({ cache: "never" })
   async metrics(period: string = "week", from: string = "", to: string = ""): Promise<DeliveryReport> {
     return deliveryMetrics(this, this.name, { period, from, to });
+  }
+
+  /**
+   * Smoke checks and one analysis now; opens, comments on or closes this environment's GitHub incident, and notifies.
+   * @param githubToken Token with issues: write (GITHUB_TOKEN in Actions).
+   * @param repository owner/name whose issues hold the incident, as in GITHUB_REPOSITORY.
+   */
+  // cache never: it reads live state and writes issues and notifications; meant for a schedule (every 15 minutes).
+  @func({ cache: "never" })
+  async monitor(githubToken: Secret, repository: string): Promise<GateReport> {
+    return monitorVerb(this, githubToken, repository);
+  }
+
+  /**
+   * Scan the digests running here with today's vulnerability DB; a new blocking finding opens or joins its incident.
+   * @param githubToken Token with issues: write (GITHUB_TOKEN in Actions).
+   * @param repository owner/name whose issues hold the incident, as in GITHUB_REPOSITORY.
+   */
+  // cache never: it reads what ECS runs now and writes issues; the Trivy DB step itself is refreshed once a day.
+  @func({ cache: "never" })
+  async rescan(githubToken: Secret, repository: string): Promise<GateReport> {
+    return rescanVerb(this, githubToken, repository);
   }
 
   /** A run with its audit records and notifications; fails the call unless it ended as this kind of run should. */

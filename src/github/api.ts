@@ -34,6 +34,9 @@ export type ApiResponse = { ok: true; status: number; data: unknown; headers: He
 export interface RequestContext {
   repository: string;
   pullNumber?: number;
+  /** An incident issue (monitor, rescan): the messages then name issues and the issues permission. */
+  issueNumber?: number;
+  purpose?: "pr-comment" | "incident";
 }
 
 export const apiBase = (apiUrl: string): string => apiUrl.replace(/\/+$/, "");
@@ -121,7 +124,9 @@ function saidBy(data: unknown): string {
 export function explainFailure(status: number, headers: Headers, data: unknown, ctx: RequestContext, now: number): GithubFailure {
   const said = saidBy(data);
   const statusSaid = (code: number) => (said === "" ? `(${code})` : `(${code}: ${said})`);
-  const target = ctx.pullNumber === undefined ? ctx.repository : `${ctx.repository}#${ctx.pullNumber}`;
+  const number = ctx.pullNumber ?? ctx.issueNumber;
+  const target = number === undefined ? ctx.repository : `${ctx.repository}#${number}`;
+  const incident = ctx.purpose === "incident";
   const retryAfter = headers.get("retry-after");
   const retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) * 1000 : undefined;
   const remaining = headers.get("x-ratelimit-remaining");
@@ -159,30 +164,41 @@ export function explainFailure(status: number, headers: Headers, data: unknown, 
         retryable: false,
       };
     case 403:
-      return {
-        status,
-        error: `the GitHub token may not comment on ${target} ${statusSaid(status)}`,
-        hint: "give the job `permissions: pull-requests: write`; pull requests from forks get a read-only GITHUB_TOKEN",
-        retryable: false,
-      };
+      return incident
+        ? {
+            status,
+            error: `the GitHub token may not write incident issues on ${target} ${statusSaid(status)}`,
+            hint: "give the job `permissions: issues: write` (a fine-grained token: Issues read and write)",
+            retryable: false,
+          }
+        : {
+            status,
+            error: `the GitHub token may not comment on ${target} ${statusSaid(status)}`,
+            hint: "give the job `permissions: pull-requests: write`; pull requests from forks get a read-only GITHUB_TOKEN",
+            retryable: false,
+          };
     case 404:
       return {
         status,
         error: `${target} was not found, or the token cannot see it (404)`,
-        hint: "check the repository and pull request number; a token for a private repository needs access to it",
+        hint: incident
+          ? "check --repository (owner/name); a token for a private repository needs access to it, and issues: read"
+          : "check the repository and pull request number; a token for a private repository needs access to it",
         retryable: false,
       };
     case 410:
       return {
         status,
         error: `issues are disabled on ${ctx.repository} ${statusSaid(status)}`,
-        hint: "enable issues, or turn off the PR comment",
+        hint: incident
+          ? "enable Issues in the repository's settings (General → Features): incidents are issues"
+          : "enable issues, or turn off the PR comment",
         retryable: false,
       };
     case 422:
       return {
         status,
-        error: `GitHub refused the comment ${statusSaid(status)}`,
+        error: `GitHub refused the ${incident ? "incident issue" : "comment"} ${statusSaid(status)}`,
         hint: "this is likely a Shipshape bug; please report it",
         retryable: false,
       };

@@ -75,6 +75,8 @@ const ENVIRONMENT: Record<string, [string, boolean, string[]]> = {
   abort: ["Deployment", false, ["failOnError", "gitDir"]],
   status: ["STRING_KIND", false, []],
   metrics: ["DeliveryReport", false, ["period", "from", "to"]],
+  monitor: ["GateReport", false, ["githubToken", "repository"]],
+  rescan: ["GateReport", false, ["githubToken", "repository"]],
 };
 
 const typeName = (t: ScannedFunction["returnType"]) => t.name ?? t.kind;

@@ -20,6 +20,7 @@ export const AREAS: Record<string, string> = {
   aws: "AWS credentials",
   deploy: "Deploys, rollouts, smoke checks and analysis",
   guards: "Promotion and freeze windows",
+  monitor: "Watching production: monitor and rescan",
   trail: "The audit trail",
   metrics: "Delivery metrics",
   generate: "The generator: init, init-diff, scaffold",

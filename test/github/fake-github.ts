@@ -5,6 +5,7 @@
 // status codes, headers and messages.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeIssues } from "./fake-issues.js";
 
 export interface FakeComment {
   id: number;
@@ -30,6 +31,8 @@ export class FakeGithub {
   /** Comments per "owner/repo#number", oldest first. */
   readonly comments = new Map<string, FakeComment[]>();
   readonly requests: SeenRequest[] = [];
+  /** Issues, labels and their settings (fake-issues.ts). */
+  readonly issues = new FakeIssues(this);
   /** The token may read but not write (a fork's GITHUB_TOKEN). */
   readOnly = false;
   /** Primary rate limit exhausted until this epoch second. */
@@ -127,7 +130,8 @@ export class FakeGithub {
       const repo =
         listMatch.length === 4 ? `${listMatch[1]}/${listMatch[2]}` : [...this.repos].find(([, id]) => String(id) === listMatch[1])?.[0];
       const pull = Number(listMatch[listMatch.length - 1]);
-      if (repo === undefined || !this.repos.has(repo) || !this.pulls.get(repo)?.has(pull)) return notFound();
+      if (repo === undefined || !this.repos.has(repo) || (!this.pulls.get(repo)?.has(pull) && !this.issues.find(repo, pull)))
+        return notFound();
       const comments = this.list(repo, pull);
       if (method === "GET") {
         const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
@@ -177,6 +181,7 @@ export class FakeGithub {
       comment.body = body;
       return answer(200, comment, limits);
     }
+    if (this.issues.handle(method, url, path, raw, answer, limits)) return;
     return notFound();
   }
 

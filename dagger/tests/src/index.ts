@@ -113,6 +113,7 @@ export class Tests {
       ["configFillsDefaults", () => this.configFillsDefaults()],
       ["adoptionFilesForANewService", () => this.adoptionFilesForANewService()],
       ["prCommentNeverFails", () => this.prCommentNeverFails()],
+      ["monitorAndRescanRefuseBadRepository", () => this.monitorAndRescanRefuseBadRepository()],
     ];
     const results = await Promise.allSettled(tests.map(([, t]) => t()));
     const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${tests[i]![0]}: ${String(r.reason).split("\n")[0]}`] : []));
@@ -440,6 +441,16 @@ export class Tests {
     // The verb judges the name (so a mistyped deploy is still recorded and announced), naming the known ones.
     const error = await rejection("environment(nowhere).status", ship.environment("nowhere").status());
     if (!/nowhere[\s\S]*known: staging/.test(error)) throw new Error(`status should refuse the unknown name, got: ${error.slice(0, 300)}`);
+  }
+
+  /** monitor and rescan refuse a repository that is not owner/name before any check or AWS call: an ERROR report, one line. */
+  @func()
+  @check()
+  async monitorAndRescanRefuseBadRepository(): Promise<void> {
+    const env = dag.shipshape({ source: this.staged() }).environment("staging");
+    const token = dag.setSecret("shipshape-tests-github-token", `ghs_${Date.now()}`);
+    await expectStatus("monitor", env.monitor(token, "not-a-repository"), "ERROR", /is not a repository name/);
+    await expectStatus("rescan", env.rescan(token, "not-a-repository"), "ERROR", /is not a repository name/);
   }
 
   /** deploy refuses an image referenced by tag alone, before any AWS call, failing the call. */
