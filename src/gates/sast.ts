@@ -98,7 +98,7 @@ export async function sast(config: ShipshapeConfig, source: Directory): Promise<
 
 function summaryOf(report: SemgrepReport, v: ReturnType<typeof judgeSast>, partial: SemgrepError[]): string {
   const c = v.counts;
-  const counted = `${c.CRITICAL} critical, ${c.HIGH} high, ${c.MEDIUM} medium, ${c.LOW} low, ${c.INFO} info in ${plural(report.scanned, "file")}`;
+  const counted = `${c.CRITICAL} critical, ${c.HIGH} high, ${c.MEDIUM} medium, ${c.LOW} low, ${c.INFO} info${report.scanned === undefined ? "" : ` in ${plural(report.scanned, "file")}`}`;
   const notes = [
     ...(v.ignored.length ? [`${v.ignored.length} ignored`] : []),
     ...(partial.length ? [`${plural(partial.length, "file")} not fully analysed`] : []),

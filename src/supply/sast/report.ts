@@ -55,7 +55,8 @@ export interface SemgrepReport {
   version: string;
   findings: SastFinding[];
   errors: SemgrepError[];
-  scanned: number;
+  /** Files scanned (paths.scanned); undefined when a Semgrep version leaves the list out. */
+  scanned: number | undefined;
 }
 
 const position = z.looseObject({ line: z.int(), col: z.int() });
@@ -133,7 +134,7 @@ export function parseSemgrepJson(text: string): SemgrepReport {
     message: (e.message ?? "").trim(),
     ...(e.path ? { path: repoRelative(e.path) } : {}),
   }));
-  return { version: parsed.data.version ?? "", findings, errors, scanned: parsed.data.paths?.scanned?.length ?? 0 };
+  return { version: parsed.data.version ?? "", findings, errors, scanned: parsed.data.paths?.scanned?.length };
 }
 
 /** What the SARIF rewrite needs of each result; the rest of Semgrep's SARIF passes through untouched. */
