@@ -95,7 +95,8 @@ function checkedUrl(text: string): string {
 export async function lighthouseAudit(input: LighthouseInput, req: LighthouseRequest): Promise<{ verdict: Verdict; files: Directory }> {
   const cfg = input.lighthouse;
   const url = lighthouseUrl(input, req);
-  let ctr = dag.container().from(imageRef("lighthouse", input.image));
+  // No debconf question may wait for an answer nobody can give.
+  let ctr = dag.container().from(imageRef("lighthouse", input.image)).withEnvVariable("DEBIAN_FRONTEND", "noninteractive");
   for (const cmd of installCommands()) {
     progress("lighthouse", cmd.join(" "));
     const step = await waitingFor("lighthouse", `${cmd[0]} ${cmd[1]}`, run(ctr, cmd));

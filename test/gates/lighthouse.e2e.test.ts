@@ -5,6 +5,9 @@
  * -g would change this machine, which already has both (.ci/install-chromium.sh, package.json).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installCommands, lighthouseCommand } from "../../src/gates/lighthouse/command.js";
 import { LighthouseConfigSchema } from "../../src/gates/lighthouse/config.js";
@@ -22,8 +25,8 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 afterEach(() => current?.engine.uninstall());
 
-async function driveWith(yaml: string): Promise<Driven> {
-  const d = await drive({ files: { "shipshape.yaml": yaml }, env: { PATH: `${BIN}:${process.env.PATH ?? ""}` } });
+async function driveWith(yaml: string, env: Record<string, string> = {}): Promise<Driven> {
+  const d = await drive({ files: { "shipshape.yaml": yaml }, env: { PATH: `${BIN}:${process.env.PATH ?? ""}`, ...env } });
   const installs = installCommands().map((c) => c.join(" "));
   d.engine.onExec((args) => installs.includes(args.join(" ")), { exitCode: 0, stdout: "" });
   return d;
@@ -44,6 +47,7 @@ describe("lighthouse gate", () => {
     expect(exec!.args).toEqual(lighthouseCommand(url, LighthouseConfigSchema.parse({}), "/shipshape/reports/lighthouse-1"));
     expect(exec!.image).toBe("node:24.13.1-bookworm-slim");
     expect(exec!.env.CHROME_PATH).toBe("/usr/bin/chromium");
+    expect(exec!.env.DEBIAN_FRONTEND).toBe("noninteractive");
     const files = await dirOf(report.files);
     expect((await files.entries()).sort()).toEqual(["lighthouse.html", "lighthouse.json"]);
     expect(JSON.parse(await files.file("lighthouse.json").contents()).requestedUrl).toBe(url);
@@ -85,6 +89,19 @@ describe("lighthouse gate", () => {
     expect(e.hint).toMatch(/^check that http:\/\/127\.0\.0\.1:9\/ answers from the engine's network/);
     // It stops at the first run that could not load: no three runs of the same failure.
     expect(lighthouseExecs(current)).toHaveLength(1);
+  });
+
+  it("a browser that dies mid-run is an ERROR naming Lighthouse's own line, never a pass", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "shipshape-chromium-"));
+    const wrapper = join(dir, "dying-chromium.sh");
+    // The real browser, killed three seconds in (host env wins over the container's CHROME_PATH).
+    writeFileSync(wrapper, `#!/bin/sh\n/usr/bin/chromium "$@" &\npid=$!\nsleep 3\nkill -9 $pid\nwait $pid\n`);
+    chmodSync(wrapper, 0o755);
+    current = await driveWith("lighthouse:\n  runs: 1\n", { CHROME_PATH: wrapper });
+    const e = await gateError(current.call<GateReport>("lighthouse", { url: `${server.url}/good` }));
+    expect(e.status).toBe("ERROR");
+    expect(e.cause).toMatch(/^lighthouse crashed auditing http:\/\/127\.0\.0\.1:\d+\/good: .+ \(exit 1\)$/);
+    expect(e.hint).toMatch(/^run it again/);
   });
 
   it("without a page to audit it says how to give one, and runs nothing", async () => {

@@ -196,6 +196,16 @@ describe("median run", () => {
 
 describe("command lines", () => {
   it("installs the pinned Lighthouse and runs the four budgeted categories under a timeout", () => {
+    expect(installCommands()[1]).toEqual([
+      "apt-get",
+      "install",
+      "-y",
+      "-qq",
+      "--no-install-recommends",
+      "chromium",
+      "fonts-dejavu-core",
+      "ca-certificates",
+    ]);
     expect(installCommands().at(-1)).toEqual(["npm", "install", "--global", "--no-fund", "--no-audit", "lighthouse@12.2.3"]);
     const cmd = lighthouseCommand(
       "https://a.example.com/",

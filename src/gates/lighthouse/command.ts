@@ -16,11 +16,16 @@ export const CHROMIUM_PATH = "/usr/bin/chromium";
  */
 export const CHROME_FLAGS = "--headless=new --no-sandbox --disable-dev-shm-usage";
 
-/** System packages and Lighthouse, each its own exec so the engine caches the install once. */
+/**
+ * System packages and Lighthouse, each its own exec so the engine caches the install once. The
+ * slim image has no fonts and no CA bundle, and chromium only Recommends fonts-liberation: without
+ * a font no text paints (no FCP, no audit), and without CAs npm and https pages fail. DejaVu and
+ * ca-certificates are what this machine's real-tool test runs with.
+ */
 export function installCommands(version: string = LIGHTHOUSE_VERSION): string[][] {
   return [
     ["apt-get", "update", "-qq"],
-    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-dejavu-core", "ca-certificates"],
     ["npm", "install", "--global", "--no-fund", "--no-audit", `lighthouse@${version}`],
   ];
 }
