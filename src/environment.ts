@@ -59,6 +59,7 @@ export class Environment implements DeploySettings {
   webhookSecret?: Secret;
   teamsWebhook?: Secret;
   pagerdutyRoutingKey?: Secret;
+  smtpPassword?: Secret;
   actor?: string;
   runUrl?: string;
   commitSha?: string;

@@ -113,6 +113,7 @@ export class Shipshape implements Settings {
   webhookSecret?: Secret;
   teamsWebhook?: Secret;
   pagerdutyRoutingKey?: Secret;
+  smtpPassword?: Secret;
   actor?: string;
   runUrl?: string;
   commitSha?: string;
@@ -237,6 +238,7 @@ export class Shipshape implements Settings {
    * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
    * @param teamsWebhook Microsoft Teams incoming webhook URL (Workflows or connector).
    * @param pagerdutyRoutingKey PagerDuty Events API v2 integration key: failures and rollbacks page, a success resolves.
+   * @param smtpPassword Password of notifications.email.username on the SMTP server (email goes where notifications.email says).
    */
   @func()
   withNotifications(
@@ -246,8 +248,9 @@ export class Shipshape implements Settings {
     webhookSecret?: Secret,
     teamsWebhook?: Secret,
     pagerdutyRoutingKey?: Secret,
+    smtpPassword?: Secret,
   ): Shipshape {
-    Object.assign(this, { slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret, teamsWebhook, pagerdutyRoutingKey });
+    Object.assign(this, { slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret, teamsWebhook, pagerdutyRoutingKey, smtpPassword });
     return this;
   }
 

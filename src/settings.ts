@@ -52,8 +52,8 @@ export interface VerifierSettings {
   insecureIgnoreTlog?: boolean;
 }
 
-/** What `withAuditTrail` and `withNotifications` set: where records and news go. */
-export type OutletSettings = Outlets;
+/** What `withAuditTrail` and `withNotifications` set: where records and news go (SNS signs with the withAws identity). */
+export type OutletSettings = Omit<Outlets, "aws">;
 
 /** What `withRun` sets: who runs what from where (a module cannot see the CI runner's environment). */
 export interface RunSettings {
@@ -97,6 +97,7 @@ export const DEPLOY_SETTING_KEYS = [
   "webhookSecret",
   "teamsWebhook",
   "pagerdutyRoutingKey",
+  "smtpPassword",
   "actor",
   "runUrl",
   "commitSha",
@@ -149,8 +150,8 @@ export function isRegistryOf(s: RegistrySettings, image: string): boolean {
   return Boolean(s.registryAddress) && hostOf(image) === hostOf(s.registryAddress ?? "");
 }
 
-/** Where the audit records and notifications go. */
-export const outletsOf = (s: OutletSettings): Outlets => ({
+/** Where the audit records and notifications go; SNS publishes with the deploy's AWS identity. */
+export const outletsOf = (s: DeploySettings): Outlets => ({
   auditDatabaseUrl: s.auditDatabaseUrl,
   auditTrail: s.auditTrail,
   slackWebhook: s.slackWebhook,
@@ -159,6 +160,8 @@ export const outletsOf = (s: OutletSettings): Outlets => ({
   webhookSecret: s.webhookSecret,
   teamsWebhook: s.teamsWebhook,
   pagerdutyRoutingKey: s.pagerdutyRoutingKey,
+  smtpPassword: s.smtpPassword,
+  aws: awsOf(s),
 });
 
 /** The run context of the audit record; the approver only counts when the call approved. */

@@ -12,6 +12,8 @@ import type { DeployReport } from "../deploy/deploy.js";
 import { abandonedCorrection } from "../deploy/last-good.js";
 import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/event.js";
 import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
+import { snsWithIdentity } from "../notify/sns-identity.js";
+import type { AwsCredentials } from "./aws-auth.js";
 import { describeError } from "../project/problem.js";
 import { GuardRefusal } from "../guards/guard.js";
 import { auditTimeouts } from "../trail/config.js";
@@ -46,6 +48,9 @@ export interface Outlets {
   webhookSecret?: Secret;
   teamsWebhook?: Secret;
   pagerdutyRoutingKey?: Secret;
+  smtpPassword?: Secret;
+  /** The withAws identity, for SNS. */
+  aws?: AwsCredentials;
 }
 
 export interface RecordedRun {
@@ -214,8 +219,12 @@ async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployRe
     webhookSecret: await secretText(outlets.webhookSecret),
     teams: await secretText(outlets.teamsWebhook),
     pagerdutyRoutingKey: await secretText(outlets.pagerdutyRoutingKey),
+    smtpPassword: await secretText(outlets.smtpPassword),
   };
-  if (!targets.slack && !targets.slackFailures && !targets.webhook && !targets.teams && !targets.pagerdutyRoutingKey) return [];
+  const { email, sns } = config.notifications;
+  const any =
+    targets.slack || targets.slackFailures || targets.webhook || targets.teams || targets.pagerdutyRoutingKey || targets.smtpPassword;
+  if (!any && !email && !sns) return [];
   const event: DeployEvent = {
     ...eventFromDeploy(report, {
       strategy: report.strategy,
@@ -227,7 +236,10 @@ async function announce(config: ShipshapeConfig, spec: RunSpec, report: DeployRe
     }),
     kind: spec.kind,
   };
-  const results = await notifyAll(event, targets, { config: config.notifications });
+  const results = await notifyAll(event, targets, {
+    config: config.notifications,
+    ...(outlets.aws ? { sns: snsWithIdentity(outlets.aws, spec.environment) } : {}),
+  });
   // Deliveries and skips were logged as they happened; only a target refused without an attempt was not.
   for (const l of summarizeDeliveries(results.filter((r) => r.attempts === 0 && r.skipped === undefined))) progress("notify", l);
   return summarizeDeliveries(results);

@@ -9,6 +9,8 @@ import { expecting } from "../config/errors.js";
 import { NOTIFY_ON } from "./event.js";
 import type { DeliveryPolicy } from "./deliver.js";
 import { PAGERDUTY_EVENTS_URL } from "./pagerduty.js";
+import { EmailConfigSchema, SnsConfigSchema } from "./channel-config.js";
+import { RouteSchema } from "./routes.js";
 
 const seconds = (min: number, max: number, description: string) =>
   expecting(z.int().min(min).max(max).describe(description), `a whole number of seconds from ${min} to ${max}`);
@@ -54,8 +56,34 @@ export const NotificationsConfigSchema = z
       .describe(
         "PagerDuty (routing key from withNotifications): failures and rollbacks trigger one alert per environment, a success resolves it.",
       ),
+    email: EmailConfigSchema.optional(),
+    sns: SnsConfigSchema.optional(),
+    routes: expecting(
+      z
+        .array(RouteSchema)
+        .min(1)
+        .max(50)
+        .describe("Which results go to which channels; without routes every channel set up gets every result in `on`."),
+      "a list of routes like { on: [failure, rollback], to: [pagerduty, slackFailures] }",
+    ).optional(),
   })
-  .describe("Deploy notifications to Slack and a JSON webhook, and GitHub reporting. A notification that fails never fails the deploy.");
+  .superRefine((c, ctx) => {
+    // email and sns are set up here, so a route to one that is not is a config error; the
+    // secret-only channels can only be checked when the secrets arrive (notifyAll reports those).
+    (c.routes ?? []).forEach((route, i) =>
+      route.to.forEach((channel, j) => {
+        if ((channel === "email" || channel === "sns") && c[channel] === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "to", j],
+            message: `routes to ${channel}, but notifications.${channel} is not set; add it (${channel === "email" ? "host, from, to" : "topicArn"}) or drop ${channel} from this route`,
+          });
+      }),
+    );
+  })
+  .describe(
+    "Deploy notifications (Slack, a JSON webhook, Teams, PagerDuty, email, SNS) and GitHub reporting. A notification that fails never fails the deploy.",
+  );
 
 export type NotificationsConfig = z.output<typeof NotificationsConfigSchema>;
 export type NotificationsConfigInput = z.input<typeof NotificationsConfigSchema>;

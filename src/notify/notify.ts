@@ -1,13 +1,18 @@
 /**
- * Sends one deploy event to every configured target. Targets are independent and sent in parallel;
- * one that cannot be reached is reported in its result and never fails or hides the deploy's own
- * outcome, so this function does not throw.
+ * Sends one deploy event to every configured target its routes pick (notifications.routes; by
+ * default every target, the failures channel only for failures and rollbacks). Targets are
+ * independent and sent in parallel; one that cannot be reached is reported in its result and never
+ * fails or hides the deploy's own outcome, so this function does not throw.
  */
 import { systemClock } from "../deploy/aws.js";
 import { progress } from "../gates/progress.js";
 import { NotificationsConfigSchema, policyFrom, type NotificationsConfig } from "./config.js";
+import { withRetries, type Attempt, type Attempted } from "./attempts.js";
 import { deliver, type DeliveryOptions, type DeliveryResult, type DeliveryTarget } from "./deliver.js";
-import { categoryOf, needsAttention, type DeployEvent } from "./event.js";
+import { emailMessage, sendOnce, smtpEndpoint, smtpSecrets, type smtpTransport } from "./email.js";
+import { categoryOf, type DeployEvent } from "./event.js";
+import { anyRouteTo, routed, routesTo, targetName, type Channel } from "./routes.js";
+import { explainSns, publishOnce, snsEndpoint, snsPublish, topicParts, type SnsPublisher } from "./sns.js";
 import { redactUrl, scrub } from "./redact.js";
 import { slackHint, slackMessage } from "./slack.js";
 import { webhookPayload, webhookRequest } from "./webhook.js";
@@ -26,22 +31,47 @@ export interface NotifyTargets {
   teams?: string;
   /** A PagerDuty Events API v2 integration (routing) key: failures and rollbacks page, a success resolves. */
   pagerdutyRoutingKey?: string;
+  /** The login password for notifications.email. */
+  smtpPassword?: string;
 }
 
 export interface NotifyOptions extends Omit<DeliveryOptions, "policy"> {
   config?: NotificationsConfig;
+  /** SNS with the withAws identity, for the topic's region; without it SNS is reported as having no identity. */
+  sns?: (region: string) => Promise<SnsPublisher>;
+  /** Injected for tests of what an attempt does on the wire (a fake SMTP transport). */
+  smtpTransport?: typeof smtpTransport;
 }
 
 const set = (s: string | undefined): s is string => s !== undefined && s !== "";
 
-function skipped(name: string, url: string, why: string): DeliveryResult {
-  return { target: name, endpoint: redactUrl(url), delivered: false, attempts: 0, skipped: why };
+function skipped(name: string, endpoint: string, why: string): DeliveryResult {
+  return { target: name, endpoint, delivered: false, attempts: 0, skipped: why };
 }
+const refused = (target: string, endpoint: string, error: string): DeliveryResult => ({
+  target,
+  endpoint,
+  delivered: false,
+  attempts: 0,
+  error,
+});
 
 /** Secrets read from files usually end with a newline; a URL or signing key never does. */
 function trimmed(targets: NotifyTargets): NotifyTargets {
   return Object.fromEntries(Object.entries(targets).map(([k, v]) => [k, typeof v === "string" ? v.trim() : v]));
 }
+
+/** How to set up each channel that carries its own credential, for "a route sends here but it is not set up". */
+const SETUP: Partial<Record<Channel, [keyof NotifyTargets, string]>> = {
+  slack: ["slack", "--slack-webhook"],
+  slackFailures: ["slackFailures", "--slack-failures-webhook"],
+  webhook: ["webhook", "--webhook-url"],
+  teams: ["teams", "--teams-webhook"],
+  pagerduty: ["pagerdutyRoutingKey", "--pagerduty-routing-key"],
+};
+
+/** A delivery that is not an HTTP POST (SMTP, SNS): its own attempt under the shared retry policy. */
+type Job = DeliveryTarget | DeliveryResult | Attempted;
 
 export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: NotifyOptions = {}): Promise<DeliveryResult[]> {
   const targets = trimmed(given);
@@ -55,86 +85,169 @@ export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: 
     targets.webhookSecret,
     targets.teams,
     targets.pagerdutyRoutingKey,
-  ];
+    ...smtpSecrets(config.email?.username, targets.smtpPassword),
+  ].filter(set);
   const category = categoryOf(event);
   const wanted = config.on.includes(category);
   const notWanted = `${category} is not in notifications.on`;
+  /** Undefined when the channel gets this event, else why not. */
+  const why = (channel: Channel): string | undefined => {
+    const r = routed(config.routes, channel, event);
+    return r !== true ? r : wanted ? undefined : notWanted;
+  };
 
-  const jobs: (DeliveryTarget | DeliveryResult)[] = [];
+  const jobs: Job[] = [];
+  const json = { "Content-Type": "application/json" };
   if (set(targets.slack) || set(targets.slackFailures)) {
     const message = JSON.stringify(slackMessage(event));
     const slack = (name: string, url: string): DeliveryTarget => ({
       name,
       url,
       body: message,
-      headers: { "Content-Type": "application/json" },
+      headers: json,
       explain: slackHint,
-      secrets: allSecrets.filter(set),
+      secrets: allSecrets,
     });
-    if (set(targets.slack)) jobs.push(wanted ? slack("slack", targets.slack) : skipped("slack", targets.slack, notWanted));
+    if (set(targets.slack)) {
+      const no = why("slack");
+      jobs.push(no === undefined ? slack("slack", targets.slack) : skipped("slack", redactUrl(targets.slack), no));
+    }
     if (set(targets.slackFailures)) {
       const url = targets.slackFailures;
-      if (!needsAttention(event)) jobs.push(skipped("slack-failures", url, "only failures and rollbacks go to the failures channel"));
-      else if (!wanted) jobs.push(skipped("slack-failures", url, notWanted));
-      else if (url === targets.slack) jobs.push(skipped("slack-failures", url, "same webhook as slack; sent once"));
+      const no = why("slackFailures");
+      if (no !== undefined) jobs.push(skipped("slack-failures", redactUrl(url), no));
+      else if (url === targets.slack && why("slack") === undefined)
+        jobs.push(skipped("slack-failures", redactUrl(url), "same webhook as slack; sent once"));
       else jobs.push(slack("slack-failures", url));
     }
   }
   if (set(targets.webhook)) {
     const url = targets.webhook;
-    if (!wanted) jobs.push(skipped("webhook", url, notWanted));
+    const no = why("webhook");
+    if (no !== undefined) jobs.push(skipped("webhook", redactUrl(url), no));
     else {
       const secret = set(targets.webhookSecret) ? targets.webhookSecret : undefined;
       const { body, headers } = webhookRequest(webhookPayload(event, new Date(clock.now())), secret);
-      jobs.push({ name: "webhook", url, body, headers, secrets: allSecrets.filter(set) });
+      jobs.push({ name: "webhook", url, body, headers, secrets: allSecrets });
     }
   } else if (set(targets.webhookSecret)) {
-    jobs.push({
-      target: "webhook",
-      endpoint: "(none)",
-      delivered: false,
-      attempts: 0,
-      error: "a webhook signing secret was given but no webhook URL",
-    });
+    jobs.push(refused("webhook", "(none)", "a webhook signing secret was given but no webhook URL"));
   }
 
   if (set(targets.teams)) {
     const url = targets.teams;
-    const body = JSON.stringify(teamsMessage(event));
-    const teams = { name: "teams", url, body, headers: { "Content-Type": "application/json" }, secrets: allSecrets.filter(set) };
-    jobs.push(wanted ? teams : skipped("teams", url, notWanted));
+    const no = why("teams");
+    const teams = { name: "teams", url, body: JSON.stringify(teamsMessage(event)), headers: json, secrets: allSecrets };
+    jobs.push(no === undefined ? teams : skipped("teams", redactUrl(url), no));
   }
   if (set(targets.pagerdutyRoutingKey)) {
     const url = config.pagerduty.url;
     const pd = pagerDutyEvent(event, targets.pagerdutyRoutingKey);
+    const no = why("pagerduty");
     // A resolve goes out whatever notifications.on says: an alert Shipshape opened must be closed by it.
-    if (!pd) jobs.push(skipped("pagerduty", url, `a ${category} does not page`));
-    else if (pd.event_action === "trigger" && !wanted) jobs.push(skipped("pagerduty", url, notWanted));
-    else {
-      const headers = { "Content-Type": "application/json" };
-      jobs.push({ name: "pagerduty", url, body: JSON.stringify(pd), headers, explain: pagerDutyHint, secrets: allSecrets.filter(set) });
-    }
+    if (!pd) jobs.push(skipped("pagerduty", redactUrl(url), `a ${category} does not page`));
+    else if (pd.event_action === "trigger" && no !== undefined) jobs.push(skipped("pagerduty", redactUrl(url), no));
+    else if (pd.event_action === "resolve" && !anyRouteTo(config.routes, "pagerduty"))
+      jobs.push(skipped("pagerduty", redactUrl(url), "no route in notifications.routes sends to pagerduty"));
+    else jobs.push({ name: "pagerduty", url, body: JSON.stringify(pd), headers: json, explain: pagerDutyHint, secrets: allSecrets });
+  }
+  jobs.push(...mailAndSns(event, config, targets, allSecrets, why, opts));
+
+  // A route that would carry this event to a channel with no credential is a setup mistake: say so.
+  for (const [channel, [key, flag]] of Object.entries(SETUP) as [Channel, [keyof NotifyTargets, string]][]) {
+    const via = routesTo(config.routes, channel, event);
+    if (via.length > 0 && !set(targets[key]) && wanted)
+      jobs.push(
+        refused(
+          targetName(channel),
+          "(none)",
+          `notifications.routes[${via[0]}] sends a ${category} to ${channel}, but no ${channel} credential was given; pass withNotifications ${flag} or drop ${channel} from the route`,
+        ),
+      );
   }
 
   for (const job of jobs) if ("skipped" in job && job.skipped !== undefined) progress("notify", `${job.target}: skipped, ${job.skipped}`);
-  return Promise.all(
-    jobs.map(async (job): Promise<DeliveryResult> => {
-      if (!("url" in job)) return job;
-      try {
-        return await deliver(job, delivery);
-      } catch (e) {
-        // deliver() reports its own failures; this only guards against a bug turning into a failed deploy.
-        const message = scrub(e instanceof Error ? e.message : String(e), allSecrets);
-        return {
-          target: job.name,
-          endpoint: redactUrl(job.url),
-          delivered: false,
-          attempts: 0,
-          error: `internal error: ${message.split("\n")[0]}`,
-        };
-      }
-    }),
-  );
+  return Promise.all(jobs.map((job) => run(job, delivery, allSecrets)));
+}
+
+function mailAndSns(
+  event: DeployEvent,
+  config: NotificationsConfig,
+  targets: NotifyTargets,
+  secrets: string[],
+  why: (c: Channel) => string | undefined,
+  opts: NotifyOptions,
+): Job[] {
+  const jobs: Job[] = [];
+  const text = () => {
+    const m = emailMessage(event);
+    return { subject: scrub(m.subject, secrets), text: scrub(m.text, secrets) };
+  };
+  const email = config.email;
+  if (email === undefined) {
+    if (set(targets.smtpPassword)) jobs.push(refused("email", "(none)", "an SMTP password was given but notifications.email is not set"));
+  } else {
+    const endpoint = smtpEndpoint(email);
+    const no = why("email");
+    if (no !== undefined) jobs.push(skipped("email", endpoint, no));
+    else if (email.username !== undefined && !set(targets.smtpPassword))
+      jobs.push(
+        refused(
+          "email",
+          endpoint,
+          "notifications.email.username is set but no SMTP password was given; pass withNotifications --smtp-password",
+        ),
+      );
+    else if (email.username === undefined && set(targets.smtpPassword))
+      jobs.push(refused("email", endpoint, "an SMTP password was given but no notifications.email.username to log in with; set it"));
+    else {
+      const message = text();
+      const password = targets.smtpPassword;
+      jobs.push({ name: "email", endpoint, secrets, attempt: (t) => sendOnce(email, message, password, t, opts.smtpTransport) });
+    }
+  }
+  const sns = config.sns;
+  if (sns !== undefined) {
+    const endpoint = snsEndpoint(sns);
+    const no = why("sns");
+    const factory = opts.sns;
+    if (no !== undefined) jobs.push(skipped("sns", endpoint, no));
+    else if (factory === undefined)
+      jobs.push(
+        refused(
+          "sns",
+          endpoint,
+          "no AWS identity was given for SNS; chain withAws (the deploy's identity) and allow it sns:Publish on the topic",
+        ),
+      );
+    else {
+      const input = snsPublish(event, text().text, sns);
+      let publisher: Promise<SnsPublisher> | undefined;
+      const attempt = async (timeoutMs: number): Promise<Attempt> => {
+        publisher ??= factory(topicParts(sns).region);
+        try {
+          return await publishOnce(await publisher, input, sns, timeoutMs);
+        } catch (e) {
+          publisher = undefined;
+          return { ...explainSns(e, sns, timeoutMs), retryable: false };
+        }
+      };
+      jobs.push({ name: "sns", endpoint, secrets, attempt });
+    }
+  }
+  return jobs;
+}
+
+async function run(job: Job, delivery: DeliveryOptions, secrets: readonly string[]): Promise<DeliveryResult> {
+  if ("delivered" in job) return job;
+  const endpoint = "url" in job ? redactUrl(job.url) : job.endpoint;
+  try {
+    return "url" in job ? await deliver(job, delivery) : await withRetries(job, delivery);
+  } catch (e) {
+    // deliver() reports its own failures; this only guards against a bug turning into a failed deploy.
+    const message = scrub(e instanceof Error ? e.message : String(e), secrets);
+    return refused(job.name, endpoint, `internal error: ${message.split("\n")[0]}`);
+  }
 }
 
 /** One line per target for logs and reports: "slack: delivered (1 attempt)". */

@@ -29,7 +29,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   withNotifications: [
     "Shipshape",
     false,
-    ["slackWebhook", "slackFailuresWebhook", "webhookUrl", "webhookSecret", "teamsWebhook", "pagerdutyRoutingKey"],
+    ["slackWebhook", "slackFailuresWebhook", "webhookUrl", "webhookSecret", "teamsWebhook", "pagerdutyRoutingKey", "smtpPassword"],
   ],
   withRun: ["Shipshape", false, ["actor", "runUrl", "commitSha", "branch", "defaultBranch", "version", "repoUrl", "approver"]],
   // Gates: one name each, returning the report, whose sync fails the call when the gate did.

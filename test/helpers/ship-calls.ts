@@ -33,6 +33,9 @@ export interface RunArgs {
   slackFailuresWebhook?: Secret;
   webhookUrl?: Secret;
   webhookSecret?: Secret;
+  teamsWebhook?: Secret;
+  pagerdutyRoutingKey?: Secret;
+  smtpPassword?: Secret;
   actor?: string;
   runUrl?: string;
   failOnError?: boolean;
@@ -113,6 +116,9 @@ export async function chained(d: Driven, a: ChainArgs = {}): Promise<Handle<unkn
     slackFailuresWebhook: a.slackFailuresWebhook,
     webhookUrl: a.webhookUrl,
     webhookSecret: a.webhookSecret,
+    teamsWebhook: a.teamsWebhook,
+    pagerdutyRoutingKey: a.pagerdutyRoutingKey,
+    smtpPassword: a.smtpPassword,
   });
   const run = {
     actor: a.actor,

@@ -64,6 +64,9 @@ describe("NotificationsConfigSchema", () => {
       "maxRetryAfterSeconds",
       "github",
       "pagerduty",
+      "email",
+      "sns",
+      "routes",
     ]);
   });
 });
