@@ -1,18 +1,16 @@
 /**
  * Every command knows a stepped canary in flight: status reports it (and ends a dead run's),
- * abort ends a live one by taking its lock, promote refuses, rollback ends it first. The run
- * itself keeps its lock alive (and shrinking), stops on a lost lock, and honours migration and
- * alarms.
+ * abort ends a live one by taking its lock, promote refuses, rollback and the next deploy end it
+ * first. The run's own lock and its migration and alarms: stepped-safety.test.ts.
  */
-import type { UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EnvironmentConfig } from "../../src/deploy/config.js";
-import { DEPLOY_LOCK_TAG, decodeLock } from "../../src/deploy/lock.js";
+import { DEPLOY_LOCK_TAG } from "../../src/deploy/lock.js";
 import { abortDeployment, promoteDeployment } from "../../src/deploy/promote.js";
 import { rollbackEnvironment } from "../../src/deploy/rollback.js";
 import { environmentStatus } from "../../src/deploy/status.js";
-import { steppedCanaryDeploy, type CanaryGate, type SteppedCanaryReport } from "../../src/deploy/stepped/canary.js";
-import { remainingMinutes, steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
+import { steppedCanaryDeploy, type CanaryGate } from "../../src/deploy/stepped/canary.js";
+import { steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
 import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
 import { Problem } from "../../src/project/problem.js";
 import { FakeCloudWatch } from "./fake-cloudwatch.js";
@@ -169,109 +167,27 @@ describe("a stepped canary in flight, seen by every command", () => {
     expect(weights().at(-1)).toBe("100/0");
   });
 
+  it("the next deploy ends a dead run's canary before it starts, and records it as a decision", async () => {
+    await deadAt20();
+    vi.setSystemTime(Date.now() + steppedLockMinutes(env, env.steppedCanary!) * 60_000);
+    const report = await onFakeTime(run(passingGate(), env, "gh-next"), 5000);
+    expect(report.result).toBe("succeeded");
+    expect(report.recovered).toMatchObject([{ gate: "recovery", verdict: "aborted", step: 2 }]);
+    expect(report.abandoned).toMatchObject({ runId: "gh-dead", outcome: "rolled back" });
+    // Stable first (the reset), then a clean canary of its own: app:3, never above the dead run's 20% unjudged.
+    expect(weights()).toEqual(["100/0", "95/5", "80/20", "100/0", "95/5", "80/20", "50/50", "0/100", "100/0"]);
+    expect(f.ecs.service().taskDefinition).toBe(APP(3));
+  });
+
+  it("status with nothing in flight says so, and changes nothing", async () => {
+    const { lines } = await onFakeTime(environmentStatus(f.ecs.client, { ...command, config: env, elb: f.elb.client }), 5000);
+    expect(lines).toContain("no stepped canary in flight");
+    expect(lines).toContain("canary service api-canary: 0 running / 0 desired on app-canary:1");
+    expect(f.elb.count("ModifyRule") + f.ecs.count("UpdateService")).toBe(0);
+  });
+
   it("refuses an ELB-less command for a stepped environment instead of ignoring the weights", async () => {
     const p = await problemOf(environmentStatus(f.ecs.client, { ...command, config: env }));
     expect(p.cause_).toMatch(/deploys with a stepped canary, whose weights live on the load balancer, but no ELB client was given/);
-  });
-});
-
-describe("the stepped canary's lock", () => {
-  it("is alive at every gate, and its expiry shrinks to what is left of the run", async () => {
-    const seen: { step: number; left: number; expires: number }[] = [];
-    const gate: CanaryGate = async (s) => {
-      const lock = decodeLock(tag(DEPLOY_LOCK_TAG) ?? "");
-      seen.push({
-        step: s.step,
-        left: remainingMinutes(env, env.steppedCanary!, s.step),
-        expires: Date.parse(lock?.expiresAt ?? "") - Date.now(),
-      });
-      return { action: "CONTINUE", reason: "ok", values: {} };
-    };
-    expect((await onFakeTime(run(gate), 5000)).result).toBe("succeeded");
-    for (const s of seen) {
-      expect(s.expires, `step ${s.step}`).toBeGreaterThan(0);
-      expect(s.expires, `step ${s.step}`).toBeLessThanOrEqual(s.left * 60_000);
-    }
-    expect(seen.map((s) => s.expires)).toEqual([...seen.map((s) => s.expires)].sort((a, b) => b - a));
-    expect(steppedLockMinutes(env, env.steppedCanary!)).toBe(remainingMinutes(env, env.steppedCanary!, 0));
-  });
-
-  it("a run whose lock tag IaC deleted stops: weights back to stable, the canary left to whoever holds the lock", async () => {
-    const gate: CanaryGate = async (s) => {
-      if (s.weight === 5)
-        f.ecs.tags.set(
-          SERVICE_ARN,
-          (f.ecs.tags.get(SERVICE_ARN) ?? []).filter((t) => t.key !== DEPLOY_LOCK_TAG),
-        );
-      return { action: "CONTINUE", reason: "ok", values: {} };
-    };
-    const report: SteppedCanaryReport = await onFakeTime(run(gate), 5000);
-    expect(report.result).toBe("failed");
-    expect(report.reason).toMatch(/lost the deploy lock .*the canary service is left to the lock's holder$/);
-    expect(weights()).toEqual(["100/0", "95/5", "100/0"]);
-    expect(f.ecs.service("api-canary").desiredCount).toBe(2);
-    // The next command finds the canary (scaled up, marked) and ends it.
-    await onFakeTime(environmentStatus(f.ecs.client, { ...command, config: env, elb: f.elb.client }), 5000);
-    expect(f.ecs.service("api-canary").desiredCount).toBe(0);
-    expect(tag(STEPPED_TAG)).toBeUndefined();
-  });
-});
-
-describe("migration and alarms in a stepped canary", () => {
-  it("runs the migration before the canary service starts, and a failed one changes no traffic", async () => {
-    const migrating = steppedEnv(f.rule, { migration: { command: ["npm", "run", "migrate"] } });
-    f.ecs.nextTasks({ exitCode: 0 });
-    expect((await onFakeTime(run(passingGate(), migrating), 5000)).migration).toMatchObject({ exitCode: 0 });
-    const order = f.ecs.calls.map((c) => c.command);
-    const canaryUp = f.ecs.calls.findIndex(
-      (c) => c.command === "UpdateService" && (c.input as UpdateServiceCommandInput).service?.endsWith("/api-canary"),
-    );
-    expect(order.indexOf("RunTask")).toBeGreaterThan(-1);
-    expect(order.indexOf("RunTask")).toBeLessThan(canaryUp);
-
-    f.ecs.nextTasks({ exitCode: 3 });
-    const before = f.elb.count("ModifyRule");
-    const p = await problemOf(run(passingGate(), migrating, "gh-2"));
-    expect(p.cause_).toMatch(/^the migration \(npm run migrate\) exited with code 3/);
-    expect(f.elb.count("ModifyRule")).toBe(before + 1); // the start's stable 100/0 only
-    expect(f.ecs.service("api-canary").desiredCount).toBe(0);
-    expect(tag(STEPPED_TAG)).toBeUndefined();
-  });
-
-  it("an alarm in ALARM during a pause fails that step: traffic back to stable, canary down; ECS gets the alarms too", async () => {
-    const cw = new FakeCloudWatch();
-    cw.setAlarm("api-5xx", "OK");
-    const alarmed = steppedEnv(f.rule, { alarms: ["api-5xx"] });
-    const gate: CanaryGate = async (s) => {
-      if (s.weight === 5) setTimeout(() => cw.setAlarm("api-5xx", "ALARM", "Threshold Crossed: 3 datapoints > 10"), 60_000);
-      return { action: "CONTINUE", reason: "ok", values: {} };
-    };
-    const report = await onFakeTime(run(gate, alarmed, "gh-alarm", cw), 5000);
-    cw.restore();
-    expect(report.result).toBe("rolled back");
-    expect(report.reason).toBe("at step 2 (20%): CloudWatch alarm in ALARM: api-5xx (Threshold Crossed: 3 datapoints > 10)");
-    expect(weights()).toEqual(["100/0", "95/5", "80/20", "100/0"]);
-    expect(f.ecs.service("api-canary").desiredCount).toBe(0);
-    const canaryUp = f.ecs.inputs<UpdateServiceCommandInput>("UpdateService").find((i) => i.taskDefinition);
-    expect(canaryUp?.deploymentConfiguration?.alarms).toEqual({ alarmNames: ["api-5xx"], enable: true, rollback: true });
-  });
-
-  it("an alarm that does not exist is said at once, before the canary gets any traffic", async () => {
-    const cw = new FakeCloudWatch();
-    const report = await onFakeTime(run(passingGate(), steppedEnv(f.rule, { alarms: ["api-5xxx"] }), "gh-typo", cw), 5000);
-    cw.restore();
-    expect(report.result).toBe("rolled back");
-    expect(report.reason).toBe(`CloudWatch has no alarm named "api-5xxx", which this environment's alarms name`);
-    expect(weights()).toEqual(["100/0"]);
-  });
-
-  it("refuses alarms without a CloudWatch client, and a shared-URL smoke check that cannot see the canary", async () => {
-    const p = await problemOf(run(passingGate(), steppedEnv(f.rule, { alarms: ["api-5xx"] })));
-    expect(p.cause_).toMatch(/has CloudWatch alarms, but the stepped canary was given no CloudWatch client/);
-    const smoke = { baseUrl: "https://api.example.com", checks: [{ name: "health", path: "/healthz" }] };
-    const q = await problemOf(run(passingGate(), steppedEnv(f.rule, { smoke })));
-    expect(q.cause_).toMatch(/smoke-checks a stepped canary at the shared baseUrl, where most requests reach the stable revision/);
-    expect(q.hint).toMatch(/smoke\.testUrl .* or smoke\.testHeader/);
-    expect(f.elb.count("ModifyRule")).toBe(0);
   });
 });
