@@ -156,6 +156,19 @@ describe("monitorEnvironment with an analysis against a real Prometheus", () => 
           count: 3
 `;
 
+  it("leaves an open incident alone when the analysis has no data: an ERROR, neither healthy nor down", async () => {
+    healthy = false;
+    await monitorEnvironment(request());
+    healthy = true;
+    const ghost = analysis().replace(/service="shop"/g, 'service="ghost"');
+    const r = await monitorEnvironment(request({}, yaml(ghost)));
+    expect(r.verdict.status).toBe("error");
+    expect(r.verdict.cause).toMatch(/^production: analysis inconclusive: error-rate: .*; the incident was left as it is$/);
+    expect(gh.issues.find("acme/shop", 9)?.state).toBe("open");
+    expect(gh.list("acme/shop", 9)).toEqual([]);
+    expect(sent().map((e) => e.result)).toEqual(["failed"]);
+  });
+
   it("opens the incident when the error rate breaches with the smoke checks passing, and closes it once it recovers", async () => {
     app.set({ errorRate: 0.2 });
     await delay(6000); // the 5 s rate window fills with errors
