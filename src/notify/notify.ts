@@ -7,12 +7,12 @@
 import { systemClock } from "../deploy/aws.js";
 import { progress } from "../gates/progress.js";
 import { NotificationsConfigSchema, policyFrom, type NotificationsConfig } from "./config.js";
-import { withRetries, type Attempt, type Attempted } from "./attempts.js";
+import { withRetries, type Attempted } from "./attempts.js";
 import { deliver, type DeliveryOptions, type DeliveryResult, type DeliveryTarget } from "./deliver.js";
 import { emailMessage, sendOnce, smtpEndpoint, smtpSecrets, type smtpTransport } from "./email.js";
 import { categoryOf, type DeployEvent } from "./event.js";
 import { anyRouteTo, routed, routesTo, targetName, type Channel } from "./routes.js";
-import { explainSns, publishOnce, snsEndpoint, snsPublish, topicParts, type SnsPublisher } from "./sns.js";
+import { snsAttempt, snsEndpoint, snsPublish, type SnsPublisher } from "./sns.js";
 import { redactUrl, scrub } from "./redact.js";
 import { slackHint, slackMessage } from "./slack.js";
 import { webhookPayload, webhookRequest } from "./webhook.js";
@@ -222,16 +222,7 @@ function mailAndSns(
       );
     else {
       const input = snsPublish(event, text().text, sns);
-      let publisher: Promise<SnsPublisher> | undefined;
-      const attempt = async (timeoutMs: number): Promise<Attempt> => {
-        publisher ??= factory(topicParts(sns).region);
-        try {
-          return await publishOnce(await publisher, input, sns, timeoutMs);
-        } catch (e) {
-          publisher = undefined;
-          return { ...explainSns(e, sns, timeoutMs), retryable: false };
-        }
-      };
+      const attempt = snsAttempt(factory, input, sns);
       jobs.push({ name: "sns", endpoint, secrets, attempt });
     }
   }

@@ -166,3 +166,30 @@ export async function publishOnce(publisher: SnsPublisher, input: SnsPublish, c:
     clearTimeout(timer);
   }
 }
+
+/**
+ * Attempts for one message: the client (and the identity it signs with: an STS exchange for a
+ * GitHub OIDC role) is made once, within the attempt's time; an identity that cannot be had is
+ * not retried, one that is slow to come is, like a slow Publish.
+ */
+export function snsAttempt(factory: (region: string) => Promise<SnsPublisher>, input: SnsPublish, c: SnsConfig) {
+  let publisher: Promise<SnsPublisher> | undefined;
+  return async (timeoutMs: number): Promise<Attempt> => {
+    publisher ??= factory(topicParts(c).region);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { name: "TimeoutError" })), timeoutMs);
+    });
+    let client: SnsPublisher;
+    try {
+      client = await Promise.race([publisher, late]);
+    } catch (e) {
+      publisher = undefined;
+      const failed = explainSns(e, c, timeoutMs);
+      return errorName(e) === "TimeoutError" ? failed : { ...failed, retryable: false };
+    } finally {
+      clearTimeout(timer);
+    }
+    return publishOnce(client, input, c, timeoutMs);
+  };
+}

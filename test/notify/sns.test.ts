@@ -131,4 +131,19 @@ describe("SNS", () => {
       error: "sns://eu-west-1/deploys did not answer within 1000 ms (after 1 attempt)",
     });
   });
+
+  it("cuts an identity slow to come (an STS exchange) like a slow Publish and tries again; a refused one is not retried", async () => {
+    fake = new FakeSns([{ arn: TOPIC, allowPublish: true }]);
+    let asked = 0;
+    const slowFirst: NotifyOptions["sns"] = (region) => (++asked === 1 ? new Promise(() => undefined) : publisher!(region));
+    const config = NotificationsConfigSchema.parse({ attempts: 2, timeoutSeconds: 1, sns: { topicArn: TOPIC } });
+    const [late] = await notifyAll(failed, {}, { config, sns: slowFirst, clock: virtualClock(0).clock });
+    expect(late).toMatchObject({ delivered: true, attempts: 2 });
+    expect(asked).toBe(2);
+    const refusing: NotifyOptions["sns"] = () =>
+      Promise.reject(Object.assign(new Error("no AWS credentials were given"), { name: "CredentialsProviderError" }));
+    const [refused] = await notifyAll(failed, {}, { config, sns: refusing, clock: virtualClock(0).clock });
+    expect(refused).toMatchObject({ delivered: false, attempts: 1 });
+    expect(refused!.error).toMatch(/Publish failed \(CredentialsProviderError: no AWS credentials were given\); see the AWS message/);
+  });
 });
