@@ -6,7 +6,6 @@
  * connection is TLS from the start (`secure: true`, port 465). SMTP replies are sorted as RFC 5321
  * §4.2.1 does: 4yz is transient and retried, 5yz is permanent and reported with a fix.
  */
-import type { SendMailOptions, Transporter } from "nodemailer";
 import { formatDuration, headline, shortSha, type DeployEvent } from "./event.js";
 import type { Attempt } from "./attempts.js";
 import { smtpPort, type EmailConfig } from "./channel-config.js";
@@ -116,12 +115,43 @@ export function explainSmtp(e: unknown, c: EmailConfig): Extract<Attempt, { ok: 
   return fail(false, `${at}: sending failed (${said}); see the server's reply`);
 }
 
-export type MailTransport = Pick<Transporter, "sendMail" | "close">;
+/** What one message needs from nodemailer (its createTransport options and sendMail, as documented). */
+export interface SmtpTransportOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTLS: boolean;
+  auth?: { user: string; pass: string };
+  tls: { ca?: string; minVersion: "TLSv1.2" };
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+  logger: false;
+  debug: false;
+}
+export interface MailOptions {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  headers: Record<string, string>;
+}
+export interface MailTransport {
+  sendMail(mail: MailOptions): Promise<{ response?: string }>;
+  close(): void;
+}
+
+/*
+ * Imported by a name the compiler does not follow: the runtime type-checks every file on each call's
+ * cold start, and a literal import() would have it parse the package's types whether email is used
+ * or not. test/notify/email.test.ts checks these local types against nodemailer's own.
+ */
+const NODEMAILER = "nodemailer";
 
 /** A transport for one attempt: every nodemailer timeout set to what the attempt may take. */
 export async function smtpTransport(c: EmailConfig, password: string | undefined, timeoutMs: number): Promise<MailTransport> {
-  const nodemailer = await import("nodemailer");
-  return nodemailer.createTransport({
+  const nodemailer = (await import(NODEMAILER)) as { createTransport(options: SmtpTransportOptions): MailTransport };
+  const options: SmtpTransportOptions = {
     host: c.host,
     port: smtpPort(c),
     secure: c.secure,
@@ -134,7 +164,8 @@ export async function smtpTransport(c: EmailConfig, password: string | undefined
     // no pooling: one message per run; no logger, it would print the AUTH exchange
     logger: false,
     debug: false,
-  });
+  };
+  return nodemailer.createTransport(options);
 }
 
 /** One attempt: send, and always close the connection; a hang past the timeout is cut off. */
@@ -146,7 +177,7 @@ export async function sendOnce(
   makeTransport: typeof smtpTransport = smtpTransport,
 ): Promise<Attempt> {
   const transport = await makeTransport(c, password, timeoutMs);
-  const mail: SendMailOptions = {
+  const mail: MailOptions = {
     from: c.from,
     to: c.to,
     subject: message.subject,

@@ -1,10 +1,12 @@
 // SNS through notifyAll, on the real SDK client with its send mocked by a fake that refuses what
 // the SNS API model says the service refuses (fake-sns.ts).
+import * as snsSdkModule from "@aws-sdk/client-sns";
+import type { PublishCommandInput } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
 import { NotificationsConfigSchema } from "../../src/notify/config.js";
 import type { DeployEvent } from "../../src/notify/event.js";
 import { notifyAll, summarizeDeliveries, type NotifyOptions } from "../../src/notify/notify.js";
-import { MAX_SNS_BYTES, sdkPublisher, snsPublish, snsSubject } from "../../src/notify/sns.js";
+import { MAX_SNS_BYTES, sdkPublisher, snsPublish, snsSubject, type SnsPublish, type SnsSdk } from "../../src/notify/sns.js";
 import { FakeSns } from "./fake-sns.js";
 import { captureStderr, virtualClock } from "./receiver.js";
 
@@ -14,6 +16,11 @@ const FIFO = `arn:aws:sns:eu-west-1:${ACCOUNT}:deploys.fifo`;
 // Built at run time: literals of this shape are what gitleaks reports.
 const KEY_ID = "AKIA" + "Q".repeat(16);
 const SECRET_KEY = "s".repeat(20) + "/" + "K".repeat(19);
+
+// src/notify/sns.ts types its slice of the SDK locally (so the runtime's type-check skips the SDK):
+// these fail to compile when the slice no longer matches the SDK.
+const slice: SnsSdk = snsSdkModule;
+const asInput = (p: SnsPublish): PublishCommandInput => p;
 
 let fake: FakeSns;
 afterEach(() => fake.mock.restore());
@@ -36,6 +43,7 @@ const send = (event: DeployEvent, topicArn = TOPIC, region?: string) =>
 
 describe("SNS", () => {
   it("publishes the outcome with kind and severity as message attributes, in the topic's region", async () => {
+    expect([typeof slice.SNSClient, typeof slice.PublishCommand, typeof asInput]).toEqual(["function", "function", "function"]);
     fake = new FakeSns([{ arn: TOPIC, allowPublish: true }]);
     const results = await send(failed);
     expect(results).toEqual([{ target: "sns", endpoint: "sns://eu-west-1/deploys", delivered: true, attempts: 1 }]);
