@@ -50,6 +50,24 @@ export interface DeliveryResult {
   skipped?: string;
 }
 
+/** A target deliberately not sent to. */
+export const skipped = (target: string, endpoint: string, why: string): DeliveryResult => ({
+  target,
+  endpoint,
+  delivered: false,
+  attempts: 0,
+  skipped: why,
+});
+
+/** A target that could not be tried: a setup mistake, said in one line. */
+export const refused = (target: string, endpoint: string, error: string): DeliveryResult => ({
+  target,
+  endpoint,
+  delivered: false,
+  attempts: 0,
+  error,
+});
+
 /** How one attempt went: delivered, or why not and whether another try could help. */
 export type Attempt =
   { ok: true; status?: number } | { ok: false; retryable: boolean; message: string; status?: number; retryAfterMs?: number };

@@ -7,12 +7,13 @@
 import { systemClock } from "../deploy/aws.js";
 import { progress } from "../gates/progress.js";
 import { NotificationsConfigSchema, policyFrom, type NotificationsConfig } from "./config.js";
-import { withRetries, type Attempted } from "./attempts.js";
+import { refused, skipped, withRetries } from "./attempts.js";
 import { deliver, type DeliveryOptions, type DeliveryResult, type DeliveryTarget } from "./deliver.js";
-import { emailMessage, sendOnce, smtpEndpoint, smtpSecrets, type smtpTransport } from "./email.js";
+import { smtpSecrets } from "./email.js";
+import { mailAndSns, type Job } from "./mail-sns.js";
 import { categoryOf, type DeployEvent } from "./event.js";
 import { anyRouteTo, routed, routesTo, targetName, type Channel } from "./routes.js";
-import { snsAttempt, snsEndpoint, snsPublish, type SnsPublisher } from "./sns.js";
+import type { SnsPublisher } from "./sns.js";
 import { redactUrl, scrub } from "./redact.js";
 import { slackHint, slackMessage } from "./slack.js";
 import { webhookPayload, webhookRequest } from "./webhook.js";
@@ -39,22 +40,9 @@ export interface NotifyOptions extends Omit<DeliveryOptions, "policy"> {
   config?: NotificationsConfig;
   /** SNS with the withAws identity, for the topic's region; without it SNS is reported as having no identity. */
   sns?: (region: string) => Promise<SnsPublisher>;
-  /** Injected for tests of what an attempt does on the wire (a fake SMTP transport). */
-  smtpTransport?: typeof smtpTransport;
 }
 
 const set = (s: string | undefined): s is string => s !== undefined && s !== "";
-
-function skipped(name: string, endpoint: string, why: string): DeliveryResult {
-  return { target: name, endpoint, delivered: false, attempts: 0, skipped: why };
-}
-const refused = (target: string, endpoint: string, error: string): DeliveryResult => ({
-  target,
-  endpoint,
-  delivered: false,
-  attempts: 0,
-  error,
-});
 
 /** Secrets read from files usually end with a newline; a URL or signing key never does. */
 function trimmed(targets: NotifyTargets): NotifyTargets {
@@ -69,9 +57,6 @@ const SETUP: Partial<Record<Channel, [keyof NotifyTargets, string]>> = {
   teams: ["teams", "--teams-webhook"],
   pagerduty: ["pagerdutyRoutingKey", "--pagerduty-routing-key"],
 };
-
-/** A delivery that is not an HTTP POST (SMTP, SNS): its own attempt under the shared retry policy. */
-type Job = DeliveryTarget | DeliveryResult | Attempted;
 
 export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: NotifyOptions = {}): Promise<DeliveryResult[]> {
   const targets = trimmed(given);
@@ -168,65 +153,6 @@ export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: 
 
   for (const job of jobs) if ("skipped" in job && job.skipped !== undefined) progress("notify", `${job.target}: skipped, ${job.skipped}`);
   return Promise.all(jobs.map((job) => run(job, delivery, allSecrets)));
-}
-
-function mailAndSns(
-  event: DeployEvent,
-  config: NotificationsConfig,
-  targets: NotifyTargets,
-  secrets: string[],
-  why: (c: Channel) => string | undefined,
-  opts: NotifyOptions,
-): Job[] {
-  const jobs: Job[] = [];
-  const text = () => {
-    const m = emailMessage(event);
-    return { subject: scrub(m.subject, secrets), text: scrub(m.text, secrets) };
-  };
-  const email = config.email;
-  if (email === undefined) {
-    if (set(targets.smtpPassword)) jobs.push(refused("email", "(none)", "an SMTP password was given but notifications.email is not set"));
-  } else {
-    const endpoint = smtpEndpoint(email);
-    const no = why("email");
-    if (no !== undefined) jobs.push(skipped("email", endpoint, no));
-    else if (email.username !== undefined && !set(targets.smtpPassword))
-      jobs.push(
-        refused(
-          "email",
-          endpoint,
-          "notifications.email.username is set but no SMTP password was given; pass withNotifications --smtp-password",
-        ),
-      );
-    else if (email.username === undefined && set(targets.smtpPassword))
-      jobs.push(refused("email", endpoint, "an SMTP password was given but no notifications.email.username to log in with; set it"));
-    else {
-      const message = text();
-      const password = targets.smtpPassword;
-      jobs.push({ name: "email", endpoint, secrets, attempt: (t) => sendOnce(email, message, password, t, opts.smtpTransport) });
-    }
-  }
-  const sns = config.sns;
-  if (sns !== undefined) {
-    const endpoint = snsEndpoint(sns);
-    const no = why("sns");
-    const factory = opts.sns;
-    if (no !== undefined) jobs.push(skipped("sns", endpoint, no));
-    else if (factory === undefined)
-      jobs.push(
-        refused(
-          "sns",
-          endpoint,
-          "no AWS identity was given for SNS; chain withAws (the deploy's identity) and allow it sns:Publish on the topic",
-        ),
-      );
-    else {
-      const input = snsPublish(event, text().text, sns);
-      const attempt = snsAttempt(factory, input, sns);
-      jobs.push({ name: "sns", endpoint, secrets, attempt });
-    }
-  }
-  return jobs;
 }
 
 async function run(job: Job, delivery: DeliveryOptions, secrets: readonly string[]): Promise<DeliveryResult> {
