@@ -1,7 +1,7 @@
 /**
  * Bad config, as a new user (or a hostile file) would write it: each is refused with one line and
- * a hint, in bounded time, and a mistyped --config-path never falls back to defaults that run
- * gates the real file disables.
+ * a hint, and a mistyped --config-path never falls back to defaults that run gates the real file
+ * disables. How long the hostile files take is scripts/bench-config.ts's to print, not a test's.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,21 +51,17 @@ describe("config text", () => {
     ],
     ["a system package that is an option", "node:\n  systemPackages: ['--allow-untrusted']\n", /node\.systemPackages\[0\]/],
   ])("%s", (_name, text, cause, hint) => {
-    const started = performance.now();
+    // How long these take is measured by scripts/bench-config.ts, not asserted here.
     expectClear(
       thrown(() => parseConfig(text)),
       cause,
       hint,
     );
-    // Linear: a 15,000-key file took ~4 s with yaml's own duplicate check.
-    expect(performance.now() - started).toBeLessThan(1500);
   });
 
-  it("still reads a large valid file quickly (a positive control for the caps)", () => {
+  it("still reads a large valid file (a positive control for the caps)", () => {
     const env = Array.from({ length: 8000 }, (_, i) => `      K${i}: "${i}"`).join("\n");
-    const started = performance.now();
     expect(parseConfig(`gates:\n  test:\n    env:\n${env}\n`).config.gates.test.env.K7999).toBe("7999");
-    expect(performance.now() - started).toBeLessThan(1500);
   });
 });
 

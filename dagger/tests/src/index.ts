@@ -101,6 +101,7 @@ export class Tests {
       ["secretScanFindsRedacted", () => this.secretScanFindsRedacted()],
       ["secretScanPassesOnThisRepository", () => this.secretScanPassesOnThisRepository()],
       ["sastFailsOnARuleMatch", () => this.sastFailsOnARuleMatch()],
+      ["lighthouseRefusesAnUnreachablePage", () => this.lighthouseRefusesAnUnreachablePage()],
       ["releaseSignsAndVerifies", () => this.releaseSignsAndVerifies()],
       ["publishThenSignVerifies", () => this.publishThenSignVerifies()],
       ["environmentRefusesUnknownName", () => this.environmentRefusesUnknownName()],
@@ -358,6 +359,22 @@ export class Tests {
     const files = await report.files().entries();
     if (!files.includes("sast.sarif") || !files.includes("semgrep.json"))
       throw new Error(`expected sast.sarif and semgrep.json: ${files.join(", ")}`);
+  }
+
+  /**
+   * lighthouse runs the pinned image's real Chromium and Lighthouse against a port nothing listens on: an
+   * ERROR that fails the call with Lighthouse's own load error, never a pass. (A page that passes needs a
+   * URL the engine reaches; the gate takes a URL, not a service, so the passing case is tested on the host.)
+   */
+  @func()
+  @check()
+  async lighthouseRefusesAnUnreachablePage(): Promise<void> {
+    const error = await rejection(
+      "lighthouse of a closed port",
+      dag.shipshape({ source: this.service() }).lighthouse({ url: "http://127.0.0.1:9/" }).passed(),
+    );
+    if (!/lighthouse could not load http:\/\/127\.0\.0\.1:9\//.test(error))
+      throw new Error(`lighthouse should name the page it could not load, got: ${error.slice(0, 300)}`);
   }
 
   /** secretScan fails on a (fake) key in the files, names where it is, and never prints its value. */
