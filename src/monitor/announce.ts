@@ -1,12 +1,12 @@
 /**
- * The notifications an incident sends: one when it opens (a failure: PagerDuty triggers, the
- * failures channel hears it) and one when it closes (a success: PagerDuty resolves), through the
- * same notifyAll as every deploy. The event kinds are the deploy's (notify/event.ts has no
- * "monitor" kind yet), so the reason says what happened in words of its own.
+ * The notifications an incident sends, as an event of its own kind (notify/event.ts IncidentEvent):
+ * one when it opens and when new findings arrive (PagerDuty triggers the incident's own alert, the
+ * failures channel hears it), one when it closes (PagerDuty resolves that alert, never a deploy's),
+ * through the same notifyAll as every deploy.
  */
 import type { IncidentResult } from "../github/incident.js";
 import type { NotificationsConfig } from "../notify/config.js";
-import { formatDuration, type DeployEvent } from "../notify/event.js";
+import type { IncidentEvent, IncidentKind } from "../notify/event.js";
 import { notifyAll, summarizeDeliveries, type NotifyTargets } from "../notify/notify.js";
 
 export interface Announcement {
@@ -17,28 +17,41 @@ export interface Announcement {
   what: string;
   cause: string;
   runUrl?: string;
+  /**
+   * The incident's kind. Callers written before incidents had a kind of their own leave it out;
+   * then it is read from `what` (rescan's says "vulnerabilities", monitor's does not).
+   */
+  kind?: IncidentKind;
 }
 
 const anyTarget = (t: NotifyTargets) => Object.values(t).some((v) => typeof v === "string" && v.trim() !== "");
 
+export const kindOf = (a: Announcement): IncidentKind => a.kind ?? (/vulnerabilit/i.test(a.what) ? "vulnerability" : "health");
+
 /** The event for an incident that opened, got new findings, or closed; undefined when nothing changed that is news. */
-export function incidentEvent(a: Announcement, incident: IncidentResult): DeployEvent | undefined {
-  const issue = incident.issueNumber === undefined ? "" : ` (incident #${incident.issueNumber}${incident.url ? ` ${incident.url}` : ""})`;
-  const base = { kind: "deploy" as const, environment: a.environment, image: a.image, ...(a.runUrl ? { runUrl: a.runUrl } : {}) };
-  if (incident.action === "opened")
-    return { ...base, result: "failed", reason: `monitor: ${a.what}: ${a.cause}${issue}`, durationSeconds: 0 };
-  if (incident.action === "commented" && incident.newFindings.length > 0)
-    return { ...base, result: "failed", reason: `monitor: ${a.what}: new ${incident.newFindings.join(", ")}${issue}`, durationSeconds: 0 };
-  if (incident.action === "closed") {
-    const lasted = incident.durationSeconds ?? 0;
-    return {
-      ...base,
-      result: "succeeded",
-      reason: `monitor: resolved after ${formatDuration(lasted)}: ${a.cause}${issue}`,
-      durationSeconds: lasted,
-    };
-  }
-  return undefined;
+export function incidentEvent(a: Announcement, incident: IncidentResult): IncidentEvent | undefined {
+  const action =
+    incident.action === "opened"
+      ? "opened"
+      : incident.action === "closed"
+        ? "closed"
+        : incident.action === "commented" && incident.newFindings.length > 0
+          ? "updated"
+          : undefined;
+  if (action === undefined) return undefined;
+  return {
+    kind: "incident",
+    incident: kindOf(a),
+    action,
+    environment: a.environment,
+    image: a.image,
+    reason: action === "updated" ? `new ${incident.newFindings.join(", ")}; ${a.cause}` : a.cause,
+    ...(incident.issueNumber === undefined ? {} : { issueNumber: incident.issueNumber }),
+    ...(incident.url ? { issueUrl: incident.url } : {}),
+    ...(action === "closed" ? { durationSeconds: incident.durationSeconds ?? 0 } : {}),
+    ...(action === "updated" ? { newFindings: [...incident.newFindings] } : {}),
+    ...(a.runUrl ? { runUrl: a.runUrl } : {}),
+  };
 }
 
 /** Sends the incident's news; one line per target, never a throw (notifyAll reports its own failures). */

@@ -1,6 +1,6 @@
 /**
  * The `notifications:` section of shipshape.yaml (to be added to ShipshapeConfigSchema as an
- * optional key with `.prefault({})`): which deploy results to announce, how hard to try, and the
+ * optional key with `.prefault({})`): which deploy results and incidents to announce, how hard to try, and the
  * GitHub pull-request comment. Webhook URLs, the signing secret and the GitHub token are Dagger
  * Secrets and never appear here.
  */
@@ -32,9 +32,11 @@ export const NotificationsConfigSchema = z
   .strictObject({
     on: expecting(
       z
-        .array(z.enum(NOTIFY_ON).describe("A deploy result."))
+        .array(z.enum(NOTIFY_ON).describe("A deploy result, or incident (monitor and rescan opening, updating, closing one)."))
         .min(1)
-        .describe("Deploy results that send a notification; failures and rollbacks also go to the failures channel when one is set."),
+        .describe(
+          "Deploy results and incidents that send a notification (default: all); failures, rollbacks and open incidents also go to the failures channel when one is set.",
+        ),
       `a list of ${NOTIFY_ON.join(", ")}`,
     ).default([...NOTIFY_ON]),
     timeoutSeconds: seconds(1, 60, "Seconds one delivery attempt may take before it is abandoned.").default(10),
@@ -54,7 +56,7 @@ export const NotificationsConfigSchema = z
       })
       .prefault({})
       .describe(
-        "PagerDuty (routing key from withNotifications): failures and rollbacks trigger one alert per environment, a success resolves it.",
+        "PagerDuty (routing key from withNotifications): failures and rollbacks trigger one alert per environment, a success resolves it; each kind of incident has its own alert per environment, triggered on open, resolved on close.",
       ),
     email: EmailConfigSchema.optional(),
     sns: SnsConfigSchema.optional(),
@@ -82,7 +84,7 @@ export const NotificationsConfigSchema = z
     );
   })
   .describe(
-    "Deploy notifications (Slack, a JSON webhook, Teams, PagerDuty, email, SNS) and GitHub reporting. A notification that fails never fails the deploy.",
+    "Deploy and incident notifications (Slack, a JSON webhook, Teams, PagerDuty, email, SNS) and GitHub reporting. A notification that fails never fails the deploy.",
   );
 
 export type NotificationsConfig = z.output<typeof NotificationsConfigSchema>;

@@ -6,20 +6,42 @@
  * connection is TLS from the start (`secure: true`, port 465). SMTP replies are sorted as RFC 5321
  * §4.2.1 does: 4yz is transient and retried, 5yz is permanent and reported with a fix.
  */
-import { formatDuration, headline, shortSha, type DeployEvent } from "./event.js";
+import { formatDuration, headline, shortSha, type DeployEvent, type IncidentEvent, type Notification } from "./event.js";
 import type { Attempt } from "./attempts.js";
 import { smtpPort, type EmailConfig } from "./channel-config.js";
 
 export interface EmailMessage {
   subject: string;
   text: string;
+  /** The X-Shipshape header, for mail filters: deploy, or incident. */
+  kind?: "deploy" | "incident";
 }
 
+/** An incident's facts, one per line. */
+const incidentLines = (event: IncidentEvent): string[] => [
+  `Why: ${event.reason}`,
+  `Incident: ${event.incident}, ${event.action}`,
+  ...(event.issueNumber !== undefined ? [`Issue: #${event.issueNumber}${event.issueUrl ? ` (${event.issueUrl})` : ""}`] : []),
+  `Watched: ${event.image}`,
+  ...(event.durationSeconds !== undefined ? [`Lasted: ${formatDuration(event.durationSeconds)}`] : []),
+  ...(event.newFindings?.length ? [`New: ${event.newFindings.join(", ")}`] : []),
+  ...(event.runUrl ? [`Run: ${event.runUrl}`] : []),
+];
+
 /** Subject and body: the same facts as the Slack and Teams messages, one per line. */
-export function emailMessage(event: DeployEvent): EmailMessage {
-  const lines = [
-    headline(event),
-    "",
+export function emailMessage(event: Notification): EmailMessage {
+  const body = event.kind === "incident" ? incidentLines(event) : deployLines(event);
+  const lines = [headline(event), "", ...body, "", "Sent by Shipshape."];
+  // A subject is one header line: no line breaks from a reason.
+  return {
+    subject: `[shipshape] ${headline(event)}`.replace(/[\r\n]+/g, " "),
+    text: `${lines.join("\n")}\n`,
+    kind: event.kind === "incident" ? "incident" : "deploy",
+  };
+}
+
+function deployLines(event: DeployEvent): string[] {
+  return [
     `Why: ${event.reason}`,
     `Image: ${event.image}`,
     `Took: ${formatDuration(event.durationSeconds)}`,
@@ -31,11 +53,7 @@ export function emailMessage(event: DeployEvent): EmailMessage {
     ...((event.decisions ?? []).length > 0
       ? ["", "Decisions:", ...(event.decisions ?? []).map((d) => `- ${d.gate}: ${d.verdict}, ${d.reason}`)]
       : []),
-    "",
-    "Sent by Shipshape.",
   ];
-  // A subject is one header line: no line breaks from a reason.
-  return { subject: `[shipshape] ${headline(event)}`.replace(/[\r\n]+/g, " "), text: `${lines.join("\n")}\n` };
 }
 
 /** How results name the server: scheme, host and port, never the login. */
@@ -182,7 +200,7 @@ export async function sendOnce(
     to: c.to,
     subject: message.subject,
     text: message.text,
-    headers: { "X-Shipshape": "deploy" },
+    headers: { "X-Shipshape": message.kind ?? "deploy" },
   };
   let timer: NodeJS.Timeout | undefined;
   const cut = new Promise<never>((_, reject) => {

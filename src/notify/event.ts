@@ -1,7 +1,7 @@
 /**
- * What notifications and GitHub reports are about: one deploy-like event, as plain data. It does not
- * depend on Dagger or on the deploy core, so a rollback, a promotion or an abort can be described
- * the same way, and the builders stay pure and testable.
+ * What notifications and GitHub reports are about, as plain data: a deploy-like event (a deploy,
+ * rollback, promotion or abort), or an incident that monitor/rescan opened, updated or closed. It
+ * does not depend on Dagger or on the deploy core, so the builders stay pure and testable.
  */
 import type { DeployReport } from "../deploy/deploy.js";
 
@@ -38,16 +38,63 @@ export interface DeployEvent {
   decisions?: GateDecision[];
 }
 
-/** The words users pick notifications by (`notifications.on`), one per result. */
-export const NOTIFY_ON = ["success", "failure", "rollback", "paused"] as const;
+export const INCIDENT_KINDS = ["health", "vulnerability"] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+/** Opened; updated (new findings on the open one); closed (healthy or clean again). */
+export type IncidentAction = "opened" | "updated" | "closed";
+
+/** One incident's news: a kind of its own, so no channel calls an outage a deploy. */
+export interface IncidentEvent {
+  kind: "incident";
+  incident: IncidentKind;
+  action: IncidentAction;
+  environment: string;
+  /** What is watched: the running image(s) by digest, or the service. */
+  image: string;
+  /** One line: what fails (or, on close, what passes again). */
+  reason: string;
+  /** The GitHub issue that tracks the incident. */
+  issueNumber?: number;
+  issueUrl?: string;
+  /** On close: how long the incident was open. */
+  durationSeconds?: number;
+  /** On update: findings reported for the first time. */
+  newFindings?: string[];
+  runUrl?: string;
+}
+
+/** Anything notifyAll sends. */
+export type Notification = DeployEvent | IncidentEvent;
+
+export const isIncident = (e: Notification): e is IncidentEvent => e.kind === "incident";
+
+/** A deploy's result, or just enough of one (routing and severity are asked about results alone). */
+export type Classifiable = Notification | Pick<DeployEvent, "result">;
+
+/**
+ * An incident in the words of a deploy result: failed while open, succeeded once closed. The
+ * webhook carries it as `result`, and icons and colours follow it.
+ */
+export const resultOf = (e: Classifiable): EventResult =>
+  "kind" in e && e.kind === "incident" ? (e.action === "closed" ? "succeeded" : "failed") : (e as Pick<DeployEvent, "result">).result;
+
+/** The words users pick notifications by (`notifications.on`): one per deploy result, and incidents. */
+export const NOTIFY_ON = ["success", "failure", "rollback", "paused", "incident"] as const;
 export type NotifyOn = (typeof NOTIFY_ON)[number];
 
 const CATEGORY: Record<EventResult, NotifyOn> = { succeeded: "success", failed: "failure", "rolled back": "rollback", paused: "paused" };
 
-export const categoryOf = (event: Pick<DeployEvent, "result">): NotifyOn => CATEGORY[event.result];
+export const categoryOf = (event: Classifiable): NotifyOn =>
+  "kind" in event && event.kind === "incident" ? "incident" : CATEGORY[resultOf(event)];
 
-/** Failures and rollbacks are what someone must look at; they may also go to a separate channel. */
-export const needsAttention = (event: Pick<DeployEvent, "result">): boolean => event.result === "failed" || event.result === "rolled back";
+/**
+ * Failures, rollbacks and open incidents are what someone must look at; they may also go to a
+ * separate channel. A closed incident is good news, like a success.
+ */
+export const needsAttention = (event: Classifiable): boolean => {
+  const result = resultOf(event);
+  return result === "failed" || result === "rolled back";
+};
 
 export type EventContext = Omit<DeployEvent, "kind" | "environment" | "result" | "reason" | "image" | "durationSeconds">;
 
@@ -80,9 +127,34 @@ export function formatDuration(seconds: number): string {
 
 const KIND_WORD: Record<EventKind, string> = { deploy: "Deploy", rollback: "Rollback", promote: "Promotion", abort: "Abort" };
 
-/** "Deploy to staging: rolled back" — the one-line headline every channel uses. */
-export const headline = (event: Pick<DeployEvent, "kind" | "environment" | "result">): string =>
-  `${KIND_WORD[event.kind]} to ${event.environment}: ${event.result}`;
+/** "42m", "3h 05m", "2d 2h": how long an incident lasted, for a headline. */
+export function roughDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** "production is unhealthy (incident #12 opened)", "production healthy again after 42m (incident #12 closed)". */
+function incidentHeadline(e: IncidentEvent): string {
+  const issue = `incident${e.issueNumber === undefined ? "" : ` #${e.issueNumber}`} ${e.action}`;
+  const after = e.durationSeconds === undefined ? "" : ` after ${roughDuration(e.durationSeconds)}`;
+  const env = e.environment;
+  const words =
+    e.incident === "health"
+      ? { opened: `${env} is unhealthy`, updated: `${env} is still unhealthy`, closed: `${env} healthy again${after}` }
+      : {
+          opened: `blocking vulnerabilities in what ${env} runs`,
+          updated: `new blocking vulnerabilities in what ${env} runs`,
+          closed: `no blocking vulnerabilities left in what ${env} runs${after}`,
+        };
+  return `${words[e.action]} (${issue})`;
+}
+
+/** "Deploy to staging: rolled back", or an incident's own words — the one-line headline every channel uses. */
+export const headline = (event: IncidentEvent | Pick<DeployEvent, "kind" | "environment" | "result">): string =>
+  event.kind === "incident" ? incidentHeadline(event) : `${KIND_WORD[event.kind]} to ${event.environment}: ${event.result}`;
 
 const PASSING = /^(pass(ed)?|ok|approved|succeeded|healthy)$/i;
 const FAILING = /^(fail(ed)?|breach(ed)?|rejected|error|unhealthy)$/i;

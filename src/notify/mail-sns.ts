@@ -6,7 +6,7 @@ import { refused, skipped, type Attempted, type DeliveryResult } from "./attempt
 import type { NotificationsConfig } from "./config.js";
 import type { DeliveryTarget } from "./deliver.js";
 import { emailMessage, sendOnce, smtpEndpoint } from "./email.js";
-import type { DeployEvent } from "./event.js";
+import type { Notification } from "./event.js";
 import type { NotifyOptions, NotifyTargets } from "./notify.js";
 import { scrub } from "./redact.js";
 import type { Channel } from "./routes.js";
@@ -18,7 +18,7 @@ export type Job = DeliveryTarget | DeliveryResult | Attempted;
 const set = (s: string | undefined): s is string => s !== undefined && s !== "";
 
 export function mailAndSns(
-  event: DeployEvent,
+  event: Notification,
   config: NotificationsConfig,
   targets: NotifyTargets,
   secrets: string[],
@@ -28,7 +28,7 @@ export function mailAndSns(
   const jobs: Job[] = [];
   const text = () => {
     const m = emailMessage(event);
-    return { subject: scrub(m.subject, secrets), text: scrub(m.text, secrets) };
+    return { ...m, subject: scrub(m.subject, secrets), text: scrub(m.text, secrets) };
   };
   const email = config.email;
   if (email === undefined) {

@@ -1,6 +1,7 @@
 /**
- * Sends one deploy event to every configured target its routes pick (notifications.routes; by
- * default every target, the failures channel only for failures and rollbacks). Targets are
+ * Sends one deploy or incident event to every configured target its routes pick
+ * (notifications.routes; by default every target, the failures channel only for failures,
+ * rollbacks and open incidents). Targets are
  * independent and sent in parallel; one that cannot be reached is reported in its result and never
  * fails or hides the deploy's own outcome, so this function does not throw.
  */
@@ -11,7 +12,7 @@ import { refused, skipped, withRetries } from "./attempts.js";
 import { deliver, type DeliveryOptions, type DeliveryResult, type DeliveryTarget } from "./deliver.js";
 import { smtpSecrets } from "./email.js";
 import { mailAndSns, type Job } from "./mail-sns.js";
-import { categoryOf, type DeployEvent } from "./event.js";
+import { categoryOf, type Notification } from "./event.js";
 import { anyRouteTo, routed, routesTo, targetName, type Channel } from "./routes.js";
 import type { SnsPublisher } from "./sns.js";
 import { redactUrl, scrub } from "./redact.js";
@@ -30,7 +31,7 @@ export interface NotifyTargets {
   webhookSecret?: string;
   /** A Microsoft Teams incoming webhook (Workflows or connector). */
   teams?: string;
-  /** A PagerDuty Events API v2 integration (routing) key: failures and rollbacks page, a success resolves. */
+  /** A PagerDuty Events API v2 integration (routing) key: failures, rollbacks and incidents page; a success or a closed incident resolves. */
   pagerdutyRoutingKey?: string;
   /** The login password for notifications.email. */
   smtpPassword?: string;
@@ -58,7 +59,7 @@ const SETUP: Partial<Record<Channel, [keyof NotifyTargets, string]>> = {
   pagerduty: ["pagerdutyRoutingKey", "--pagerduty-routing-key"],
 };
 
-export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: NotifyOptions = {}): Promise<DeliveryResult[]> {
+export async function notifyAll(event: Notification, given: NotifyTargets, opts: NotifyOptions = {}): Promise<DeliveryResult[]> {
   const targets = trimmed(given);
   const config = opts.config ?? NotificationsConfigSchema.parse({});
   const clock = opts.clock ?? systemClock;
@@ -146,7 +147,7 @@ export async function notifyAll(event: DeployEvent, given: NotifyTargets, opts: 
         refused(
           targetName(channel),
           "(none)",
-          `notifications.routes[${via[0]}] sends a ${category} to ${channel}, but no ${channel} credential was given; pass withNotifications ${flag} or drop ${channel} from the route`,
+          `notifications.routes[${via[0]}] sends ${category === "incident" ? "an" : "a"} ${category} to ${channel}, but no ${channel} credential was given; pass withNotifications ${flag} or drop ${channel} from the route`,
         ),
       );
   }

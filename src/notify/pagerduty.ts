@@ -2,11 +2,15 @@
  * PagerDuty Events API v2 (PagerDuty/developer-docs docs/events-API-v2/02-Trigger-Events.md): a
  * failed or rolled-back deploy triggers an alert, a later success in the same environment resolves
  * it. One dedup_key per environment, so repeated failures append to the open alert rather than page
- * again, and a resolve finds it (it must come through the same routing key). The endpoint answers
+ * again, and a resolve finds it (it must come through the same routing key). An incident has a key
+ * of its own per environment and kind (shipshape/<env>/health, .../vulnerability): it triggers on
+ * open and on new findings, resolves on close, and neither a deploy's success nor another kind of
+ * incident closing can resolve it (nor it theirs). The endpoint answers
  * 202; 400 is a bad event (not retried), 429 and 5xx are retried (01-Overview.md "Response Codes &
  * Retry Logic"), which deliver() already does.
  */
-import { formatDuration, headline, needsAttention, type DeployEvent } from "./event.js";
+import { formatDuration, headline, needsAttention, type IncidentEvent, type IncidentKind, type Notification } from "./event.js";
+import { severityOf } from "./routes.js";
 
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
@@ -27,19 +31,61 @@ export interface PagerDutyEvent {
     class: string;
     custom_details: Record<string, string | number>;
   };
+  /** Shown with the alert: the incident's GitHub issue. */
+  links?: { href: string; text: string }[];
   client: string;
   client_url?: string;
 }
 
-/** The alert key of one environment: every deploy to it shares one alert. */
-export const pagerDutyDedupKey = (environment: string): string => `shipshape/${environment}`.slice(0, MAX_DEDUP);
+/** The alert key of one environment's deploys (all share one alert), or of one kind of its incidents. */
+export const pagerDutyDedupKey = (environment: string, incident?: IncidentKind): string =>
+  `shipshape/${environment}${incident === undefined ? "" : `/${incident}`}`.slice(0, MAX_DEDUP);
+
+const cut = (summary: string) => (summary.length > MAX_SUMMARY ? `${summary.slice(0, MAX_SUMMARY - 1)}…` : summary);
+
+/** An incident: open and new findings trigger (again on its own key, so the alert gets the news), close resolves. */
+function incidentAlert(event: IncidentEvent, routingKey: string): PagerDutyEvent {
+  const base = { routing_key: routingKey, dedup_key: pagerDutyDedupKey(event.environment, event.incident), client: "Shipshape" };
+  const link = event.issueUrl ?? event.runUrl;
+  const context = {
+    ...(link ? { client_url: link } : {}),
+    ...(event.issueUrl
+      ? { links: [{ href: event.issueUrl, text: `GitHub issue${event.issueNumber ? ` #${event.issueNumber}` : ""}` }] }
+      : {}),
+  };
+  if (event.action === "closed") return { ...base, ...context, event_action: "resolve" };
+  const severity = severityOf(event);
+  return {
+    ...base,
+    ...context,
+    event_action: "trigger",
+    payload: {
+      summary: cut(`${headline(event)}: ${event.reason}`),
+      source: event.environment,
+      severity: severity === "info" ? "warning" : severity,
+      component: event.image.split("@")[0] ?? event.image,
+      group: event.environment,
+      class: `${event.incident} incident`,
+      custom_details: {
+        incident: event.incident,
+        action: event.action,
+        watched: event.image,
+        reason: event.reason,
+        ...(event.issueUrl ? { issue: event.issueUrl } : {}),
+        ...(event.newFindings?.length ? { new_findings: event.newFindings.join(", ") } : {}),
+        ...(event.runUrl ? { run: event.runUrl } : {}),
+      },
+    },
+  };
+}
 
 /**
  * The event for a deploy result, or undefined when there is nothing to say to on-call: a failure
  * or rollback triggers (a rollback left production healthy: error; a failure may not have: critical),
  * a success resolves, a pause says nothing (its timeout ends as one of the others).
  */
-export function pagerDutyEvent(event: DeployEvent, routingKey: string): PagerDutyEvent | undefined {
+export function pagerDutyEvent(event: Notification, routingKey: string): PagerDutyEvent | undefined {
+  if (event.kind === "incident") return incidentAlert(event, routingKey);
   const base = { routing_key: routingKey, dedup_key: pagerDutyDedupKey(event.environment), client: "Shipshape" };
   const link = event.runUrl ? { client_url: event.runUrl } : {};
   if (event.result === "succeeded") return { ...base, ...link, event_action: "resolve" };
@@ -50,7 +96,7 @@ export function pagerDutyEvent(event: DeployEvent, routingKey: string): PagerDut
     ...link,
     event_action: "trigger",
     payload: {
-      summary: summary.length > MAX_SUMMARY ? `${summary.slice(0, MAX_SUMMARY - 1)}…` : summary,
+      summary: cut(summary),
       source: event.environment,
       severity: event.result === "failed" ? "critical" : "error",
       component: event.image.split("@")[0] ?? event.image,

@@ -2,23 +2,36 @@
  * Which channels hear about which results (`notifications.routes`). A result has a severity, so a
  * team can say "errors and worse to on-call" once rather than list results. Without routes every
  * channel that is set up gets every result in notifications.on and the failures channel only
- * failures and rollbacks: the behaviour from before routes existed, unchanged.
+ * failures, rollbacks and open incidents: the behaviour from before routes existed, unchanged.
  */
 import { z } from "zod";
 import { expecting } from "../config/errors.js";
-import { categoryOf, needsAttention, NOTIFY_ON, type DeployEvent, type NotifyOn } from "./event.js";
+import { categoryOf, needsAttention, NOTIFY_ON, type Classifiable, type NotifyOn } from "./event.js";
 
 export const SEVERITIES = ["info", "warning", "error", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /**
- * The severity of a result, the scale PagerDuty uses (pagerduty.ts pages with the same words): a
- * failure may have left the service broken (critical); a rollback left it healthy on the old
- * version (error); a pause waits for someone (warning); a success is news (info).
+ * The severity of a deploy result, the scale PagerDuty uses (pagerduty.ts pages with the same
+ * words): a failure may have left the service broken (critical); a rollback left it healthy on the
+ * old version (error); a pause waits for someone (warning); a success is news (info).
  */
-export const SEVERITY_OF: Record<NotifyOn, Severity> = { success: "info", paused: "warning", rollback: "error", failure: "critical" };
+export const SEVERITY_OF: Record<Exclude<NotifyOn, "incident">, Severity> = {
+  success: "info",
+  paused: "warning",
+  rollback: "error",
+  failure: "critical",
+};
 
-export const severityOf = (event: Pick<DeployEvent, "result">): Severity => SEVERITY_OF[categoryOf(event)];
+/**
+ * An incident's severity: an unhealthy environment is an outage (critical); a blocking finding in
+ * what runs is serious but not down (error); a closed incident is news (info).
+ */
+export function severityOf(event: Classifiable): Severity {
+  if ("kind" in event && event.kind === "incident")
+    return event.action === "closed" ? "info" : event.incident === "health" ? "critical" : "error";
+  return SEVERITY_OF[categoryOf(event) as Exclude<NotifyOn, "incident">];
+}
 
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 
@@ -31,13 +44,18 @@ export const targetName = (c: Channel): string => (c === "slackFailures" ? "slac
 export const RouteSchema = z
   .strictObject({
     on: expecting(
-      z.array(z.enum(NOTIFY_ON).describe("A deploy result.")).min(1).describe("Results this route carries (default: all of them)."),
+      z
+        .array(z.enum(NOTIFY_ON).describe("A deploy result, or incident (monitor and rescan opening, updating, closing one)."))
+        .min(1)
+        .describe("Results this route carries (default: all of them, incidents included)."),
       `a list of ${NOTIFY_ON.join(", ")}`,
     ).optional(),
     severity: expecting(
       z
         .enum(SEVERITIES)
-        .describe("The least severity this route carries: success is info, paused warning, rollback error, failure critical."),
+        .describe(
+          "The least severity this route carries: success is info, paused warning, rollback error, failure critical; an open health incident critical, an open vulnerability incident error, a closed incident info.",
+        ),
       `one of ${SEVERITIES.join(", ")}`,
     ).optional(),
     to: expecting(
@@ -49,22 +67,26 @@ export const RouteSchema = z
 
 export type Route = z.output<typeof RouteSchema>;
 
-const matches = (route: Route, category: NotifyOn): boolean =>
-  (route.on === undefined || route.on.includes(category)) &&
-  (route.severity === undefined || rank(SEVERITY_OF[category]) >= rank(route.severity));
+const matches = (route: Route, event: Classifiable): boolean =>
+  (route.on === undefined || route.on.includes(categoryOf(event))) &&
+  (route.severity === undefined || rank(severityOf(event)) >= rank(route.severity));
 
 /**
  * Whether `channel` gets this event: true, or why not (a skip reason for the delivery summary).
  * notifications.on is checked apart, by the caller, so its message stays the one users know.
  */
-export function routed(routes: readonly Route[] | undefined, channel: Channel, event: Pick<DeployEvent, "result">): true | string {
-  const category = categoryOf(event);
+export function routed(routes: readonly Route[] | undefined, channel: Channel, event: Classifiable): true | string {
   if (routes === undefined) {
-    if (channel === "slackFailures" && !needsAttention(event)) return "only failures and rollbacks go to the failures channel";
+    if (channel === "slackFailures" && !needsAttention(event))
+      return "kind" in event && event.kind === "incident"
+        ? "a closed incident is good news; only open ones go to the failures channel"
+        : "only failures and rollbacks go to the failures channel";
     return true;
   }
-  if (routes.some((r) => r.to.includes(channel) && matches(r, category))) return true;
-  return `no route in notifications.routes sends a ${category} (${SEVERITY_OF[category]}) here`;
+  if (routes.some((r) => r.to.includes(channel) && matches(r, event))) return true;
+  const what =
+    "kind" in event && event.kind === "incident" ? `${event.action === "closed" ? "closed" : "open"} incident` : categoryOf(event);
+  return `no route in notifications.routes sends ${/^[aeiou]/.test(what) ? "an" : "a"} ${what} (${severityOf(event)}) here`;
 }
 
 /** Whether any route names the channel at all (a PagerDuty alert it may have opened must be resolvable). */
@@ -72,8 +94,7 @@ export const anyRouteTo = (routes: readonly Route[] | undefined, channel: Channe
   routes === undefined || routes.some((r) => r.to.includes(channel));
 
 /** The routes that name `channel` and would carry this event: for "routed here, but not set up" lines. */
-export function routesTo(routes: readonly Route[] | undefined, channel: Channel, event: Pick<DeployEvent, "result">): number[] {
+export function routesTo(routes: readonly Route[] | undefined, channel: Channel, event: Classifiable): number[] {
   if (routes === undefined) return [];
-  const category = categoryOf(event);
-  return routes.flatMap((r, i) => (r.to.includes(channel) && matches(r, category) ? [i] : []));
+  return routes.flatMap((r, i) => (r.to.includes(channel) && matches(r, event) ? [i] : []));
 }

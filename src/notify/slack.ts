@@ -4,7 +4,18 @@
  * 400 invalid_blocks and drop the whole message): header ≤ 150, section text ≤ 3000, field ≤ 2000,
  * ≤ 10 fields, ≤ 50 blocks.
  */
-import { formatDuration, headline, shortSha, type DeployEvent, type EventResult, type GateDecision, verdictTone } from "./event.js";
+import {
+  formatDuration,
+  headline,
+  resultOf,
+  shortSha,
+  type DeployEvent,
+  type EventResult,
+  type GateDecision,
+  type IncidentEvent,
+  type Notification,
+  verdictTone,
+} from "./event.js";
 
 export const SLACK_LIMITS = { header: 150, sectionText: 3000, field: 2000, fields: 10, blocks: 50, fallbackText: 3000 } as const;
 
@@ -133,19 +144,36 @@ function decisionBlocks(decisions: readonly GateDecision[], budget: number): Sla
   return blocks;
 }
 
-export function slackMessage(event: DeployEvent): SlackMessage {
-  const title = `${STATUS[event.result]} ${headline(event)}`;
+const INCIDENT_ICON = { opened: ":rotating_light:", updated: ":rotating_light:", closed: ":white_check_mark:" } as const;
+
+/** An incident's facts: what is watched, its GitHub issue, how long it lasted, what is new. */
+function incidentFields(event: IncidentEvent): Mrkdwn[] {
+  const issue = event.issueNumber === undefined ? undefined : link(event.issueUrl, `#${event.issueNumber}`);
+  const out = [
+    field("Environment", escapeMrkdwn(event.environment, 200)),
+    field("Incident", `${INCIDENT_ICON[event.action]} ${event.incident}, ${event.action}`),
+    field("Watched", code(event.image, 1500)),
+  ];
+  if (issue !== undefined) out.push(field("Issue", issue));
+  if (event.durationSeconds !== undefined) out.push(field("Lasted", formatDuration(event.durationSeconds)));
+  if (event.newFindings?.length) out.push(field("New", escapeMrkdwn(event.newFindings.join(", "), 1500)));
+  return out;
+}
+
+export function slackMessage(event: Notification): SlackMessage {
+  const icon = event.kind === "incident" ? INCIDENT_ICON[event.action] : STATUS[resultOf(event)];
+  const title = `${icon} ${headline(event)}`;
   const head: SlackBlock[] = [
     { type: "header", text: { type: "plain_text", text: truncate(title, SLACK_LIMITS.header), emoji: true } },
     { type: "section", text: mrkdwn(escapeMrkdwn(event.reason, SLACK_LIMITS.sectionText)) },
-    { type: "section", fields: fields(event) },
+    { type: "section", fields: event.kind === "incident" ? incidentFields(event) : fields(event) },
   ];
   const footer = [event.runUrl === undefined ? undefined : link(event.runUrl, "Workflow run"), "Shipshape"].filter((s) => s !== undefined);
   const tail: SlackBlock[] = [{ type: "context", elements: [mrkdwn(footer.join(" · "))] }];
   const budget = SLACK_LIMITS.blocks - head.length - tail.length;
   return {
     text: escapeMrkdwn(`${headline(event)}: ${event.reason}`, SLACK_LIMITS.fallbackText),
-    blocks: [...head, ...decisionBlocks(event.decisions ?? [], budget), ...tail],
+    blocks: [...head, ...decisionBlocks(event.kind === "incident" ? [] : (event.decisions ?? []), budget), ...tail],
   };
 }
 

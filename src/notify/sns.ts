@@ -15,7 +15,7 @@ import { isRetryable } from "../aws/retry.js";
 import { describeError } from "../project/problem.js";
 import type { Attempt } from "./attempts.js";
 import { TOPIC_ARN, type SnsConfig } from "./channel-config.js";
-import { categoryOf, headline, type DeployEvent } from "./event.js";
+import { categoryOf, headline, type Notification } from "./event.js";
 import { severityOf } from "./routes.js";
 
 /** 256 KB, in bytes, body and attributes together. */
@@ -69,12 +69,19 @@ function cutToBytes(text: string, max: number): string {
 /** FIFO group ids and dedup ids: up to 128 of letters, digits and ASCII punctuation. */
 const fifoId = (s: string) => s.replace(/[^\x21-\x7e]/g, "_").slice(0, 128);
 
-export function snsPublish(event: DeployEvent, text: string, c: SnsConfig, id: string = randomUUID()): SnsPublish {
+export function snsPublish(event: Notification, text: string, c: SnsConfig, id: string = randomUUID()): SnsPublish {
   const attributes: SnsPublish["MessageAttributes"] = {
     kind: { DataType: "String", StringValue: categoryOf(event) },
     severity: { DataType: "String", StringValue: severityOf(event) },
     environment: { DataType: "String", StringValue: event.environment },
     run: { DataType: "String", StringValue: event.kind },
+    // Subscription filter policies can pick one kind of incident (health, vulnerability) and its news.
+    ...(event.kind === "incident"
+      ? {
+          incident: { DataType: "String" as const, StringValue: event.incident },
+          action: { DataType: "String" as const, StringValue: event.action },
+        }
+      : {}),
   };
   const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + bytes(k) + bytes(v.DataType) + bytes(v.StringValue), 0);
   const fifo = topicParts(c).fifo ? { MessageGroupId: fifoId(`shipshape-${event.environment}`), MessageDeduplicationId: fifoId(id) } : {};

@@ -56,7 +56,7 @@ describe("defaults", () => {
     environments: {},
     auditTrail: { required: false, pipelineRuns: true, connectTimeoutSeconds: 10, statementTimeoutSeconds: 10 },
     notifications: {
-      on: ["success", "failure", "rollback", "paused"],
+      on: ["success", "failure", "rollback", "paused", "incident"],
       timeoutSeconds: 10,
       attempts: 3,
       deadlineSeconds: 60,

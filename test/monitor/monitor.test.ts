@@ -80,9 +80,12 @@ describe("monitorEnvironment", () => {
     expect(issue!.body).toMatch(/\n## production is unhealthy\n[\s\S]*\| smoke \| failed \| production: GET \/healthz answered 503/);
     expect(readMarker(issue!.body ?? "")).toMatchObject({ environment: "production", kind: "health" });
     expect(sent()).toEqual([expect.objectContaining({ environment: "production", result: "failed" })]);
-    expect(sent()[0]!.reason).toMatch(
-      /^monitor: production is unhealthy: smoke checks failed: .* \(incident #9 https:\/\/github.com\/acme\/shop\/issues\/9\)$/,
-    );
+    expect(sent()[0]).toMatchObject({
+      schema: "shipshape.incident/v1",
+      headline: "production is unhealthy (incident #9 opened)",
+      incident: { kind: "health", action: "opened", issue: { number: 9, url: "https://github.com/acme/shop/issues/9" } },
+    });
+    expect(sent()[0]!.reason).toMatch(/^smoke checks failed: /);
 
     time.clock.now = () => T0 + 15 * 60_000;
     const still = await monitorEnvironment(request());
@@ -98,7 +101,11 @@ describe("monitorEnvironment", () => {
     expect(back.verdict.summary).toBe("production is healthy: smoke passed; incident #9 closed after 42 min");
     expect(gh.issues.find("acme/shop", 9)).toMatchObject({ state: "closed", state_reason: "completed" });
     expect(sent()[1]).toMatchObject({ result: "succeeded" });
-    expect(sent()[1]!.reason).toMatch(/^monitor: resolved after 42m 00s: smoke passed/);
+    expect(sent()[1]).toMatchObject({
+      headline: "production healthy again after 42m (incident #9 closed)",
+      incident: { kind: "health", action: "closed", durationSeconds: 42 * 60 },
+    });
+    expect(sent()[1]!.reason).toMatch(/^smoke passed/);
     expect(JSON.parse(back.files["monitor.json"]!)).toMatchObject({
       health: "healthy",
       incident: { action: "closed", durationSeconds: 2520 },

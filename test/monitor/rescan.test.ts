@@ -106,7 +106,10 @@ describe("rescanEnvironment", () => {
     expect(clean.verdict.summary).toMatch(/0 blocking findings, 0 new; incident #9 closed$/);
     expect(gh.issues.find("acme/shop", 9)).toMatchObject({ state: "closed", state_reason: "completed" });
     expect(sent()[2]).toMatchObject({ result: "succeeded" });
-    expect(sent()[2]!.reason).toMatch(/^monitor: resolved after 50h 00m/);
+    expect(sent()[2]).toMatchObject({
+      headline: "no blocking vulnerabilities left in what production runs after 2d 2h (incident #9 closed)",
+      incident: { kind: "vulnerability", action: "closed", durationSeconds: 50 * 3600 },
+    });
   });
 
   it("judges with scan: as the scan-image gate does: an ignore entry with a reason lets it pass, an expired one fails", async () => {

@@ -10,10 +10,11 @@ const issues = (input: unknown) => {
 };
 
 describe("NotificationsConfigSchema", () => {
-  it("defaults to every result, 10 s per attempt, 3 attempts, a 60 s deadline and a PR comment on github.com", () => {
+  it("defaults to every result and incidents, 10 s per attempt, 3 attempts, a 60 s deadline and a PR comment on github.com", () => {
     const c = NotificationsConfigSchema.parse({});
     expect(c).toEqual({
-      on: ["success", "failure", "rollback", "paused"],
+      // incidents included: a scheduled monitor that tells nobody would be of no use
+      on: ["success", "failure", "rollback", "paused", "incident"],
       timeoutSeconds: 10,
       attempts: 3,
       deadlineSeconds: 60,
@@ -32,8 +33,8 @@ describe("NotificationsConfigSchema", () => {
   });
 
   it("says what is wrong in plain words", () => {
-    expect(issues({ on: ["sucess"] })).toEqual(['on[0]: expected one of success, failure, rollback, paused, got "sucess"']);
-    expect(issues({ on: [] })).toEqual(["on: expected a list of success, failure, rollback, paused, got []"]);
+    expect(issues({ on: ["sucess"] })).toEqual(['on[0]: expected one of success, failure, rollback, paused, incident, got "sucess"']);
+    expect(issues({ on: [] })).toEqual(["on: expected a list of success, failure, rollback, paused, incident, got []"]);
     expect(issues({ attempts: 0 })).toEqual(["attempts: expected a whole number from 1 to 10, got 0"]);
     expect(issues({ timeoutSeconds: 600 })).toEqual(["timeoutSeconds: expected a whole number of seconds from 1 to 60, got 600"]);
     expect(issues({ timeoutSecs: 5 })).toEqual(['timeoutSecs: unknown key; did you mean "timeoutSeconds"?']);

@@ -1,15 +1,12 @@
 // PagerDuty and Microsoft Teams through notifyAll, against real local receivers. The PagerDuty
-// receiver keeps alerts the way the Events API v2 documents them (PagerDuty/developer-docs
-// docs/events-API-v2/02-Trigger-Events.md): one alert per (routing key, dedup_key); a trigger
-// opens it or appends to the open one; a resolve closes the open one and is dropped when none is
-// open or when it comes through another routing key; 202 when accepted, 400 for a bad event, 429
-// when rate limited (01-Overview.md).
+// receiver (fake-pagerduty.ts) keeps alerts the way the Events API v2 documents them.
 import { afterEach, describe, expect, it } from "vitest";
 import { NotificationsConfigSchema } from "../../src/notify/config.js";
 import type { DeployEvent } from "../../src/notify/event.js";
 import { notifyAll, summarizeDeliveries } from "../../src/notify/notify.js";
 import type { PagerDutyEvent } from "../../src/notify/pagerduty.js";
-import { closeAll, receiver, virtualClock, type Received, type Reply } from "./receiver.js";
+import { pagerDuty } from "./fake-pagerduty.js";
+import { closeAll, receiver, virtualClock } from "./receiver.js";
 
 afterEach(closeAll);
 
@@ -28,27 +25,6 @@ const failed: DeployEvent = {
 const rolledBack: DeployEvent = { ...failed, result: "rolled back", reason: "error rate 4% > 1%; back on app:41" };
 const succeeded: DeployEvent = { ...failed, result: "succeeded", reason: "app:43 serves" };
 const paused: DeployEvent = { ...failed, result: "paused", reason: "waiting for promotion" };
-
-/** A stateful Events API v2: alerts by routing key and dedup key, as the docs describe them. */
-async function pagerDuty(before: (n: number) => Reply | undefined = () => undefined) {
-  const alerts = new Map<string, { open: boolean; triggers: number; severity?: string }>();
-  const r = await receiver((n: number, req: Received): Reply => {
-    const early = before(n);
-    if (early) return early;
-    const e = JSON.parse(req.body) as PagerDutyEvent;
-    if (!e.routing_key || !e.dedup_key || !["trigger", "resolve", "acknowledge"].includes(e.event_action))
-      return { status: 400, body: JSON.stringify({ status: "invalid event", message: "Event object is invalid" }) };
-    if (e.event_action === "trigger" && (!e.payload?.summary || !e.payload.source || !e.payload.severity))
-      return { status: 400, body: JSON.stringify({ status: "invalid event", errors: ["'payload' is missing or blank"] }) };
-    const id = `${e.routing_key}/${e.dedup_key}`;
-    const alert = alerts.get(id);
-    if (e.event_action === "trigger")
-      alerts.set(id, { open: true, triggers: (alert?.open ? alert.triggers : 0) + 1, severity: e.payload!.severity });
-    else if (alert?.open) alert.open = false; // a resolve without an open alert is dropped
-    return { status: 202, body: JSON.stringify({ status: "success", message: "Event processed", dedup_key: e.dedup_key }) };
-  });
-  return { ...r, alerts, url: r.url.replace(/\/services\/.*/, "/v2/enqueue") };
-}
 
 const configFor = (url: string, on?: string[]) =>
   NotificationsConfigSchema.parse({ pagerduty: { url }, ...(on ? { on } : {}), attempts: 3 });
