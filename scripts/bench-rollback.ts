@@ -10,7 +10,11 @@
  * Target: detect within one measurement interval; restore within the strategy's own shift time.
  * Once with the shipped defaults (interval 1m), once with a 1 s interval. Prints, per strategy,
  *   end-to-end <strategy> <ms>
- * under a "# ..." header naming the settings, then a "#" detail line.
+ * under a "# ..." header naming the settings, then a "#" detail line. Then, for a stepped canary
+ * whose run dies at 20% (no server-side safety net in that mode), the time from its death until
+ * the weights are back on stable, with `monitor` on a 15-minute schedule at a random phase (its
+ * sweep, stepped/commands.ts sweepStepped, on the same fake time):
+ *   dead-run steppedCanary <ms>
  *
  *   npx tsx scripts/bench-rollback.ts [--trials 3]
  *   npx tsx scripts/bench-rollback.ts --prometheus [...]   the detection delay against a real Prometheus (bench-detection.ts)
@@ -26,6 +30,8 @@ import { deploy } from "../src/deploy/deploy.js";
 import type { GateDecision, OnPause } from "../src/deploy/hooks.js";
 import { steppedCanaryDeploy } from "../src/deploy/stepped/canary.js";
 import { steppedGate } from "../src/deploy/stepped/gate.js";
+import { sweepStepped } from "../src/deploy/stepped/commands.js";
+import { heartbeatTiming } from "../src/deploy/stepped/lease.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE } from "../test/deploy/fake-ecs.js";
 import { steppedEnv, steppedFakes } from "../test/deploy/stepped-fixture.js";
 
@@ -171,4 +177,60 @@ for (const [label, interval] of [
     console.log(`end-to-end ${strategy} ${detect + restore}`);
     console.log(`#   ${strategy}: detect ${detect} ms (${within}), restore ${restore} ms, over ${trials} trials`);
   }
+}
+
+const MONITOR_EVERY_MS = 15 * 60_000;
+
+/** A stepped canary run killed while the canary holds 20%, then the scheduled monitor's sweeps until one ends it. */
+async function deadRunTrial(): Promise<{ ms: number; sweeps: number; ttlMinutes: number }> {
+  const clock = withGlobal(globalThis).install({ now: Date.parse("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
+  const f = steppedFakes();
+  try {
+    const env = steppedEnv(f.rule);
+    const canary = env.steppedCanary;
+    if (!canary) throw new Error("no steppedCanary");
+    let died = NaN;
+    const run = steppedCanaryDeploy(
+      { ecs: f.ecs.client, elb: f.elb.client },
+      { environment: "staging", config: env, canary, image: IMAGE, runId: "bench-dead" },
+      async (s) => {
+        if (s.weight === 20) {
+          died = Date.now();
+          f.ecs.crashAfter(1); // the process is killed: no call reaches AWS any more
+        }
+        return { action: "CONTINUE", reason: "ok", values: {} };
+      },
+    );
+    await settle(
+      clock,
+      run.catch(() => undefined),
+    );
+    f.ecs.revive();
+    // The schedule's phase is unrelated to the deploy: the first sweep after the death is 0-15 min away.
+    let next = died + Math.random() * MONITOR_EVERY_MS;
+    for (let sweeps = 1; sweeps < 20; sweeps++, next += MONITOR_EVERY_MS) {
+      if (next > Date.now()) clock.setSystemTime(next);
+      const out = await settle(
+        clock,
+        sweepStepped({ ecs: f.ecs.client, elb: f.elb.client }, { environment: "staging", config: env }, canary),
+      );
+      if (out.ended) return { ms: (f.elb.weightChanges.at(-1)?.at ?? NaN) - died, sweeps, ttlMinutes: heartbeatTiming(env).ttlMinutes };
+    }
+    throw new Error("the monitor never ended the dead run's canary");
+  } finally {
+    f.ecs.restore();
+    f.elb.restore();
+    clock.uninstall();
+  }
+}
+
+{
+  const runs: { ms: number; sweeps: number; ttlMinutes: number }[] = [];
+  for (let t = 0; t < trials; t++) runs.push(await deadRunTrial());
+  const ttl = runs[0]?.ttlMinutes ?? NaN;
+  console.log(`# a stepped canary run killed at 20%, monitor every ${MONITOR_EVERY_MS / 60_000} min, heartbeat TTL ${ttl} min`);
+  console.log(`dead-run steppedCanary ${Math.round(runs.reduce((sum, r) => sum + r.ms, 0) / runs.length)}`);
+  console.log(
+    `#   steppedCanary dead run: max ${Math.round(Math.max(...runs.map((r) => r.ms)))} ms, ${runs.map((r) => r.sweeps).join("/")} sweeps over ${trials} trials; worst case TTL + schedule = ${(ttl * 60_000 + MONITOR_EVERY_MS).toString()} ms`,
+  );
 }

@@ -3,7 +3,8 @@
  * run), and its GitHub incident kept in step: the first failing run opens ONE issue for the
  * environment, later failing runs comment on it, the first healthy run closes it with how long it
  * lasted; opening and closing are notified. The result is a gate report: failed while unhealthy,
- * an error when health could not be judged or GitHub could not be told.
+ * an error when health could not be judged or GitHub could not be told. For a stepped canary it
+ * first ends a dead run's canary (observe.ts sweepCanary): the safety net of that mode.
  */
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { CheckDeps } from "../deploy/checks.js";
@@ -13,7 +14,7 @@ import { reconcileIncident, type IncidentOptions, type IncidentResult } from "..
 import { cell } from "../github/markdown.js";
 import type { NotifyTargets } from "../notify/notify.js";
 import { announceIncident } from "./announce.js";
-import { observe, type Observation } from "./observe.js";
+import { observe, sweepCanary, withSweep, type Observation, type SteppedDeps } from "./observe.js";
 
 export interface MonitorRequest {
   config: ShipshapeConfig;
@@ -28,6 +29,10 @@ export interface MonitorRequest {
   runUrl?: string;
   incident?: IncidentOptions;
   now?: () => number;
+  /** ECS and ELB, required for an environment with a stepped canary: the monitor ends a dead run's canary. */
+  stepped?: SteppedDeps;
+  /** The run id its lock is taken under (default: a fresh one). */
+  runId?: string;
 }
 
 export interface MonitorRun {
@@ -74,11 +79,14 @@ const incidentLine = (r: IncidentResult): string => {
 export async function monitorEnvironment(req: MonitorRequest): Promise<MonitorRun> {
   const env = environment(req.config, req.environment);
   const now = req.now ?? Date.now;
-  const obs = await observe(req.environment, env, { ...(req.now ? { now: req.now } : {}), ...req.checks });
+  // Traffic first: a dead run's canary share goes back to stable before production is judged.
+  const sweep = await sweepCanary(req.environment, env, req.stepped, req.runId);
+  const obs = withSweep(await observe(req.environment, env, { ...(req.now ? { now: req.now } : {}), ...req.checks }), sweep);
   const at = new Date(now()).toISOString();
-  const findings = obs.decisions.map((d) => `${d.gate} ${d.verdict}: ${d.reason}`);
+  const findings = [...(sweep?.lines ?? []), ...obs.decisions.map((d) => `${d.gate} ${d.verdict}: ${d.reason}`)];
+  const recovered = sweep?.ended;
   const files = (incident?: IncidentResult, notifications: string[] = []) => ({
-    "monitor.json": `${JSON.stringify({ environment: req.environment, at, health: obs.health, cause: obs.cause, decisions: obs.decisions, incident, notifications }, null, 2)}\n`,
+    "monitor.json": `${JSON.stringify({ environment: req.environment, at, health: obs.health, cause: obs.cause, decisions: obs.decisions, incident, notifications, ...(recovered ? { recovered } : {}) }, null, 2)}\n`,
   });
   if (obs.health === "unknown") {
     // No data proves neither health nor an outage: the incident stays as it is.

@@ -60,15 +60,17 @@ export async function monitorVerb(s: EnvironmentSettings, githubToken: Secret, r
       return { config, env: environment(config, s.name), github: await githubTarget(githubToken, repository) };
     },
     async ({ config, env, github }) => {
-      // AWS only when a metric lives in CloudWatch: a Prometheus-only monitor needs no credentials.
+      // AWS only when a metric lives in CloudWatch or a stepped canary may need ending: a
+      // Prometheus-only monitor of an ECS-native environment needs no credentials.
       const cloudwatch = (env.analysis?.metrics ?? []).some((m) => !("prometheus" in m.provider));
-      const clients = cloudwatch ? await awsClients(env.region, awsOf(s), s.name) : undefined;
+      const clients = cloudwatch || env.steppedCanary ? await awsClients(env.region, awsOf(s), s.name) : undefined;
       const out = await monitorEnvironment({
         config,
         environment: s.name,
         ...github,
         notify: await targetsOf(s),
-        ...(clients ? { checks: { cloudwatch: clients.cloudwatch } } : {}),
+        ...(clients && cloudwatch ? { checks: { cloudwatch: clients.cloudwatch } } : {}),
+        ...(clients && env.steppedCanary ? { stepped: { ecs: clients.ecs, elb: clients.elb() } } : {}),
         ...(s.runUrl ? { runUrl: s.runUrl } : {}),
       });
       return { verdict: out.verdict, files: filesOf(out.files) };

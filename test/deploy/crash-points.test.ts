@@ -235,7 +235,7 @@ async function steppedCrashAndRecover(crashAt: number, recovery: (typeof STEPPED
   const inFlight =
     f.elb.weightsOf(f.rule).some((w) => w.arn === CANARY && w.weight > 0) || (f.ecs.service("api-canary").desiredCount ?? 0) > 0;
   f.ecs.revive();
-  vi.setSystemTime(Date.now() + (steppedLockMinutes(env, env.steppedCanary!) + 1) * 60_000);
+  vi.setSystemTime(Date.now() + (steppedLockMinutes(env) + 1) * 60_000);
 
   const clients = { elb: f.elb.client, runId: "gh-next", environment: "staging", config: env };
   const allowed = new Set([APP(1), ...(promoted ? [APP(2)] : [])]);

@@ -85,7 +85,7 @@ describe("a stepped canary in flight, seen by every command", () => {
 
   it("status after a run died at 20% puts traffic back on stable first, then scales the canary to 0, and says so", async () => {
     await deadAt20();
-    vi.setSystemTime(Date.now() + steppedLockMinutes(env, env.steppedCanary!) * 60_000);
+    vi.setSystemTime(Date.now() + steppedLockMinutes(env) * 60_000);
     const status = await onFakeTime(environmentStatus(f.ecs.client, { ...command, config: env, elb: f.elb.client }), 5000);
     expect(weights().at(-1)).toBe("100/0");
     expect(f.elb.journal.at(-2)).toBe("elb:ModifyRule api-stable=100 api-canary=0");
@@ -145,7 +145,7 @@ describe("a stepped canary in flight, seen by every command", () => {
     );
     expect(p.hint).toMatch(/^to stop it, abort it \(dagger call environment --name=staging abort\)/);
     await deadAt20();
-    vi.setSystemTime(Date.now() + steppedLockMinutes(env, env.steppedCanary!) * 60_000);
+    vi.setSystemTime(Date.now() + steppedLockMinutes(env) * 60_000);
     const report = await onFakeTime(promoteDeployment(f.ecs.client, { ...command, config: env, elb: f.elb.client }), 5000);
     expect(report.result).toBe("failed");
     expect(report.reason).toMatch(/^nothing to promote: run gh-dead ended without finishing with app:2 unjudged at canary 20%/);
@@ -155,7 +155,7 @@ describe("a stepped canary in flight, seen by every command", () => {
 
   it("rollback after a dead run ends its canary first and counts that as the rollback", async () => {
     await deadAt20();
-    vi.setSystemTime(Date.now() + steppedLockMinutes(env, env.steppedCanary!) * 60_000);
+    vi.setSystemTime(Date.now() + steppedLockMinutes(env) * 60_000);
     const report = await onFakeTime(rollbackEnvironment(f.ecs.client, { ...command, config: env, elb: f.elb.client }), 5000);
     expect(report).toMatchObject({
       result: "succeeded",
@@ -169,7 +169,7 @@ describe("a stepped canary in flight, seen by every command", () => {
 
   it("the next deploy ends a dead run's canary before it starts, and records it as a decision", async () => {
     await deadAt20();
-    vi.setSystemTime(Date.now() + steppedLockMinutes(env, env.steppedCanary!) * 60_000);
+    vi.setSystemTime(Date.now() + steppedLockMinutes(env) * 60_000);
     const report = await onFakeTime(run(passingGate(), env, "gh-next"), 5000);
     expect(report.result).toBe("succeeded");
     expect(report.recovered).toMatchObject([{ gate: "recovery", verdict: "aborted", step: 2 }]);

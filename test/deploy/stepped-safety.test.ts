@@ -1,5 +1,5 @@
 /**
- * A stepped canary run keeps its lock alive (and shrinking to what is left of it), stops on a lost
+ * A stepped canary run keeps its lock alive with a short heartbeat (lease.ts), stops on a lost
  * lock with the weights back on stable, and honours migration and alarms as the other strategies do.
  */
 import type { UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
@@ -8,7 +8,7 @@ import type { EnvironmentConfig } from "../../src/deploy/config.js";
 import { DEPLOY_LOCK_TAG, decodeLock } from "../../src/deploy/lock.js";
 import { environmentStatus } from "../../src/deploy/status.js";
 import { steppedCanaryDeploy, type CanaryGate, type SteppedCanaryReport } from "../../src/deploy/stepped/canary.js";
-import { remainingMinutes, steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
+import { heartbeatTiming, steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
 import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
 import { Problem } from "../../src/project/problem.js";
 import { FakeCloudWatch } from "./fake-cloudwatch.js";
@@ -49,24 +49,24 @@ const problemOf = async (p: Promise<unknown>) => {
 };
 
 describe("the stepped canary's lock", () => {
-  it("is alive at every gate, and its expiry shrinks to what is left of the run", async () => {
-    const seen: { step: number; left: number; expires: number }[] = [];
-    const gate: CanaryGate = async (s) => {
-      const lock = decodeLock(tag(DEPLOY_LOCK_TAG) ?? "");
-      seen.push({
-        step: s.step,
-        left: remainingMinutes(env, env.steppedCanary!, s.step),
-        expires: Date.parse(lock?.expiresAt ?? "") - Date.now(),
-      });
+  it("beats through every pause and gate: the lock is fresh at each gate and never further ahead than one TTL", async () => {
+    const { ttlMinutes, everyMs } = heartbeatTiming(env);
+    const seen: number[] = [];
+    const slowGate: CanaryGate = async () => {
+      seen.push(Date.parse(decodeLock(tag(DEPLOY_LOCK_TAG) ?? "")?.expiresAt ?? "") - Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 3 * ttlMinutes * 60_000)); // an analysis far longer than the TTL
+      seen.push(Date.parse(decodeLock(tag(DEPLOY_LOCK_TAG) ?? "")?.expiresAt ?? "") - Date.now());
       return { action: "CONTINUE", reason: "ok", values: {} };
     };
-    expect((await onFakeTime(run(gate), 5000)).result).toBe("succeeded");
-    for (const s of seen) {
-      expect(s.expires, `step ${s.step}`).toBeGreaterThan(0);
-      expect(s.expires, `step ${s.step}`).toBeLessThanOrEqual(s.left * 60_000);
+    expect((await onFakeTime(run(slowGate), 5000)).result).toBe("succeeded");
+    expect(seen).toHaveLength(8);
+    for (const left of seen) {
+      expect(left).toBeGreaterThan(ttlMinutes * 60_000 - everyMs - 60_000); // renewed within the last beat (plus the calls' time)
+      expect(left).toBeLessThanOrEqual(ttlMinutes * 60_000);
     }
-    expect(seen.map((s) => s.expires)).toEqual([...seen.map((s) => s.expires)].sort((a, b) => b - a));
-    expect(steppedLockMinutes(env, env.steppedCanary!)).toBe(remainingMinutes(env, env.steppedCanary!, 0));
+    expect(steppedLockMinutes(env)).toBe(ttlMinutes);
+    expect(heartbeatTiming({ pollSeconds: 15 })).toEqual({ ttlMinutes: 5, everyMs: 60_000, retryMs: 15_000 });
+    expect(heartbeatTiming({ pollSeconds: 300 }).ttlMinutes).toBe(15); // 3 polls
   });
 
   it("a run whose lock tag IaC deleted stops: weights back to stable, the canary left to whoever holds the lock", async () => {

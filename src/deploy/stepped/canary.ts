@@ -7,8 +7,8 @@
  * back to stable 100 / canary 0 BEFORE the canary service is scaled down, and the main service is
  * not touched. A crash (the process killed) cannot run that path: the canary then keeps its share
  * until the next Shipshape command (deploy, status, rollback, abort, promote) ends it under the
- * deploy lock (inflight.ts). The crashed run's lock blocks that only until the honest remainder of
- * the run has passed (lease.ts renews it to that before each weight change); `abort` takes it at once.
+ * deploy lock (inflight.ts), or the scheduled `monitor` does. The crashed run's lock blocks that
+ * only until its short heartbeat TTL has passed (lease.ts); `abort` takes it at once.
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -91,10 +91,17 @@ export async function steppedCanaryDeploy(
   const check = clients.cloudwatch && alarms.length > 0 ? alarmCheck(clients.cloudwatch, alarms, sleep) : undefined;
   return withDeployLock(
     clients.ecs,
-    { serviceArn: found.serviceArn, runId: req.runId, ttlMinutes: steppedLockMinutes(env, req.canary) },
+    { serviceArn: found.serviceArn, runId: req.runId, ttlMinutes: steppedLockMinutes(env) },
     async (lock) => {
-      const report = await new CanaryRun(clients, req, gate, opts, new Lease(clients.ecs, lock, opts), check).run();
-      return lock.tookOver ? { ...report, tookOverLock: lock.tookOver } : report;
+      const lease = new Lease(clients.ecs, lock, env, opts);
+      const run = new CanaryRun(clients, req, gate, opts, lease, check);
+      lease.start((why) => run.heartbeatLost(why));
+      try {
+        const report = await run.run();
+        return lock.tookOver ? { ...report, tookOverLock: lock.tookOver } : report;
+      } finally {
+        await lease.stop(); // before the release: no beat may write the tag after it
+      }
     },
     opts,
   );

@@ -4,10 +4,11 @@
  * 0, mark off, recorded), then does its own part:
  *
  * - abort takes the lock even from a live run (LockOptions.force): that run finds its lock gone at
- *   its next renewal, right before or after its next weight change, and stops (lease.ts);
+ *   its next heartbeat (within a beat) or weight change, puts the weights back and stops (lease.ts);
  * - promote refuses: a stepped canary has no pause to continue, each step is judged and the main
  *   service promoted by the deploy run itself; a person who wants fewer steps changes the steps;
- * - status and rollback call recoverSteppedUnder, then go on as for the other strategies.
+ * - status and rollback call recoverSteppedUnder, then go on as for the other strategies;
+ * - the scheduled monitor calls sweepStepped: the same recovery once a dead run's lock lapsed.
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -17,13 +18,13 @@ import { ecsOf, type EcsOptions } from "../aws.js";
 import type { EnvironmentConfig } from "../config.js";
 import type { DeployReport } from "../deploy.js";
 import { describeService } from "../ecs.js";
-import { LockHeld, withDeployLock, type DeployLock } from "../lock.js";
+import { LockHeld, withDeployLock, type DeployLock, type LockInfo } from "../lock.js";
 import { recoverUnder, type Recovered } from "../recover.js";
 import { revisionName } from "../taskdef.js";
 import type { TimelineEvent } from "../watch.js";
 import type { SteppedCanaryConfig } from "./config.js";
 import { mainServiceArn, recoverStepped, type SteppedRecovery } from "./inflight.js";
-import { steppedLockMinutes } from "./lease.js";
+import { Lease, steppedLockMinutes } from "./lease.js";
 import type { SteppedCanaryClients } from "./types.js";
 
 export interface SteppedCommand {
@@ -85,29 +86,40 @@ async function locked<T>(
   const serviceArn = await mainServiceArn(clients.ecs, env, opts);
   const runId = req.runId ?? `shipshape-${randomUUID()}`;
   const clock = ecsOf(clients.ecs, opts).clock;
-  const lockOptions = { serviceArn, runId, ttlMinutes: steppedLockMinutes(env, canary), force };
+  const lockOptions = { serviceArn, runId, ttlMinutes: steppedLockMinutes(env), force };
   return withDeployLock(
     clients.ecs,
     lockOptions,
     async (lock) => {
-      const at = new Date(clock.now()).toISOString();
-      const timeline: TimelineEvent[] = [
-        { at, message: `lock taken by run ${runId} until ${lock.expiresAt}${lock.tookOver ? ` (from run ${lock.tookOver.runId})` : ""}` },
-      ];
-      const stepped = force
-        ? await recoverStepped(
-            clients,
-            { env, canary, serviceArn, ...(lock.tookOver ? { tookOver: lock.tookOver } : {}), why: "aborted" },
-            opts,
-          )
-        : await recoverSteppedUnder(lock, clients, env, canary, opts);
-      const native = await recoverUnder(lock, { client: clients.ecs, environment: req.environment, env, serviceArn }, opts);
-      timeline.push(...native.timeline, ...stepped.timeline);
-      const service = await describeService(clients.ecs, { cluster: env.cluster, service: env.service }, opts);
-      return fn({ lock, stepped, native, timeline, serving: service.taskDefinition ?? "" });
+      // The same short TTL as a run's, kept alive while the command works (ECS recovery can wait minutes).
+      const lease = new Lease(clients.ecs, lock, env, opts);
+      lease.start();
+      try {
+        return await held(lock);
+      } finally {
+        await lease.stop();
+      }
     },
     opts,
   );
+
+  async function held(lock: DeployLock): Promise<T> {
+    const at = new Date(clock.now()).toISOString();
+    const timeline: TimelineEvent[] = [
+      { at, message: `lock taken by run ${runId} until ${lock.expiresAt}${lock.tookOver ? ` (from run ${lock.tookOver.runId})` : ""}` },
+    ];
+    const stepped = force
+      ? await recoverStepped(
+          clients,
+          { env, canary, serviceArn, ...(lock.tookOver ? { tookOver: lock.tookOver } : {}), why: "aborted" },
+          opts,
+        )
+      : await recoverSteppedUnder(lock, clients, env, canary, opts);
+    const native = await recoverUnder(lock, { client: clients.ecs, environment: req.environment, env, serviceArn }, opts);
+    timeline.push(...native.timeline, ...stepped.timeline);
+    const service = await describeService(clients.ecs, { cluster: env.cluster, service: env.service }, opts);
+    return fn({ lock, stepped, native, timeline, serving: service.taskDefinition ?? "" });
+  }
 }
 
 function reportOf(req: SteppedCommand, held: Held, result: DeployReport["result"], reason: string): DeployReport {
@@ -192,5 +204,42 @@ export async function promoteStepped(
       `run ${e.holder.runId} is deploying ${req.environment} with a stepped canary; it promotes the main service itself once every step passed, there is nothing to promote by hand`,
       PROMOTE_HINT(req.environment),
     );
+  }
+}
+
+export interface SteppedSweep {
+  /** A live run holds a fresh lock: nothing was touched. */
+  live?: LockInfo;
+  /** What a dead run left and how it was ended (weights stable, canary at 0, mark off), as a report for the record. */
+  ended?: DeployReport;
+}
+
+/**
+ * The scheduled safety net (`monitor`): a stepped canary whose run's lock has lapsed is ended
+ * exactly as `status` ends it; a live run's fresh lock means hands off, and it is only reported.
+ */
+export async function sweepStepped(
+  clients: SteppedCanaryClients,
+  req: SteppedCommand,
+  canary: SteppedCanaryConfig,
+  opts?: EcsOptions,
+): Promise<SteppedSweep> {
+  try {
+    return await locked(
+      clients,
+      req,
+      canary,
+      false,
+      async (held): Promise<SteppedSweep> => {
+        const abandoned = held.native.abandoned ?? held.stepped.abandoned;
+        if (!held.stepped.state.inFlight && !abandoned) return {};
+        const why = held.stepped.decisions[0]?.reason ?? abandoned?.reason ?? "a dead run's leftovers were ended";
+        return { ended: reportOf(req, held, "rolled back", `${why}; ${revisionName(held.serving)} serves`) };
+      },
+      opts,
+    );
+  } catch (e) {
+    if (e instanceof LockHeld) return { live: e.holder };
+    throw e;
   }
 }

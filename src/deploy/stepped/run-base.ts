@@ -16,7 +16,7 @@ import { recoverUnder, type AbandonedRun } from "../recover.js";
 import { watchDeployment, type DeployResult, type DeploymentOutcome, type TimelineEvent } from "../watch.js";
 import { elbOf, targetHealth, type Elb, type TargetCounts } from "./elb.js";
 import { groupsOf, recoverStepped, routeOf } from "./inflight.js";
-import { remainingMinutes, type Lease } from "./lease.js";
+import { LeaseLapsing, type Lease, type LostLock } from "./lease.js";
 import { clearSteppedMark } from "./mark.js";
 import { scaleCanaryToZero } from "./services.js";
 import { Traffic, type TrafficChange } from "./traffic.js";
@@ -36,6 +36,8 @@ export abstract class CanaryRunBase {
   protected readonly recoveredTraffic: TrafficChange[] = [];
   protected abandoned: AbandonedRun | undefined;
   protected migration: MigrationResult | undefined;
+  /** The rule's actions before the run changed them: what a restore falls back to when ELB cannot be read. */
+  protected snapshot: Action[] = [];
   /** The in-flight mark is on the main service, ours to remove once the canary is at 0. */
   protected marked = false;
 
@@ -80,11 +82,18 @@ export abstract class CanaryRunBase {
     return stepped.reset;
   }
 
+  /** The heartbeat gave up (lease.ts): the weights go back now, whatever the run is doing; the run stops at its next check. */
+  async heartbeatLost(why: LostLock): Promise<void> {
+    progress("deploy", `canary lock: ${why.cause_}`);
+    await this.traffic.restore(`lock: ${why.cause_}`, this.snapshot);
+  }
+
   /** Polls a target group until `want` targets are healthy or the progress deadline passes; the last count either way. */
   protected async waitHealthy(targetGroupArn: string, want: number): Promise<TargetCounts> {
     const env = this.req.config;
     const deadline = this.clock.now() + env.progressDeadlineMinutes * 60_000;
     for (;;) {
+      this.lease.assertAlive();
       const health = await targetHealth(this.elb, targetGroupArn);
       if (health.healthy >= want || this.clock.now() >= deadline) return health;
       await this.clock.sleep(env.pollSeconds * 1000);
@@ -94,8 +103,10 @@ export abstract class CanaryRunBase {
   /**
    * Traffic first, then the canary's tasks; never throws, so the reason that got us here survives.
    * A run that lost its lock only puts the weights back: the canary service may be the new holder's.
+   * One that could not renew it in time does the same: the lock lapses soon, and the next command or
+   * the scheduled monitor ends the canary under a lock of its own.
    */
-  protected async abort(canarySvc: Service, reason: string, snapshot: Action[], lostLock = false): Promise<SteppedCanaryReport> {
+  protected async abort(canarySvc: Service, reason: string, snapshot: Action[], lostLock?: LostLock): Promise<SteppedCanaryReport> {
     progress("deploy", `canary rolling back: ${reason}`);
     const unsafe = await this.traffic.restore("rollback", snapshot);
     if (unsafe) {
@@ -105,6 +116,11 @@ export abstract class CanaryRunBase {
         `${reason}; then the weights could not be set back to stable (${unsafe}): the canary may still receive ${left} until the next run resets it, or set the weights by hand`,
       );
     }
+    if (lostLock instanceof LeaseLapsing)
+      return this.finish(
+        "failed",
+        `${reason}; the canary service is left for the next command (or the scheduled monitor) to end once the lock lapses`,
+      );
     if (lostLock)
       return this.finish("failed", `${reason}; the weights are back on stable, the canary service is left to the lock's holder`);
     await this.scaleDown(canarySvc);
@@ -152,7 +168,7 @@ export abstract class CanaryRunBase {
     const rev = revisionName(this.taskDefinitionArn);
     this.note(`all ${this.req.canary.steps.length} steps passed; promoting service ${env.service} to ${rev}`);
     let outcome: Pick<DeploymentOutcome, "result" | "reason" | "runningTaskDefinitionArn">;
-    await this.lease.renew(remainingMinutes(env, this.req.canary, this.req.canary.steps.length + 1));
+    await this.lease.renew();
     try {
       const alarms = nativeAlarms(env, this.req.alarms);
       const started = await updateService(

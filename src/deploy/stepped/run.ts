@@ -4,8 +4,9 @@
  * canary service up and healthy (and smoke-checked on its own route), the steps, then promotion
  * or rollback. Every way out goes through finish(), and every failure after the canary service
  * started through abort(), which moves traffic back to stable before it scales the canary down.
- * The lock is renewed before each weight change and checked right after it (lease.ts): a run
- * that lost it puts the weights back on stable and touches nothing else.
+ * The lock beats in the background (lease.ts), is renewed once more before each weight change and
+ * checked right after it: a run that lost it, or could not renew it in time, puts the weights back
+ * on stable and touches nothing else.
  */
 import type { Service } from "@aws-sdk/client-ecs";
 import { progress } from "../../gates/progress.js";
@@ -17,7 +18,7 @@ import { renderTaskDefinition, revisionName } from "../taskdef.js";
 import { watchDeployment } from "../watch.js";
 import type { AlarmCheck } from "./alarms.js";
 import { targetHealth } from "./elb.js";
-import { LostLock, remainingMinutes, type Lease } from "./lease.js";
+import { LostLock, type Lease } from "./lease.js";
 import { clearSteppedMark, writeSteppedMark } from "./mark.js";
 import { checkServices, startCanaryService } from "./services.js";
 import type { CanaryGate, GateStep, GateVerdict, SteppedCanaryClients, SteppedCanaryReport, SteppedCanaryRequest } from "./types.js";
@@ -49,6 +50,7 @@ export class CanaryRun extends CanaryRunBase {
     this.previous = previous;
 
     const { actions: snapshot } = await this.traffic.read();
+    this.snapshot = snapshot;
     // Waited for, not read once: a recovery above may just have rolled the main service back onto fresh tasks.
     const stable = await this.waitHealthy(this.tg.stable, 1);
     if (stable.healthy === 0) {
@@ -81,7 +83,7 @@ export class CanaryRun extends CanaryRunBase {
       if (rollback) return await this.abort(canarySvc, rollback, snapshot);
       return await this.promote(main, canarySvc, snapshot);
     } catch (e) {
-      return this.abort(canarySvc, describeError(e).cause, snapshot, e instanceof LostLock);
+      return this.abort(canarySvc, describeError(e).cause, snapshot, e instanceof LostLock ? e : undefined);
     }
   }
 
@@ -176,15 +178,15 @@ export class CanaryRun extends CanaryRunBase {
     progress("deploy", `canary step ${n}/${this.req.canary.steps.length} at ${weight}%: ${verdict.action} (${verdict.reason})`);
   }
 
-  /** Holds a step's weight; with alarms, reads them every poll interval meanwhile. Returns an alarm that fired. */
+  /**
+   * Holds a step's weight, waking every poll interval: the heartbeat's failure (lease.ts) stops the
+   * run there, and with alarms they are read each time. Returns an alarm that fired.
+   */
   private async hold(minutes: number): Promise<string | undefined> {
     const until = this.clock.now() + minutes * 60_000;
-    if (!this.alarm) {
-      if (minutes > 0) await this.clock.sleep(minutes * 60_000);
-      return undefined;
-    }
     for (;;) {
-      const fired = await this.alarm();
+      this.lease.assertAlive();
+      const fired = await this.alarm?.();
       const left = until - this.clock.now();
       if (fired || left <= 0) return fired;
       await this.clock.sleep(Math.min(left, this.req.config.pollSeconds * 1000));
@@ -206,13 +208,14 @@ export class CanaryRun extends CanaryRunBase {
         return `before step ${n} (${step.weight}%) the canary had no healthy targets (${health.others || "none registered"})`;
       const before = await this.alarm?.();
       if (before) return `before step ${n} (${step.weight}%): ${before}`;
-      await this.lease.renew(remainingMinutes(this.req.config, this.req.canary, n));
+      await this.lease.renew(); // never a weight change on a lock about to lapse
       await this.traffic.set(canaryAt(step.weight), `step ${n}/${steps.length}`);
       await this.lease.check(); // an abort that took the lock while the weight was being written
       const since = new Date(this.clock.now()).toISOString();
       const fired = await this.hold(step.pauseMinutes);
       if (fired) return `at step ${n} (${step.weight}%): ${fired}`;
       const verdict = await this.judge(this.question(n, step.weight, step.pauseMinutes, since));
+      this.lease.assertAlive(); // the heartbeat may have given up while the gate judged
       this.record(n, step.weight, verdict);
       if (verdict.action !== "CONTINUE") return `analysis at step ${n} (${step.weight}%) called for a rollback: ${verdict.reason}`;
     }
