@@ -1,18 +1,20 @@
 /**
- * The lighthouse gate end to end through the stub engine: the module's own container command line
- * run for real on this machine (lighthouse 12.2.3 from npm, Debian's chromium) against pages on
- * localhost. Only the image's installs are answered without running: apt-get and npm install
- * -g would change this machine, which already has both (.ci/install-chromium.sh, package.json).
+ * The lighthouse gate end to end through the stub engine. The passing case runs the module's own
+ * container command line for real on this machine (lighthouse 12.2.3 from npm, Debian's chromium)
+ * against a page on localhost; the other cases run it against the fake CLI in
+ * test/harness/fake-lighthouse.ts, which answers with real recorded reports (a browser per case
+ * would add a minute and a half to the suite, and test/gates/lighthouse.real.test.ts already runs
+ * every one of them for real with the same argv). The image's installs are answered without
+ * running: apt-get and npm install -g would change this machine, which already has both.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installCommands, lighthouseCommand } from "../../src/gates/lighthouse/command.js";
 import { LighthouseConfigSchema } from "../../src/gates/lighthouse/config.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
+import { LIGHTHOUSE_VERSION } from "../../src/images.js";
 import { servePages } from "../fixtures/lighthouse/serve.mjs";
+import { fakeLighthouse, type LighthouseRun } from "../harness/fake-lighthouse.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { gateError } from "../helpers/gate-error.js";
 
@@ -25,10 +27,15 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 afterEach(() => current?.engine.uninstall());
 
-async function driveWith(yaml: string, env: Record<string, string> = {}): Promise<Driven> {
-  const d = await drive({ files: { "shipshape.yaml": yaml }, env: { PATH: `${BIN}:${process.env.PATH ?? ""}`, ...env } });
+const IMAGE = "node:24.13.1-bookworm-slim";
+let fakeRuns: LighthouseRun[] = [];
+
+/** The real CLI (`real`), or the fake one answering with recorded reports (`crash`: its browser dies). */
+async function driveWith(yaml: string, mode: "real" | "fake" | "crash" = "fake"): Promise<Driven> {
+  const d = await drive({ files: { "shipshape.yaml": yaml }, env: { PATH: `${BIN}:${process.env.PATH ?? ""}` } });
   const installs = installCommands().map((c) => c.join(" "));
   d.engine.onExec((args) => installs.includes(args.join(" ")), { exitCode: 0, stdout: "" });
+  fakeRuns = mode === "real" ? [] : fakeLighthouse(d.engine, { image: IMAGE, version: LIGHTHOUSE_VERSION, crash: mode === "crash" });
   return d;
 }
 
@@ -36,7 +43,7 @@ const lighthouseExecs = (d: Driven) => d.engine.execs.filter((e) => e.args[3] ==
 
 describe("lighthouse gate", () => {
   it("passes the good page with the report in its files, on the pinned image", async () => {
-    current = await driveWith("lighthouse:\n  runs: 1\n");
+    current = await driveWith("lighthouse:\n  runs: 1\n", "real");
     const url = `${server.url}/good`;
     const report = (await current.call<GateReport>("lighthouse", { url })).json;
     expect(report.status).toBe("Passed");
@@ -45,7 +52,7 @@ describe("lighthouse gate", () => {
     );
     const [exec] = lighthouseExecs(current);
     expect(exec!.args).toEqual(lighthouseCommand(url, LighthouseConfigSchema.parse({}), "/shipshape/reports/lighthouse-1"));
-    expect(exec!.image).toBe("node:24.13.1-bookworm-slim");
+    expect(exec!.image).toBe(IMAGE);
     expect(exec!.env.CHROME_PATH).toBe("/usr/bin/chromium");
     expect(exec!.env.DEBIAN_FRONTEND).toBe("noninteractive");
     const files = await dirOf(report.files);
@@ -92,16 +99,12 @@ describe("lighthouse gate", () => {
   });
 
   it("a browser that dies mid-run is an ERROR naming Lighthouse's own line, never a pass", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "shipshape-chromium-"));
-    const wrapper = join(dir, "dying-chromium.sh");
-    // The real browser, killed three seconds in (host env wins over the container's CHROME_PATH).
-    writeFileSync(wrapper, `#!/bin/sh\n/usr/bin/chromium "$@" &\npid=$!\nsleep 3\nkill -9 $pid\nwait $pid\n`);
-    chmodSync(wrapper, 0o755);
-    current = await driveWith("lighthouse:\n  runs: 1\n", { CHROME_PATH: wrapper });
+    current = await driveWith("lighthouse:\n  runs: 1\n", "crash");
     const e = await gateError(current.call<GateReport>("lighthouse", { url: `${server.url}/good` }));
     expect(e.status).toBe("ERROR");
     expect(e.cause).toMatch(/^lighthouse crashed auditing http:\/\/127\.0\.0\.1:\d+\/good: .+ \(exit 1\)$/);
     expect(e.hint).toMatch(/^run it again/);
+    expect(fakeRuns).toHaveLength(1);
   });
 
   it("without a page to audit it says how to give one, and runs nothing", async () => {
