@@ -3,7 +3,8 @@
  * (test/harness/fake-semgrep.ts cites the sources), for the command lines the gate does not use too.
  */
 import { dag } from "@dagger.io/dagger";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, run } from "../../src/gates/workspace.js";
@@ -18,11 +19,13 @@ const fixture = (p: string) => readFileSync(join(FIX, p), "utf8");
 const FILES = { "rules/eqeq.yaml": fixture("rules/eqeq.yaml"), "targets/basic/stupid.py": fixture("targets/basic/stupid.py") };
 
 async function semgrep(args: string[], image = "semgrep/semgrep:1.173.0", json = fixture("eqeq.json")) {
-  current = await drive();
+  // A tree of the scanned files alone: the fake scans what it is given, no service fixture needed.
+  const root = mkdtempSync(join(tmpdir(), "shipshape-semgrep-"));
   for (const [name, content] of Object.entries(FILES)) {
-    mkdirSync(dirname(join(current.root, name)), { recursive: true });
-    writeFileSync(join(current.root, name), content);
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), content);
   }
+  current = await drive({ root });
   fakeSemgrep(current.engine, { run: { json, sarif: fixture("eqeq.sarif") } });
   const ctr = dag.container().from(image).withMountedDirectory("/src", dag.host().directory(current.root)).withWorkdir("/src");
   const step = await run(ctr, ["semgrep", "scan", ...args]);
