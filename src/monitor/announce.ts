@@ -17,16 +17,11 @@ export interface Announcement {
   what: string;
   cause: string;
   runUrl?: string;
-  /**
-   * The incident's kind. Callers written before incidents had a kind of their own leave it out;
-   * then it is read from `what` (rescan's says "vulnerabilities", monitor's does not).
-   */
-  kind?: IncidentKind;
+  /** The incident's kind: its own PagerDuty alert, GitHub issue and headline. */
+  kind: IncidentKind;
 }
 
 const anyTarget = (t: NotifyTargets) => Object.values(t).some((v) => typeof v === "string" && v.trim() !== "");
-
-export const kindOf = (a: Announcement): IncidentKind => a.kind ?? (/vulnerabilit/i.test(a.what) ? "vulnerability" : "health");
 
 /** The event for an incident that opened, got new findings, or closed; undefined when nothing changed that is news. */
 export function incidentEvent(a: Announcement, incident: IncidentResult): IncidentEvent | undefined {
@@ -41,7 +36,7 @@ export function incidentEvent(a: Announcement, incident: IncidentResult): Incide
   if (action === undefined) return undefined;
   return {
     kind: "incident",
-    incident: kindOf(a),
+    incident: a.kind,
     action,
     environment: a.environment,
     image: a.image,

@@ -109,7 +109,14 @@ export async function monitorEnvironment(req: MonitorRequest): Promise<MonitorRu
   );
   const what = `${req.environment} is unhealthy`;
   const image = `service ${env.service} (${env.cluster}, ${env.region})`;
-  const announced = { environment: req.environment, image, what, cause: obs.cause, ...(req.runUrl ? { runUrl: req.runUrl } : {}) };
+  const announced = {
+    environment: req.environment,
+    kind: "health" as const,
+    image,
+    what,
+    cause: obs.cause,
+    ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+  };
   const notifications = await announceIncident(announced, incident, req.notify, req.config.notifications);
   const summary = `${req.environment} is ${failing ? "unhealthy" : "healthy"}: ${obs.cause}; ${incidentLine(incident)}`;
   const metrics = { ...obs.metrics, ...(incident.issueNumber === undefined ? {} : { incident: incident.issueNumber }) };

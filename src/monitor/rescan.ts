@@ -102,7 +102,14 @@ export async function rescanEnvironment(req: RescanRequest): Promise<{ verdict: 
     ? `${plural(keys.length, "blocking finding")}${blockingNote(blocking, "")}`
     : (judged.find((j) => j.verdict.status === "failed")?.verdict.cause ?? "no blocking finding");
   const image = judged.map((j) => j.image.ref).join(", ");
-  const announced = { environment: req.environment, image, what, cause, ...(req.runUrl ? { runUrl: req.runUrl } : {}) };
+  const announced = {
+    environment: req.environment,
+    kind: "vulnerability" as const,
+    image,
+    what,
+    cause,
+    ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+  };
   const notifications = await announceIncident(announced, incident, req.notify, req.config.notifications);
 
   const counts = judged.map((j) => `${short(j.image.ref)}: ${j.verdict.counts.CRITICAL} critical, ${j.verdict.counts.HIGH} high`);

@@ -93,12 +93,13 @@ export function fakeLighthouse(engine: StubEngine, opts: { image: string; versio
       if (opts.crash || ctx.env.CHROME_PATH !== "/usr/bin/chromium")
         return done(parsed.url, { exitCode: 1, stderr: fixture("crash.stderr") });
       const { report, runtimeError } = await load(parsed.url);
-      const lhr = {
+      const lhr: Record<string, unknown> = {
         ...(JSON.parse(fixture(report)) as Record<string, unknown>),
         requestedUrl: parsed.url,
         lighthouseVersion: opts.version,
+        // A page that loaded ends where it was asked for; one that did not keeps Chrome's error page.
+        ...(runtimeError ? {} : { finalDisplayedUrl: parsed.url }),
       };
-      if (!runtimeError) lhr.finalDisplayedUrl = parsed.url;
       const json = JSON.stringify(lhr, null, 2);
       // The HTML report embeds the JSON (report-generator.js replaces __LIGHTHOUSE_JSON__).
       const html = `<!doctype html>\n<html lang="en"><head><title>Lighthouse Report</title></head><body><script>window.__LIGHTHOUSE_JSON__ = ${json};</script></body></html>\n`;
