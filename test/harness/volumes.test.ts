@@ -65,7 +65,9 @@ describe("sharing modes", () => {
     engine.onExec(
       (a) => a[0] === "reader",
       async (ctx) => {
-        await sleep(0);
+        // Either exec may start first: look for the writer's file for up to a second (the writer holds
+        // it for 150 ms), so on a busy machine SHARED still shows the overlap instead of a lost race.
+        for (let waited = 0; waited < 1000 && ctx.read("/cache/partial") === undefined; waited += 10) await sleep(10);
         return { stdout: ctx.read("/cache/partial") ?? "nothing" };
       },
     );
