@@ -3,9 +3,12 @@
  * canary service `api-canary` (0 tasks) behind api-canary, and a listener rule weighted 100/0
  * between them. The two fakes share one crash counter (one process calls both services).
  */
+import { afterEach, beforeEach, vi } from "vitest";
 import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../src/deploy/config.js";
-import type { CanaryGate, GateStep } from "../../src/deploy/stepped/canary.js";
-import { FakeEcs } from "./fake-ecs.js";
+import { steppedCanaryDeploy, type CanaryGate, type GateStep } from "../../src/deploy/stepped/canary.js";
+import { Problem } from "../../src/project/problem.js";
+import type { FakeCloudWatch } from "./fake-cloudwatch.js";
+import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 import { FakeElb, tgArnOf } from "./fake-elb.js";
 
 export const STABLE = tgArnOf("api-stable");
@@ -73,4 +76,53 @@ export function passingGate(): CanaryGate & { judged: GateStep[] } {
     return { action: "CONTINUE" as const, reason: "error rate 0.1% <= 1%", values: { errorRate: 0.001 } };
   };
   return Object.assign(fn, { judged });
+}
+
+/**
+ * Fresh fakes and environment for every test of a file, on fake time from 2026-11-20T10:00Z;
+ * `onEach` hands them to the file's own variables, so test bodies read them as plain names.
+ */
+export function useSteppedFakes(onEach: (f: SteppedFakes, env: EnvironmentConfig) => void): void {
+  let current: SteppedFakes | undefined;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
+    current = steppedFakes();
+    onEach(current, steppedEnv(current.rule));
+  });
+  afterEach(() => {
+    current?.ecs.restore();
+    current?.elb.restore();
+    vi.useRealTimers();
+  });
+}
+
+const SERVICE_ARN = arnOf("service/main/api");
+
+/** What the command and safety tests do to the file's current fakes: a run, the weights' history, a tag, a Problem. */
+export function steppedActions(now: () => { f: SteppedFakes; env: EnvironmentConfig }) {
+  return {
+    run: (gate: CanaryGate = passingGate(), e?: EnvironmentConfig, runId = "gh-run", cloudwatch?: FakeCloudWatch) => {
+      const { f, env } = now();
+      const config = e ?? env;
+      return steppedCanaryDeploy(
+        { ecs: f.ecs.client, elb: f.elb.client, ...(cloudwatch ? { cloudwatch: cloudwatch.client } : {}) },
+        { environment: "staging", config, canary: config.steppedCanary!, image: IMAGE, runId },
+        gate,
+      );
+    },
+    weights: () => now().f.elb.history(now().f.rule, STABLE, CANARY),
+    tag: (key: string) =>
+      now()
+        .f.ecs.tags.get(SERVICE_ARN)
+        ?.find((t) => t.key === key)?.value,
+    /** The Problem `p` ends with (its fake time run to the end); anything else fails the test. */
+    problemOf: async (p: Promise<unknown>): Promise<Problem> => {
+      const e = await onFakeTime(p, 5000).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      if (e instanceof Problem) return e;
+      throw new Error(`expected a Problem, got ${String(e)}`);
+    },
+  };
 }

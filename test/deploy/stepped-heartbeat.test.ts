@@ -4,7 +4,7 @@
  * live run keeps beating; AWS trouble while renewing is retried within the TTL, and a lock that
  * cannot be renewed in time sends the weights back to stable before it lapses.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EnvironmentConfig } from "../../src/deploy/config.js";
 import { DEPLOY_LOCK_TAG, decodeLock } from "../../src/deploy/lock.js";
 import { environmentStatus } from "../../src/deploy/status.js";
@@ -13,21 +13,15 @@ import { sweepStepped, type SteppedSweep } from "../../src/deploy/stepped/comman
 import { heartbeatTiming } from "../../src/deploy/stepped/lease.js";
 import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
 import { IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
-import { CANARY, STABLE, steppedEnv, steppedFakes, type SteppedFakes } from "./stepped-fixture.js";
+import { CANARY, STABLE, type SteppedFakes, useSteppedFakes } from "./stepped-fixture.js";
 
 const SERVICE_ARN = arnOf("service/main/api");
 let f: SteppedFakes;
 let env: EnvironmentConfig;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: new Date("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
-  f = steppedFakes();
-  env = steppedEnv(f.rule);
-});
-afterEach(() => {
-  f.ecs.restore();
-  f.elb.restore();
-  vi.useRealTimers();
+useSteppedFakes((fakes, e) => {
+  f = fakes;
+  env = e;
 });
 
 const run = (gate: CanaryGate, runId = "gh-run") =>

@@ -3,50 +3,28 @@
  * lock with the weights back on stable, and honours migration and alarms as the other strategies do.
  */
 import type { UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { EnvironmentConfig } from "../../src/deploy/config.js";
 import { DEPLOY_LOCK_TAG, decodeLock } from "../../src/deploy/lock.js";
 import { environmentStatus } from "../../src/deploy/status.js";
-import { steppedCanaryDeploy, type CanaryGate, type SteppedCanaryReport } from "../../src/deploy/stepped/canary.js";
+import type { CanaryGate, SteppedCanaryReport } from "../../src/deploy/stepped/canary.js";
 import { heartbeatTiming, steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
 import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
-import { Problem } from "../../src/project/problem.js";
 import { FakeCloudWatch } from "./fake-cloudwatch.js";
-import { IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
-import { CANARY, STABLE, passingGate, steppedEnv, steppedFakes, type SteppedFakes } from "./stepped-fixture.js";
+import { arnOf, onFakeTime } from "./fake-ecs.js";
+import { passingGate, steppedActions, steppedEnv, type SteppedFakes, useSteppedFakes } from "./stepped-fixture.js";
 
 const SERVICE_ARN = arnOf("service/main/api");
 let f: SteppedFakes;
 let env: EnvironmentConfig;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: new Date("2026-11-20T10:00:00Z"), toFake: ["setTimeout", "clearTimeout", "Date"] });
-  f = steppedFakes();
-  env = steppedEnv(f.rule);
-});
-afterEach(() => {
-  f.ecs.restore();
-  f.elb.restore();
-  vi.useRealTimers();
+useSteppedFakes((fakes, e) => {
+  f = fakes;
+  env = e;
 });
 
-const run = (gate: CanaryGate = passingGate(), e = env, runId = "gh-run", cloudwatch?: FakeCloudWatch) =>
-  steppedCanaryDeploy(
-    { ecs: f.ecs.client, elb: f.elb.client, ...(cloudwatch ? { cloudwatch: cloudwatch.client } : {}) },
-    { environment: "staging", config: e, canary: e.steppedCanary!, image: IMAGE, runId },
-    gate,
-  );
+const { run, weights, tag, problemOf } = steppedActions(() => ({ f, env }));
 const command = { environment: "staging", runId: "gh-cmd" };
-const weights = () => f.elb.history(f.rule, STABLE, CANARY);
-const tag = (key: string) => f.ecs.tags.get(SERVICE_ARN)?.find((t) => t.key === key)?.value;
-const problemOf = async (p: Promise<unknown>) => {
-  const e = await onFakeTime(p, 5000).then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (e instanceof Problem) return e;
-  throw new Error(`expected a Problem, got ${String(e)}`);
-};
 
 describe("the stepped canary's lock", () => {
   it("beats through every pause and gate: the lock is fresh at each gate and never further ahead than one TTL", async () => {
