@@ -66,7 +66,36 @@ export function niceStep(max: number): number {
 }
 
 /** Coordinates rounded to a tenth of a pixel: enough for drawing, and stable text in the SVG. */
-const px = (n: number) => Math.round(n * 10) / 10;
+export const px = (n: number) => Math.round(n * 10) / 10;
+
+/** The plot area inside the chart's margins, shared by the delivery and pipeline charts. */
+export function plotArea(width: number, height: number) {
+  const plot = { x: PLOT.left, y: PLOT.top, width: width - PLOT.left - PLOT.right, height: height - PLOT.top - PLOT.bottom };
+  return { plot, bottom: plot.y + plot.height, right: plot.x + plot.width };
+}
+
+type TextAt = (x: number, y: number, value: string, size: TextSize, anchor: "start" | "middle" | "end", cls: string) => Shape;
+
+/**
+ * Both charts' two scales: counts on the left (grid lines at a nice step up to `maxCount`), a rate
+ * from 0 to 100 % on the right. Pushes the grid and the ticks; returns where a count or a rate sits.
+ */
+export function dualAxes(shapes: Shape[], area: ReturnType<typeof plotArea>, maxCount: number, text: TextAt) {
+  const { plot, bottom, right } = area;
+  const step = niceStep(maxCount);
+  const axisMax = Math.max(step, Math.ceil(maxCount / step) * step);
+  const yCount = (n: number) => px(bottom - (n / axisMax) * plot.height);
+  const yRate = (r: number) => px(bottom - r * plot.height);
+  for (let v = 0; v <= axisMax; v += step) {
+    shapes.push({ type: "line", x1: plot.x, y1: yCount(v), x2: right, y2: yCount(v), stroke: COLOURS.grid, width: 1, cls: "grid" });
+    shapes.push(text(plot.x - 8, yCount(v) + 4, String(v), "small", "end", "tick-left"));
+  }
+  for (const r of [0, 0.25, 0.5, 0.75, 1]) {
+    shapes.push({ type: "line", x1: right, y1: yRate(r), x2: right + 5, y2: yRate(r), stroke: COLOURS.axis, width: 1, cls: "tick" });
+    shapes.push(text(right + 8, yRate(r) + 4, formatRate(r), "small", "start", "tick-right"));
+  }
+  return { yCount, yRate };
+}
 
 export interface ChartOptions {
   title?: string;
@@ -76,9 +105,8 @@ export interface ChartOptions {
 export function chartModel(env: EnvironmentMetrics, period: Period, options: ChartOptions = {}): ChartModel {
   const width = CHART_WIDTH;
   const height = CHART_HEIGHT;
-  const plot = { x: PLOT.left, y: PLOT.top, width: width - PLOT.left - PLOT.right, height: height - PLOT.top - PLOT.bottom };
-  const bottom = plot.y + plot.height;
-  const right = plot.x + plot.width;
+  const area = plotArea(width, height);
+  const { plot, bottom, right } = area;
   const title = options.title ?? `Deployments per ${period}: ${env.environment}`;
   const shapes: Shape[] = [{ type: "rect", x: 0, y: 0, width, height, fill: COLOURS.background, cls: "background" }];
   const text = (
@@ -93,22 +121,9 @@ export function chartModel(env: EnvironmentMetrics, period: Period, options: Cha
 
   shapes.push(text(width / 2, 30, title, "title", "middle", "title"));
 
+  // Grid and left axis (deployments), right axis (change failure rate).
   const maxDeploys = Math.max(0, ...env.periods.map((p) => p.deploys));
-  const step = niceStep(maxDeploys);
-  const axisMax = Math.max(step, Math.ceil(maxDeploys / step) * step);
-  const yCount = (n: number) => px(bottom - (n / axisMax) * plot.height);
-  const yRate = (r: number) => px(bottom - r * plot.height);
-
-  // Grid and left axis (deployments).
-  for (let v = 0; v <= axisMax; v += step) {
-    shapes.push({ type: "line", x1: plot.x, y1: yCount(v), x2: right, y2: yCount(v), stroke: COLOURS.grid, width: 1, cls: "grid" });
-    shapes.push(text(plot.x - 8, yCount(v) + 4, String(v), "small", "end", "tick-left"));
-  }
-  // Right axis (change failure rate).
-  for (const r of [0, 0.25, 0.5, 0.75, 1]) {
-    shapes.push({ type: "line", x1: right, y1: yRate(r), x2: right + 5, y2: yRate(r), stroke: COLOURS.axis, width: 1, cls: "tick" });
-    shapes.push(text(right + 8, yRate(r) + 4, formatRate(r), "small", "start", "tick-right"));
-  }
+  const { yCount, yRate } = dualAxes(shapes, area, maxDeploys, text);
   shapes.push({ type: "line", x1: plot.x, y1: plot.y, x2: plot.x, y2: bottom, stroke: COLOURS.axis, width: 1, cls: "axis" });
   shapes.push({ type: "line", x1: right, y1: plot.y, x2: right, y2: bottom, stroke: COLOURS.axis, width: 1, cls: "axis" });
   shapes.push({ type: "line", x1: plot.x, y1: bottom, x2: right, y2: bottom, stroke: COLOURS.axis, width: 1, cls: "axis" });

@@ -4,19 +4,16 @@
  * findings as a line, both on the left count axis; build success rate and line coverage as lines
  * on the 0–100% right axis.
  */
-import { CHART_HEIGHT, CHART_WIDTH, COLOURS, niceStep, type ChartModel, type Shape, type TextSize } from "./chart-model.js";
+import { CHART_HEIGHT, CHART_WIDTH, COLOURS, dualAxes, plotArea, px, type ChartModel, type Shape, type TextSize } from "./chart-model.js";
 import { renderSvg } from "./chart.js";
 import type { DeliveryMetrics } from "./dora.js";
-import { formatRate } from "./format.js";
 import type { PipelineMetrics } from "./pipeline.js";
 import { encodePng, rasterise } from "./png.js";
 import { Problem } from "../project/problem.js";
 
 export const PIPELINE_COLOURS = { coverage: "#7b3f98", security: "#e08a00" } as const;
 
-const PLOT = { left: 64, right: 72, top: 76, bottom: 72 };
 const CHAR_WIDTH = 8;
-const px = (n: number) => Math.round(n * 10) / 10;
 
 type Series = { cls: string; colour: string; values: (number | null)[]; y: (v: number) => number };
 
@@ -24,27 +21,15 @@ type Series = { cls: string; colour: string; values: (number | null)[]; y: (v: n
 export function pipelineChartModel(p: PipelineMetrics, period: string, title = `CI runs per ${period}`): ChartModel {
   const width = CHART_WIDTH;
   const height = CHART_HEIGHT;
-  const plot = { x: PLOT.left, y: PLOT.top, width: width - PLOT.left - PLOT.right, height: height - PLOT.top - PLOT.bottom };
-  const bottom = plot.y + plot.height;
-  const right = plot.x + plot.width;
+  const area = plotArea(width, height);
+  const { plot, bottom, right } = area;
   const text = (x: number, y: number, value: string, size: TextSize, anchor: "start" | "middle" | "end", cls: string) =>
     ({ type: "text", x: px(x), y: px(y), text: value, size, anchor, fill: COLOURS.text, cls }) as const;
   const shapes: Shape[] = [{ type: "rect", x: 0, y: 0, width, height, fill: COLOURS.background, cls: "background" }];
   shapes.push(text(width / 2, 30, title, "title", "middle", "title"));
 
   const maxCount = Math.max(0, ...p.periods.map((x) => Math.max(x.runs, x.securityFindings ?? 0)));
-  const step = niceStep(maxCount);
-  const axisMax = Math.max(step, Math.ceil(maxCount / step) * step);
-  const yCount = (n: number) => px(bottom - (n / axisMax) * plot.height);
-  const yRate = (r: number) => px(bottom - r * plot.height);
-  for (let v = 0; v <= axisMax; v += step) {
-    shapes.push({ type: "line", x1: plot.x, y1: yCount(v), x2: right, y2: yCount(v), stroke: COLOURS.grid, width: 1, cls: "grid" });
-    shapes.push(text(plot.x - 8, yCount(v) + 4, String(v), "small", "end", "tick-left"));
-  }
-  for (const r of [0, 0.25, 0.5, 0.75, 1]) {
-    shapes.push({ type: "line", x1: right, y1: yRate(r), x2: right + 5, y2: yRate(r), stroke: COLOURS.axis, width: 1, cls: "tick" });
-    shapes.push(text(right + 8, yRate(r) + 4, formatRate(r), "small", "start", "tick-right"));
-  }
+  const { yCount, yRate } = dualAxes(shapes, area, maxCount, text);
   for (const [x1, y1, x2, y2] of [
     [plot.x, plot.y, plot.x, bottom],
     [right, plot.y, right, bottom],
