@@ -3,11 +3,14 @@
  * median, files, summary, caching, ci) is tested without a browser per case; the real CLI runs the
  * gate's exact argv in test/gates/lighthouse.real.test.ts. Its reports are real Lighthouse 12.2.3
  * output recorded on this machine (test/fixtures/lighthouse, README there). What it models of the
- * CLI (lighthouse-cli/bin.js, cli-flags.js and run.js at v12.2.3, read, not copied):
+ * CLI (node_modules/lighthouse/cli/cli-flags.js and run.js, 12.2.3, read, not copied, and checked
+ * by running it here):
  * - It is installed by the image's `npm install --global lighthouse@<version>`: absent on any other
  *   image (exit 127), as a container without it would be.
- * - Flags are yargs' strict set: an unknown one prints the usage and exits 1; --output-path is
- *   required for file output, and each --output writes `<path>.report.<ext>`.
+ * - No URL: "Please provide a url" and "Specify --help for available options", exit 1. The real
+ *   yargs parser is not strict (an unknown flag is ignored); the fake refuses unknown flags anyway,
+ *   stricter on purpose, so a typo in the gate's argv fails a test instead of silently losing an
+ *   option. Each --output writes `<--output-path>.report.<ext>`.
  * - The page is really requested from the host: a refused connection is Chrome's interstitial
  *   (runtimeError CHROME_INTERSTITIAL_ERROR), a non-2xx answer is ERRORED_DOCUMENT_REQUEST; both
  *   still write the report and exit 1. A page that loads gets the recorded report for its path.
@@ -55,7 +58,7 @@ function parse(args: string[]): Parsed | string {
     else if (url === undefined) url = a;
     else return `Unknown argument: ${a}`;
   }
-  if (url === undefined) return "Please provide a url";
+  if (url === undefined) return "Please provide a url\n\nSpecify --help for available options";
   return { url, outputs: outputs.length ? outputs : ["html"], ...(outputPath ? { outputPath } : {}) };
 }
 
@@ -89,7 +92,7 @@ export function fakeLighthouse(engine: StubEngine, opts: { image: string; versio
       if (ctx.image !== opts.image)
         return { exitCode: 127, stderr: "timeout: failed to run command 'lighthouse': No such file or directory\n" };
       const parsed = parse(ctx.args.slice(4));
-      if (typeof parsed === "string") return done("", { exitCode: 1, stderr: `Usage: lighthouse <url> <options>\n\n${parsed}\n` });
+      if (typeof parsed === "string") return done("", { exitCode: 1, stderr: `${parsed}\n` });
       if (opts.crash || ctx.env.CHROME_PATH !== "/usr/bin/chromium")
         return done(parsed.url, { exitCode: 1, stderr: fixture("crash.stderr") });
       const { report, runtimeError } = await load(parsed.url);
