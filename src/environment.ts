@@ -13,10 +13,11 @@ import type { EventKind } from "./notify/event.js";
 import { monitorVerb, rescanVerb } from "./monitor/verbs.js";
 import { loadConfig } from "./project/load.js";
 import { DeliveryReport } from "./report/delivery.js";
-import type { GateReport } from "./report/gate-report.js";
+import type { HealthReport } from "./report/health-report.js";
 import { deploymentOf, type Deployment } from "./report/deployment.js";
 import { make } from "./report/fields.js";
-import { awsOf, outletsOf, registryCredsFor, runContextOf, type DeploySettings } from "./settings.js";
+import { registryCredsFor } from "./settings.js";
+import { awsOf, outletsOf, runContextOf, type DeploySettings } from "./deploy-settings.js";
 
 /** How each kind of run ends when it did its job ("paused" waits at a gate for promote or abort by design). */
 const EXPECTED: Record<EventKind, DeployReport["result"][]> = {
@@ -169,7 +170,7 @@ export class Environment implements DeploySettings {
    */
   // cache never: it reads live state and writes issues and notifications; meant for a schedule (every 15 minutes).
   @func({ cache: "never" })
-  async monitor(githubToken: Secret, repository: string): Promise<GateReport> {
+  async monitor(githubToken: Secret, repository: string): Promise<HealthReport> {
     return monitorVerb(this, githubToken, repository);
   }
 
@@ -180,7 +181,7 @@ export class Environment implements DeploySettings {
    */
   // cache never: it reads what ECS runs now and writes issues; the Trivy DB step itself is refreshed once a day.
   @func({ cache: "never" })
-  async rescan(githubToken: Secret, repository: string): Promise<GateReport> {
+  async rescan(githubToken: Secret, repository: string): Promise<HealthReport> {
     return rescanVerb(this, githubToken, repository);
   }
 

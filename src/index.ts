@@ -26,11 +26,11 @@ import { runGate, type Gate, type GateContext, type GateRun } from "./gates/gate
 import { commitsCheck, computeVersion } from "./gates/history.js";
 import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "./gates/image.js";
 import { secretText } from "./gates/secret-text.js";
-import { githubOidcTokenSource, type TokenSource } from "./aws/credentials.js";
+import { githubIdTokens, type TokenSource } from "./github/oidc.js";
 import { assertUsableToken, SIGSTORE_AUDIENCE } from "./supply/signing/identity.js";
 import { platformSlug } from "./supply/publish/manifests.js";
 import { SBOM_FORMAT_INFO } from "./supply/sbom/commands.js";
-import { commentGates } from "./gates/delivery.js";
+import { commentGates } from "./gates/pr-comment.js";
 import { lint } from "./gates/lint.js";
 import { lighthouseAudit } from "./gates/lighthouse.js";
 import { provenanceOf, publishImage } from "./gates/publish.js";
@@ -47,15 +47,13 @@ import { installer } from "./gates/workspace.js";
 import type { ShipshapeConfig } from "./config/schema.js";
 import { loadConfig, loadProject } from "./project/load.js";
 import { ciReportOf, gateReportOf, type CiReport, type GateReport } from "./report/gate-report.js";
-import type { DeliveryReport } from "./report/delivery.js";
 import { make } from "./report/fields.js";
 import { Release, ReleasePlatform } from "./report/release.js";
 import { releaseVersionOf, type ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "./report/outcome.js";
 import { passedAll, renderTable } from "./report/render.js";
-import { copyDeploySettings, isRegistryOf, registryCredsFor, type Settings } from "./settings.js";
+import { isRegistryOf, registryCredsFor, type NotificationSettings, type Settings } from "./settings.js";
 import { recordCi } from "./trail/ci-wiring.js";
-import { deliveryMetrics, Environment } from "./environment.js";
 
 const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
 type GateName = keyof typeof GATES;
@@ -79,7 +77,7 @@ const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
 
 /** Quality gates, supply chain and deploys for a Node/TypeScript service. */
 @object()
-export class Shipshape implements Settings {
+export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
   /** The service's source directory. */
   @func() source: Directory;
   /** Path of the Shipshape config file, relative to the source. */
@@ -107,13 +105,6 @@ export class Shipshape implements Settings {
   insecureIgnoreTlog?: boolean;
   auditDatabaseUrl?: Secret;
   auditTrail?: File;
-  slackWebhook?: Secret;
-  slackFailuresWebhook?: Secret;
-  webhookUrl?: Secret;
-  webhookSecret?: Secret;
-  teamsWebhook?: Secret;
-  pagerdutyRoutingKey?: Secret;
-  smtpPassword?: Secret;
   actor?: string;
   runUrl?: string;
   commitSha?: string;
@@ -227,30 +218,6 @@ export class Shipshape implements Settings {
   withAuditTrail(databaseUrl?: Secret, trail?: File): Shipshape {
     this.auditDatabaseUrl = databaseUrl;
     this.auditTrail = trail;
-    return this;
-  }
-
-  /**
-   * Where deploy news goes (which results: notifications.on in shipshape.yaml); replaces an earlier withNotifications.
-   * @param slackWebhook Slack incoming webhook URL.
-   * @param slackFailuresWebhook Slack webhook that also gets failures and rollbacks.
-   * @param webhookUrl Generic JSON webhook URL.
-   * @param webhookSecret Signs the JSON webhook body (X-Shipshape-Signature: sha256=HMAC).
-   * @param teamsWebhook Microsoft Teams incoming webhook URL (Workflows or connector).
-   * @param pagerdutyRoutingKey PagerDuty Events API v2 integration key: failures and rollbacks page, a success resolves.
-   * @param smtpPassword Password of notifications.email.username on the SMTP server (email goes where notifications.email says).
-   */
-  @func()
-  withNotifications(
-    slackWebhook?: Secret,
-    slackFailuresWebhook?: Secret,
-    webhookUrl?: Secret,
-    webhookSecret?: Secret,
-    teamsWebhook?: Secret,
-    pagerdutyRoutingKey?: Secret,
-    smtpPassword?: Secret,
-  ): Shipshape {
-    Object.assign(this, { slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret, teamsWebhook, pagerdutyRoutingKey, smtpPassword });
     return this;
   }
 
@@ -569,31 +536,6 @@ export class Shipshape implements Settings {
   }
 
   /**
-   * A deploy target from shipshape.yaml (environments:), with this chain's AWS, verifier, audit, notification and run settings.
-   * @param name Environment name, e.g. staging or production.
-   */
-  @func()
-  async environment(name: string): Promise<Environment> {
-    // The name is judged by each verb, not here: a deploy to a mistyped environment is then still
-    // refused with the known names, recorded in the audit trail and sent to the failures channel.
-    const env = make(Environment, { name, source: this.source, configPath: this.configPath });
-    copyDeploySettings(this, env);
-    return env;
-  }
-
-  /**
-   * Delivery metrics from the audit trail (withAuditTrail): DORA figures, and build success, gate durations, coverage and findings of ci runs.
-   * @param environment Environment to report on; empty for all of them (environment(name).metrics reads one).
-   * @param period Bucket size: day, week or month.
-   * @param from Start of the window (ISO date or time, inclusive); empty for the last 12 periods.
-   * @param to End of the window (exclusive); empty for now.
-   */
-  @func({ cache: "never" })
-  async metrics(environment: string = "", period: string = "week", from: string = "", to: string = ""): Promise<DeliveryReport> {
-    return deliveryMetrics(this, environment, { period, from, to });
-  }
-
-  /**
    * Post the gate results as one pull-request comment, updated on every run (never fails the job); links from withRun.
    * @param repository owner/name, as in GITHUB_REPOSITORY.
    * @param pullNumber The pull request's number.
@@ -824,7 +766,7 @@ async function sigstoreTokens(requestUrl?: Secret, requestToken?: Secret): Promi
     throw new Error(
       "keyless signing needs both the OIDC token request URL and its token\nhint: chain with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     );
-  return githubOidcTokenSource({ requestUrl: url, requestToken: token, audience: SIGSTORE_AUDIENCE });
+  return githubIdTokens({ requestUrl: url, requestToken: token, audience: SIGSTORE_AUDIENCE });
 }
 
 function toReport(run: GateRun): GateReport {

@@ -11,9 +11,7 @@
  * Each field must be a core type or a primitive: a nested module object is rebuilt shallowly
  * (Executor.buildClass), and a Secret inside it would come back as a bare ID string.
  */
-import type { Secret } from "@dagger.io/dagger";
-import type { AwsCredentials } from "./gates/aws-auth.js";
-import type { Outlets, RunContext } from "./gates/deploy-run.js";
+import type { File, Secret } from "@dagger.io/dagger";
 import { registryHost, type RegistryCredentials } from "./gates/registry.js";
 
 /** What `withAws` sets: static keys, or a role assumed with GitHub's OIDC token (renewed on long runs). */
@@ -53,7 +51,21 @@ export interface VerifierSettings {
 }
 
 /** What `withAuditTrail` and `withNotifications` set: where records and news go (SNS signs with the withAws identity). */
-export type OutletSettings = Omit<Outlets, "aws">;
+export interface OutletSettings {
+  auditDatabaseUrl?: Secret;
+  /** An earlier JSON Lines trail to continue (e.g. the artifact of the previous run). */
+  auditTrail?: File;
+  slackWebhook?: Secret;
+  slackFailuresWebhook?: Secret;
+  webhookUrl?: Secret;
+  webhookSecret?: Secret;
+  teamsWebhook?: Secret;
+  pagerdutyRoutingKey?: Secret;
+  smtpPassword?: Secret;
+}
+
+/** What `withNotifications` sets (the deploy module only: the CI module notifies nobody). */
+export type NotificationSettings = Omit<OutletSettings, "auditDatabaseUrl" | "auditTrail">;
 
 /** What `withRun` sets: who runs what from where (a module cannot see the CI runner's environment). */
 export interface RunSettings {
@@ -68,64 +80,8 @@ export interface RunSettings {
   approver?: string;
 }
 
-/** Everything a deploy needs (an Environment holds exactly this, besides its name). */
-export type DeploySettings = AwsSettings & RegistrySettings & VerifierSettings & OutletSettings & RunSettings;
-export type Settings = DeploySettings & SignerSettings;
-
-/** The keys an Environment copies from the root object: every deploy setting, not the signer. */
-export const DEPLOY_SETTING_KEYS = [
-  "awsAccessKeyId",
-  "awsSecretAccessKey",
-  "awsSessionToken",
-  "awsRoleArn",
-  "awsWebIdentityToken",
-  "awsIdTokenRequestUrl",
-  "awsIdTokenRequestToken",
-  "registryAddress",
-  "registryUsername",
-  "registryPassword",
-  "registryPlainHttp",
-  "cosignPublicKey",
-  "certificateIdentity",
-  "certificateOidcIssuer",
-  "insecureIgnoreTlog",
-  "auditDatabaseUrl",
-  "auditTrail",
-  "slackWebhook",
-  "slackFailuresWebhook",
-  "webhookUrl",
-  "webhookSecret",
-  "teamsWebhook",
-  "pagerdutyRoutingKey",
-  "smtpPassword",
-  "actor",
-  "runUrl",
-  "commitSha",
-  "branch",
-  "defaultBranch",
-  "runVersion",
-  "repoUrl",
-  "approver",
-] as const satisfies readonly (keyof DeploySettings)[];
-
-/** Copies the deploy settings (only those set) from one chained object onto another. */
-export function copyDeploySettings(from: DeploySettings, to: DeploySettings): void {
-  const src = from as Record<string, unknown>;
-  const dst = to as Record<string, unknown>;
-  for (const key of DEPLOY_SETTING_KEYS) if (src[key] !== undefined) dst[key] = src[key];
-}
-
-/** The AWS credentials for the SDK clients; the run URL names the role session. */
-export const awsOf = (s: DeploySettings): AwsCredentials => ({
-  awsAccessKeyId: s.awsAccessKeyId,
-  awsSecretAccessKey: s.awsSecretAccessKey,
-  awsSessionToken: s.awsSessionToken,
-  awsWebIdentityToken: s.awsWebIdentityToken,
-  awsRoleArn: s.awsRoleArn ?? "",
-  awsIdTokenRequestUrl: s.awsIdTokenRequestUrl,
-  awsIdTokenRequestToken: s.awsIdTokenRequestToken,
-  runUrl: s.runUrl ?? "",
-});
+/** Every chained setting: the CI module's root uses all but the notifications, the deploy module's all but the signer. */
+export type Settings = AwsSettings & RegistrySettings & SignerSettings & VerifierSettings & OutletSettings & RunSettings;
 
 /**
  * Credentials for the registry an image lives in: the `withRegistry` login only for the registry it
@@ -149,27 +105,3 @@ const hostOf = (ref: string) => registryHost(ref.replace(/^[a-z]+:\/\//i, "")).t
 export function isRegistryOf(s: RegistrySettings, image: string): boolean {
   return Boolean(s.registryAddress) && hostOf(image) === hostOf(s.registryAddress ?? "");
 }
-
-/** Where the audit records and notifications go; SNS publishes with the deploy's AWS identity. */
-export const outletsOf = (s: DeploySettings): Outlets => ({
-  auditDatabaseUrl: s.auditDatabaseUrl,
-  auditTrail: s.auditTrail,
-  slackWebhook: s.slackWebhook,
-  slackFailuresWebhook: s.slackFailuresWebhook,
-  webhookUrl: s.webhookUrl,
-  webhookSecret: s.webhookSecret,
-  teamsWebhook: s.teamsWebhook,
-  pagerdutyRoutingKey: s.pagerdutyRoutingKey,
-  smtpPassword: s.smtpPassword,
-  aws: awsOf(s),
-});
-
-/** The run context of the audit record; the approver only counts when the call approved. */
-export const runContextOf = (s: RunSettings, approved: boolean): RunContext => ({
-  actor: s.actor ?? "",
-  approver: approved ? (s.approver ?? "") : "",
-  runUrl: s.runUrl ?? "",
-  version: s.runVersion ?? "",
-  commitSha: s.commitSha ?? "",
-  repoUrl: s.repoUrl ?? "",
-});

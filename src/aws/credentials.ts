@@ -17,6 +17,9 @@ import { progress } from "../gates/progress.js";
 import { checkCredential } from "../gates/secret-text.js";
 import { describeError, Problem } from "../project/problem.js";
 import { asAws, isRetryable, type RetryOptions } from "./retry.js";
+import { githubIdTokens, type GithubIdTokenOptions, type TokenSource } from "../github/oidc.js";
+
+export type { TokenSource };
 
 /** What SDK clients sign with; a `() => Promise<AwsIdentity>` is an SDK credential provider. */
 export interface AwsIdentity {
@@ -27,9 +30,6 @@ export interface AwsIdentity {
 }
 
 export type CredentialProvider = () => Promise<AwsIdentity>;
-
-/** Where a web identity token comes from when one is needed: asked again for every STS call. */
-export type TokenSource = () => Promise<string>;
 
 /** The workflow run, for the role session's name and for trust-policy hints (GITHUB_REPOSITORY, GITHUB_RUN_ID...). */
 export interface RunIdentity {
@@ -302,44 +302,6 @@ function problemFrom(e: unknown, w: WebIdentity, renewal: boolean, redact: (s: s
   return new Problem(`${during}AssumeRoleWithWebIdentity failed: ${name}: ${said}`, "see the AWS message; rerun if it was transient");
 }
 
-export interface GithubTokenSourceOptions {
-  /** ACTIONS_ID_TOKEN_REQUEST_URL */
-  requestUrl: string;
-  /** ACTIONS_ID_TOKEN_REQUEST_TOKEN: lasts the job (hours), unlike the ID tokens it buys (minutes). */
-  requestToken: string;
-  audience?: string;
-  timeoutMs?: number;
-}
-
-/** Fresh GitHub OIDC tokens on demand, as @actions/core's getIDToken fetches them. */
-export function githubOidcTokenSource(o: GithubTokenSourceOptions): TokenSource {
-  return async () => {
-    let url: URL;
-    try {
-      url = new URL(o.requestUrl.trim());
-    } catch {
-      throw new Problem("the OIDC token request URL is not a URL", "pass ACTIONS_ID_TOKEN_REQUEST_URL as it is in the job's environment");
-    }
-    url.searchParams.set("audience", o.audience ?? AUDIENCE);
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        headers: { authorization: `Bearer ${o.requestToken.trim()}`, accept: "application/json" },
-        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-      });
-    } catch (e) {
-      throw new Problem(`GitHub's OIDC token endpoint is unreachable: ${fetchFailure(e)}`, "rerun; the runner must reach GitHub");
-    }
-    if (!res.ok)
-      throw new Problem(
-        `GitHub's OIDC token endpoint answered ${res.status}`,
-        res.status === 401 || res.status === 403
-          ? "the request token is no longer valid (it lasts the job) or the job lacks `permissions: id-token: write`"
-          : "rerun; GitHub may be having trouble",
-      );
-    const body = (await res.json().catch(() => undefined)) as { value?: unknown } | undefined;
-    if (typeof body?.value !== "string" || body.value === "")
-      throw new Problem("GitHub's OIDC token endpoint answered without a token", "rerun; GitHub may be having trouble");
-    return body.value;
-  };
-}
+/** Fresh GitHub OIDC tokens for STS (audience sts.amazonaws.com unless told otherwise). */
+export const githubOidcTokenSource = (o: Omit<GithubIdTokenOptions, "audience"> & { audience?: string }): TokenSource =>
+  githubIdTokens({ ...o, audience: o.audience ?? AUDIENCE });

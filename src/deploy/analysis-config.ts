@@ -3,7 +3,6 @@
  * `count` times, `interval` apart, and judged against `successCondition`; the limits say how many
  * failed, erroring or inconclusive measurements end the analysis.
  */
-import type { StandardUnit } from "@aws-sdk/client-cloudwatch";
 import { z } from "zod";
 import { ConfigError, configErrorMap, expecting, formatZodIssues } from "../config/errors.js";
 import { TRAFFIC_PLACEHOLDERS } from "./analysis-context.js";
@@ -64,8 +63,9 @@ const STAT = expecting(
   'a CloudWatch statistic like "Sum", "Average" or "p95"',
 );
 
-// CloudWatch's StandardUnit, listed here so loading the config does not load the SDK.
-const UNITS = [
+// CloudWatch's StandardUnit, listed here so loading the config neither loads nor type-checks the SDK
+// (the CI module loads this schema too); test/deploy/config.test.ts checks it against the SDK's.
+export const UNITS = [
   "Bits",
   "Bits/Second",
   "Bytes",
@@ -93,7 +93,7 @@ const UNITS = [
   "Terabits/Second",
   "Terabytes",
   "Terabytes/Second",
-] as const satisfies readonly StandardUnit[];
+] as const;
 
 // GetMetricData accepts 1, 5, 10, 20, 30 or a multiple of 60 seconds.
 const PERIOD = expecting(

@@ -6,19 +6,11 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { Problem } from "../project/problem.js";
 import { asAws, isRetryable, type RetryOptions } from "../aws/retry.js";
+import { systemClock, type Clock } from "../project/clock.js";
 
 export type { RetryOptions };
-
-/** Time as the deploy core sees it; injected so tests run on fake time and deadlines are testable. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};
+// The clock lives in project/clock.ts so code the CI module loads can wait without the ECS types.
+export { systemClock, type Clock } from "../project/clock.js";
 
 export interface EcsOptions {
   retry?: RetryOptions;

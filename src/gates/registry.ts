@@ -6,9 +6,7 @@ import { scryptSync } from "node:crypto";
 import { dag, type Secret } from "@dagger.io/dagger";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { Problem } from "../project/problem.js";
-import { ecrClient, ecrLogin, ecrRepositoryName, ensureRepository, isEcrRegistry, tagsRefusedBy } from "../supply/publish/ecr.js";
-import { floatingTagFilters } from "../supply/publish/tags.js";
-import { progress } from "./progress.js";
+import { isEcrRegistry, type EcrRegistry } from "../supply/publish/ecr-registry.js";
 import { checkCredential, credentialText } from "./secret-text.js";
 
 export interface RegistryCredentials {
@@ -18,6 +16,19 @@ export interface RegistryCredentials {
   awsSecretAccessKey?: Secret;
   awsSessionToken?: Secret;
 }
+
+/**
+ * ECR's side of registryAuth, in supply/publish/ecr.ts with the AWS SDK. That file is imported by a
+ * computed specifier, so neither the runtime's scan nor a call that never meets ECR loads or
+ * type-checks the SDK (src/ is imported and type-checked on every call); tsc checks ecr.ts against this.
+ */
+export type EcrPushAuth = (
+  config: ShipshapeConfig,
+  registry: EcrRegistry,
+  creds: RegistryCredentials,
+  push?: { repository: string; tags: string[] },
+) => Promise<{ username: string; password: string }>;
+const ECR_SDK = ["..", "supply", "publish", "ecr.js"].join("/");
 
 export interface RegistryAuth {
   host: string;
@@ -47,32 +58,8 @@ export async function registryAuth(
         "chain with-aws --access-key-id=env://AWS_ACCESS_KEY_ID --secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --session-token for temporary keys)",
       );
     }
-    // Plaintext only in this process, for the SDK call; never logged, never in a container env.
-    // Checked first: a line break inside one would reach the SDK's headers as a TypeError.
-    const client = ecrClient({
-      region: ecr.region,
-      accessKeyId: (await credentialText("AWS access key id", creds.awsAccessKeyId)) ?? "",
-      secretAccessKey: (await credentialText("AWS secret access key", creds.awsSecretAccessKey)) ?? "",
-      sessionToken: await credentialText("AWS session token", creds.awsSessionToken),
-    });
-    if (push) {
-      const name = ecrRepositoryName(ecr, push.repository);
-      const repo = await ensureRepository(client, name, {
-        ...config.publish.ecr,
-        registry: ecr,
-        mutableTagFilters: floatingTagFilters(config.publish.tags),
-      });
-      for (const w of repo.warnings) progress("publish", `warning: ${w}`);
-      const refused = tagsRefusedBy(push.tags, repo);
-      if (refused.length) {
-        throw new Problem(
-          `the repository ${name} has immutable tags and would refuse ${refused.join(", ")}`,
-          "turn those tags off in publish.tags, or exclude them from tag immutability in ECR",
-        );
-      }
-    }
-    const login = await ecrLogin(client, ecr);
-    // The engine needs the token as a Secret; setSecret keeps it out of logs and caches.
+    const { ecrPushAuth } = (await import(/* @vite-ignore */ ECR_SDK)) as { ecrPushAuth: EcrPushAuth };
+    const login = await ecrPushAuth(config, ecr, creds, push);
     return { host, username: login.username, secret: secretOf("ecr-token", login.password) };
   }
   if (creds.password) {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { dag, type Container, type File, type Secret } from "@dagger.io/dagger";
-import type { TokenSource } from "../aws/credentials.js";
+import type { TokenSource } from "../github/oidc.js";
 import type { ShipshapeConfig } from "../config/schema.js";
 import { imageRef } from "../images.js";
 import { Problem } from "../project/problem.js";

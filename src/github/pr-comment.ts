@@ -3,7 +3,7 @@
  * edited in place on every run instead of piling up a comment per push. A comment that cannot be
  * written is reported in the result, never thrown: it must not fail or hide the pipeline's outcome.
  */
-import { systemClock, type Clock } from "../deploy/aws.js";
+import { systemClock, type Clock } from "../project/clock.js";
 import { progress } from "../gates/progress.js";
 import { backoffMs } from "../notify/deliver.js";
 import { scrub } from "../notify/redact.js";

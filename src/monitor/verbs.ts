@@ -1,7 +1,7 @@
 /**
  * The Environment's monitor and rescan verbs: Secrets unwrapped here (the GitHub token for the
  * Authorization header only, the notification URLs for notifyAll), AWS clients from the chain's
- * withAws, and the result a GateReport whose sync fails the call while the environment is
+ * withAws, and the result a HealthReport whose sync fails the call while the environment is
  * unhealthy or runs a blocking vulnerability. Bad input is an ERROR report with one cause and a hint.
  */
 import type { ShipshapeConfig } from "../config/schema.js";
@@ -16,8 +16,9 @@ import { credentialText, secretText } from "../gates/secret-text.js";
 import type { NotifyTargets } from "../notify/notify.js";
 import { Problem } from "../project/problem.js";
 import { loadConfig } from "../project/load.js";
-import { gateReportOf, type GateReport } from "../report/gate-report.js";
-import { awsOf, registryCredsFor, type DeploySettings } from "../settings.js";
+import { healthReportOf, type HealthReport } from "../report/health-report.js";
+import { registryCredsFor } from "../settings.js";
+import { awsOf, type DeploySettings } from "../deploy-settings.js";
 import { isEcrRegistry } from "../supply/publish/ecr.js";
 import { monitorEnvironment } from "./monitor.js";
 import { rescanEnvironment } from "./rescan.js";
@@ -52,7 +53,7 @@ async function targetsOf(s: DeploySettings): Promise<NotifyTargets> {
 const filesOf = (files: Record<string, string>): Directory =>
   Object.entries(files).reduce((dir, [name, content]) => dir.withNewFile(name, content), dag.directory());
 
-export async function monitorVerb(s: EnvironmentSettings, githubToken: Secret, repository: string): Promise<GateReport> {
+export async function monitorVerb(s: EnvironmentSettings, githubToken: Secret, repository: string): Promise<HealthReport> {
   const run = await runGate(
     "monitor",
     async () => {
@@ -76,7 +77,7 @@ export async function monitorVerb(s: EnvironmentSettings, githubToken: Secret, r
       return { verdict: out.verdict, files: filesOf(out.files) };
     },
   );
-  return gateReportOf(run.outcome, run.files);
+  return healthReportOf(run.outcome, run.files);
 }
 
 /**
@@ -101,7 +102,7 @@ async function pullable(s: DeploySettings, clients: AwsClients, ref: string, con
   return base.from(ref);
 }
 
-export async function rescanVerb(s: EnvironmentSettings, githubToken: Secret, repository: string): Promise<GateReport> {
+export async function rescanVerb(s: EnvironmentSettings, githubToken: Secret, repository: string): Promise<HealthReport> {
   const run = await runGate(
     "rescan",
     async () => {
@@ -127,5 +128,5 @@ export async function rescanVerb(s: EnvironmentSettings, githubToken: Secret, re
       return { verdict: out.verdict, files: filesOf(out.files) };
     },
   );
-  return gateReportOf(run.outcome, run.files);
+  return healthReportOf(run.outcome, run.files);
 }

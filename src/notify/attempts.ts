@@ -5,7 +5,7 @@
  * hostage. A channel only says how one attempt went; this loop decides whether to try again. It
  * never throws, and every line it writes or returns is scrubbed of the channel's secrets.
  */
-import { systemClock, type Clock } from "../deploy/aws.js";
+import { systemClock, type Clock } from "../project/clock.js";
 import { progress } from "../gates/progress.js";
 import { scrub } from "./redact.js";
 

@@ -3,7 +3,6 @@
  * rollback, promotion or abort), or an incident that monitor/rescan opened, updated or closed. It
  * does not depend on Dagger or on the deploy core, so the builders stay pure and testable.
  */
-import type { DeployReport } from "../deploy/deploy.js";
 
 export const EVENT_KINDS = ["deploy", "rollback", "promote", "abort"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -98,9 +97,21 @@ export const needsAttention = (event: Classifiable): boolean => {
 
 export type EventContext = Omit<DeployEvent, "kind" | "environment" | "result" | "reason" | "image" | "durationSeconds">;
 
+/**
+ * What a finished deploy's report says, structurally (deploy/deploy.ts's DeployReport fits it): the
+ * notifications and the PR summary, which the CI module loads too, stay clear of the deploy code.
+ */
+export interface FinishedDeploy {
+  environment: string;
+  image: string;
+  result: EventResult;
+  reason: string;
+  timeline: readonly { at: string; message?: string }[];
+}
+
 /** The event for a finished deploy; the duration is the span of its timeline. */
 export function eventFromDeploy(
-  report: Pick<DeployReport, "environment" | "image" | "result" | "reason" | "timeline">,
+  report: FinishedDeploy,
   ctx: EventContext = {},
 ): DeployEvent {
   const times = report.timeline.map((e) => Date.parse(e.at)).filter((t) => Number.isFinite(t));

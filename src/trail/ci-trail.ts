@@ -9,22 +9,12 @@
  */
 import { describeError } from "../project/problem.js";
 import type { PipelineRun } from "./pipeline-record.js";
-import { openTrail, type OpenTrailOptions } from "./trail.js";
+import { openTrail } from "./trail.js";
+import type { CiTrailOptions, CiTrailResult, RecordCiRun } from "./ci-wiring.js";
 
-export interface CiTrailResult {
-  /** The JSON Lines trail to hand back: the earlier trail given, this run appended. */
-  jsonl: string;
-  /** postgres (and the JSON Lines), jsonl only, or "" when the run was not recorded. */
-  storage: "postgres" | "jsonl" | "";
-  /** One line: where the run was recorded, or why not. */
-  note: string;
-  warnings: string[];
-}
-
-export type CiTrailOptions = Pick<OpenTrailOptions, "databaseUrl" | "existingJsonl" | "timeouts">;
 
 /** Opens the trail (never as `required`), appends the run, closes it. */
-export async function recordCiRun(opts: CiTrailOptions, build: () => PipelineRun): Promise<CiTrailResult> {
+export const recordCiRun: RecordCiRun = async (opts, build) => {
   let run: PipelineRun;
   try {
     run = build();
@@ -52,7 +42,7 @@ export async function recordCiRun(opts: CiTrailOptions, build: () => PipelineRun
     storage === "postgres" ? "in Postgres (pipeline_audit) and the JSON Lines trail" : "in the JSON Lines trail only (keep auditTrail)";
   const note = `ci run ${run.runId} (${run.outcome}) recorded ${where}${warnings.length ? `; ${warnings[0]}` : ""}`;
   return { jsonl: trail.jsonl(), storage, note, warnings };
-}
+};
 
 /** Nothing recorded: the earlier trail goes back untouched, so a caller who keeps it loses nothing. */
 function notRecorded(opts: CiTrailOptions, note: string): CiTrailResult {

@@ -9,9 +9,33 @@ import { secretText } from "../gates/secret-text.js";
 import { loadConfig } from "../project/load.js";
 import { describeError } from "../project/problem.js";
 import type { OutletSettings, RunSettings } from "../settings.js";
-import { recordCiRun, type CiTrailResult } from "./ci-trail.js";
 import { auditTimeouts } from "./config.js";
+import type { PgTimeouts } from "./pg-errors.js";
 import { pipelineRunRecord, type GateOutcomeLike } from "./pipeline-builder.js";
+import type { PipelineRun } from "./pipeline-record.js";
+
+export interface CiTrailResult {
+  /** The JSON Lines trail to hand back: the earlier trail given, this run appended. */
+  jsonl: string;
+  /** postgres (and the JSON Lines), jsonl only, or "" when the run was not recorded. */
+  storage: "postgres" | "jsonl" | "";
+  /** One line: where the run was recorded, or why not. */
+  note: string;
+  warnings: string[];
+}
+
+export interface CiTrailOptions {
+  /** Plaintext of the database URL Secret; absent means JSON Lines only. */
+  databaseUrl?: string;
+  /** An earlier JSON Lines trail to continue. */
+  existingJsonl?: string;
+  timeouts?: Partial<PgTimeouts>;
+}
+/** ci-trail.ts's recordCiRun: opens the trail (pg), appends the run, closes it; never throws. */
+export type RecordCiRun = (opts: CiTrailOptions, build: () => PipelineRun) => Promise<CiTrailResult>;
+// A computed specifier: the CI module imports and type-checks everything under its src/ on every
+// call, and pg (with the trail behind it) is only needed when an audit trail is set.
+const CI_TRAIL = [".", "ci-trail.js"].join("/");
 
 export const NOT_RECORDED: CiTrailResult = { jsonl: "", storage: "", note: "", warnings: [] };
 
@@ -27,6 +51,7 @@ export async function recordCi(s: CiSettings, outcomes: readonly GateOutcomeLike
     if (!config.auditTrail.pipelineRuns) return { ...NOT_RECORDED, note: "ci run not recorded: auditTrail.pipelineRuns is false" };
     const databaseUrl = await secretText(s.auditDatabaseUrl);
     existingJsonl = s.auditTrail ? await s.auditTrail.contents() : undefined;
+    const { recordCiRun } = (await import(/* @vite-ignore */ CI_TRAIL)) as { recordCiRun: RecordCiRun };
     return await recordCiRun({ databaseUrl, existingJsonl, timeouts: auditTimeouts(config.auditTrail) }, () =>
       pipelineRunRecord({
         outcomes,

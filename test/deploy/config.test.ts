@@ -148,3 +148,12 @@ describe("EnvironmentsConfigSchema", () => {
     expect(JSON.stringify(schema)).toContain('"additionalProperties":false');
   });
 });
+
+describe("CloudWatch units", () => {
+  it("lists exactly the SDK's StandardUnit values (the config keeps its own copy so it never loads the SDK)", async () => {
+    const { StandardUnit } = await import("@aws-sdk/client-cloudwatch");
+    const { UNITS } = await import("../../src/deploy/analysis-config.js");
+    const typed: readonly import("@aws-sdk/client-cloudwatch").StandardUnit[] = UNITS;
+    expect([...typed].sort()).toEqual(Object.values(StandardUnit).sort());
+  });
+});

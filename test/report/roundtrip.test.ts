@@ -13,7 +13,7 @@ import { make } from "../../src/report/fields.js";
 import { ciReportOf, gateReportOf } from "../../src/report/gate-report.js";
 import { Release, ReleasePlatform } from "../../src/report/release.js";
 import { releaseVersionOf } from "../../src/report/release-version.js";
-import { DEPLOY_SETTING_KEYS } from "../../src/settings.js";
+import { DEPLOY_SETTING_KEYS } from "../../src/deploy-settings.js";
 import { moduleFiles, scanModule, type ScannedModule } from "../harness/scan.js";
 import { StubEngine } from "../harness/stub-engine.js";
 

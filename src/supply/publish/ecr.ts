@@ -14,42 +14,14 @@ import {
 } from "@aws-sdk/client-ecr";
 import { Problem } from "../../project/problem.js";
 import { isExactTag } from "./tags.js";
+import { REGION, ecrRepositoryName, type EcrRegistry } from "./ecr-registry.js";
+import type { EcrPushAuth } from "../../gates/registry.js";
+import { progress } from "../../gates/progress.js";
+import { credentialText } from "../../gates/secret-text.js";
+import { floatingTagFilters } from "./tags.js";
 
-// --- registry hosts ------------------------------------------------------------------------
-
-export interface EcrRegistry {
-  host: string;
-  accountId: string;
-  region: string;
-  fips: boolean;
-  /** Path after the host (`<host>/team`), prefixed to the repository name. */
-  namespace?: string;
-}
-
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
-// <acct>.dkr.ecr[-fips].<region>.amazonaws.com[.cn] and the dual-stack <acct>.dkr-ecr[-fips].<region>.on.aws
-const ECR_HOST = /^(\d{12})\.dkr(\.|-)ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws)$/;
-
-/** Account and region of a private ECR registry; undefined for any other registry (ECR Public included). */
-export function isEcrRegistry(registry: string): EcrRegistry | undefined {
-  const [host = "", ...path] = registry
-    .trim()
-    .toLowerCase()
-    .replace(/^https?:\/\//, "")
-    .split("/");
-  const m = ECR_HOST.exec(host.replace(/:443$/, ""));
-  if (!m) return undefined;
-  const [, accountId = "", sep, fips, region = "", domain] = m;
-  if (!REGION.test(region) || (sep === "-") !== (domain === "on.aws") || region.startsWith("cn-") !== (domain === "amazonaws.com.cn")) {
-    return undefined;
-  }
-  const namespace = path.filter(Boolean).join("/");
-  return { host: host.replace(/:443$/, ""), accountId, region, fips: fips !== undefined, ...(namespace ? { namespace } : {}) };
-}
-
-export function ecrRepositoryName(registry: EcrRegistry, repository: string): string {
-  return registry.namespace ? `${registry.namespace}/${repository}` : repository;
-}
+// The host rules live in ecr-registry.ts (no SDK); re-exported for the callers that also use the SDK.
+export { ecrRepositoryName, isEcrRegistry, type EcrRegistry } from "./ecr-registry.js";
 
 /** Calls to one region cannot see or create repositories of another: ECR would report "not found" and create a stray one. */
 export function checkRegion(registry: EcrRegistry, clientRegion: string): void {
@@ -338,3 +310,32 @@ export function tagsRefusedBy(tags: string[], repo: Pick<RepositoryState, "tagMu
     (repo.tagMutability === "MUTABLE_WITH_EXCLUSION" && matches(tag));
   return tags.filter((tag) => !isExactTag(tag) && fixed(tag));
 }
+
+/** registryAuth's ECR half (gates/registry.ts): the repository made ready for the push, then a login. */
+export const ecrPushAuth: EcrPushAuth = async (config, ecr, creds, push) => {
+  // Plaintext only in this process, for the SDK call; never logged, never in a container env.
+  // Checked first: a line break inside one would reach the SDK's headers as a TypeError.
+  const client = ecrClient({
+    region: ecr.region,
+    accessKeyId: (await credentialText("AWS access key id", creds.awsAccessKeyId)) ?? "",
+    secretAccessKey: (await credentialText("AWS secret access key", creds.awsSecretAccessKey)) ?? "",
+    sessionToken: await credentialText("AWS session token", creds.awsSessionToken),
+  });
+  if (push) {
+    const name = ecrRepositoryName(ecr, push.repository);
+    const repo = await ensureRepository(client, name, {
+      ...config.publish.ecr,
+      registry: ecr,
+      mutableTagFilters: floatingTagFilters(config.publish.tags),
+    });
+    for (const w of repo.warnings) progress("publish", `warning: ${w}`);
+    const refused = tagsRefusedBy(push.tags, repo);
+    if (refused.length) {
+      throw new Problem(
+        `the repository ${name} has immutable tags and would refuse ${refused.join(", ")}`,
+        "turn those tags off in publish.tags, or exclude them from tag immutability in ECR",
+      );
+    }
+  }
+  return ecrLogin(client, ecr);
+};
