@@ -27,14 +27,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-/**
- * One row per call measured, the trivial baseline first; `module` is the name the engine passes (dagger.json).
- * After a module split (issue 12), point each row at its own module's src dir and name.
- */
+/** One row per call measured, the trivial baseline first; `module` is the name the engine passes (its dagger.json's). */
 const CASES = [
   { name: "trivial", src: "scripts/bench-entrypoint/trivial/src", module: "trivial", fn: "hello" },
   { name: "gate", src: "src", module: "shipshape", fn: "lint", target: 1.3 },
-  { name: "deploy", src: "src", module: "shipshape", fn: "deploy", object: "Environment" },
+  { name: "deploy", src: "deploy/src", module: "shipshape-deploy", fn: "deploy", object: "Environment" },
 ];
 type Case = (typeof CASES)[number];
 const PARTS = ["entrypoint", "boot", "sdk", "import", "scan"] as const;

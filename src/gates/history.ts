@@ -3,8 +3,8 @@
  * range, and the next semantic version with its changelog since the last release tag.
  */
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
-import type { ShipshapeConfig } from "../config/schema.js";
-import { plural } from "../report/outcome.js";
+import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
+import { plural } from "../../deploy/src/report/outcome.js";
 import { checkCommits, renderCommitsMarkdown } from "../release/commits/check.js";
 import {
   checkRefArgument,
@@ -21,8 +21,8 @@ import {
   verifyCommitCommand,
   type Commit,
   type RefArgument,
-} from "../release/commits/git.js";
-import { Problem, quoted } from "../project/problem.js";
+} from "../../deploy/src/release/commits/git.js";
+import { Problem, quoted } from "../../deploy/src/project/problem.js";
 import { parseAllowedSigners } from "../release/commits/allowed-signers.js";
 import { renderSignaturesMarkdown, signatureResult, signaturesJson, type SignatureResult } from "../release/commits/signature-report.js";
 import {
@@ -43,10 +43,10 @@ import {
 } from "../release/commits/signatures.js";
 import { renderChangelog } from "../release/version/changelog.js";
 import { nextVersion, type NextVersion } from "../release/version/next.js";
-import type { Verdict } from "./gate.js";
-import { gitContainer, safeGit } from "./git.js";
-import { progress } from "./progress.js";
-import { run } from "./workspace.js";
+import type { Verdict } from "../../deploy/src/gates/gate.js";
+import { gitContainer, safeGit } from "../../deploy/src/gates/git.js";
+import { progress } from "../../deploy/src/gates/progress.js";
+import { run } from "../../deploy/src/gates/workspace.js";
 
 async function git(config: ShipshapeConfig, source: Directory, cmd: string[]) {
   return run(gitContainer(config, source), safeGit(cmd));

@@ -3,19 +3,19 @@
  * judged by Shipshape's severity table; destructive changes need an explicit approval.
  */
 import { dag, type Directory } from "@dagger.io/dagger";
-import { imageRef } from "../images.js";
-import { Problem, quoted } from "../project/problem.js";
-import { plural, tail } from "../report/outcome.js";
+import { imageRef } from "../../deploy/src/images.js";
+import { Problem, quoted } from "../../deploy/src/project/problem.js";
+import { plural, tail } from "../../deploy/src/report/outcome.js";
 import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../release/migrations/discover.js";
 import { collectFindings } from "../release/migrations/findings.js";
 import { judgeMigrations, type MigrationsVerdict } from "../release/migrations/judge.js";
 import { migrationsSarif, renderMigrationsMarkdown } from "../release/migrations/report.js";
 import { readMigrationSource } from "../release/migrations/source.js";
 import { parseSquawkJson, squawkCommand, type SquawkViolation } from "../release/migrations/squawk.js";
-import { firstLine, type Gate } from "./gate.js";
-import { gitContainer, safeGit } from "./git.js";
-import { progress, waitingFor } from "./progress.js";
-import { run } from "./workspace.js";
+import { firstLine, type Gate } from "../../deploy/src/gates/gate.js";
+import { gitContainer, safeGit } from "../../deploy/src/gates/git.js";
+import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
+import { run } from "../../deploy/src/gates/workspace.js";
 
 export interface MigrationsOptions {
   /** Only files changed against this ref ("" = every migration). */

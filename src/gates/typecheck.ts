@@ -1,14 +1,14 @@
 /** typecheck: the project's own `tsc --noEmit`, diagnostics parsed into SARIF. */
 import { dag } from "@dagger.io/dagger";
-import { hasDependency } from "../project/detect.js";
-import { Problem } from "../project/problem.js";
-import { plural, tail } from "../report/outcome.js";
-import { toSarif } from "../report/sarif.js";
-import { tscCommand } from "./commands.js";
-import { findings, firstLine, type Gate } from "./gate.js";
-import { progress } from "./progress.js";
+import { hasDependency } from "../../deploy/src/project/detect.js";
+import { Problem } from "../../deploy/src/project/problem.js";
+import { plural, tail } from "../../deploy/src/report/outcome.js";
+import { toSarif } from "../../deploy/src/report/sarif.js";
+import { tscCommand } from "../../deploy/src/gates/commands.js";
+import { findings, firstLine, type Gate } from "../../deploy/src/gates/gate.js";
+import { progress } from "../../deploy/src/gates/progress.js";
 import { parseTscOutput } from "./typecheck/tsc.js";
-import { run } from "./workspace.js";
+import { run } from "../../deploy/src/gates/workspace.js";
 
 export const typecheck: Gate = async ({ project, source, installed }) => {
   const cfg = project.config.gates.typecheck;

@@ -4,7 +4,7 @@
  * reusable workflow's job asks for (a called workflow can only keep or lower its caller's grant).
  * Every `dagger call` stays in the reusable workflows, where the tests check it against the API.
  */
-import { Problem, quoted } from "../project/problem.js";
+import { Problem, quoted } from "../../deploy/src/project/problem.js";
 
 /** Which Shipshape the workflows call: its GitHub repository and the commit the `uses:` lines pin. */
 export interface ShipshapeTarget {

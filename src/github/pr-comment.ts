@@ -3,12 +3,12 @@
  * edited in place on every run instead of piling up a comment per push. A comment that cannot be
  * written is reported in the result, never thrown: it must not fail or hide the pipeline's outcome.
  */
-import { systemClock, type Clock } from "../project/clock.js";
-import { progress } from "../gates/progress.js";
-import { backoffMs } from "../notify/deliver.js";
-import { scrub } from "../notify/redact.js";
-import { apiBase, DEFAULT_API_URL, githubRequest, nextLink, type GithubApi, type GithubFailure, type RequestContext } from "./api.js";
-import { truncateMarkdown } from "./markdown.js";
+import { systemClock, type Clock } from "../../deploy/src/project/clock.js";
+import { progress } from "../../deploy/src/gates/progress.js";
+import { backoffMs } from "../../deploy/src/notify/deliver.js";
+import { scrub } from "../../deploy/src/notify/redact.js";
+import { apiBase, DEFAULT_API_URL, githubRequest, nextLink, type GithubApi, type GithubFailure, type RequestContext } from "../../deploy/src/github/api.js";
+import { truncateMarkdown } from "../../deploy/src/github/markdown.js";
 
 export const COMMENT_MARKER = "<!-- shipshape:ci -->";
 /** GitHub answers 422 "body is too long (maximum is 65536 characters)" past this. */

@@ -1,8 +1,8 @@
 /** Report objects returned by the gates, so callers can chain `status`, `files`, `markdown`. */
 import { dag, Directory, func, object, type File, type float } from "@dagger.io/dagger";
-import { make } from "./fields.js";
-import type { GateOutcome } from "./outcome.js";
-import { passedAll, relativeOutcome, renderMarkdown, renderTable } from "./render.js";
+import { make } from "../../deploy/src/report/fields.js";
+import type { GateOutcome } from "../../deploy/src/report/outcome.js";
+import { passedAll, relativeOutcome, renderMarkdown, renderTable } from "../../deploy/src/report/render.js";
 
 /** How a gate ended. */
 export enum GateStatus {

@@ -1,7 +1,7 @@
 /** The next release computed from history: usable as the git tag and as image tags. */
 import { func, object } from "@dagger.io/dagger";
 import type { VersionResult } from "../gates/history.js";
-import { make } from "./fields.js";
+import { make } from "../../deploy/src/report/fields.js";
 
 /** The next release: version, git tag, image tags and changelog. */
 @object()

@@ -5,14 +5,14 @@
  * becomes the one line ci reports, and the gates' verdict stays as it is.
  */
 import type { Directory } from "@dagger.io/dagger";
-import { secretText } from "../gates/secret-text.js";
-import { loadConfig } from "../project/load.js";
-import { describeError } from "../project/problem.js";
-import type { OutletSettings, RunSettings } from "../settings.js";
-import { auditTimeouts } from "./config.js";
-import type { PgTimeouts } from "./pg-errors.js";
+import { secretText } from "../../deploy/src/gates/secret-text.js";
+import { loadConfig } from "../../deploy/src/project/load.js";
+import { describeError } from "../../deploy/src/project/problem.js";
+import type { OutletSettings, RunSettings } from "../../deploy/src/settings.js";
+import { auditTimeouts } from "../../deploy/src/trail/config.js";
+import type { PgTimeouts } from "../../deploy/src/trail/pg-errors.js";
 import { pipelineRunRecord, type GateOutcomeLike } from "./pipeline-builder.js";
-import type { PipelineRun } from "./pipeline-record.js";
+import type { PipelineRun } from "../../deploy/src/trail/pipeline-record.js";
 
 export interface CiTrailResult {
   /** The JSON Lines trail to hand back: the earlier trail given, this run appended. */
@@ -35,7 +35,7 @@ export interface CiTrailOptions {
 export type RecordCiRun = (opts: CiTrailOptions, build: () => PipelineRun) => Promise<CiTrailResult>;
 // A computed specifier: the CI module imports and type-checks everything under its src/ on every
 // call, and pg (with the trail behind it) is only needed when an audit trail is set.
-const CI_TRAIL = [".", "ci-trail.js"].join("/");
+const CI_TRAIL = ["..", "..", "deploy", "src", "trail", "ci-trail.js"].join("/");
 
 export const NOT_RECORDED: CiTrailResult = { jsonl: "", storage: "", note: "", warnings: [] };
 

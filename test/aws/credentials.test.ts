@@ -14,8 +14,8 @@ import {
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { awsCredentials, githubOidcTokenSource, sessionNameFor, type AwsCredentialOptions } from "../../src/aws/credentials.js";
-import { Problem } from "../../src/project/problem.js";
+import { awsCredentials, githubOidcTokenSource, sessionNameFor, type AwsCredentialOptions } from "../../deploy/src/aws/credentials.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 
 const T0 = Date.parse("2026-11-23T10:00:00Z");
 const REGION = "eu-west-1";

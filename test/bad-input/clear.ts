@@ -3,7 +3,7 @@
  * is wrong (matched by the case), one line of fix hint, and nothing a terminal would act on.
  */
 import { expect } from "vitest";
-import { describeError } from "../../src/project/problem.js";
+import { describeError } from "../../deploy/src/project/problem.js";
 
 export interface Answer {
   cause: string;

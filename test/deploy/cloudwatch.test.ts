@@ -11,16 +11,16 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { ConfigError } from "../../src/config/errors.js";
+import { ConfigError } from "../../deploy/src/config/errors.js";
 import {
   defaultCloudWatchMetrics,
   elbDimension,
   parseAnalysisConfig,
   type AnalysisConfigInput,
   type MetricInput,
-} from "../../src/deploy/analysis-config.js";
-import { runAnalysis, watchAfterDeploy, type AnalysisDeps } from "../../src/deploy/analysis.js";
-import { cloudwatchMetricProvider, readResults, toMetricDataQueries } from "../../src/deploy/cloudwatch.js";
+} from "../../deploy/src/deploy/analysis-config.js";
+import { runAnalysis, watchAfterDeploy, type AnalysisDeps } from "../../deploy/src/deploy/analysis.js";
+import { cloudwatchMetricProvider, readResults, toMetricDataQueries } from "../../deploy/src/deploy/cloudwatch.js";
 import { cwThrottling, FakeCloudWatch, type FakeMetric } from "./fake-cloudwatch.js";
 import { onFakeTime } from "./fake-ecs.js";
 

@@ -11,19 +11,19 @@
  */
 import type { ContinueServiceDeploymentCommandInput, DeploymentLifecycleHook, UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../src/deploy/config.js";
-import { deploy, lockMinutes, type DeployReport, type DeployRequest } from "../../src/deploy/deploy.js";
-import { HOOK_TAG } from "../../src/deploy/hook-mark.js";
-import { DEPLOY_LOCK_TAG } from "../../src/deploy/lock.js";
-import { abortDeployment } from "../../src/deploy/promote.js";
-import { steppedCanaryDeploy } from "../../src/deploy/stepped/canary.js";
-import { steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
-import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
-import { Problem } from "../../src/project/problem.js";
-import type { OnPause } from "../../src/deploy/hooks.js";
-import { rollbackEnvironment } from "../../src/deploy/rollback.js";
-import { environmentStatus } from "../../src/deploy/status.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
+import { deploy, lockMinutes, type DeployReport, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
+import { HOOK_TAG } from "../../deploy/src/deploy/hook-mark.js";
+import { DEPLOY_LOCK_TAG } from "../../deploy/src/deploy/lock.js";
+import { abortDeployment } from "../../deploy/src/deploy/promote.js";
+import { steppedCanaryDeploy } from "../../deploy/src/deploy/stepped/canary.js";
+import { steppedLockMinutes } from "../../deploy/src/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../deploy/src/deploy/stepped/mark.js";
+import { Problem } from "../../deploy/src/project/problem.js";
+import type { OnPause } from "../../deploy/src/deploy/hooks.js";
+import { rollbackEnvironment } from "../../deploy/src/deploy/rollback.js";
+import { environmentStatus } from "../../deploy/src/deploy/status.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 import { CANARY, STABLE, passingGate, steppedEnv, steppedFakes, type SteppedFakes } from "./stepped-fixture.js";
 

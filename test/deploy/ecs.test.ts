@@ -14,7 +14,7 @@ import {
   type UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Problem } from "../../src/project/problem.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import {
   continueServiceDeployment,
   describeService,
@@ -23,8 +23,8 @@ import {
   runMigration,
   updateService,
   type MigrationOptions,
-} from "../../src/deploy/ecs.js";
-import { renderTaskDefinition } from "../../src/deploy/taskdef.js";
+} from "../../deploy/src/deploy/ecs.js";
+import { renderTaskDefinition } from "../../deploy/src/deploy/taskdef.js";
 import { ALB_WITH_ADVANCED_CONFIG, CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 let fake: FakeEcs;

@@ -1,16 +1,16 @@
 import type { UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../src/deploy/config.js";
-import { DEPLOY_LOCK_TAG, encodeLock } from "../../src/deploy/lock.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
+import { DEPLOY_LOCK_TAG, encodeLock } from "../../deploy/src/deploy/lock.js";
 import {
   steppedCanaryDeploy,
   type CanaryGate,
   type GateStep,
   type GateVerdict,
   type SteppedCanaryRequest,
-} from "../../src/deploy/stepped/canary.js";
-import { SteppedCanaryConfigSchema, type SteppedCanaryConfig } from "../../src/deploy/stepped/config.js";
-import { Problem } from "../../src/project/problem.js";
+} from "../../deploy/src/deploy/stepped/canary.js";
+import { SteppedCanaryConfigSchema, type SteppedCanaryConfig } from "../../deploy/src/deploy/stepped/config.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 import { FakeElb, LISTENER, elbThrottling, tgArnOf } from "./fake-elb.js";
 

@@ -4,14 +4,14 @@
  * first. The run's own lock and its migration and alarms: stepped-safety.test.ts.
  */
 import { describe, expect, it, vi } from "vitest";
-import type { EnvironmentConfig } from "../../src/deploy/config.js";
-import { DEPLOY_LOCK_TAG } from "../../src/deploy/lock.js";
-import { abortDeployment, promoteDeployment } from "../../src/deploy/promote.js";
-import { rollbackEnvironment } from "../../src/deploy/rollback.js";
-import { environmentStatus } from "../../src/deploy/status.js";
-import type { CanaryGate } from "../../src/deploy/stepped/canary.js";
-import { steppedLockMinutes } from "../../src/deploy/stepped/lease.js";
-import { STEPPED_TAG } from "../../src/deploy/stepped/mark.js";
+import type { EnvironmentConfig } from "../../deploy/src/deploy/config.js";
+import { DEPLOY_LOCK_TAG } from "../../deploy/src/deploy/lock.js";
+import { abortDeployment, promoteDeployment } from "../../deploy/src/deploy/promote.js";
+import { rollbackEnvironment } from "../../deploy/src/deploy/rollback.js";
+import { environmentStatus } from "../../deploy/src/deploy/status.js";
+import type { CanaryGate } from "../../deploy/src/deploy/stepped/canary.js";
+import { steppedLockMinutes } from "../../deploy/src/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../deploy/src/deploy/stepped/mark.js";
 import { arnOf, onFakeTime } from "./fake-ecs.js";
 import { passingGate, type SteppedFakes, steppedActions, useSteppedFakes } from "./stepped-fixture.js";
 

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseConfig } from "../../src/config/load.js";
+import { parseConfig } from "../../deploy/src/config/load.js";
 import { scanModule, type ScannedModule } from "../harness/scan.js";
 import {
   actionValidator,

@@ -8,8 +8,8 @@ import {
   systemPackagesCommand,
   testReportFlags,
   tscCommand,
-} from "../../src/gates/commands.js";
-import type { PackageManagerInfo } from "../../src/project/detect.js";
+} from "../../deploy/src/gates/commands.js";
+import type { PackageManagerInfo } from "../../deploy/src/project/detect.js";
 
 const npm: PackageManagerInfo = { name: "npm", yarnBerry: false, lockfile: "package-lock.json" };
 const pnpm: PackageManagerInfo = { name: "pnpm", yarnBerry: false, lockfile: "pnpm-lock.yaml" };

@@ -7,9 +7,9 @@
 import { dag } from "@dagger.io/dagger";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { DeliveryReport } from "../../src/report/delivery.js";
-import { PostgresTrail } from "../../src/trail/postgres.js";
-import { serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
+import type { DeliveryReport } from "../../deploy/src/report/delivery.js";
+import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
+import { serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { callDeploy, callWith } from "../helpers/ship-calls.js";

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_PATH, lighthouseCommand, reportPaths } from "../../src/gates/lighthouse/command.js";
-import { LighthouseConfigSchema } from "../../src/gates/lighthouse/config.js";
+import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
 import { failingAudits, judgeLighthouse } from "../../src/gates/lighthouse/policy.js";
 import { lhrOfRun } from "../../src/gates/lighthouse/report.js";
-import { Problem } from "../../src/project/problem.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { servePages } from "../fixtures/lighthouse/serve.mjs";
 import { runTool } from "../helpers/tools.js";
 

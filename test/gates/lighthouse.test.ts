@@ -4,12 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/load.js";
-import { ConfigError } from "../../src/config/errors.js";
-import { Problem } from "../../src/project/problem.js";
+import { parseConfig } from "../../deploy/src/config/load.js";
+import { ConfigError } from "../../deploy/src/config/errors.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { lighthouseUrl } from "../../src/gates/lighthouse.js";
 import { installCommands, lighthouseCommand } from "../../src/gates/lighthouse/command.js";
-import { LighthouseConfigSchema } from "../../src/gates/lighthouse/config.js";
+import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
 import { failingAudits, judgeLighthouse } from "../../src/gates/lighthouse/policy.js";
 import { assertScored, lhrOfRun, medianRun, parseLhr, type Lhr } from "../../src/gates/lighthouse/report.js";
 

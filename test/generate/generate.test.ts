@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseConfig } from "../../src/config/load.js";
+import { parseConfig } from "../../deploy/src/config/load.js";
 import { shipshapeYaml } from "../../src/generate/config.js";
 import { unifiedDiff } from "../../src/generate/diff.js";
 import { detectFacts, migrationGlobs, type ProjectInput } from "../../src/generate/facts.js";

@@ -1,9 +1,9 @@
 /** Which freeze is open when, what a refusal says, and what an override records. */
 import { describe, expect, it } from "vitest";
-import { FreezesConfigSchema, type Freeze } from "../../src/guards/freeze-config.js";
-import { checkFreeze, openFreeze, overrideReason } from "../../src/guards/freeze.js";
-import { spansOf } from "../../src/guards/windows.js";
-import { describeError } from "../../src/project/problem.js";
+import { FreezesConfigSchema, type Freeze } from "../../deploy/src/guards/freeze-config.js";
+import { checkFreeze, openFreeze, overrideReason } from "../../deploy/src/guards/freeze.js";
+import { spansOf } from "../../deploy/src/guards/windows.js";
+import { describeError } from "../../deploy/src/project/problem.js";
 
 const freezes = (input: unknown): Freeze[] => FreezesConfigSchema.parse(input);
 const at = (s: string) => Date.parse(s);

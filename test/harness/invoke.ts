@@ -26,7 +26,7 @@ import { dirname, join, relative } from "node:path";
 import { vi } from "vitest";
 import { Directory, File, dag, type Container, type Secret } from "@dagger.io/dagger";
 import { ignored, mayReinclude } from "./ignore.js";
-import { moduleFiles, scanModule, type ScannedArg, type ScannedFunction, type ScannedModule } from "./scan.js";
+import { CI_MODULE, mainObject, moduleFiles, scanModule, type ModuleRef, type ScannedArg, type ScannedFunction, type ScannedModule } from "./scan.js";
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
 
@@ -65,7 +65,13 @@ interface Live extends ScannedModule {
 type InvokeFn = (executor: unknown, module: unknown, ctx: object) => Promise<unknown>;
 type ExecutorCtor = new (modules: unknown[], module: unknown) => unknown;
 
-let scanned: Promise<Live> | undefined;
+/** One scan per module, as the engine registers each module once. */
+const scans = new Map<string, Promise<Live>>();
+const scanned = (m: ModuleRef): Promise<Live> => {
+  let s = scans.get(m.name);
+  if (!s) scans.set(m.name, (s = scanModule(m) as Promise<Live>));
+  return s;
+};
 const sdk = async () => ({
   invoke: ((await import(new URL("./module/entrypoint/invoke.js", SDK).href)) as { invoke: InvokeFn }).invoke,
   Executor: ((await import(new URL("./module/executor.js", SDK).href)) as { Executor: ExecutorCtor }).Executor,
@@ -159,8 +165,12 @@ export class ModuleHarness {
     readonly install: Install,
     /** The engine, told when a new client (a function call's runtime) connects: host uploads are per client. */
     private readonly engine?: { newClient(): void },
-    private readonly moduleName = "Shipshape",
-  ) {}
+    /** Which of the repository's modules is called: the CI module (src/) or the deploy module (deploy/src/). */
+    readonly module: ModuleRef = CI_MODULE,
+  ) {
+    this.moduleName = mainObject(module);
+  }
+  private readonly moduleName: string;
 
   /** Moves the engine's clock on (function-cache TTLs), e.g. "25h". */
   advance(duration: string): void {
@@ -199,7 +209,7 @@ export class ModuleHarness {
    * passes when nothing threw. Returns each check's outcome by name, in name order.
    */
   async check(names?: string[]): Promise<{ name: string; passed: boolean; error?: string }[]> {
-    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    const mod = await scanned(this.module);
     const checks = Object.values(mod.objects[this.moduleName]?.methods ?? {})
       .filter((f) => f.isCheck && (!names || names.includes(f.name)))
       .map((f) => f.name)
@@ -218,12 +228,12 @@ export class ModuleHarness {
   }
 
   async hasMethod(object: string, fn: string): Promise<boolean> {
-    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    const mod = await scanned(this.module);
     return Boolean(mod.objects[object]?.methods[fn]);
   }
 
   async invokeOn<R = unknown>(object: string, parent: Json, fn: string, given: Record<string, unknown>): Promise<Handle<R>> {
-    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    const mod = await scanned(this.module);
     const obj = mod.objects[object];
     const method = fn === "" ? obj?._constructor : obj?.methods[fn];
     if (!obj) throw new Error(`module has no object ${object}`);
@@ -251,7 +261,7 @@ export class ModuleHarness {
   private async run(mod: Live, parentName: string, fnName: string, parent: Json, fnArgs: Record<string, Json>): Promise<string> {
     const { invoke, Executor } = await sdk();
     this.engine?.newClient();
-    const modules = await freshModules();
+    const modules = await freshModules(this.module);
     const executor = new Executor(modules, mod);
     let result: unknown;
     try {
@@ -278,7 +288,7 @@ export class ModuleHarness {
 
   /** The ID of the directory the engine would pass for a contextual argument of `fn`. */
   async contextFor(object: string, fn: string, arg: string): Promise<string> {
-    const mod = await (scanned ??= scanModule() as Promise<Live>);
+    const mod = await scanned(this.module);
     const method = fn === "" ? mod.objects[object]?._constructor : mod.objects[object]?.methods[fn];
     const a = method?.arguments[arg];
     if (!a?.defaultPath) throw new Error(`${object}.${fn} has no contextual argument ${arg}`);
@@ -305,10 +315,10 @@ export class ModuleHarness {
 // Concurrent calls (dagger check runs checks in parallel) each get their own module graph: loading
 // is one at a time, so a reset cannot land in the middle of another call's imports.
 let loading: Promise<unknown> = Promise.resolve();
-function freshModules(): Promise<unknown[]> {
+function freshModules(module: ModuleRef): Promise<unknown[]> {
   const load = loading.then(() => {
     vi.resetModules();
-    return Promise.all(moduleFiles().map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
+    return Promise.all(moduleFiles(module.src).map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
   });
   loading = load.catch(() => undefined);
   return load;

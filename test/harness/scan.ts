@@ -1,6 +1,6 @@
 /**
  * Runs the Dagger TypeScript SDK's own module scanner (the code the engine runs to register our
- * functions) on src/, offline. The scanner resolves core types only through a non-declaration
+ * functions) on one module's src/, offline: the CI module (src/) or the deploy module (deploy/src/). The scanner resolves core types only through a non-declaration
  * file named *client.gen.ts, so the SDK's client.gen.d.ts is copied under that name.
  */
 import { copyFileSync, mkdtempSync, readdirSync, statSync } from "node:fs";
@@ -10,6 +10,17 @@ import { fileURLToPath } from "node:url";
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
 export const SRC_DIR = fileURLToPath(new URL("../../src", import.meta.url));
+export const DEPLOY_SRC_DIR = fileURLToPath(new URL("../../deploy/src", import.meta.url));
+
+/** One of the repository's Dagger modules: its dagger.json name and the src/ the runtime lists. */
+export interface ModuleRef {
+  name: string;
+  src: string;
+}
+export const CI_MODULE: ModuleRef = { name: "shipshape", src: SRC_DIR };
+export const DEPLOY_MODULE: ModuleRef = { name: "shipshape-deploy", src: DEPLOY_SRC_DIR };
+/** The main object's name: the module name in PascalCase (introspector dagger_module/module.ts). */
+export const mainObject = (m: ModuleRef) => m.name.replace(/(^|-)([a-z])/g, (_, _d: string, c: string) => c.toUpperCase());
 
 export interface ScannedArg {
   name: string;
@@ -51,12 +62,12 @@ export function moduleFiles(dir = SRC_DIR): string[] {
   });
 }
 
-export async function scanModule(): Promise<ScannedModule> {
+export async function scanModule(module: ModuleRef = CI_MODULE): Promise<ScannedModule> {
   const { scan } = (await import(new URL("./module/introspector/index.js", SDK).href)) as {
     scan(files: string[], moduleName: string, loadModule: boolean): Promise<ScannedModule>;
   };
   const gen = join(mkdtempSync(join(tmpdir(), "shipshape-scan-")), "shipshape.client.gen.ts");
   copyFileSync(new URL("./api/client.gen.d.ts", SDK), gen);
   // loadModule=false, as the engine's introspection entrypoint does: no code is executed.
-  return scan([...moduleFiles(), gen], "shipshape", false);
+  return scan([...moduleFiles(module.src), gen], module.name, false);
 }

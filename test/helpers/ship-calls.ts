@@ -12,7 +12,7 @@
  * connection timers outlive a call.)
  */
 import type { Directory, File, Secret } from "@dagger.io/dagger";
-import type { Deployment } from "../../src/report/deployment.js";
+import type { Deployment } from "../../deploy/src/report/deployment.js";
 import type { Handle } from "../harness/invoke.js";
 import type { Driven } from "./drive.js";
 

@@ -1,11 +1,11 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { crc32 as zlibCrc32, inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { COLOURS } from "../../src/metrics/chart-model.js";
-import { metricsChartSvg } from "../../src/metrics/chart.js";
-import { deliveryMetrics, type DeliveryMetrics } from "../../src/metrics/dora.js";
-import { metricsChartPng } from "../../src/metrics/png.js";
-import { Problem } from "../../src/project/problem.js";
+import { COLOURS } from "../../deploy/src/metrics/chart-model.js";
+import { metricsChartSvg } from "../../deploy/src/metrics/chart.js";
+import { deliveryMetrics, type DeliveryMetrics } from "../../deploy/src/metrics/dora.js";
+import { metricsChartPng } from "../../deploy/src/metrics/png.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { NOW, trail, type RunSpec } from "./trail.js";
 
 // Three weeks with deploys after an empty one: W45 2 fine + 1 rolled back, W46 4 fine, W47 1 failed + 1 fine.

@@ -7,10 +7,10 @@
 import { dag } from "@dagger.io/dagger";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DeliveryReport } from "../../src/report/delivery.js";
+import type { DeliveryReport } from "../../deploy/src/report/delivery.js";
 import type { CiReport } from "../../src/report/gate-report.js";
-import { readJsonlEntries } from "../../src/trail/jsonl.js";
-import { serialiseJsonl } from "../../src/trail/record.js";
+import { readJsonlEntries } from "../../deploy/src/trail/jsonl.js";
+import { serialiseJsonl } from "../../deploy/src/trail/record.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { callWith } from "../helpers/ship-calls.js";
 import { admin, closedPort, freshDatabase, type FreshDb } from "../trail/db.js";

@@ -5,11 +5,11 @@
 import { XMLParser } from "fast-xml-parser";
 import { inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { COLOURS } from "../../src/metrics/chart-model.js";
-import { deliveryMetrics } from "../../src/metrics/dora.js";
-import { PIPELINE_COLOURS, pipelineChartPng, pipelineChartSvg } from "../../src/metrics/pipeline-chart.js";
-import { metricsMarkdown, metricsText } from "../../src/metrics/table.js";
-import { Problem } from "../../src/project/problem.js";
+import { COLOURS } from "../../deploy/src/metrics/chart-model.js";
+import { deliveryMetrics } from "../../deploy/src/metrics/dora.js";
+import { PIPELINE_COLOURS, pipelineChartPng, pipelineChartSvg } from "../../deploy/src/metrics/pipeline-chart.js";
+import { metricsMarkdown, metricsText } from "../../deploy/src/metrics/table.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { ciRun, gate } from "../trail/ci-runs.js";
 import { NOW, trail } from "./trail.js";
 

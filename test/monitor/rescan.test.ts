@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/load.js";
-import { readMarker } from "../../src/github/incident-marker.js";
-import { rescanEnvironment, type RescanRequest } from "../../src/monitor/rescan.js";
-import type { RunningImage } from "../../src/monitor/running.js";
-import { Problem } from "../../src/project/problem.js";
+import { parseConfig } from "../../deploy/src/config/load.js";
+import { readMarker } from "../../deploy/src/github/incident-marker.js";
+import { rescanEnvironment, type RescanRequest } from "../../deploy/src/monitor/rescan.js";
+import type { RunningImage } from "../../deploy/src/monitor/running.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { closeAll, receiver, virtualClock, type Receiver } from "../notify/receiver.js";

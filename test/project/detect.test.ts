@@ -5,8 +5,8 @@ import {
   detectPackageManager,
   detectTestRunner,
   parsePackageJson,
-} from "../../src/project/detect.js";
-import { describeError, Problem } from "../../src/project/problem.js";
+} from "../../deploy/src/project/detect.js";
+import { describeError, Problem } from "../../deploy/src/project/problem.js";
 
 const pkg = (extra: object = {}) => parsePackageJson(JSON.stringify({ name: "svc", ...extra }));
 const problem = (fn: () => unknown) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeError } from "../../src/project/problem.js";
+import { describeError } from "../../deploy/src/project/problem.js";
 import { checkCommits, renderCommitsMarkdown } from "../../src/release/commits/check.js";
 import {
   gitLogCommand,
@@ -14,7 +14,7 @@ import {
   parseIsShallow,
   parseLastReleaseTag,
   shallowProblem,
-} from "../../src/release/commits/git.js";
+} from "../../deploy/src/release/commits/git.js";
 import { GitRepo, run } from "../helpers/git-repo.js";
 
 const short = (hash: string) => hash.slice(0, 7);

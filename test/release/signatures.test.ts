@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { describeError } from "../../src/project/problem.js";
+import { describeError } from "../../deploy/src/project/problem.js";
 import { parseAllowedSigners } from "../../src/release/commits/allowed-signers.js";
 import { signatureResult } from "../../src/release/commits/signature-report.js";
 import {

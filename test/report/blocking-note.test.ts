@@ -1,6 +1,6 @@
 /** A failing scan's summary says what blocks once, after its counts: ids and packages, and expired ignore entries. */
 import { describe, expect, it } from "vitest";
-import { blockingNote } from "../../src/report/outcome.js";
+import { blockingNote } from "../../deploy/src/report/outcome.js";
 
 const b = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `CVE-2026-000${i}`, pkg: `p${i}` }));
 

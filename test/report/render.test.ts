@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { errored, skipped, tail, type GateOutcome } from "../../src/report/outcome.js";
-import { passedAll, renderMarkdown, renderTable, seconds } from "../../src/report/render.js";
+import { errored, skipped, tail, type GateOutcome } from "../../deploy/src/report/outcome.js";
+import { passedAll, renderMarkdown, renderTable, seconds } from "../../deploy/src/report/render.js";
 
 const passed: GateOutcome = {
   gate: "lint",

@@ -7,13 +7,13 @@
  */
 import { dag, type Directory } from "@dagger.io/dagger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeployReport } from "../../src/deploy/deploy.js";
-import { deploymentOf } from "../../src/report/deployment.js";
-import { make } from "../../src/report/fields.js";
+import type { DeployReport } from "../../deploy/src/deploy/deploy.js";
+import { deploymentOf } from "../../deploy/src/report/deployment.js";
+import { make } from "../../deploy/src/report/fields.js";
 import { ciReportOf, gateReportOf } from "../../src/report/gate-report.js";
 import { Release, ReleasePlatform } from "../../src/report/release.js";
 import { releaseVersionOf } from "../../src/report/release-version.js";
-import { DEPLOY_SETTING_KEYS } from "../../src/deploy-settings.js";
+import { DEPLOY_SETTING_KEYS } from "../../deploy/src/deploy-settings.js";
 import { moduleFiles, scanModule, type ScannedModule } from "../harness/scan.js";
 import { StubEngine } from "../harness/stub-engine.js";
 

@@ -8,13 +8,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { migrationsSummary } from "../../src/gates/migrations.js";
-import { MigrationsConfigSchema } from "../../src/release/migrations/config.js";
+import { MigrationsConfigSchema } from "../../deploy/src/release/migrations/config.js";
 import { collectFindings } from "../../src/release/migrations/findings.js";
 import { judgeMigrations } from "../../src/release/migrations/judge.js";
 import { readMigrationSource } from "../../src/release/migrations/source.js";
 import { parseSquawkJson, squawkCommand } from "../../src/release/migrations/squawk.js";
-import { renderMarkdown, renderTable } from "../../src/report/render.js";
-import type { GateOutcome } from "../../src/report/outcome.js";
+import { renderMarkdown, renderTable } from "../../deploy/src/report/render.js";
+import type { GateOutcome } from "../../deploy/src/report/outcome.js";
 import { SQUAWK_BIN } from "../helpers/tools.js";
 
 const FIXTURES = resolve(import.meta.dirname, "../fixtures/migrations");

@@ -18,7 +18,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Problem } from "../../src/project/problem.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import {
   EcrLogin,
   checkRegion,
@@ -29,8 +29,8 @@ import {
   isEcrRegistry,
   tagsRefusedBy,
   type RepositorySettings,
-} from "../../src/supply/publish/ecr.js";
-import { floatingTagFilters, imageTags } from "../../src/supply/publish/tags.js";
+} from "../../deploy/src/supply/publish/ecr.js";
+import { floatingTagFilters, imageTags } from "../../deploy/src/supply/publish/tags.js";
 
 const ACCOUNT = "123456789012";
 const HOST = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;

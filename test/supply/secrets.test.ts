@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Problem } from "../../src/project/problem.js";
-import { toSarif } from "../../src/report/sarif.js";
+import { Problem } from "../../deploy/src/project/problem.js";
+import { toSarif } from "../../deploy/src/report/sarif.js";
 import { gitleaksCommand, gitleaksSarifCommand } from "../../src/supply/secrets/commands.js";
 import { judgeSecrets, secretDiagnostics } from "../../src/supply/secrets/policy.js";
 import { parseGitleaksJson, parseGitleaksSarif } from "../../src/supply/secrets/report.js";

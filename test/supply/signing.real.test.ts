@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Problem } from "../../src/project/problem.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
 import { parseGitleaksJson } from "../../src/supply/secrets/report.js";
-import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../src/supply/provenance/slsa.js";
-import { attestationVerdict, parseAttestations } from "../../src/supply/signing/attestation.js";
+import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../deploy/src/supply/provenance/slsa.js";
+import { attestationVerdict, parseAttestations } from "../../deploy/src/supply/signing/attestation.js";
 import {
   attestCommand,
   parseVerifyOutput,
@@ -23,7 +23,7 @@ import {
   signingConfigCommand,
   verifyAttestationCommand,
   verifyCommand,
-} from "../../src/supply/signing/commands.js";
+} from "../../deploy/src/supply/signing/commands.js";
 import { GitRepo } from "../helpers/git-repo.js";
 import { requireTools, runTool, runToolOk, startCraneRegistry } from "../helpers/tools.js";
 

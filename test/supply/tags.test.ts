@@ -1,8 +1,8 @@
 /** Image tags per build, and the `publish:` config section. */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configErrorMap, formatZodIssues } from "../../src/config/errors.js";
-import { Problem } from "../../src/project/problem.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import {
   PublishConfigSchema,
   branchTag,
@@ -12,7 +12,7 @@ import {
   imageTags,
   isExactTag,
   type TagStrategy,
-} from "../../src/supply/publish/tags.js";
+} from "../../deploy/src/supply/publish/tags.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ALL: TagStrategy = { sha: true, branch: true, semver: true, latest: true };

@@ -3,12 +3,12 @@
  * deploy records in a JSON Lines trail (old trails still load, newer versions are kept, not guessed).
  */
 import { describe, expect, it } from "vitest";
-import { Problem } from "../../src/project/problem.js";
-import { JsonlTrail, readJsonlEntries, replayJsonl } from "../../src/trail/jsonl.js";
+import { Problem } from "../../deploy/src/project/problem.js";
+import { JsonlTrail, readJsonlEntries, replayJsonl } from "../../deploy/src/trail/jsonl.js";
 import { blockingOf, pipelineRunRecord } from "../../src/trail/pipeline-builder.js";
-import { parsePipelineRun } from "../../src/trail/pipeline-record.js";
-import { parseJsonl, serialiseJsonl } from "../../src/trail/record.js";
-import type { AuditTrail, PipelineStore } from "../../src/trail/store.js";
+import { parsePipelineRun } from "../../deploy/src/trail/pipeline-record.js";
+import { parseJsonl, serialiseJsonl } from "../../deploy/src/trail/record.js";
+import type { AuditTrail, PipelineStore } from "../../deploy/src/trail/store.js";
 import { ciRun, gate, gates } from "./ci-runs.js";
 import { pair } from "./records.js";
 

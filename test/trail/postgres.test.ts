@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { correctionRecord } from "../../src/trail/builders.js";
-import { MIGRATIONS, MIGRATIONS_TABLE, checksum, migrate, type Migration } from "../../src/trail/migrations.js";
-import { JsonlTrail, replayJsonl } from "../../src/trail/jsonl.js";
-import { PostgresTrail } from "../../src/trail/postgres.js";
-import { Problem } from "../../src/project/problem.js";
+import { correctionRecord } from "../../deploy/src/trail/builders.js";
+import { MIGRATIONS, MIGRATIONS_TABLE, checksum, migrate, type Migration } from "../../deploy/src/trail/migrations.js";
+import { JsonlTrail, replayJsonl } from "../../deploy/src/trail/jsonl.js";
+import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
+import { Problem } from "../../deploy/src/project/problem.js";
 import { admin, freshDatabase, type FreshDb } from "./db.js";
 import { pair } from "./records.js";
 

@@ -1,10 +1,10 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { DeployReport } from "../../src/deploy/deploy.js";
-import type { DeliveryRecord } from "../../src/metrics/records.js";
-import { Problem } from "../../src/project/problem.js";
-import { ciContext, completeRecord, correctionRecord, endFromDeploy, startRecord, type DeployLike } from "../../src/trail/builders.js";
-import { JsonlTrail } from "../../src/trail/jsonl.js";
-import { parseJsonl, parseRecord, serialiseJsonl, type AuditRecord } from "../../src/trail/record.js";
+import type { DeployReport } from "../../deploy/src/deploy/deploy.js";
+import type { DeliveryRecord } from "../../deploy/src/metrics/records.js";
+import { Problem } from "../../deploy/src/project/problem.js";
+import { ciContext, completeRecord, correctionRecord, endFromDeploy, startRecord, type DeployLike } from "../../deploy/src/trail/builders.js";
+import { JsonlTrail } from "../../deploy/src/trail/jsonl.js";
+import { parseJsonl, parseRecord, serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
 import { DIGEST, IMAGE, REV, pair, run } from "./records.js";
 
 const T0 = Date.parse("2026-11-20T10:00:00Z");

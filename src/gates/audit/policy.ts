@@ -2,7 +2,7 @@
  * Audit verdict from a parsed AuditResult. The exit code of the audit command is not an input:
  * npm exits 1 both for "vulnerable" and for "the endpoint refused", and only the output tells.
  */
-import type { Diagnostic } from "../../report/diagnostic.js";
+import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
 import { SEVERITIES, severityRank, type Advisory, type AuditCounts, type AuditResult } from "./result.js";
 
 export type AuditLevel = "low" | "moderate" | "high" | "critical";

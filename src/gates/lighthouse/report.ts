@@ -6,8 +6,8 @@
  * (67 for a protocol timeout); our `timeout` wrapper exits 124, or 137 once it had to kill.
  */
 import { z } from "zod";
-import { Problem } from "../../project/problem.js";
-import { LIGHTHOUSE_CATEGORIES, type LighthouseCategory } from "./config.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
+import { LIGHTHOUSE_CATEGORIES, type LighthouseCategory } from "../../../deploy/src/gates/lighthouse/config.js";
 
 const score = z.number().min(0).max(1).nullable();
 

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import { z } from "zod";
-import type { Diagnostic } from "../../report/diagnostic.js";
+import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
 
 /*
  * Parses `eslint --format json` (ESLint 9). Observed with 9.39.5:

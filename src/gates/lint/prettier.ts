@@ -1,4 +1,4 @@
-import type { Diagnostic } from "../../report/diagnostic.js";
+import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
 
 /*
  * Parses `prettier --check` (Prettier 3.10.1). Observed streams and exit codes:

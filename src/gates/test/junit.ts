@@ -5,8 +5,8 @@
  * todo tests out of tests=""; node's root has no counts at all).
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import type { Diagnostic } from "../../report/diagnostic.js";
-import { repoRelative, repoRelativeText } from "../../report/paths.js";
+import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
+import { repoRelative, repoRelativeText } from "../../../deploy/src/report/paths.js";
 
 export interface FailedTest {
   /** Enclosing suite names joined with " > " (vitest: the test file). */

@@ -1,5 +1,5 @@
-import { repoRelative } from "../../report/paths.js";
-import type { Diagnostic, Severity } from "../../report/diagnostic.js";
+import { repoRelative } from "../../../deploy/src/report/paths.js";
+import type { Diagnostic, Severity } from "../../../deploy/src/report/diagnostic.js";
 
 /*
  * Parses `tsc --noEmit --pretty false` (TypeScript 5.9.3). Observed:

@@ -6,7 +6,7 @@
  * commit; the cause would read as "not an allowed signer" for every signer.
  */
 import { createHash } from "node:crypto";
-import { Problem, quoted } from "../../project/problem.js";
+import { Problem, quoted } from "../../../deploy/src/project/problem.js";
 
 export interface AllowedSigner {
   line: number;

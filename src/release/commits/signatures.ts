@@ -4,7 +4,7 @@
  * from git 2.39 on real SSH- and GPG-signed repositories (test/release/signatures.test.ts runs it
  * again); letters per git-log(1) PRETTY FORMATS.
  */
-import { Problem, printableLine, quoted } from "../../project/problem.js";
+import { Problem, printableLine, quoted } from "../../../deploy/src/project/problem.js";
 import { appliesAt, matchPrincipals, type AllowedSigner } from "./allowed-signers.js";
 
 /** Under /shipshape, never the checkout: nothing here may end up in the source or the report. */

@@ -2,8 +2,8 @@
  * Which migration files to check: all that match the globs, or only those a pull request changed.
  */
 import picomatch from "picomatch";
-import { Problem, quoted } from "../../project/problem.js";
-import { checkRefArgument } from "../commits/git.js";
+import { Problem, quoted } from "../../../deploy/src/project/problem.js";
+import { checkRefArgument } from "../../../deploy/src/release/commits/git.js";
 
 const normalize = (file: string) => file.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
 

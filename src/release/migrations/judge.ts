@@ -2,9 +2,9 @@
  * The migrations verdict. squawk's exit code is no input (it exits 1 on any warning); only findings
  * and their ranking are.
  */
-import { describeError } from "../../project/problem.js";
+import { describeError } from "../../../deploy/src/project/problem.js";
 import type { MigrationFinding } from "./findings.js";
-import { isUnchecked, MIGRATION_SEVERITIES, severityRank, type MigrationSeverity } from "./severity.js";
+import { isUnchecked, MIGRATION_SEVERITIES, severityRank, type MigrationSeverity } from "../../../deploy/src/release/migrations/severity.js";
 import type { SkippedFile } from "./source.js";
 
 /** The pull-request label the GitHub wrapper turns into approvedDestructive. */

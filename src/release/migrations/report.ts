@@ -1,9 +1,9 @@
 /** Markdown (PR comment / job summary) and SARIF (code scanning) for a migrations verdict. */
-import type { Diagnostic } from "../../report/diagnostic.js";
-import { toSarif, type SarifLog } from "../../report/sarif.js";
+import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
+import { toSarif, type SarifLog } from "../../../deploy/src/report/sarif.js";
 import type { MigrationFinding } from "./findings.js";
 import type { MigrationsVerdict } from "./judge.js";
-import { severityRank } from "./severity.js";
+import { severityRank } from "../../../deploy/src/release/migrations/severity.js";
 import { oneLine } from "./sql.js";
 import { SQUAWK_VERSION } from "./squawk.js";
 

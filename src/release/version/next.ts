@@ -14,8 +14,8 @@
  * pre-release passed here is refused.
  */
 import semver from "semver";
-import { Problem } from "../../project/problem.js";
-import type { Commit } from "../commits/git.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
+import type { Commit } from "../../../deploy/src/release/commits/git.js";
 import { field, parseForRelease, type ParsedMessage } from "../commits/parse.js";
 
 export type Bump = "major" | "minor" | "patch" | "none";

@@ -4,9 +4,9 @@
  * tolerated (new ones arrive with most releases), missing required ones are refused, never guessed.
  */
 import { z } from "zod";
-import { Problem } from "../../project/problem.js";
-import { repoRelative } from "../../report/paths.js";
-import type { SastSeverity } from "./config.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
+import { repoRelative } from "../../../deploy/src/report/paths.js";
+import type { SastSeverity } from "../../../deploy/src/supply/sast/config.js";
 
 /**
  * match_severity onto Semgrep's current scale (the atd: "Error -> High, Warning -> Medium");

@@ -4,7 +4,7 @@
  * run the ENTRYPOINT, hence the leading "gitleaks".
  */
 import { posix } from "node:path";
-import { Problem } from "../../project/problem.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
 
 export interface GitleaksOptions {
   /** git: every commit in history (`git log`); dir: the files as they are, no history. */

@@ -3,7 +3,7 @@
  * (--baseline-path, and withoutBaselined for the working tree) or a fingerprint in
  * .gitleaksignore, both applied by gitleaks itself.
  */
-import type { Diagnostic } from "../../report/diagnostic.js";
+import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
 import { describePlaces, mergeSecrets, type MergedSecret } from "./merge.js";
 import type { SecretFinding } from "./report.js";
 

@@ -5,8 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { Problem } from "../../project/problem.js";
-import { repoRelative } from "../../report/paths.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
+import { repoRelative } from "../../../deploy/src/report/paths.js";
 
 export interface SecretFinding {
   rule: string;

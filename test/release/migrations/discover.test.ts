@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Problem } from "../../../src/project/problem.js";
-import { DEFAULT_MIGRATION_PATHS } from "../../../src/release/migrations/config.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
+import { DEFAULT_MIGRATION_PATHS } from "../../../deploy/src/release/migrations/config.js";
 import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../../../src/release/migrations/discover.js";
 
 describe("selectMigrations", () => {

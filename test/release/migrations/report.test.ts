@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Problem } from "../../../src/project/problem.js";
+import { Problem } from "../../../deploy/src/project/problem.js";
 import type { MigrationFinding } from "../../../src/release/migrations/findings.js";
 import { judgeMigrations, migrationsErrorVerdict } from "../../../src/release/migrations/judge.js";
 import { migrationDiagnostics, migrationsSarif, renderMigrationsMarkdown } from "../../../src/release/migrations/report.js";
-import { rulePolicy } from "../../../src/release/migrations/severity.js";
+import { rulePolicy } from "../../../deploy/src/release/migrations/severity.js";
 
 function finding(rule: string, file: string, line: number, statement: string, message = "m"): MigrationFinding {
   const { severity, destructive, guidance } = rulePolicy(rule);
