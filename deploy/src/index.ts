@@ -100,7 +100,6 @@ export class ShipshapeDeploy implements DeploySettings {
     return this;
   }
 
-
   /**
    * A login for one registry that is not ECR (only ever sent to that registry), or plain HTTP to a local one.
    * @param address Registry host (and namespace), e.g. ghcr.io/acme.
@@ -116,7 +115,6 @@ export class ShipshapeDeploy implements DeploySettings {
     this.registryPlainHttp = plainHttp;
     return this;
   }
-
 
   /**
    * Who an image must be signed by, for verify and deploy: a cosign public key, or a keyless identity.
@@ -139,7 +137,6 @@ export class ShipshapeDeploy implements DeploySettings {
     return this;
   }
 
-
   /**
    * Where deploys are recorded, and metrics read from (the CI module records ci runs there too): Postgres, or a JSON Lines trail.
    * @param databaseUrl Postgres URL (table deployment_audit); without it records come back as JSON Lines.
@@ -151,7 +148,6 @@ export class ShipshapeDeploy implements DeploySettings {
     this.auditTrail = trail;
     return this;
   }
-
 
   /**
    * Where deploy news goes (which results: notifications.on in shipshape.yaml); replaces an earlier withNotifications.
@@ -176,7 +172,6 @@ export class ShipshapeDeploy implements DeploySettings {
     Object.assign(this, { slackWebhook, slackFailuresWebhook, webhookUrl, webhookSecret, teamsWebhook, pagerdutyRoutingKey, smtpPassword });
     return this;
   }
-
 
   /**
    * Who runs what from where, for tags, provenance, the audit trail and notifications (a module cannot see CI's env).
@@ -203,7 +198,6 @@ export class ShipshapeDeploy implements DeploySettings {
     Object.assign(this, { actor, runUrl, commitSha, branch, defaultBranch, runVersion: version, repoUrl, approver });
     return this;
   }
-
 
   /**
    * A deploy target from shipshape.yaml (environments:), with this chain's AWS, verifier, audit, notification and run settings.

@@ -7,7 +7,15 @@ import { systemClock, type Clock } from "../../deploy/src/project/clock.js";
 import { progress } from "../../deploy/src/gates/progress.js";
 import { backoffMs } from "../../deploy/src/notify/deliver.js";
 import { scrub } from "../../deploy/src/notify/redact.js";
-import { apiBase, DEFAULT_API_URL, githubRequest, nextLink, type GithubApi, type GithubFailure, type RequestContext } from "../../deploy/src/github/api.js";
+import {
+  apiBase,
+  DEFAULT_API_URL,
+  githubRequest,
+  nextLink,
+  type GithubApi,
+  type GithubFailure,
+  type RequestContext,
+} from "../../deploy/src/github/api.js";
 import { truncateMarkdown } from "../../deploy/src/github/markdown.js";
 
 export const COMMENT_MARKER = "<!-- shipshape:ci -->";

@@ -10,29 +10,11 @@ import { loadConfig } from "../../deploy/src/project/load.js";
 import { describeError } from "../../deploy/src/project/problem.js";
 import type { OutletSettings, RunSettings } from "../../deploy/src/settings.js";
 import { auditTimeouts } from "../../deploy/src/trail/config.js";
-import type { PgTimeouts } from "../../deploy/src/trail/pg-errors.js";
+import type { CiTrailResult, RecordCiRun } from "../../deploy/src/trail/ci-trail-api.js";
 import { pipelineRunRecord, type GateOutcomeLike } from "./pipeline-builder.js";
-import type { PipelineRun } from "../../deploy/src/trail/pipeline-record.js";
 
-export interface CiTrailResult {
-  /** The JSON Lines trail to hand back: the earlier trail given, this run appended. */
-  jsonl: string;
-  /** postgres (and the JSON Lines), jsonl only, or "" when the run was not recorded. */
-  storage: "postgres" | "jsonl" | "";
-  /** One line: where the run was recorded, or why not. */
-  note: string;
-  warnings: string[];
-}
+export type { CiTrailResult };
 
-export interface CiTrailOptions {
-  /** Plaintext of the database URL Secret; absent means JSON Lines only. */
-  databaseUrl?: string;
-  /** An earlier JSON Lines trail to continue. */
-  existingJsonl?: string;
-  timeouts?: Partial<PgTimeouts>;
-}
-/** ci-trail.ts's recordCiRun: opens the trail (pg), appends the run, closes it; never throws. */
-export type RecordCiRun = (opts: CiTrailOptions, build: () => PipelineRun) => Promise<CiTrailResult>;
 // A computed specifier: the CI module imports and type-checks everything under its src/ on every
 // call, and pg (with the trail behind it) is only needed when an audit trail is set.
 const CI_TRAIL = ["..", "..", "deploy", "src", "trail", "ci-trail.js"].join("/");

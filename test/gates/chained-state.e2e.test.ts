@@ -37,8 +37,8 @@ afterEach(() => d?.engine.uninstall());
 describe("chained settings survive between calls", () => {
   it("withAuditTrail on the root reaches environment(name).metrics, through a later withRun", async () => {
     d = await drive({ files: { "shipshape.yaml": ENVIRONMENTS } });
-    // with-audit-trail --trail ... with-run --actor ci-bot environment --name production
-    const root = await chained(d, { auditTrail: trailFile(), actor: "ci-bot" });
+    // shipshape-deploy with-audit-trail --trail ... with-run --actor ci-bot environment --name production
+    const root = await chained(d, { auditTrail: trailFile(), actor: "ci-bot" }, "deploy");
     const env = await root.call("environment", { name: "production" });
     expect(env.type).toBe("Environment");
     expect(env.get("name")).toBe("production");
@@ -57,7 +57,7 @@ describe("chained settings survive between calls", () => {
 
   it("the same chained root answers the root's metrics for every environment", async () => {
     d = await drive({ files: { "shipshape.yaml": ENVIRONMENTS } });
-    const root = await chained(d, { auditTrail: trailFile() });
+    const root = await chained(d, { auditTrail: trailFile() }, "deploy");
     const all = await root.call<DeliveryReport>("metrics", { period: "week" });
     expect(all.json.markdown).toMatch(/production/);
     expect(all.json.markdown).toMatch(/staging/);
@@ -79,6 +79,8 @@ describe("chained settings survive between calls", () => {
   it("without withAuditTrail neither metrics has a trail to read (negative control)", async () => {
     d = await drive({ files: { "shipshape.yaml": ENVIRONMENTS } });
     await expect((await environmentOf(d, "production")).call("metrics")).rejects.toThrow(/audit trail/);
-    await expect((await chained(d)).call("metrics")).rejects.toThrow(/audit trail/);
+    await expect((await chained(d, {}, "deploy")).call("metrics")).rejects.toThrow(/audit trail/);
+    // The CI module has no metrics: the deploy module owns the trail's read side.
+    await expect((await chained(d)).call("metrics")).rejects.toThrow(/metrics/);
   });
 });

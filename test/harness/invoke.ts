@@ -26,7 +26,16 @@ import { dirname, join, relative } from "node:path";
 import { vi } from "vitest";
 import { Directory, File, dag, type Container, type Secret } from "@dagger.io/dagger";
 import { ignored, mayReinclude } from "./ignore.js";
-import { CI_MODULE, mainObject, moduleFiles, scanModule, type ModuleRef, type ScannedArg, type ScannedFunction, type ScannedModule } from "./scan.js";
+import {
+  CI_MODULE,
+  mainObject,
+  moduleFiles,
+  scanModule,
+  type ModuleRef,
+  type ScannedArg,
+  type ScannedFunction,
+  type ScannedModule,
+} from "./scan.js";
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
 

@@ -13,6 +13,7 @@ import { Shipshape } from "../../src/index.js";
 import { runOnHost } from "../harness/host-exec.js";
 import { Directory, File } from "@dagger.io/dagger";
 import { fromId, ModuleHarness, type Handle } from "../harness/invoke.js";
+import { DEPLOY_MODULE } from "../harness/scan.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { prepareFixture } from "./fixture.js";
 import { TOOLS_DIR } from "./tools.js";
@@ -24,8 +25,10 @@ export interface Driven {
   ship: Shipshape;
   /** The .git directory alone, as history functions get it, for unit-level use. */
   gitDir: Directory;
-  /** The module installed in the fixture's workspace, called as `dagger call` calls it. */
+  /** The CI module installed in the fixture's workspace, called as `dagger call` calls it. */
   harness: ModuleHarness;
+  /** The deploy module (deploy/) installed in the same workspace: `dagger call shipshape-deploy ...`. */
+  deploy: ModuleHarness;
   /** `dagger call <fn> [args]`: constructor and function each through the SDK's invocation path. */
   call<R = unknown>(fn: string, args?: Record<string, unknown>, ctor?: Record<string, unknown>): Promise<Handle<R>>;
   /** The same call ended as the CLI ends it: a returned report's `sync` selected, so a failed gate fails. */
@@ -55,12 +58,14 @@ export async function drive(
   const gitDir = dag.host().directory(root, { include: [".git"] });
   const ship = new Shipshape(source, "shipshape.yaml");
   const harness = new ModuleHarness({ workspace: root }, engine);
+  const deploy = new ModuleHarness({ workspace: root }, engine, DEPLOY_MODULE);
   return {
     engine,
     root,
     ship,
     gitDir,
     harness,
+    deploy,
     call: (fn, args, ctor) => harness.call(fn, args, ctor),
     cli: (fn, args, ctor) => harness.cli(fn, args, ctor),
   };

@@ -75,9 +75,12 @@ const given = (o: Record<string, unknown>) => Object.values(o).some((v) => v !==
 /**
  * The `with*` steps of a `dagger call` chain for flat settings (the old flag names, kept in tests
  * as one vocabulary): each step a call of its own through the invocation path, only when set.
+ * `module` picks the root: the CI module (`shipshape`, no withNotifications) or the deploy module
+ * (`shipshape-deploy`, no withSigner); a setting the chosen module has no `with*` for is a call to
+ * a function it lacks, and fails as `dagger call` would.
  */
-export async function chained(d: Driven, a: ChainArgs = {}): Promise<Handle<unknown>> {
-  let h: Handle<unknown> = await d.harness.root();
+export async function chained(d: Driven, a: ChainArgs = {}, module: "ci" | "deploy" = "ci"): Promise<Handle<unknown>> {
+  let h: Handle<unknown> = await (module === "ci" ? d.harness : d.deploy).root();
   const step = async (fn: string, args: Record<string, unknown>) => {
     if (given(args)) h = await h.call(fn, args);
   };
@@ -136,7 +139,7 @@ export async function chained(d: Driven, a: ChainArgs = {}): Promise<Handle<unkn
 
 /** `dagger call with-... environment --name <env>`: the Environment with the chain's settings. */
 export const environmentOf = async (d: Driven, env: string, a: ChainArgs = {}): Promise<Handle<unknown>> =>
-  (await chained(d, a)).call("environment", { name: env });
+  (await chained(d, a, "deploy")).call("environment", { name: env });
 
 /** `dagger call with-... environment --name <env> deploy --image ... [--approve]`. */
 export const callDeploy = async (d: Driven, env: string, image: string, a: DeployArgs = {}): Promise<Handle<Deployment>> =>

@@ -77,7 +77,7 @@ describe("environment monitor", () => {
     current = await drive({ files: { "shipshape.yaml": yaml() } });
     healthy = false;
     const down = await verb("monitor");
-    expect(down.report.status).toBe("Failed");
+    expect(down.report.status).toBe("failed");
     expect(down.failure).toMatchObject({ gate: "monitor", status: "FAILED" });
     expect(down.failure!.cause).toMatch(
       /^production is unhealthy: smoke checks failed: GET \/healthz answered 503 after 1 attempt; incident #9 opened$/,
@@ -148,7 +148,7 @@ describe("environment rescan", () => {
     current = await drive({ files: { "shipshape.yaml": yaml() } });
     fakeTrivy(current.engine, { report: readFileSync(join(FIXTURES, "supply/trivy/alpine-39.json"), "utf8"), scanMs: 20 });
     const r = await verb("rescan", aws());
-    expect(r.report.status).toBe("Failed");
+    expect(r.report.status).toBe("failed");
     expect(r.failure!.cause).toMatch(
       /^production runs 1 image \(.*api@sha256:abababababab…: 2 critical, 0 high\); 2 blocking findings, 2 new; incident #9 opened$/,
     );

@@ -11,7 +11,6 @@
  * Keys, tokens and session credentials never reach a message, a log line or a report.
  */
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { fetchFailure } from "../deploy/fetch-error.js";
 import { errorName, saidBy, systemClock, type Clock } from "../deploy/aws.js";
 import { progress } from "../gates/progress.js";
 import { checkCredential } from "../gates/secret-text.js";

@@ -110,10 +110,7 @@ export interface FinishedDeploy {
 }
 
 /** The event for a finished deploy; the duration is the span of its timeline. */
-export function eventFromDeploy(
-  report: FinishedDeploy,
-  ctx: EventContext = {},
-): DeployEvent {
+export function eventFromDeploy(report: FinishedDeploy, ctx: EventContext = {}): DeployEvent {
   const times = report.timeline.map((e) => Date.parse(e.at)).filter((t) => Number.isFinite(t));
   const durationSeconds = times.length < 2 ? 0 : Math.round((Math.max(...times) - Math.min(...times)) / 1000);
   return {

@@ -10,8 +10,7 @@
 import { describeError } from "../project/problem.js";
 import type { PipelineRun } from "./pipeline-record.js";
 import { openTrail } from "./trail.js";
-import type { CiTrailOptions, CiTrailResult, RecordCiRun } from "../../../src/trail/ci-wiring.js";
-
+import type { CiTrailOptions, CiTrailResult, RecordCiRun } from "./ci-trail-api.js";
 
 /** Opens the trail (never as `required`), appends the run, closes it. */
 export const recordCiRun: RecordCiRun = async (opts, build) => {

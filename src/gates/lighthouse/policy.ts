@@ -4,7 +4,13 @@
  */
 import { MAX_FINDINGS } from "../../../deploy/src/report/outcome.js";
 import type { Verdict } from "../../../deploy/src/gates/gate.js";
-import { CATEGORY_TITLES, LIGHTHOUSE_CATEGORIES, thresholdOf, type LighthouseCategory, type LighthouseThresholds } from "../../../deploy/src/gates/lighthouse/config.js";
+import {
+  CATEGORY_TITLES,
+  LIGHTHOUSE_CATEGORIES,
+  thresholdOf,
+  type LighthouseCategory,
+  type LighthouseThresholds,
+} from "../../../deploy/src/gates/lighthouse/config.js";
 import { categoryScore, type Lhr, type LhrAudit } from "./report.js";
 
 /** An audit passes at 0.9 and up, as Lighthouse's report colours it (shared/util.js PASS_THRESHOLD). */

@@ -4,7 +4,12 @@
  */
 import { describeError } from "../../../deploy/src/project/problem.js";
 import type { MigrationFinding } from "./findings.js";
-import { isUnchecked, MIGRATION_SEVERITIES, severityRank, type MigrationSeverity } from "../../../deploy/src/release/migrations/severity.js";
+import {
+  isUnchecked,
+  MIGRATION_SEVERITIES,
+  severityRank,
+  type MigrationSeverity,
+} from "../../../deploy/src/release/migrations/severity.js";
 import type { SkippedFile } from "./source.js";
 
 /** The pull-request label the GitHub wrapper turns into approvedDestructive. */

@@ -36,4 +36,3 @@ export function isEcrRegistry(registry: string): EcrRegistry | undefined {
 export function ecrRepositoryName(registry: EcrRegistry, repository: string): string {
   return registry.namespace ? `${registry.namespace}/${repository}` : repository;
 }
-

@@ -1,0 +1,75 @@
+/**
+ * Issue 12's cold start: a gate call must not load or type-check the AWS SDK, pg or the deploy code.
+ * The v0.21.8 TypeScript runtime imports every .ts file under a module's src/ and its scan builds a
+ * TypeScript program over them (sdk/typescript runtime __dagger.entrypoint.ts, introspector scan),
+ * so what the CI module's src/ reaches is what every gate call pays for. Each module's runtime also
+ * installs only its own package.json's `dependencies` (npm install --omit=dev) and gets only its own
+ * directory, so every package either module can import must be listed there.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { importClosure } from "../harness/closure.js";
+import { DEPLOY_SRC_DIR, moduleFiles, SRC_DIR } from "../harness/scan.js";
+
+const ROOT = join(SRC_DIR, "..");
+const DEPLOY_DIR = join(DEPLOY_SRC_DIR, "..");
+const deps = (dir: string) =>
+  (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies;
+// The SDK is not a dependency: the runtime generates and mounts it (sdk/ and node_modules/@dagger.io/dagger).
+const RUNTIME_PROVIDED = new Set(["@dagger.io/dagger"]);
+const rel = (f: string) => relative(ROOT, f);
+
+describe("two modules, each loading only what its calls need", () => {
+  const ci = importClosure(moduleFiles(SRC_DIR));
+
+  it("a CI module call loads and type-checks neither the AWS SDK, pg, nodemailer nor the deploy code", () => {
+    const heavy = [...ci.packages].filter((p) => p.startsWith("@aws-sdk/") || p === "pg" || p === "nodemailer");
+    expect(heavy).toEqual([]);
+    const deployCode = [
+      "deploy/src/environment.ts",
+      "deploy/src/deploy/deploy.ts",
+      "deploy/src/deploy/ecs.ts",
+      "deploy/src/trail/trail.ts",
+    ];
+    expect([...ci.files].map(rel).filter((f) => deployCode.includes(f))).toEqual([]);
+    // Negative control: the deploy module's own files do reach all of them.
+    const dep = importClosure(moduleFiles(DEPLOY_SRC_DIR));
+    expect(deployCode.filter((f) => !dep.files.has(join(ROOT, f)))).toEqual([]);
+    expect([...dep.packages].filter((p) => p.startsWith("@aws-sdk/")).length).toBeGreaterThan(3);
+  });
+
+  it("the CI module reaches the SDK and pg only through computed specifiers that resolve, on the paths that need them", () => {
+    const targets = ci.computed.map((c) => ({ from: rel(c.file), to: c.specifier }));
+    expect(targets.map((t) => t.from).sort()).toEqual(["deploy/src/gates/registry.ts", "src/trail/ci-wiring.ts"]);
+    for (const c of ci.computed) expect(existsSync(join(c.file, "..", c.specifier.replace(/\.js$/, ".ts"))), c.specifier).toBe(true);
+    const lazy = importClosure(moduleFiles(SRC_DIR), { lazy: true });
+    expect([...lazy.packages].filter((p) => p.startsWith("@aws-sdk/") || p === "pg").sort()).toEqual(["@aws-sdk/client-ecr", "pg"]);
+  });
+
+  for (const [name, src, dir] of [
+    ["the CI module (package.json)", SRC_DIR, ROOT],
+    ["the deploy module (deploy/package.json)", DEPLOY_SRC_DIR, DEPLOY_DIR],
+  ] as const) {
+    it(`${name} lists every package its code can import, lazily or not, as a runtime dependency`, () => {
+      const all = importClosure(moduleFiles(src), { lazy: true });
+      const listed = deps(dir);
+      expect([...all.packages].filter((p) => !listed[p] && !RUNTIME_PROVIDED.has(p)).sort()).toEqual([]);
+      // A module's runtime has only its own directory: nothing it loads may live outside it.
+      expect([...all.files].map((f) => relative(dir, f)).filter((f) => f.startsWith(".."))).toEqual([]);
+    });
+  }
+
+  it("pins each deploy dependency as the root does (the tests run the deploy code on the root's node_modules)", () => {
+    const root = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+    const pinned = { ...root.devDependencies, ...root.dependencies };
+    const differ = Object.entries(deps(DEPLOY_DIR)).filter(([p, v]) => pinned[p] !== v);
+    expect(differ).toEqual([]);
+    // The engine installs from the module's lockfile (v0.19.9+): it must match the manifest.
+    const lock = JSON.parse(readFileSync(join(DEPLOY_DIR, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dependencies?: Record<string, string>; version?: string }>;
+    };
+    expect(lock.packages[""]?.dependencies).toEqual(deps(DEPLOY_DIR));
+    for (const [p, v] of Object.entries(deps(DEPLOY_DIR))) expect([p, lock.packages[`node_modules/${p}`]?.version]).toEqual([p, v]);
+  });
+});
