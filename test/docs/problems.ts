@@ -5,12 +5,15 @@
  * docs/TROUBLESHOOTING.md can list the exact text a user sees around them.
  */
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import ts from "typescript";
-import { moduleFiles, SRC_DIR } from "../harness/scan.js";
+import { DEPLOY_SRC_DIR, moduleFiles, SRC_DIR } from "../harness/scan.js";
 
 export interface Cause {
+  /** Relative to its module's src/ (gates/lint.ts): the area is its first segment. */
   file: string;
+  /** Relative to the repository (src/gates/lint.ts, deploy/src/deploy/ecs.ts), as the docs cite it. */
+  path: string;
   line: number;
   /** The cause as printed, `…` where a value goes; several when the cause is a conditional. */
   causes: string[];
@@ -72,17 +75,19 @@ export function problemsIn(path: string): Cause[] {
     if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.arguments) {
       const [first, second] = node.arguments;
       const line = sf.getLineAndCharacterOfPosition(node.getStart()).line + 1;
-      const file = relative(SRC_DIR, path);
+      const src = path.startsWith(DEPLOY_SRC_DIR) ? DEPLOY_SRC_DIR : SRC_DIR;
+      const file = relative(src, path);
+      const repoPath = relative(join(SRC_DIR, ".."), path);
       const kind = node.expression.text;
       if (kind === "Problem" && first && second)
-        out.push({ file, line, causes: texts(first, consts), hint: texts(second, consts)[0] ?? "" });
+        out.push({ file, path: repoPath, line, causes: texts(first, consts), hint: texts(second, consts)[0] ?? "" });
       if (kind === "ConfigError" && first && second && ts.isArrayLiteralExpression(first) && first.elements[0])
-        out.push({ file, line, causes: texts(first.elements[0], consts), hint: texts(second, consts)[0] ?? "" });
+        out.push({ file, path: repoPath, line, causes: texts(first.elements[0], consts), hint: texts(second, consts)[0] ?? "" });
       if (kind === "Error" && first) {
         const message = texts(first, consts).filter((t) => t.includes("\nhint: "));
         for (const m of message) {
           const [cause = "", hint = ""] = m.split("\nhint: ");
-          out.push({ file, line, causes: [cause.split("\n")[0]!], hint });
+          out.push({ file, path: repoPath, line, causes: [cause.split("\n")[0]!], hint });
         }
       }
     }
@@ -97,5 +102,5 @@ export function problemsIn(path: string): Cause[] {
   return out;
 }
 
-/** Every cause in src/, in file order. */
-export const allProblems = (): Cause[] => moduleFiles(SRC_DIR).sort().flatMap(problemsIn);
+/** Every cause in both modules' src/, in file order. */
+export const allProblems = (): Cause[] => [...moduleFiles(SRC_DIR), ...moduleFiles(DEPLOY_SRC_DIR)].sort().flatMap(problemsIn);

@@ -44,7 +44,7 @@ export function renderCatalogue(problems: Cause[] = allProblems()): string {
     for (const p of inArea)
       for (const cause of printedCauses(p)) {
         const entry = seen.get(cause) ?? { hint: p.hint, files: new Set<string>() };
-        entry.files.add(`src/${p.file}`);
+        entry.files.add(p.path);
         seen.set(cause, entry);
       }
     if (seen.size === 0) continue;

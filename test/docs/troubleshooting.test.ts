@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allProblems, problemsIn } from "./problems.js";
 import { BEGIN, DOC, END, escapeHint, printedCauses, renderCatalogue } from "./render-troubleshooting.js";
-import { SRC_DIR } from "../harness/scan.js";
+import { DEPLOY_SRC_DIR } from "../harness/scan.js";
 
 const doc = readFileSync(DOC, "utf8");
 const problems = allProblems();
@@ -25,18 +25,18 @@ describe("docs/TROUBLESHOOTING.md", () => {
     expect(problems.find((p) => p.causes.includes("--config-path is empty"))!.hint).toContain("leave it out to use shipshape.yaml");
   });
 
-  it("lists every cause in src/ (run test/docs/render-troubleshooting.ts after adding one)", () => {
+  it("lists every cause in both modules' src/ (run test/docs/render-troubleshooting.ts after adding one)", () => {
     const missing = problems.flatMap((p) =>
       printedCauses(p)
         .filter((c) => !doc.includes(c))
-        .map((c) => `src/${p.file}:${p.line}: ${c}`),
+        .map((c) => `${p.path}:${p.line}: ${c}`),
     );
     expect(missing).toEqual([]);
   });
 
   it("gives the catalogued causes (config file, bad arguments) with their fix", () => {
     for (const file of ["config/errors.ts", "project/problem.ts"]) {
-      const catalogued = problemsIn(join(SRC_DIR, file));
+      const catalogued = problemsIn(join(DEPLOY_SRC_DIR, file));
       expect(catalogued.length, file).toBeGreaterThanOrEqual(4);
       for (const p of catalogued)
         for (const c of printedCauses(p)) expect(doc, c).toContain(`\`${c}\`  \n  **fix:** ${escapeHint(p.hint)}`);

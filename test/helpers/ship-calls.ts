@@ -162,8 +162,13 @@ export const callStatus = async (d: Driven, env: string, a: AwsArgs = {}): Promi
   (await environmentOf(d, env, a)).call<string>("status");
 
 /** `dagger call with-... <fn> [args]` on the root: publish, sign, verify, release, metrics, pr-comment. */
-export const callWith = async <R = unknown>(d: Driven, fn: string, args: Record<string, unknown>, a: ChainArgs = {}): Promise<Handle<R>> =>
-  (await chained(d, a)).call<R>(fn, args);
+export const callWith = async <R = unknown>(
+  d: Driven,
+  fn: string,
+  args: Record<string, unknown>,
+  a: ChainArgs = {},
+  module: "ci" | "deploy" = "ci",
+): Promise<Handle<R>> => (await chained(d, a, module)).call<R>(fn, args);
 
 /** `... deploy ... markdown`: the Deployment's summary, computed by its own method on its JSON state. */
 export const markdownOf = async (d: Handle<Deployment>): Promise<string> => (await d.call<string>("markdown")).json;

@@ -60,7 +60,13 @@ describe("ci with a JSON Lines audit trail", () => {
     expect(both).toHaveLength(2);
     expect(new Set(both.map((r) => r.runId)).size).toBe(2);
 
-    const report = await callWith<DeliveryReport>(current, "metrics", { period: "week" }, { auditTrail: await second.file("auditTrail") });
+    const report = await callWith<DeliveryReport>(
+      current,
+      "metrics",
+      { period: "week" },
+      { auditTrail: await second.file("auditTrail") },
+      "deploy",
+    );
     expect(report.json.markdown).toMatch(/## Pipeline: ci runs, .* by week/);
     expect(report.json.markdown).toContain("| Build success rate | 100% (2 of 2 runs passed) |");
     expect(report.json.markdown).toMatch(/\| typecheck \| 2 \| 2 \| 0 \| 0 \| 100% \|/);
@@ -127,7 +133,7 @@ describe("ci with Postgres", () => {
         outcome: "passed",
       },
     ]);
-    const metrics = await callWith<DeliveryReport>(current, "metrics", { period: "day" }, { auditDatabaseUrl });
+    const metrics = await callWith<DeliveryReport>(current, "metrics", { period: "day" }, { auditDatabaseUrl }, "deploy");
     expect(metrics.json.markdown).toContain("| Build success rate | 100% (1 of 1 runs passed) |");
     expect(metrics.json.markdown).toContain("No deploys in the audit trail.");
   });

@@ -92,7 +92,7 @@ describe("environment monitor", () => {
     healthy = true;
     const up = await verb("monitor");
     expect(up.failure).toBeUndefined();
-    expect(up.report).toMatchObject({ status: "Passed" });
+    expect(up.report).toMatchObject({ status: "passed" });
     expect(up.report.summary).toMatch(/^production is healthy: smoke passed; incident #9 closed after \d+ min$/);
     expect(gh.issues.find("acme/shop", 9)?.state).toBe("closed");
     expect(hook.received).toHaveLength(2);

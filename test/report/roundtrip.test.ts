@@ -14,25 +14,34 @@ import { ciReportOf, gateReportOf } from "../../src/report/gate-report.js";
 import { Release, ReleasePlatform } from "../../src/report/release.js";
 import { releaseVersionOf } from "../../src/report/release-version.js";
 import { DEPLOY_SETTING_KEYS } from "../../deploy/src/deploy-settings.js";
-import { moduleFiles, scanModule, type ScannedModule } from "../harness/scan.js";
+import { healthReportOf } from "../../deploy/src/report/health-report.js";
+import { CI_MODULE, DEPLOY_MODULE, moduleFiles, scanModule, type ModuleRef, type ScannedModule } from "../harness/scan.js";
 import { StubEngine } from "../harness/stub-engine.js";
 
 const SDK = import.meta.resolve("@dagger.io/dagger");
 type Invoke = (executor: unknown, module: unknown, ctx: object) => Promise<unknown>;
 type LoadResult = (result: unknown, module: unknown, object: unknown) => Promise<unknown>;
 
-let mod: ScannedModule;
+/** Each module as its runtime holds it: the scan and an executor over its own src/ files. */
+interface Loaded {
+  mod: ScannedModule;
+  executor: unknown;
+}
+const modules: Partial<Record<"ci" | "deploy", Loaded>> = {};
 let engine: StubEngine;
-let executor: unknown;
 let invoke: Invoke;
 let loadResult: LoadResult;
 beforeAll(async () => {
-  mod = await scanModule();
   engine = await new StubEngine().install();
   invoke = ((await import(new URL("./module/entrypoint/invoke.js", SDK).href)) as { invoke: Invoke }).invoke;
   loadResult = ((await import(new URL("./module/entrypoint/load.js", SDK).href)) as { loadResult: LoadResult }).loadResult;
   const { Executor } = (await import(new URL("./module/executor.js", SDK).href)) as { Executor: new (m: unknown[], d: unknown) => unknown };
-  executor = new Executor(await Promise.all(moduleFiles().map((f) => import(/* @vite-ignore */ f) as Promise<unknown>)), mod);
+  const load = async (ref: ModuleRef): Promise<Loaded> => {
+    const mod = await scanModule(ref);
+    const files = await Promise.all(moduleFiles(ref.src).map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
+    return { mod, executor: new Executor(files, mod) };
+  };
+  [modules.ci, modules.deploy] = await Promise.all([load(CI_MODULE), load(DEPLOY_MODULE)]);
 }, 120_000);
 afterAll(() => engine.uninstall());
 
@@ -65,26 +74,44 @@ const report: DeployReport = {
   ],
 };
 
-/** Each report object, built as the functions build it. */
-const EXAMPLES: Record<string, () => object> = {
-  GateReport: () => failed,
-  CiReport: () => ciReportOf([failed]),
-  ReleaseVersion: () =>
-    releaseVersionOf({
-      next: { current: "1.0.0", next: { version: "1.1.0", gitTag: "v1.1.0", imageTags: ["1.1.0"] }, bump: "minor", reasons: ["feat: x"] },
-      changelog: "## 1.1.0",
-    } as Parameters<typeof releaseVersionOf>[0]),
-  Release: () =>
-    make(Release, {
-      ref: `r/app@sha256:${"b".repeat(64)}`,
-      tags: ["1.1.0"],
-      platforms: [make(ReleasePlatform, { platform: "linux/arm64", ref: `r/app@sha256:${"c".repeat(64)}`, sbom })],
-      gates: [failed],
-      files: dag.directory().withDirectory("lint", failed.files),
-      provenance: "{}\n",
-    }),
-  Deployment: () => deploymentOf(report, { auditJsonl: "{}\n", auditStorage: "jsonl", warnings: [], notifications: ["slack: delivered"] }),
+/** Each report object, built as the functions build it, with the module that returns it. */
+const EXAMPLES: Record<string, ["ci" | "deploy", () => object]> = {
+  GateReport: ["ci", () => failed],
+  CiReport: ["ci", () => ciReportOf([failed])],
+  ReleaseVersion: [
+    "ci",
+    () =>
+      releaseVersionOf({
+        next: { current: "1.0.0", next: { version: "1.1.0", gitTag: "v1.1.0", imageTags: ["1.1.0"] }, bump: "minor", reasons: ["feat: x"] },
+        changelog: "## 1.1.0",
+      } as Parameters<typeof releaseVersionOf>[0]),
+  ],
+  Release: [
+    "ci",
+    () =>
+      make(Release, {
+        ref: `r/app@sha256:${"b".repeat(64)}`,
+        tags: ["1.1.0"],
+        platforms: [make(ReleasePlatform, { platform: "linux/arm64", ref: `r/app@sha256:${"c".repeat(64)}`, sbom })],
+        gates: [failed],
+        files: dag.directory().withDirectory("lint", failed.files),
+        provenance: "{}\n",
+      }),
+  ],
+  Deployment: [
+    "deploy",
+    () => deploymentOf(report, { auditJsonl: "{}\n", auditStorage: "jsonl", warnings: [], notifications: ["slack: delivered"] }),
+  ],
+  HealthReport: [
+    "deploy",
+    () =>
+      healthReportOf(
+        { ...outcome, gate: "monitor", hint: "see the smoke check", metrics: {}, findings: ["https://api/health: 503"], log: "tail" },
+        dag.directory().withNewFile("monitor.json", "{}"),
+      ),
+  ],
 };
+const ROOTS: Record<string, string> = { ci: "Shipshape", deploy: "ShipshapeDeploy" };
 
 /** What a method answered, comparable: a Directory by its entries, anything else as is. */
 async function comparable(v: unknown): Promise<unknown> {
@@ -106,25 +133,42 @@ describe("report objects through the engine's JSON round trip", () => {
       Object.values(o.properties)
         .filter((p) => !(p as { isExposed?: boolean }).isExposed)
         .map((p) => p.name);
-    const chained = new Set(["Shipshape", "Environment"]);
-    for (const o of Object.values(mod.objects).filter((o) => !chained.has(o.name))) expect(hidden(o), o.name).toEqual([]);
-    // The settings src/settings.ts lists, and the Environment's source and config path: nothing else rides along.
+    const ci = modules.ci!.mod;
+    const dep = modules.deploy!.mod;
+    const chained = new Set(["Shipshape", "ShipshapeDeploy", "Environment"]);
+    for (const o of [...Object.values(ci.objects), ...Object.values(dep.objects)].filter((o) => !chained.has(o.name)))
+      expect(hidden(o), o.name).toEqual([]);
+    // The settings deploy-settings.ts lists, and the Environment's source and config path: nothing else rides along.
     const settings = [...DEPLOY_SETTING_KEYS];
     const signer = ["cosignKey", "cosignPassword", "sigstoreIdToken", "sigstoreIdTokenRequestUrl", "sigstoreIdTokenRequestToken"];
-    expect(hidden(mod.objects.Shipshape!).sort()).toEqual([...settings, ...signer].sort());
-    expect(hidden(mod.objects.Environment!).sort()).toEqual([...settings, "source", "configPath"].sort());
+    const notifications = [
+      "slackWebhook",
+      "slackFailuresWebhook",
+      "webhookUrl",
+      "webhookSecret",
+      "teamsWebhook",
+      "pagerdutyRoutingKey",
+      "smtpPassword",
+    ];
+    expect(hidden(ci.objects.Shipshape!).sort()).toEqual([...settings.filter((k) => !notifications.includes(k)), ...signer].sort());
+    expect(hidden(dep.objects.ShipshapeDeploy!).sort()).toEqual([...settings].sort());
+    expect(hidden(dep.objects.Environment!).sort()).toEqual([...settings, "source", "configPath"].sort());
   });
 
   it("covers every object that has methods", () => {
-    // Shipshape and Environment are the chained objects; test/gates/chained-state.e2e.test.ts rounds them through calls.
-    const withMethods = Object.values(mod.objects).filter(
-      (o) => !["Shipshape", "Environment"].includes(o.name) && Object.keys(o.methods).length > 0,
-    );
-    expect(withMethods.map((o) => o.name).sort()).toEqual(Object.keys(EXAMPLES).sort());
+    // Each module's root and the Environment are the chained objects; test/gates/chained-state.e2e.test.ts rounds them through calls.
+    for (const [key, loaded] of Object.entries(modules)) {
+      const withMethods = Object.values(loaded.mod.objects).filter(
+        (o) => ![ROOTS[key], "Environment"].includes(o.name) && Object.keys(o.methods).length > 0,
+      );
+      const examples = Object.entries(EXAMPLES).filter(([, [m]]) => m === key);
+      expect(withMethods.map((o) => o.name).sort(), key).toEqual(examples.map(([n]) => n).sort());
+    }
   });
 
-  for (const [name, example] of Object.entries(EXAMPLES)) {
+  for (const [name, [module, example]] of Object.entries(EXAMPLES)) {
     it(`${name}: serialized, rebuilt without its constructor, each method answers as before`, async () => {
+      const { mod, executor } = modules[module]!;
       const original = example() as Record<string, (...a: unknown[]) => unknown>;
       const state = JSON.parse(JSON.stringify(await loadResult(original, mod, mod.objects[name]))) as Record<string, unknown>;
       expect(Object.keys(state).sort()).toEqual(Object.keys(original).sort());
