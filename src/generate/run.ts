@@ -10,7 +10,7 @@ import { generateDockerignore } from "../../deploy/src/supply/build/dockerfile.j
 import { detectFacts } from "./facts.js";
 import { generateFiles, planFiles, type Generated, type Plan } from "./plan.js";
 import { readProject } from "./read.js";
-import { ADOPTER_WORKFLOW_PATHS, resolveTarget } from "./workflows.js";
+import { ADOPTER_WORKFLOW_PATHS, deployModuleInstalled, resolveTarget } from "./workflows.js";
 
 export interface GenerationRequest {
   source: Directory;
@@ -26,7 +26,8 @@ export async function generation(req: GenerationRequest): Promise<Generated & { 
   const { input, existing } = await readProject(req.source, req.configPath, writes);
   const facts = detectFacts(input);
   if (req.measuredLines !== undefined) facts.coverage = { lines: req.measuredLines, from: "measured by the test gate" };
-  const target = resolveTarget(req.repo, req.ref, [input.files[".dagger/config.toml"], input.files["dagger.json"]]);
+  const workspace = [input.files[".dagger/config.toml"], input.files["dagger.json"]];
+  const target = resolveTarget(req.repo, req.ref, workspace);
   // The very Dockerfile `build` would use (same rules, same pinned base image).
   const project = await loadProject(req.source, req.configPath);
   const generated = generateFiles(facts, {
@@ -35,6 +36,7 @@ export async function generation(req: GenerationRequest): Promise<Generated & { 
     existing: (p) => existing.get(p),
     dockerfile: () => generatedDockerfile(project),
     dockerignore: generateDockerignore(),
+    deployInstalled: deployModuleInstalled(workspace),
   });
   return { ...generated, plan: planFiles(generated.files, (p) => existing.get(p)) };
 }

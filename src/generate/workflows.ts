@@ -2,7 +2,10 @@
  * The adopting repository's workflows: thin callers (at most 30 lines each) of Shipshape's reusable
  * workflows, pinned by commit SHA, with permissions: {} at the top and each job granted only what the
  * reusable workflow's job asks for (a called workflow can only keep or lower its caller's grant).
- * Every `dagger call` stays in the reusable workflows, where the tests check it against the API.
+ * Every `dagger call` stays in the reusable workflows, where the tests check it against the API of
+ * the module it reaches: ci, release and security call the CI module (`shipshape`), the deploy and
+ * rollback jobs the deploy module (`shipshape-deploy`), which the workspace installs from the same
+ * repository's deploy/ (they say so with call-prefix).
  */
 import { Problem, quoted } from "../../deploy/src/project/problem.js";
 
@@ -17,19 +20,27 @@ const SHA = /^[0-9a-f]{40}$/;
 const TARGET_HINT =
   "pass --repo=<owner>/shipshape --ref=<commit SHA> (git ls-remote https://github.com/<owner>/shipshape <tag> prints it), or install Shipshape pinned (dagger mod install github.com/<owner>/shipshape@<tag>)";
 
+/** The deploy module's name, as the deploy and rollback workflows call it (`dagger call shipshape-deploy …`). */
+export const DEPLOY_MODULE_NAME = "shipshape-deploy";
+/** An install record's line for Shipshape's repository; group 2 is the subpath (`/deploy` for the deploy module). */
+const SHIPSHAPE_SOURCE = /github\.com\/([\w.-]+\/[\w.-]*shipshape[\w-]*?)(?:\.git)?(\/[\w./-]+)?(?=[@"'\s]|$)/i;
+
 /**
  * The target from the arguments, else from the workspace's install record (.dagger/config.toml, or
  * dagger.json's dependencies/toolchains): the line naming github.com/<owner>/<…shipshape…> and
- * a 40-hex commit on it or in the few lines after it (its pin). Actions must be pinned by SHA, so a
- * tag alone is refused rather than written into `uses:`.
+ * a 40-hex commit on it or in the few lines after it (its pin). The CI module's line (no subpath)
+ * is preferred over the deploy module's (`…/deploy`); both are commits of the repository that holds
+ * the reusable workflows. Actions must be pinned by SHA, so a tag alone is refused rather than
+ * written into `uses:`.
  */
 export function resolveTarget(repo: string, ref: string, workspace: (string | undefined)[]): ShipshapeTarget {
   let found: Partial<ShipshapeTarget> = {};
   for (const text of workspace) {
     const lines = (text ?? "").split("\n");
-    const at = lines.findIndex((l) => /github\.com\/[\w.-]+\/[\w.-]*shipshape/i.test(l));
+    const matches = lines.flatMap((l, i) => (SHIPSHAPE_SOURCE.test(l) ? [i] : []));
+    const at = matches.find((i) => !SHIPSHAPE_SOURCE.exec(lines[i]!)![2]) ?? matches[0] ?? -1;
     if (at === -1) continue;
-    const source = /github\.com\/([\w.-]+\/[\w.-]*shipshape[\w-]*)/i.exec(lines[at]!)![1]!.replace(/\.git$/, "");
+    const source = SHIPSHAPE_SOURCE.exec(lines[at]!)![1]!;
     const pin = lines
       .slice(at, at + 6)
       .join("\n")
@@ -55,6 +66,11 @@ export function resolveTarget(repo: string, ref: string, workspace: (string | un
   return target;
 }
 
+/** Whether the workspace's install record has Shipshape's deploy module (github.com/<owner>/<…shipshape…>/deploy). */
+export function deployModuleInstalled(workspace: (string | undefined)[]): boolean {
+  return workspace.some((text) => (text ?? "").split("\n").some((l) => SHIPSHAPE_SOURCE.exec(l)?.[2] === "/deploy"));
+}
+
 /** The promotion chain: dev, then staging, then production, as far as shipshape.yaml defines them. */
 export function promotionChain(environments: string[]): string[] {
   const stages = [/^dev(elopment)?$/, /^stag(e|ing)$/, /^prod(uction)?$/];
@@ -71,13 +87,15 @@ export function adopterWorkflows(target: ShipshapeTarget, environments: string[]
   const chain = promotionChain(environments);
   // Quoted: a `{` starts a mapping inside a flow mapping.
   const image = 'image: "${{ needs.release.outputs.image }}", certificate-identity: "${{ needs.release.outputs.identity }}"';
+  // The deploy module, installed in the workspace; the reusable workflows' default, said here so the caller shows which module deploys.
+  const deployModule = `call-prefix: ${DEPLOY_MODULE_NAME}`;
   const deployJobs = chain.flatMap((env, i) => [
     `  ${env}:`,
     `    needs: [release${i === 0 ? "" : `, ${chain[i - 1]}`}]`,
     `    uses: ${uses("shipshape-deploy")}`,
     "    permissions: { contents: read, id-token: write }",
     "    secrets: inherit # only AUDIT_DATABASE_URL, SLACK_WEBHOOK, SLACK_FAILURES_WEBHOOK are read",
-    `    with: { environment: ${env}, ${image} }`,
+    `    with: { environment: ${env}, ${image}, ${deployModule} }`,
   ]);
   const envInput =
     chain.length > 0
@@ -107,7 +125,7 @@ export function adopterWorkflows(target: ShipshapeTarget, environments: string[]
     ]),
     ".github/workflows/shipshape-release.yml": file([
       chain.length > 0
-        ? `# Release on main once shipshape-ci passed, then ${chain.join(" -> ")}; production waits for its reviewers.`
+        ? `# Release on main once shipshape-ci passed, then ${chain.join(" -> ")} (the ${DEPLOY_MODULE_NAME} module); production waits for its reviewers.`
         : "# Release on main once shipshape-ci passed. Add environments to shipshape.yaml, re-run init to chain deploys.",
       "name: shipshape-release",
       "on:",
@@ -135,7 +153,7 @@ export function adopterWorkflows(target: ShipshapeTarget, environments: string[]
       "    permissions: { contents: read, security-events: write }",
     ]),
     ".github/workflows/shipshape-rollback.yml": file([
-      "# Manual rollback to the previous stable revision (or the one given); production's reviewers approve it.",
+      `# Manual rollback (the ${DEPLOY_MODULE_NAME} module) to the previous stable revision, or the one given; production's reviewers approve it.`,
       "name: shipshape-rollback",
       "on:",
       "  workflow_dispatch:",
@@ -148,7 +166,7 @@ export function adopterWorkflows(target: ShipshapeTarget, environments: string[]
       `    uses: ${uses("shipshape-rollback")}`,
       "    permissions: { contents: read, id-token: write }",
       "    secrets: inherit # only AUDIT_DATABASE_URL, SLACK_WEBHOOK, SLACK_FAILURES_WEBHOOK are read",
-      '    with: { environment: "${{ inputs.environment }}", revision: "${{ inputs.revision }}" }',
+      `    with: { environment: "\${{ inputs.environment }}", revision: "\${{ inputs.revision }}", ${deployModule} }`,
     ]),
   };
 }

@@ -1,57 +1,58 @@
 /**
  * The GitHub workflows only wrap `dagger call`: every call they make must name a function the
- * module it calls really has (Shipshape, or `-m dagger/tests`), with flags that are its arguments
- * (kebab-case, as the CLI spells them). A renamed argument would otherwise only show up as a red
- * production deploy. The Shipshape calls live in reusable workflows (`on: workflow_call`, this
- * repository's shipshape-*.yml); this repository's own ci/release/deploy/security files, like an
- * adopter's, are thin callers whose inputs must be ones the reusable workflow declares. Every file
- * passes the real workflow validator; every action is pinned by commit SHA.
+ * module it calls really has, with flags that are its arguments (kebab-case, as the CLI spells
+ * them). Three modules are called: Shipshape's CI module `shipshape` (the root), its deploy module
+ * `shipshape-deploy` (deploy/: deploy and rollback) and `-m dagger/tests`; each call is walked
+ * against the module it reaches, as the SDK's own scanner registers it, so `environment` on the CI
+ * module, or `lint` on the deploy module, fails here. A renamed argument would otherwise only show
+ * up as a red production deploy. The Shipshape calls live in reusable workflows (`on:
+ * workflow_call`, this repository's shipshape-*.yml), whose `call-prefix` default names the module
+ * they are written for; this repository's own ci/release/deploy/security files, like an adopter's,
+ * are thin callers whose inputs must be ones the reusable workflow declares, and whose call-prefix
+ * reaches that same module here. Every file passes the real workflow validator; every action is
+ * pinned by commit SHA.
  */
-import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, normalize } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { moduleFiles, scanModule, type ScannedModule, type ScannedObject } from "../harness/scan.js";
+import { CI_MODULE, DEPLOY_MODULE, type ScannedModule } from "../harness/scan.js";
 import {
   actionValidator,
   callerProblems,
+  callProblems,
   callsOf,
   chainProblems,
+  daggerJson,
   DAGGER_ACTION,
   isReusable,
+  prefixDefault,
+  prefixModule,
   readWorkflow,
   ROOT,
+  scanned,
   stepsOf,
   WORKFLOWS_DIR,
   workflowFiles,
 } from "../generate/workflow-checks.js";
 
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const pascal = (s: string) => s.replace(/(^|[-_])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
 const REUSABLE = ["shipshape-ci.yml", "shipshape-release.yml", "shipshape-deploy.yml", "shipshape-rollback.yml", "shipshape-security.yml"];
+/** Which module each reusable workflow is written for (its call-prefix default): deploys and rollbacks are the deploy module's. */
+const WRITTEN_FOR: Record<string, string> = {
+  "shipshape-ci.yml": ".",
+  "shipshape-release.yml": ".",
+  "shipshape-security.yml": ".",
+  "shipshape-deploy.yml": "deploy",
+  "shipshape-rollback.yml": "deploy",
+};
 const THIN = ["ci.yml", "release.yml", "deploy.yml", "security.yml"];
 
-/** A local module's main object, scanned by the SDK's own scanner as the engine would register it. */
-async function scanLocal(module: string): Promise<ScannedObject | undefined> {
-  const dir = join(ROOT, normalize(module));
-  const config = JSON.parse(readFileSync(join(dir, "dagger.json"), "utf8")) as { name: string; source?: string };
-  if (normalize(module) === ".") return (await scanModule()).objects[pascal(config.name)];
-  const { scan } = (await import(new URL("./module/introspector/index.js", import.meta.resolve("@dagger.io/dagger")).href)) as {
-    scan(files: string[], moduleName: string, loadModule: boolean): Promise<ScannedModule>;
-  };
-  // As test/harness/scan.ts: the scanner resolves core types only through a *client.gen.ts file.
-  const gen = join(mkdtempSync(join(tmpdir(), "shipshape-scan-")), `${config.name}.client.gen.ts`);
-  copyFileSync(new URL("./api/client.gen.d.ts", import.meta.resolve("@dagger.io/dagger")), gen);
-  const scanned = await scan([...moduleFiles(join(dir, config.source ?? ".", "src")), gen], config.name, false);
-  return scanned.objects[pascal(config.name)];
-}
-
 const found = workflowFiles().flatMap((f) => callsOf(f, readWorkflow(f)));
-const modules = new Map<string, ScannedObject | undefined>();
-let shipshape: ScannedModule;
+const problems = new Map<(typeof found)[number], string[]>();
+let ci: ScannedModule;
+let deploy: ScannedModule;
 beforeAll(async () => {
-  for (const m of new Set(found.map((c) => c.module))) modules.set(m, await scanLocal(m));
-  shipshape = await scanModule();
+  for (const c of found) problems.set(c, await callProblems(c));
+  [ci, deploy] = await Promise.all([scanned("."), scanned("deploy")]);
 }, 180_000);
 
 describe(".github/workflows call the modules as they are", () => {
@@ -59,38 +60,58 @@ describe(".github/workflows call the modules as they are", () => {
     expect(new Set(found.map((c) => c.file))).toEqual(new Set([...REUSABLE, "tests.yml"]));
     const verbs = (cs: typeof found) => cs.flatMap((c) => c.steps.map((s) => s.fn));
     expect(verbs(found.filter((c) => c.module === "."))).toEqual(
-      expect.arrayContaining(["ci", "files", "migrations", "pr-comment", "release", "verify", "environment", "deploy", "rollback"]),
+      expect.arrayContaining(["ci", "files", "migrations", "pr-comment", "release", "verify"]),
     );
+    // Deploys and rollbacks are the deploy module's; the CI module has no environment any more.
+    expect(verbs(found.filter((c) => c.module === "deploy"))).toEqual(
+      expect.arrayContaining(["with-aws", "with-verifier", "with-notifications", "environment", "deploy", "rollback"]),
+    );
+    expect(verbs(found.filter((c) => c.module === "."))).not.toContain("environment");
+    for (const c of found.filter((c) => REUSABLE.includes(c.file))) expect(c.module, `${c.file}: ${c.fn}`).toBe(WRITTEN_FOR[c.file]);
     expect(verbs(found.filter((c) => c.file === "shipshape-security.yml"))).toEqual(
       expect.arrayContaining(["scan-image", "scan-dependencies", "secret-scan"]),
     );
     // The README's promise: dagger/tests runs on every push.
     expect(found.filter((c) => c.file === "tests.yml")).toEqual([
-      { file: "tests.yml", module: "dagger/tests", fn: "all", flags: [], prefixed: false, steps: [{ fn: "all", flags: [] }] },
+      {
+        file: "tests.yml",
+        module: "dagger/tests",
+        fn: "all",
+        flags: [],
+        prefixed: false,
+        named: true,
+        ctorFlags: [],
+        steps: [{ fn: "all", flags: [] }],
+      },
     ]);
   });
 
-  it.each(found.map((c) => [`${c.file}: ${c.module === "." ? "" : `-m ${c.module} `}${c.fn}`, c] as const))("%s", (_name, c) => {
-    const main = modules.get(c.module);
-    expect(main, `no module at ${c.module}`).toBeDefined();
-    const fn = Object.values(main!.methods).find((m) => kebab(m.name) === c.fn);
-    expect(fn, `${c.module} has no function ${c.fn}`).toBeDefined();
-    const args = Object.keys(fn!.arguments).map(kebab);
-    for (const flag of c.flags) expect(args, `${c.fn} has no --${flag}`).toContain(flag);
-    // Shipshape's chains are walked step by step: with-*, environment, the verb, the report's fields.
-    if (c.module === ".") expect(chainProblems(shipshape, "Shipshape", c.steps)).toEqual([]);
-  });
+  it.each(found.map((c) => [`${c.file}: ${c.module === "." ? "" : `-m ${c.module} `}${c.steps.map((s) => s.fn).join(" ")}`, c] as const))(
+    "%s",
+    (_name, c) => {
+      // Shipshape's chains are walked step by step: with-*, environment, the verb, the report's fields.
+      expect(problems.get(c)).toEqual([]);
+    },
+  );
 
-  it("the chain check really judges: a flag on the wrong step or an unknown field is caught", () => {
-    const deploy = found.find((c) => c.file === "shipshape-deploy.yml" && c.steps.some((s) => s.fn === "deploy"))!;
-    const moved = deploy.steps.map((s) => (s.fn === "deploy" ? { ...s, flags: [...s.flags, "role-arn"] } : s));
-    expect(chainProblems(shipshape, "Shipshape", moved)).toEqual(["deploy has no --role-arn"]);
+  it("the chain check really judges: a flag on the wrong step, an unknown field, a function of the other module", async () => {
+    const call = found.find((c) => c.file === "shipshape-deploy.yml" && c.steps.some((s) => s.fn === "deploy"))!;
+    const moved = call.steps.map((s) => (s.fn === "deploy" ? { ...s, flags: [...s.flags, "role-arn"] } : s));
+    expect(chainProblems(deploy, "ShipshapeDeploy", moved)).toEqual(["deploy has no --role-arn"]);
     expect(
-      chainProblems(shipshape, "Shipshape", [
+      chainProblems(ci, "Shipshape", [
         { fn: "lint", flags: [] },
         { fn: "sarif", flags: [] },
       ]),
     ).toEqual(["GateReport has no function sarif"]);
+    // The same deploy chain sent to the CI module, as before the split: refused at its first deploy-only step.
+    expect(await callProblems({ ...call, module: "." })).toEqual(["Shipshape has no function with-notifications"]);
+    expect(await callProblems({ ...call, module: ".", steps: call.steps.filter((s) => s.fn !== "with-notifications") })).toEqual([
+      "Shipshape has no function environment",
+    ]);
+    const gate = found.find((c) => c.file === "shipshape-ci.yml" && c.fn === "ci")!;
+    expect(await callProblems({ ...gate, module: "deploy" })).toEqual(["ShipshapeDeploy has no function ci"]);
+    expect(await callProblems({ ...gate, module: "nowhere" })).toEqual(["no module of this repository at nowhere"]);
   });
 
   it("a production deploy from GitHub Actions fits in 4 lines of YAML", () => {
@@ -106,13 +127,17 @@ describe(".github/workflows call the modules as they are", () => {
     expect(args.map((l) => l.trim()).join(" ")).toBe(step.with!.args!.trim());
   });
 
-  it("every Shipshape call in a reusable workflow goes through the call-prefix input", () => {
-    // Adopters call `dagger call shipshape <fn>` (installed in their workspace), this repository `dagger call <fn>`.
+  it("every Shipshape call in a reusable workflow goes through the call-prefix input, whose default names its module", () => {
+    // Adopters call `dagger call shipshape <fn>` / `dagger call shipshape-deploy <fn>` (installed in
+    // their workspace); this repository `dagger call <fn>` / `dagger call -m ./deploy <fn>`.
     for (const c of found.filter((c) => REUSABLE.includes(c.file))) expect(c.prefixed, `${c.file}: ${c.fn}`).toBe(true);
     for (const file of REUSABLE) {
-      const on = readWorkflow(file).on as { workflow_call: { inputs: Record<string, { default?: unknown }> } };
-      expect(on.workflow_call.inputs["call-prefix"]?.default, file).toBe("shipshape");
+      const written = prefixDefault(readWorkflow(file));
+      expect(written, file).toBe(daggerJson(WRITTEN_FOR[file]!).name);
+      expect(prefixModule(written!), file).toBe(WRITTEN_FOR[file]);
     }
+    // The harness scans the modules under the names their dagger.json give them.
+    expect([daggerJson(".").name, daggerJson("deploy").name]).toEqual([CI_MODULE.name, DEPLOY_MODULE.name]);
   });
 
   it("the keyless release passes the OIDC request URL and token as Secrets, and keeps SBOM and provenance", () => {
@@ -139,10 +164,12 @@ describe(".github/workflows call the modules as they are", () => {
     expect(step.if).toBe("github.event_name == 'pull_request'");
   });
 
-  it("the check scans the tests module for real: a function it lacks is caught", () => {
-    const tests = modules.get("dagger/tests")!;
+  it("the check scans the tests module for real: a function it lacks is caught", async () => {
+    const tests = (await scanned("dagger/tests")).objects.Tests!;
     expect(Object.keys(tests.methods)).toEqual(expect.arrayContaining(["all", "releaseSignsAndVerifies", "dockerfileIsHardened"]));
-    expect(Object.values(tests.methods).some((m) => kebab(m.name) === "ci")).toBe(false);
+    expect(await callProblems({ module: "dagger/tests", ctorFlags: [], steps: [{ fn: "ci", flags: [] }] })).toEqual([
+      "Tests has no function ci",
+    ]);
   });
 });
 
@@ -154,8 +181,9 @@ describe("the thin callers use the reusable workflows", () => {
     for (const job of Object.values(wf.jobs)) {
       expect(job.steps).toBeUndefined();
       expect(job.uses).toMatch(/^\.\/\.github\/workflows\/shipshape-[a-z]+\.yml$/);
-      // This repository is the module itself.
-      expect(job.with?.["call-prefix"]).toBe("");
+      // This repository holds the modules: the CI module at the root (""), the deploy module in deploy/.
+      const module = WRITTEN_FOR[job.uses!.split("/").pop()!]!;
+      expect(job.with?.["call-prefix"]).toBe(module === "." ? "" : `-m ./${module}`);
     }
     expect(callerProblems(file, wf)).toEqual([]);
   });
@@ -182,6 +210,23 @@ describe("the thin callers use the reusable workflows", () => {
       "deploy.yml: jobs.b uses acme/shipshape/.github/workflows/shipshape-ci.yml@main, not a reusable workflow of this repository pinned by SHA",
     ]);
   });
+
+  it("the caller check catches a call-prefix that reaches the wrong module", () => {
+    const wf = readWorkflow("deploy.yml");
+    const job = wf.jobs.deploy!;
+    // As before the split: the deploy workflow called with the CI module's prefix.
+    for (const prefix of ["", "shipshape"])
+      expect(callerProblems("deploy.yml", { ...wf, jobs: { deploy: { ...job, with: { ...job.with, "call-prefix": prefix } } } })).toEqual([
+        `deploy.yml: jobs.deploy: call-prefix "${prefix}" calls shipshape, but shipshape-deploy.yml is written for shipshape-deploy`,
+      ]);
+    const ci = readWorkflow("ci.yml");
+    expect(callerProblems("ci.yml", { ...ci, jobs: { ci: { ...ci.jobs.ci!, with: { "call-prefix": "-m ./deploy" } } } })).toEqual([
+      'ci.yml: jobs.ci: call-prefix "-m ./deploy" calls shipshape-deploy, but shipshape-ci.yml is written for shipshape',
+    ]);
+    expect(
+      callerProblems("deploy.yml", { ...wf, jobs: { deploy: { ...job, with: { ...job.with, "call-prefix": "shipshape-deploy" } } } }),
+    ).toEqual([]);
+  });
 });
 
 describe(".github/workflows are valid, pinned and least-privilege", () => {
@@ -199,13 +244,17 @@ describe(".github/workflows are valid, pinned and least-privilege", () => {
   it.each(workflowFiles())(
     "%s pins every action by commit SHA, dagger-for-github as everywhere, at the modules' engine version",
     (file) => {
-      const steps = stepsOf(readWorkflow(file));
+      const wf = readWorkflow(file);
+      const steps = stepsOf(wf);
       for (const s of steps) if (s.uses) expect(s.uses, `${file}: ${s.uses}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
       const ci = readFileSync(join(WORKFLOWS_DIR, "shipshape-ci.yml"), "utf8");
       const pin = /uses: (dagger\/dagger-for-github@[0-9a-f]{40}) # v[\d.]+/.exec(ci)![1];
+      // The engine the called module declares: the prefix's module (deploy/ for deploys), or the action's module:.
+      const prefixed = prefixDefault(wf);
       for (const s of steps.filter((s) => s.uses?.startsWith(DAGGER_ACTION))) {
         expect(s.uses).toBe(pin);
         expect(s.with?.version).toBe(engineVersion("dagger.json"));
+        if (prefixed !== undefined) expect(s.with?.version).toBe(engineVersion(join(prefixModule(prefixed), "dagger.json")));
         if (s.with?.module) expect(s.with.version).toBe(engineVersion(join(s.with.module, "dagger.json")));
       }
     },

@@ -1,11 +1,13 @@
 /**
  * The examples in docs/CI_CD.md, SECURITY.md, TROUBLESHOOTING.md, RUNBOOKS.md and DEPLOYMENT.md are
- * real: every `dagger call` (in an sh block, or in a workflow's step) is walked as the CLI walks it,
- * from Shipshape through each `with-*` step, `environment`, the verb and the fields it reads off the
- * returned object, against the module as the SDK's own scanner sees it: each step a function or
- * field of the object before it, with flags that function has and the ones it requires. Every
- * workflow passes the real validator and calls the reusable workflows with inputs they declare;
- * every other YAML block is a shipshape.yaml the real loader accepts (DEPLOYMENT.md's are
+ * real: every `dagger call` (in an sh block, or in a workflow's step) names the module it calls
+ * (`shipshape`, the CI module, or `shipshape-deploy`, the deploy module, as installed; or `-m`), and
+ * is walked as the CLI walks it, from that module's root through each `with-*` step, `environment`,
+ * the verb and the fields it reads off the returned object, against the module as the SDK's own
+ * scanner sees it: each step a function or field of the object before it, with flags that function
+ * has and the ones it requires. A deploy verb on the CI module (as before the split) is an error.
+ * Every workflow passes the real validator and calls the reusable workflows with inputs they
+ * declare; every other YAML block is a shipshape.yaml the real loader accepts (DEPLOYMENT.md's are
  * test/deploy/docs.test.ts's). No page names a flag or function the API no longer has.
  */
 import { readFileSync } from "node:fs";
@@ -13,18 +15,16 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseConfig } from "../../deploy/src/config/load.js";
-import { scanModule, type ScannedModule } from "../harness/scan.js";
 import {
   actionValidator,
   callerProblems,
+  callProblems,
   callsOf,
-  chainProblems,
-  chainSteps,
   DAGGER_ACTION,
   parseCall,
   ROOT,
   stepsOf,
-  type ChainStep,
+  type Call,
   type Workflow,
 } from "../generate/workflow-checks.js";
 import { BEGIN, END } from "./render-troubleshooting.js";
@@ -32,7 +32,6 @@ import { BEGIN, END } from "./render-troubleshooting.js";
 /** Pages whose YAML blocks this test checks too; DEPLOYMENT.md's calls only. */
 const DOCS = ["CI_CD.md", "SECURITY.md", "TROUBLESHOOTING.md", "RUNBOOKS.md"];
 const CALL_DOCS = [...DOCS, "DEPLOYMENT.md"];
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const read = (doc: string) => readFileSync(join(ROOT, "docs", doc), "utf8");
 const blocks = (doc: string, lang: string) =>
   [...read(doc).matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
@@ -42,61 +41,50 @@ const workflowBlocks = (doc: string) =>
     return typeof data === "object" && data !== null && "jobs" in data;
   });
 
-/** Drops the installed module's name: `dagger call shipshape lint` calls Shipshape's lint. */
-const unprefixed = (steps: ChainStep[]) => (steps[0]?.fn === "shipshape" && steps[0].flags.length === 0 ? steps.slice(1) : steps);
+/** One shell line's `dagger [-m M] call …` as a Call (a trailing comment dropped). */
+function shellCall(doc: string, line: string): Call | undefined {
+  const m = /\bdagger\s+(?:(?:-m|--mod)[\s=](\S+)\s+)?call\s+(.+)$/.exec(line);
+  if (!m) return undefined;
+  const words = m[2]!
+    .replace(/"[^"]*"/g, "X")
+    .replace(/\s#.*$/, "")
+    .trim();
+  return parseCall(doc, ".", m[1] ? `-m ${m[1]} ${words}` : words);
+}
 
-/** Every `dagger call` chain of a doc: its sh blocks' lines (continuations joined) and its workflows' steps. */
-function daggerCalls(doc: string): { line: string; steps: ChainStep[] }[] {
+/** A page's prose: outside code blocks and outside the generated catalogue (troubleshooting.test.ts's, quoting src/). */
+function prose(doc: string): string {
+  let text = read(doc);
+  if (text.includes(BEGIN)) text = text.slice(0, text.indexOf(BEGIN)) + text.slice(text.indexOf(END));
+  return text.replace(/```[\s\S]*?```/g, "");
+}
+
+/** Every `dagger call` of a doc: its sh blocks' lines (continuations joined), its workflows' steps, and the `dagger call …` its prose quotes. */
+function daggerCalls(doc: string): Call[] {
   const sh = blocks(doc, "sh")
     .flatMap((b) => b.replace(/\\\n\s*/g, " ").split("\n"))
-    .flatMap((l) => /\bdagger call (.+)$/.exec(l)?.[1] ?? [])
-    .map((line) => ({ line, steps: unprefixed(parseCall(doc, ".", line).steps) }));
-  const workflows = workflowBlocks(doc).flatMap((b) =>
-    callsOf(doc, parse(b) as Workflow).map((c) => ({ line: c.steps.map((s) => s.fn).join(" "), steps: unprefixed(c.steps) })),
-  );
-  return [...sh, ...workflows];
+    .flatMap((l) => shellCall(doc, l) ?? []);
+  const workflows = workflowBlocks(doc).flatMap((b) => callsOf(doc, parse(b) as Workflow));
+  const inline = [...prose(doc).matchAll(/`(dagger (?:(?:-m|--mod) \S+ )?call [^`]+)`/g)].flatMap((m) => shellCall(doc, m[1]!) ?? []);
+  return [...sh, ...workflows, ...inline];
 }
 
-/**
- * The arguments a chain leaves out that its functions require (no default, no default path): the
- * CLI refuses such a call before it runs. Walked like chainProblems; a step it cannot place ends it.
- */
-function missingRequired(mod: ScannedModule, steps: ChainStep[]): string[] {
-  let object: string | undefined = "Shipshape";
-  for (const step of steps) {
-    const o: ScannedModule["objects"][string] | undefined = object ? mod.objects[object] : undefined;
-    if (!o) return [];
-    const fn = Object.values(o.methods).find((m) => kebab(m.name) === step.fn);
-    if (!fn) {
-      const field: { type: { name?: string } } | undefined = Object.entries(o.properties).find(
-        ([k, p]) => p.isExposed && kebab(k) === step.fn,
-      )?.[1];
-      object = field?.type.name;
-      continue;
-    }
-    const required = Object.values(fn.arguments).filter((a) => !a.isOptional && a.defaultValue === undefined && !a.defaultPath);
-    const missing = required.map((a) => kebab(a.name)).filter((a) => !step.flags.includes(a));
-    if (missing.length) return [`${step.fn} needs --${missing.join(", --")}`];
-    object = fn.returnType.name;
-  }
-  return [];
-}
+const moduleName = (c: Call) => (c.module === "." ? "shipshape" : c.module === "deploy" ? "shipshape-deploy" : `-m ${c.module}`);
+const chain = (c: Call) => `${moduleName(c)} ${c.steps.map((s) => s.fn).join(" ")}`;
 
-const problemsOf = (mod: ScannedModule, steps: ChainStep[]) => [...chainProblems(mod, "Shipshape", steps), ...missingRequired(mod, steps)];
-
-let mod: ScannedModule;
+const problems = new Map<Call, string[]>();
+const all = CALL_DOCS.flatMap(daggerCalls);
 beforeAll(async () => {
-  mod = await scanModule();
+  for (const c of all) problems.set(c, await callProblems(c));
 }, 120_000);
 
 describe.each(CALL_DOCS)("docs/%s", (doc) => {
-  it.each(daggerCalls(doc).map((c) => [c.steps.map((s) => s.fn).join(" "), c.steps] as const))(
-    "dagger call %s is a real chain",
-    (_chain, steps) => {
-      expect(steps.length).toBeGreaterThan(0);
-      expect(problemsOf(mod, steps)).toEqual([]);
-    },
-  );
+  it.each(all.filter((c) => c.file === doc).map((c) => [chain(c), c] as const))("dagger call %s is a real chain", (_chain, call) => {
+    // The page says which module: an adopter's workspace has both installed.
+    expect(call.named, "the call names its module (shipshape, shipshape-deploy or -m)").toBe(true);
+    expect(call.steps.length).toBeGreaterThan(0);
+    expect(problems.get(call)).toEqual([]);
+  });
 
   const yaml = DOCS.includes(doc) ? blocks(doc, "yaml") : [];
   it.runIf(yaml.length > 0).each(yaml.map((b, i) => [i + 1, b] as const))("yaml example %i is valid", (_i, block) => {
@@ -133,15 +121,34 @@ describe("the docs have examples to check", () => {
   it("each page shows calls, and CI_CD.md the adopter's workflows", () => {
     for (const doc of ["CI_CD.md", "SECURITY.md", "RUNBOOKS.md", "DEPLOYMENT.md"]) expect(daggerCalls(doc).length, doc).toBeGreaterThan(2);
     expect(blocks("CI_CD.md", "yaml").filter((b) => b.includes("jobs:"))).toHaveLength(2);
-    const runbook = daggerCalls("RUNBOOKS.md").map((c) => c.steps);
-    const fns = runbook.flatMap((steps) => steps.map((s) => s.fn));
-    for (const fn of ["rollback", "promote", "abort", "status", "migrations", "secret-scan", "audit", "deploy"])
+    const runbook = daggerCalls("RUNBOOKS.md");
+    const fns = runbook.flatMap((c) => c.steps.map((s) => s.fn));
+    for (const fn of [
+      "rollback",
+      "promote",
+      "abort",
+      "status",
+      "migrations",
+      "secret-scan",
+      "audit",
+      "deploy",
+      "monitor",
+      "rescan",
+      "metrics",
+    ])
       expect(fns, fn).toContain(fn);
-    // The deploy verbs are the environment's: each follows environment --name=<env>.
-    for (const fn of ["rollback", "promote", "abort", "status", "deploy"]) {
-      const at = runbook.filter((steps) => steps.some((s) => s.fn === fn));
-      for (const steps of at) expect(steps[steps.findIndex((s) => s.fn === fn) - 1], fn).toEqual({ fn: "environment", flags: ["name"] });
+    // The deploy verbs are the deploy module's Environment's: each follows environment --name=<env>.
+    for (const fn of ["rollback", "promote", "abort", "status", "deploy", "monitor", "rescan"]) {
+      const at = runbook.filter((c) => c.steps.some((s) => s.fn === fn));
+      expect(at.length, fn).toBeGreaterThan(0);
+      for (const c of at) {
+        expect(c.module, `${fn}: ${chain(c)}`).toBe("deploy");
+        expect(c.steps[c.steps.findIndex((s) => s.fn === fn) - 1], fn).toEqual({ fn: "environment", flags: ["name"] });
+      }
     }
+    // And the gates are the CI module's.
+    for (const c of runbook.filter((c) => c.steps.some((s) => ["migrations", "secret-scan", "audit"].includes(s.fn))))
+      expect(c.module).toBe(".");
   });
 
   it("DEPLOYMENT.md deploys to production from GitHub Actions in a step of at most 4 lines of args", () => {
@@ -157,8 +164,9 @@ describe("the docs have examples to check", () => {
     const body = lines.slice(at + 1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.trim() && x.search(/\S/) > indent));
     expect(body.length).toBeGreaterThan(0);
     expect(body.length).toBeLessThanOrEqual(4);
-    const steps = unprefixed(parseCall("DEPLOYMENT.md", ".", step!.with!.args!).steps);
-    expect(steps.map((s) => s.fn)).toEqual([
+    const call = parseCall("DEPLOYMENT.md", ".", step!.with!.args!);
+    expect(call.module).toBe("deploy");
+    expect(call.steps.map((s) => s.fn)).toEqual([
       "with-aws",
       "with-verifier",
       "with-audit-trail",
@@ -167,37 +175,50 @@ describe("the docs have examples to check", () => {
       "environment",
       "deploy",
     ]);
-    expect(steps.at(-1)!.flags).toContain("approve");
+    expect(call.steps.at(-1)!.flags).toContain("approve");
   });
 });
 
 describe("the chain check", () => {
+  const check = (line: string) => callProblems(parseCall("x.md", ".", line));
+
   // Each of these is how the old API spelled a call, or a chain that breaks; the docs' checks must refuse them.
   it.each([
-    "lint-report files export --path=.shipshape/lint",
-    "deploy --env=production --image=ghcr.io/acme/api@sha256:00",
-    "with-aws --aws-role-arn=arn environment --name=production status",
-    "environment --name=production deploy --image=x --aws-role-arn=arn",
-    "environment deploy --image=x",
-    "environment --name=production deploy",
-    "with-registry --username=bot --password=env://T publish",
-    "verify --ref=x --certificate-identity=y",
-    "version --repo-url=https://github.com/acme/api",
-    "ci report files",
-    "secret-scan findings --path=x",
-    "environment --name=production rollback timeline --to=41",
-  ])("refuses %s", (line) => {
-    expect(problemsOf(mod, chainSteps(line.split(" ")))).not.toEqual([]);
+    "shipshape lint-report files export --path=.shipshape/lint",
+    "shipshape-deploy deploy --env=production --image=ghcr.io/acme/api@sha256:00",
+    "shipshape-deploy with-aws --aws-role-arn=arn environment --name=production status",
+    "shipshape-deploy environment --name=production deploy --image=x --aws-role-arn=arn",
+    "shipshape-deploy environment deploy --image=x",
+    "shipshape-deploy environment --name=production deploy",
+    "shipshape with-registry --username=bot --password=env://T publish",
+    "shipshape verify --ref=x --certificate-identity=y",
+    "shipshape version --repo-url=https://github.com/acme/api",
+    "shipshape ci report files",
+    "shipshape secret-scan findings --path=x",
+    "shipshape-deploy environment --name=production rollback timeline --to=41",
+    // Before the split these were the CI module's; now they are the deploy module's alone.
+    "shipshape with-aws --role-arn=arn environment --name=production status",
+    "shipshape with-audit-trail --database-url=env://U metrics --environment=production markdown",
+    "shipshape with-notifications --slack-webhook=env://S environment --name=production monitor --github-token=env://T --repository=a/b",
+    // And the CI module's are not the deploy module's.
+    "shipshape-deploy with-run --repo-url=https://github.com/acme/api version changelog",
+    "shipshape-deploy with-signer --key=file://k sign --ref=x",
+    "shipshape --nope=1 lint",
+  ])("refuses %s", async (line) => {
+    expect(await check(line)).not.toEqual([]);
   });
 
-  it("accepts the same calls in the new shape", () => {
+  it("accepts the same calls in the new shape", async () => {
     for (const line of [
-      "lint files export --path=.shipshape/lint",
-      "with-aws --role-arn=arn environment --name=production status",
-      "with-verifier --certificate-identity=y verify --ref=x",
-      "with-run --repo-url=https://github.com/acme/api version changelog",
-      "environment --name=production rollback --to=41 timeline",
+      "shipshape lint files export --path=.shipshape/lint",
+      "shipshape-deploy with-aws --role-arn=arn environment --name=production status",
+      "shipshape with-verifier --certificate-identity=y verify --ref=x",
+      "shipshape with-run --repo-url=https://github.com/acme/api version changelog",
+      "shipshape-deploy environment --name=production rollback --to=41 timeline",
+      "shipshape-deploy with-audit-trail --database-url=env://U metrics --environment=production markdown",
+      "-m ./deploy environment --name=production status",
+      "shipshape --source=./services/api lint",
     ])
-      expect(problemsOf(mod, chainSteps(line.split(" "))), line).toEqual([]);
+      expect(await check(line), line).toEqual([]);
   });
 });

@@ -14,9 +14,26 @@ import { shipshapeYaml } from "../../src/generate/config.js";
 import { unifiedDiff } from "../../src/generate/diff.js";
 import { detectFacts, migrationGlobs, type ProjectInput } from "../../src/generate/facts.js";
 import { describePlan, generateFiles, planFiles } from "../../src/generate/plan.js";
-import { adopterWorkflows, promotionChain, resolveTarget, type ShipshapeTarget } from "../../src/generate/workflows.js";
+import {
+  adopterWorkflows,
+  deployModuleInstalled,
+  DEPLOY_MODULE_NAME,
+  promotionChain,
+  resolveTarget,
+  type ShipshapeTarget,
+} from "../../src/generate/workflows.js";
 import { SERVICE } from "../helpers/fixture.js";
-import { actionValidator, callerProblems, callsOf, type Workflow } from "./workflow-checks.js";
+import {
+  actionValidator,
+  callerProblems,
+  callsOf,
+  daggerJson,
+  prefixDefault,
+  prefixModule,
+  readWorkflow,
+  reusableFile,
+  type Workflow,
+} from "./workflow-checks.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const TARGET: ShipshapeTarget = { repo: "acme/shipshape", ref: SHA };
@@ -175,6 +192,7 @@ describe("adopter workflows", () => {
       environment: "staging",
       image: "${{ needs.release.outputs.image }}",
       "certificate-identity": "${{ needs.release.outputs.identity }}",
+      "call-prefix": "shipshape-deploy",
     });
     expect(wf.on).toEqual({ workflow_run: { workflows: ["shipshape-ci"], types: ["completed"], branches: ["main"] } });
     expect(promotionChain(["prod", "qa", "stage"])).toEqual(["stage", "prod"]);
@@ -193,6 +211,37 @@ describe("adopter workflows", () => {
     expect(rollback.on.workflow_dispatch.inputs.environment.options).toEqual(ENVS);
   });
 
+  it("deploy and rollback jobs call the deploy module the workspace installs; ci, release and security the CI module", () => {
+    const files = adopterWorkflows(TARGET, ENVS);
+    const jobs = Object.values(files).flatMap((text) => Object.values((parse(text) as Workflow).jobs));
+    expect(DEPLOY_MODULE_NAME).toBe(daggerJson("deploy").name);
+    const reached = jobs.map((job) => {
+      const target = reusableFile(job.uses!)!;
+      const given = job.with?.["call-prefix"];
+      // The module the job's calls reach in the adopter's workspace: the prefix given, else the reusable workflow's default.
+      return [target, prefixModule(typeof given === "string" ? given : prefixDefault(readWorkflow(target))!), given] as const;
+    });
+    expect(new Set(reached.map(([target, module]) => `${target} -> ${module}`))).toEqual(
+      new Set([
+        "shipshape-ci.yml -> .",
+        "shipshape-release.yml -> .",
+        "shipshape-security.yml -> .",
+        "shipshape-deploy.yml -> deploy",
+        "shipshape-rollback.yml -> deploy",
+      ]),
+    );
+    // Said by the installed module's name (an adopter has no ./deploy), on every deploy and rollback job.
+    for (const [target, , given] of reached.filter(([, module]) => module === "deploy")) expect(given, target).toBe("shipshape-deploy");
+  });
+
+  it("the checks catch a deploy job sent to the CI module", () => {
+    const text = adopterWorkflows(TARGET, ["staging"])[".github/workflows/shipshape-release.yml"]!;
+    const wf = parse(text.replace("call-prefix: shipshape-deploy", "call-prefix: shipshape")) as Workflow;
+    expect(callerProblems("x.yml", wf)).toEqual([
+      'x.yml: jobs.staging: call-prefix "shipshape" calls shipshape, but shipshape-deploy.yml is written for shipshape-deploy',
+    ]);
+  });
+
   it("the checks catch a broken generated file", () => {
     const text = adopterWorkflows(TARGET, [])[".github/workflows/shipshape-security.yml"]!;
     expect(actionValidator(text.replace("jobs:", "jobz:"))).toBeDefined();
@@ -208,6 +257,31 @@ describe("resolveTarget", () => {
     expect(resolveTarget("", "", [toml])).toEqual(TARGET);
     const json = JSON.stringify({ dependencies: [{ name: "shipshape", source: "github.com/acme/shipshape@v1.4.0", pin: SHA }] }, null, 2);
     expect(resolveTarget("", "", [undefined, json])).toEqual(TARGET);
+  });
+
+  it("with both modules installed, pins to the CI module's commit and knows the deploy module is there", () => {
+    const DEPLOY_SHA = "fedcba9876543210fedcba9876543210fedcba98";
+    const both = [
+      "[modules.shipshape-deploy]",
+      'source = "github.com/acme/shipshape/deploy@v1.4.0"',
+      `pin = "${DEPLOY_SHA}"`,
+      "",
+      "[modules.shipshape]",
+      'source = "github.com/acme/shipshape@v1.4.0"',
+      `pin = "${SHA}"`,
+      "",
+    ].join("\n");
+    expect(resolveTarget("", "", [both])).toEqual(TARGET);
+    expect(deployModuleInstalled([both])).toBe(true);
+    // The deploy module alone still names the repository that holds the reusable workflows.
+    const deployOnly = `[modules.shipshape-deploy]\nsource = "github.com/acme/shipshape/deploy@v1.4.0"\npin = "${DEPLOY_SHA}"\n`;
+    expect(resolveTarget("", "", [deployOnly])).toEqual({ repo: "acme/shipshape", ref: DEPLOY_SHA });
+    const ciOnly = `[modules.shipshape]\nsource = "github.com/acme/shipshape@v1.4.0"\npin = "${SHA}"\n`;
+    expect(deployModuleInstalled([ciOnly, undefined])).toBe(false);
+    const json = JSON.stringify({
+      dependencies: [{ name: "shipshape-deploy", source: "github.com/acme/shipshape/deploy@v1.4.0", pin: DEPLOY_SHA }],
+    });
+    expect(deployModuleInstalled([undefined, json])).toBe(true);
   });
 
   it("refuses a tag or nothing: reusable workflows are pinned by SHA", () => {
@@ -245,6 +319,11 @@ describe("plan and diff", () => {
     expect(none.notes).toContain(
       "no environments in shipshape.yaml: the release workflow releases only; add environments and re-run to chain deploys",
     );
+    // The rollback workflow calls the deploy module: without it installed, the generator says how to install it.
+    const missing =
+      "the deploy and rollback workflows call the shipshape-deploy module, which this workspace has not installed: dagger mod install github.com/acme/shipshape/deploy@<version> (tagged deploy/<version>), and commit .dagger/config.toml";
+    expect(generateFiles(facts, { ...opts({}), deployInstalled: false }).notes).toContain(missing);
+    expect(generateFiles(facts, { ...opts({}), deployInstalled: true }).notes).not.toContain(missing);
   });
 
   it("a re-run over its own output changes nothing; an edited file is a diff git apply accepts", () => {

@@ -80,7 +80,12 @@ describe("init on the fixture service (its own Dockerfile)", () => {
   it("a re-run changes nothing; an edited file is shown as a diff and written only with --force", async () => {
     current = await drive();
     exportTo(current.root, await init(current));
-    expect((await current.call<string>("initDiff", TARGET)).json).toMatch(/^0 new, 0 different, 5 unchanged\n/);
+    const unchanged = (await current.call<string>("initDiff", TARGET)).json;
+    expect(unchanged).toMatch(/^0 new, 0 different, 5 unchanged\n/);
+    // No install record here: the deploy module the rollback workflow calls is not installed, and init-diff says how.
+    expect(unchanged).toContain(
+      "note: the deploy and rollback workflows call the shipshape-deploy module, which this workspace has not installed: dagger mod install github.com/acme/shipshape/deploy@<version>",
+    );
     expect(await init(current)).toEqual({});
 
     const ci = join(current.root, ".github/workflows/shipshape-ci.yml");
@@ -107,12 +112,23 @@ describe("init on the fixture service (its own Dockerfile)", () => {
   });
 
   it("pins the workflows from the workspace's install record when no --repo/--ref is given", async () => {
-    const toml = `[modules.shipshape]\nsource = "github.com/acme/shipshape@v1.4.0"\npin = "${SHA}"\n`;
+    // Both modules installed, the deploy module first and at another commit: the CI module's pin is taken.
+    const toml = [
+      "[modules.shipshape-deploy]",
+      'source = "github.com/acme/shipshape/deploy@v1.4.1"',
+      'pin = "fedcba9876543210fedcba9876543210fedcba98"',
+      "[modules.shipshape]",
+      'source = "github.com/acme/shipshape@v1.4.0"',
+      `pin = "${SHA}"`,
+      "",
+    ].join("\n");
     current = await drive();
     mkdirSync(join(current.root, ".dagger"), { recursive: true });
     writeFileSync(join(current.root, ".dagger/config.toml"), toml);
-    const files = filesOf(await dirOf((await current.call<string>("init")).json));
-    expect((await files)[".github/workflows/shipshape-ci.yml"]).toContain(`uses: acme/shipshape/.github/workflows/shipshape-ci.yml@${SHA}`);
+    const files = await filesOf(await dirOf((await current.call<string>("init")).json));
+    expect(files[".github/workflows/shipshape-ci.yml"]).toContain(`uses: acme/shipshape/.github/workflows/shipshape-ci.yml@${SHA}`);
+    expect(files[".github/workflows/shipshape-rollback.yml"]).toContain("call-prefix: shipshape-deploy");
+    expect((await current.call<string>("initDiff")).json).not.toContain("shipshape-deploy module, which this workspace has not installed");
   });
 
   it("refuses to guess a pin", async () => {

@@ -1,8 +1,10 @@
 /**
- * Shipshape's tests in a real engine: every function run on the fixture service and on its
- * broken variants. `dagger call -m dagger/tests all` runs them all; each is also a check.
+ * Shipshape's tests in a real engine: every function of its two modules, the CI module
+ * (`dag.shipshape()`) and the deploy module (`dag.shipshapeDeploy()`, deploy/), run on the fixture
+ * service and on its broken variants. `dagger call -m dagger/tests all` runs them all; each is
+ * also a check.
  */
-import { argument, check, dag, Directory, func, object, Secret, Shipshape } from "@dagger.io/dagger";
+import { argument, check, dag, Directory, func, object, Secret } from "@dagger.io/dagger";
 
 /**
  * The repository's accepted secret-scan findings (shipshape.yaml secrets.baseline): fake test
@@ -19,7 +21,10 @@ type Report = {
   sync(): { gate(): Promise<string> };
 };
 
-async function expectStatus(name: string, report: Report, want: string, causeLike?: RegExp): Promise<void> {
+/** What both modules' reports have (a GateReport; the deploy module's HealthReport, whose status is lowercase). */
+type Judged = Pick<Report, "status" | "cause" | "summary">;
+
+async function expectStatus(name: string, report: Judged, want: string, causeLike?: RegExp): Promise<void> {
   const status = String(await report.status()).toUpperCase();
   if (status !== want) throw new Error(`${name}: expected ${want}, got ${status}: ${await report.summary()}`);
   if (causeLike && !causeLike.test(await report.cause()))
@@ -51,9 +56,11 @@ async function expectFailed(name: string, gate: string, report: Report, causeLik
   if (!new RegExp(`${gate}\\s+FAILED`).test(error)) throw new Error(`${name}: sync failed without the table row: ${error.slice(0, 300)}`);
 }
 
-/** shipshape.yaml of the fixture service with one deploy target (no AWS is reached: every deploy test is refused first). */
+/** shipshape.yaml of the fixture service with one deploy target (no AWS is reached: every deploy test is refused first; both modules read it). */
 const STAGING = "environments:\n  staging: { cluster: main, service: api, region: us-east-1, containerName: app }\n";
 const TAG_ONLY = "registry.example.com/api:latest";
+/** A public image by digest that no key of these tests signed (dagger v0.21.8's alpine, sdk/typescript/runtime/tsdistconsts). */
+const UNSIGNED = "docker.io/library/alpine@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412";
 
 @object()
 export class Tests {
@@ -104,8 +111,11 @@ export class Tests {
       ["lighthouseRefusesAnUnreachablePage", () => this.lighthouseRefusesAnUnreachablePage()],
       ["releaseSignsAndVerifies", () => this.releaseSignsAndVerifies()],
       ["publishThenSignVerifies", () => this.publishThenSignVerifies()],
+      ["publishToEcrChecksTheAwsKeys", () => this.publishToEcrChecksTheAwsKeys()],
+      ["ciRunIsRecordedAndMeasured", () => this.ciRunIsRecordedAndMeasured()],
       ["environmentRefusesUnknownName", () => this.environmentRefusesUnknownName()],
       ["deployRefusesTagOnlyImage", () => this.deployRefusesTagOnlyImage()],
+      ["deployVerifiesTheSignatureFirst", () => this.deployVerifiesTheSignatureFirst()],
       ["deployRefusalIsAudited", () => this.deployRefusalIsAudited()],
       ["deployRefusalIsAnnounced", () => this.deployRefusalIsAnnounced()],
       ["rollbackNeedsAwsCredentials", () => this.rollbackNeedsAwsCredentials()],
@@ -449,11 +459,53 @@ export class Tests {
     await verifier.verify(ref);
   }
 
-  /** An environment shipshape.yaml does not define is refused by its verbs, with the known names. */
+  /**
+   * The CI module's withAws is for publishing to ECR: temporary keys without their session token
+   * are refused naming it, before any AWS call. Never cached: it pushes when it gets that far.
+   */
+  @func({ cache: "never" })
+  @check()
+  async publishToEcrChecksTheAwsKeys(): Promise<void> {
+    const error = await rejection(
+      "publish to ECR with temporary keys alone",
+      this.runOnMain(dag.shipshape({ source: this.service() }))
+        .withAws({
+          // Made at run time, so no file of this repository holds something a secret scan would report.
+          accessKeyId: dag.setSecret("shipshape-tests-aws-publish-key", `ASIA${this.randomKeyPart()}`),
+          secretAccessKey: dag.setSecret("shipshape-tests-aws-publish-secret", this.randomKeyPart().repeat(2)),
+        })
+        .publish({ registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com", repository: "shipshape-tests" }),
+    );
+    if (!/temporary but no session token/.test(error)) throw new Error(`publish should ask for the session token: ${error.slice(0, 300)}`);
+  }
+
+  /**
+   * A ci run recorded by the CI module (withAuditTrail, a JSON Lines trail: gates off, so none runs)
+   * is read by the deploy module's metrics: the two modules share the trail's format.
+   */
+  @func()
+  @check()
+  async ciRunIsRecordedAndMeasured(): Promise<void> {
+    const gatesOff = ["lint", "typecheck", "test", "audit"].map((g) => `  ${g}: { enabled: false }`).join("\n");
+    const source = this.service().withNewFile("shipshape.yaml", `gates:\n${gatesOff}\n`);
+    const report = dag
+      .shipshape({ source })
+      .withAuditTrail({ trail: dag.directory().withNewFile("audit.jsonl", "").file("audit.jsonl") })
+      .withRun({ actor: "dagger-tests" })
+      .ci();
+    if ((await report.auditStorage()) !== "jsonl") throw new Error(`ci run not recorded as JSON Lines: ${await report.audit()}`);
+    const records = (await report.auditTrail().contents()).trim().split("\n");
+    if (records.length !== 1) throw new Error(`expected one ci record, got ${records.length}`);
+    const markdown = await dag.shipshapeDeploy({ source }).withAuditTrail({ trail: report.auditTrail() }).metrics().markdown();
+    if (!/Pipeline: ci runs/.test(markdown))
+      throw new Error(`the deploy module's metrics do not show the ci run:\n${markdown.slice(0, 500)}`);
+  }
+
+  /** An environment shipshape.yaml does not define is refused by its verbs, with the known names (the deploy module). */
   @func()
   @check()
   async environmentRefusesUnknownName(): Promise<void> {
-    const ship = dag.shipshape({ source: this.staged() });
+    const ship = dag.shipshapeDeploy({ source: this.staged() });
     if ((await ship.environment("staging").name()) !== "staging") throw new Error("environment(staging) is not named staging");
     // The verb judges the name (so a mistyped deploy is still recorded and announced), naming the known ones.
     const error = await rejection("environment(nowhere).status", ship.environment("nowhere").status());
@@ -464,7 +516,7 @@ export class Tests {
   @func()
   @check()
   async monitorAndRescanRefuseBadRepository(): Promise<void> {
-    const env = dag.shipshape({ source: this.staged() }).environment("staging");
+    const env = dag.shipshapeDeploy({ source: this.staged() }).environment("staging");
     const token = dag.setSecret("shipshape-tests-github-token", `ghs_${Date.now()}`);
     await expectStatus("monitor", env.monitor(token, "not-a-repository"), "ERROR", /is not a repository name/);
     await expectStatus("rescan", env.rescan(token, "not-a-repository"), "ERROR", /is not a repository name/);
@@ -476,9 +528,37 @@ export class Tests {
   async deployRefusesTagOnlyImage(): Promise<void> {
     const error = await rejection(
       "deploy of a tag",
-      dag.shipshape({ source: this.staged() }).environment("staging").deploy(TAG_ONLY).result(),
+      dag.shipshapeDeploy({ source: this.staged() }).environment("staging").deploy(TAG_ONLY).result(),
     );
     if (!/digest/i.test(error)) throw new Error(`deploy should refuse a tag-only image, got: ${error.slice(0, 300)}`);
+  }
+
+  /**
+   * deploy verifies the digest's signature before its first ECS call (withVerifier): a public image no
+   * key of ours signed is refused naming it, with the AWS keys given (long-term ones: no AWS call is
+   * needed to use them) and a withRegistry login for another registry, which docker.io never gets.
+   */
+  @func()
+  @check()
+  async deployVerifiesTheSignatureFirst(): Promise<void> {
+    const verifier = await this.keyPair("deploy-verifier");
+    const deployment = dag
+      .shipshapeDeploy({ source: this.staged() })
+      .withAws({
+        // Made at run time, so no file of this repository holds something a secret scan would report.
+        accessKeyId: dag.setSecret("shipshape-tests-aws-static-key", `AKIA${this.randomKeyPart()}`),
+        secretAccessKey: dag.setSecret("shipshape-tests-aws-static-secret", this.randomKeyPart().repeat(2)),
+      })
+      .withRegistry("ghcr.io/acme", {
+        username: "shipshape-tests",
+        password: dag.setSecret("shipshape-tests-deploy-ghcr-password", `p-${Date.now()}`),
+      })
+      .withVerifier({ publicKey: verifier.pub, insecureIgnoreTlog: true })
+      .environment("staging")
+      .deploy(UNSIGNED, { failOnError: false });
+    const [result, reason] = await Promise.all([deployment.result(), deployment.reason()]);
+    if (result !== "failed" || !reason.includes(`refusing to deploy ${UNSIGNED}`))
+      throw new Error(`an image we never signed should be refused by the signature check, got ${result}: ${reason}`);
   }
 
   /** A deploy refused before any change still leaves its started and completed audit records. */
@@ -506,7 +586,7 @@ export class Tests {
       "shipshape.yaml",
       `${STAGING}notifications:\n  attempts: 1\n  timeoutSeconds: 2\n  deadlineSeconds: 5\n`,
     );
-    const ship = dag.shipshape({ source }).withNotifications({
+    const ship = dag.shipshapeDeploy({ source }).withNotifications({
       // Nothing listens there: the delivery fails, and the deploy's outcome does not change.
       webhookUrl: dag.setSecret("shipshape-tests-webhook-url", "http://127.0.0.1:9/shipshape"),
       webhookSecret: dag.setSecret("shipshape-tests-webhook-secret", `s-${Date.now()}`),
@@ -521,7 +601,7 @@ export class Tests {
   @func()
   @check()
   async rollbackNeedsAwsCredentials(): Promise<void> {
-    const env = this.runOnMain(dag.shipshape({ source: this.staged() })).environment("staging");
+    const env = this.runOnMain(dag.shipshapeDeploy({ source: this.staged() })).environment("staging");
     const deployment = env.rollback({ failOnError: false });
     if ((await deployment.result()) !== "failed" || !/no AWS credentials/.test(await deployment.reason()))
       throw new Error(`rollback without AWS: ${await deployment.result()}: ${await deployment.reason()}`);
@@ -536,7 +616,7 @@ export class Tests {
   @func()
   @check()
   async promoteAndAbortCheckAwsCredentials(): Promise<void> {
-    const ship = dag.shipshape({ source: this.staged() });
+    const ship = dag.shipshapeDeploy({ source: this.staged() });
     const promote = await rejection(
       "promote",
       ship.withAws({ roleArn: "arn:aws:iam::123456789012:role/deployer" }).environment("staging").promote().result(),
@@ -551,11 +631,11 @@ export class Tests {
     if (!/session token/.test(await aborted.reason())) throw new Error(`abort should ask for the session token: ${await aborted.reason()}`);
   }
 
-  /** metrics (the root's, and one environment's) read the JSON Lines trail a deploy returned (withAuditTrail) and chart it. */
+  /** The deploy module's metrics (its root's, and one environment's) read the JSON Lines trail a deploy returned (withAuditTrail) and chart it. */
   @func()
   @check()
   async metricsReadTheTrail(): Promise<void> {
-    const ship = dag.shipshape({ source: this.staged() }).withAuditTrail({ trail: this.refusedDeploy().auditTrail() });
+    const ship = dag.shipshapeDeploy({ source: this.staged() }).withAuditTrail({ trail: this.refusedDeploy().auditTrail() });
     const report = ship.metrics();
     const names = await report.files().entries();
     if (!names.includes("staging.svg") || !names.includes("metrics.json")) throw new Error(`metrics files: ${names.join(", ")}`);
@@ -605,14 +685,17 @@ export class Tests {
   /** A deploy of staging refused before any change (a tag, not a digest), with withRun's actor. */
   private refusedDeploy() {
     return dag
-      .shipshape({ source: this.staged() })
+      .shipshapeDeploy({ source: this.staged() })
       .withRun({ actor: "dagger-tests" })
       .environment("staging")
       .deploy(TAG_ONLY, { failOnError: false });
   }
 
-  /** The run context of a build of main (publish tags from it; the fixture's own commit is whatever this repository's is). */
-  private runOnMain(ship: Shipshape): Shipshape {
+  /**
+   * The run context of a build of main (publish tags from it; the fixture's own commit is whatever
+   * this repository's is), on either module's root.
+   */
+  private runOnMain<T extends { withRun(opts?: { commitSha?: string; branch?: string; defaultBranch?: string }): T }>(ship: T): T {
     return ship.withRun({ commitSha: "0123456789abcdef0123456789abcdef01234567", branch: "main", defaultBranch: "main" });
   }
 

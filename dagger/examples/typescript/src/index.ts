@@ -1,7 +1,9 @@
 /**
- * Examples of composing Shipshape from another Dagger module: credentials and run context are
- * chained once with with*, gates return their report (sync fails the call when the gate failed),
- * and environment(name) is the deploy target.
+ * Examples of composing Shipshape's two modules from another Dagger module: the CI module
+ * (`dag.shipshape()`: gates, release) and the deploy module (`dag.shipshapeDeploy()`: deploys,
+ * status, metrics). Credentials and run context are chained once with with*, gates return their
+ * report (sync fails the call when the gate failed), and the deploy module's environment(name) is
+ * the deploy target.
  */
 import { argument, dag, Directory, File, func, object, Secret } from "@dagger.io/dagger";
 
@@ -29,9 +31,10 @@ export class Examples {
   }
 
   /**
-   * Shipshape_release then deploy: publish and sign (withRegistry, withSigner), then deploy that
-   * digest to staging (withVerifier, withAws) and return the step-summary Markdown (the call fails
-   * if staging ended rolled back).
+   * Shipshape_release then deploy: publish and sign with the CI module (withRegistry, withSigner),
+   * then deploy that digest to staging with the deploy module (withRegistry to read it back,
+   * withVerifier, withAws) and return the step-summary Markdown (the call fails if staging ended
+   * rolled back).
    */
   @func({ cache: "never" })
   async shipshapeReleaseAndDeploy(
@@ -45,17 +48,23 @@ export class Examples {
     awsRoleArn: string,
     awsWebIdentityToken: Secret,
   ): Promise<string> {
-    const ship = dag
+    const ref = await dag
       .shipshape({ source })
       .withRegistry(registry, { username: registryUsername, password: registryPassword })
       .withSigner({ key: cosignKey, password: cosignPassword })
+      .release({ registry })
+      .ref();
+    return dag
+      .shipshapeDeploy({ source })
+      .withRegistry(registry, { username: registryUsername, password: registryPassword })
       .withVerifier({ publicKey: cosignPublicKey, insecureIgnoreTlog: true })
-      .withAws({ roleArn: awsRoleArn, webIdentityToken: awsWebIdentityToken });
-    const ref = await ship.release({ registry }).ref();
-    return ship.environment("staging").deploy(ref).markdown();
+      .withAws({ roleArn: awsRoleArn, webIdentityToken: awsWebIdentityToken })
+      .environment("staging")
+      .deploy(ref)
+      .markdown();
   }
 
-  /** Shipshape_environment: what runs in an environment now, and its delivery metrics from a Postgres audit trail. */
+  /** Shipshape_environment: what runs in an environment now, and its delivery metrics from a Postgres audit trail (the deploy module). */
   @func({ cache: "never" })
   async shipshapeEnvironmentStatus(
     @argument({ defaultPath: "/test/fixtures/service", ignore: ["**/node_modules"] }) source: Directory,
@@ -65,7 +74,7 @@ export class Examples {
     auditDatabaseUrl: Secret,
   ): Promise<string> {
     const env = dag
-      .shipshape({ source })
+      .shipshapeDeploy({ source })
       .withAws({ roleArn: awsRoleArn, webIdentityToken: awsWebIdentityToken })
       .withAuditTrail({ databaseUrl: auditDatabaseUrl })
       .environment(name);
