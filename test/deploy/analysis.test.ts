@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as delay } from "node:timers/promises";
 import { ConfigError } from "../../deploy/src/config/errors.js";
-import { DEFAULT_QUERIES, defaultMetrics, parseAnalysisConfig, renderQuery, type MetricInput } from "../../deploy/src/deploy/analysis-config.js";
+import {
+  DEFAULT_QUERIES,
+  defaultMetrics,
+  parseAnalysisConfig,
+  renderQuery,
+  type MetricInput,
+} from "../../deploy/src/deploy/analysis-config.js";
 import { evaluate, runAnalysis, watchAfterDeploy, type AnalysisDeps, type MetricProvider } from "../../deploy/src/deploy/analysis.js";
 import { queryPrometheus } from "../../deploy/src/deploy/prometheus.js";
 import { startFakeApp, startPrometheus, type FakeApp, type PrometheusInstance } from "../helpers/prometheus.js";

@@ -1,6 +1,13 @@
 import { ListTagsForResourceCommand, TagResourceCommand } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DEPLOY_LOCK_TAG, acquireDeployLock, decodeLock, encodeLock, releaseDeployLock, withDeployLock } from "../../deploy/src/deploy/lock.js";
+import {
+  DEPLOY_LOCK_TAG,
+  acquireDeployLock,
+  decodeLock,
+  encodeLock,
+  releaseDeployLock,
+  withDeployLock,
+} from "../../deploy/src/deploy/lock.js";
 import { FakeEcs, arnOf } from "./fake-ecs.js";
 
 const T0 = new Date("2026-11-20T10:00:00Z");

@@ -1,7 +1,14 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { DeployEvent } from "../../deploy/src/notify/event.js";
-import { SIGNATURE_HEADER, signBody, verifySignature, WEBHOOK_SCHEMA, webhookPayload, webhookRequest } from "../../deploy/src/notify/webhook.js";
+import {
+  SIGNATURE_HEADER,
+  signBody,
+  verifySignature,
+  WEBHOOK_SCHEMA,
+  webhookPayload,
+  webhookRequest,
+} from "../../deploy/src/notify/webhook.js";
 
 const AT = new Date("2026-11-20T10:00:00Z");
 const minimal: DeployEvent = {

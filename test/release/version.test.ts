@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { describeError } from "../../deploy/src/project/problem.js";
-import { type Commit, gitLogCommand, lastReleaseTagCommand, parseGitLog, parseLastReleaseTag } from "../../deploy/src/release/commits/git.js";
+import {
+  type Commit,
+  gitLogCommand,
+  lastReleaseTagCommand,
+  parseGitLog,
+  parseLastReleaseTag,
+} from "../../deploy/src/release/commits/git.js";
 import { renderChangelog } from "../../src/release/version/changelog.js";
 import { type NextVersion, imageTags, nextVersion } from "../../src/release/version/next.js";
 import { GitRepo, run } from "../helpers/git-repo.js";

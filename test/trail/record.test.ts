@@ -2,7 +2,14 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import type { DeployReport } from "../../deploy/src/deploy/deploy.js";
 import type { DeliveryRecord } from "../../deploy/src/metrics/records.js";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { ciContext, completeRecord, correctionRecord, endFromDeploy, startRecord, type DeployLike } from "../../deploy/src/trail/builders.js";
+import {
+  ciContext,
+  completeRecord,
+  correctionRecord,
+  endFromDeploy,
+  startRecord,
+  type DeployLike,
+} from "../../deploy/src/trail/builders.js";
 import { JsonlTrail } from "../../deploy/src/trail/jsonl.js";
 import { parseJsonl, parseRecord, serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
 import { DIGEST, IMAGE, REV, pair, run } from "./records.js";
