@@ -463,7 +463,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
     });
     if (!v.verified)
       throw new Error(
-        `${ref} is not verified: ${v.reason}\nhint: sign it with the matching key or identity (dagger call with-signer ... sign), and deploy only what verifies`,
+        `${ref} is not verified: ${v.reason}\nhint: sign it with the matching key or identity (dagger call shipshape with-signer ... sign), and deploy only what verifies`,
       );
     return v.reason;
   }

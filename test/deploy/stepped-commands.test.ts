@@ -119,7 +119,7 @@ describe("a stepped canary in flight, seen by every command", () => {
     expect(p.cause_).toBe(
       "staging deploys with a stepped canary, which has no pause to promote: each step is judged, and the main service promoted, by the deploy run itself",
     );
-    expect(p.hint).toMatch(/^to stop it, abort it \(dagger call environment --name=staging abort\)/);
+    expect(p.hint).toMatch(/^to stop it, abort it \(dagger call shipshape-deploy environment --name=staging abort\)/);
     await deadAt20();
     vi.setSystemTime(Date.now() + steppedLockMinutes(env) * 60_000);
     const report = await onFakeTime(promoteDeployment(f.ecs.client, { ...command, config: env, elb: f.elb.client }), 5000);

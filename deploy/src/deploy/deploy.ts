@@ -279,5 +279,5 @@ export function pausedUnasked(
 export const pausedProblem = (environment: string, stage: string): Problem =>
   new Problem(
     `the current deployment of ${environment} is paused at ${stage}, waiting for a decision`,
-    `promote it (dagger call environment --name=${environment} promote) or abort it (dagger call environment --name=${environment} abort) before deploying again`,
+    `promote it (dagger call shipshape-deploy environment --name=${environment} promote) or abort it (dagger call shipshape-deploy environment --name=${environment} abort) before deploying again`,
   );

@@ -139,7 +139,7 @@ export async function ensureDeployLock(client: ECSClient, lock: DeployLock, opts
   const other = (await readLock(ecs, lock.serviceArn)).lock;
   throw new Problem(
     `run ${lock.runId} lost the deploy lock${other ? ` to run ${other.runId}` : ""}: another run may be changing this environment, so this one stops changing it`,
-    "let the other run finish; then check what serves (dagger call environment --name=<env> status) and deploy again",
+    "let the other run finish; then check what serves (dagger call shipshape-deploy environment --name=<env> status) and deploy again",
   );
 }
 
@@ -155,7 +155,7 @@ export async function renewDeployLock(client: ECSClient, lock: DeployLock, ttlMi
   const lost = (who?: LockInfo) =>
     new Problem(
       `run ${lock.runId} lost the deploy lock (${who ? `run ${who.runId} holds it` : "the tag was removed, by IaC, by hand or by an abort"}): it stops shifting traffic`,
-      "check what serves (dagger call environment --name=<env> status), then deploy again",
+      "check what serves (dagger call shipshape-deploy environment --name=<env> status), then deploy again",
     );
   if (held.lock?.runId !== lock.runId || held.lock.startedAt !== lock.startedAt) throw lost(held.lock);
   const renewed: LockInfo = {
@@ -177,7 +177,7 @@ export async function checkDeployLock(client: ECSClient, lock: DeployLock, opts?
   if (held.lock?.runId === lock.runId && held.lock.startedAt === lock.startedAt) return;
   throw new Problem(
     `run ${lock.runId} lost the deploy lock (${held.lock ? `run ${held.lock.runId} holds it` : "the tag was removed, by IaC, by hand or by an abort"}): it stops shifting traffic`,
-    "check what serves (dagger call environment --name=<env> status), then deploy again",
+    "check what serves (dagger call shipshape-deploy environment --name=<env> status), then deploy again",
   );
 }
 

@@ -53,7 +53,7 @@ export async function assertNotPaused(client: ECSClient, service: Service, envir
   if (!sd || sd.status !== "IN_PROGRESS" || awaitingPauseHooks(sd).length === 0) return;
   throw new Problem(
     `the current deployment of ${environment} is paused at ${gateStageOf(sd.lifecycleStage) ?? sd.lifecycleStage ?? "a PAUSE hook"}, waiting for a decision`,
-    `promote it (dagger call environment --name=${environment} promote) or abort it (dagger call environment --name=${environment} abort) before deploying again`,
+    `promote it (dagger call shipshape-deploy environment --name=${environment} promote) or abort it (dagger call shipshape-deploy environment --name=${environment} abort) before deploying again`,
   );
 }
 

@@ -61,7 +61,7 @@ export function recoverSteppedUnder(
 }
 
 const PROMOTE_HINT = (environment: string) =>
-  `to stop it, abort it (dagger call environment --name=${environment} abort); to take fewer or shorter steps, change steppedCanary.steps and deploy again`;
+  `to stop it, abort it (dagger call shipshape-deploy environment --name=${environment} abort); to take fewer or shorter steps, change steppedCanary.steps and deploy again`;
 const PROMOTE_CAUSE = (environment: string) =>
   `${environment} deploys with a stepped canary, which has no pause to promote: each step is judged, and the main service promoted, by the deploy run itself`;
 
@@ -170,7 +170,7 @@ export async function abortStepped(
       }
       throw new Problem(
         `nothing to abort: no stepped canary is in flight in ${req.environment} (weights stable 100% / canary 0%, canary service at 0)`,
-        `use rollback to return to an earlier revision (dagger call environment --name=${req.environment} rollback)`,
+        `use rollback to return to an earlier revision (dagger call shipshape-deploy environment --name=${req.environment} rollback)`,
       );
     },
     opts,
