@@ -18,6 +18,7 @@ export const AREAS: Record<string, string> = {
   release: "Commits, versions and migrations",
   supply: "Supply chain: Dockerfile, scans, SBOM, signing, publishing",
   aws: "AWS credentials",
+  github: "GitHub: OIDC tokens, pull-request comments, incidents",
   deploy: "Deploys, rollouts, smoke checks and analysis",
   guards: "Promotion and freeze windows",
   monitor: "Watching production: monitor and rescan",
