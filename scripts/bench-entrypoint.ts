@@ -126,6 +126,15 @@ if (args.child) {
       console.log(`${part} ${c.name} ${med.toFixed(0)} ms (min ${min.toFixed(0)} ms)${ratio}`);
     });
   }
+  // What each call's scan parses besides the SDK: the module's own files and the packages they import.
+  // Imported here, not at the top: the child runs this file too, and must not load TypeScript for it.
+  const { importClosure } = await import("../test/harness/closure.js");
+  for (const c of CASES) {
+    const loaded = importClosure(tsFiles(path.resolve(ROOT, c.src)));
+    const kb = [...loaded.files].reduce((n, f) => n + fs.statSync(f).size, 0) / 1024;
+    const packages = [...loaded.packages].filter((p) => p !== "@dagger.io/dagger").sort();
+    console.log(`loads ${c.name} ${loaded.files.size} files (${kb.toFixed(0)} KB), packages: ${packages.join(" ") || "none"}`);
+  }
   CASES.forEach((c, j) => {
     const ratio = median(of(j, "entrypoint")) / median(of(0, "entrypoint"));
     if (c.target) console.log(`target ${c.name} <= ${c.target}x trivial: ${ratio <= c.target ? "met" : "NOT met"} (${ratio.toFixed(2)}x)`);
