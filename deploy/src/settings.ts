@@ -85,9 +85,10 @@ export type Settings = AwsSettings & RegistrySettings & SignerSettings & Verifie
 
 /**
  * Credentials for the registry an image lives in: the `withRegistry` login only for the registry it
- * was given for (a password never goes to another host), AWS keys for ECR.
+ * was given for (a password never goes to another host), the `withAws` identity for ECR (keys, or a
+ * role and GitHub's OIDC token, the session named after withRun's runUrl).
  */
-export function registryCredsFor(s: AwsSettings & RegistrySettings, image: string): RegistryCredentials {
+export function registryCredsFor(s: AwsSettings & RegistrySettings & Pick<RunSettings, "runUrl">, image: string): RegistryCredentials {
   const mine = isRegistryOf(s, image);
   return {
     username: mine ? (s.registryUsername ?? "") : "",
@@ -95,6 +96,11 @@ export function registryCredsFor(s: AwsSettings & RegistrySettings, image: strin
     awsAccessKeyId: s.awsAccessKeyId,
     awsSecretAccessKey: s.awsSecretAccessKey,
     awsSessionToken: s.awsSessionToken,
+    awsRoleArn: s.awsRoleArn,
+    awsWebIdentityToken: s.awsWebIdentityToken,
+    awsIdTokenRequestUrl: s.awsIdTokenRequestUrl,
+    awsIdTokenRequestToken: s.awsIdTokenRequestToken,
+    runUrl: s.runUrl,
   };
 }
 

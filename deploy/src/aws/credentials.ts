@@ -9,9 +9,12 @@
  * asks GitHub for a fresh one (githubOidcTokenSource) for deploys longer than the session.
  *
  * Keys, tokens and session credentials never reach a message, a log line or a report.
+ *
+ * The CI module's ECR login loads this file (lazily, with the ECR SDK), so it imports no other
+ * AWS client, not even a type: only STS.
  */
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { errorName, saidBy, systemClock, type Clock } from "../deploy/aws.js";
+import { systemClock, type Clock } from "../project/clock.js";
 import { progress } from "../gates/progress.js";
 import { checkCredential } from "../gates/secret-text.js";
 import { describeError, Problem } from "../project/problem.js";
@@ -122,6 +125,18 @@ function staticCredentials(accessKeyId?: string, secretAccessKey?: string, sessi
   return async () => identity;
 }
 
+/**
+ * owner/repo, run id and attempt from https://github.com/<owner>/<repo>/actions/runs/<id>[/attempts/<n>]
+ * (withRun's runUrl), and the GitHub environment of the job when there is one.
+ */
+export function runIdentityOf(runUrl: string | undefined, environment?: string): RunIdentity {
+  const m = /github\.com\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)(?:\/attempts\/(\d+))?/.exec(runUrl ?? "");
+  return {
+    ...(environment ? { environment } : {}),
+    ...(m ? { repository: m[1], runId: m[2], ...(m[3] ? { runAttempt: m[3] } : {}) } : {}),
+  };
+}
+
 /** shipshape-<repo>-<run id>-<attempt>, in RoleSessionName's alphabet; CloudTrail shows it as the session. */
 export function sessionNameFor(run: RunIdentity | undefined, now: number): string {
   const repo = run?.repository?.split("/").pop();
@@ -209,6 +224,19 @@ function cachedSession(w: WebIdentity): CredentialProvider {
     }
   };
 }
+
+const errorName = (e: unknown): string => asAws(e).name ?? "Error";
+
+/** AWS messages can quote access key ids and signing scopes (deploy/aws.ts scrubs ECS's the same way). */
+export function scrubAws(text: string): string {
+  return text
+    .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b/g, "***")
+    .replace(/Credential=[^,\s]+/g, "Credential=***")
+    .replace(/[A-Za-z0-9/+=]{40,}/g, "***");
+}
+
+/** What AWS said, on one line and bounded. */
+const saidBy = (e: unknown): string => scrubAws((asAws(e).message ?? "").split("\n")[0] ?? "").slice(0, 300);
 
 /** AWS does not echo tokens, but a message is checked anyway: the token itself and anything JWT-shaped go. */
 const redactor = (token: string) => (text: string) =>

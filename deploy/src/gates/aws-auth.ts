@@ -7,7 +7,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Secret } from "@dagger.io/dagger";
-import { awsCredentials, githubOidcTokenSource, type CredentialProvider, type RunIdentity } from "../aws/credentials.js";
+import { awsCredentials, githubOidcTokenSource, runIdentityOf, type CredentialProvider } from "../aws/credentials.js";
 import { secretText } from "./secret-text.js";
 
 export interface AwsCredentials {
@@ -22,12 +22,6 @@ export interface AwsCredentials {
   awsIdTokenRequestToken?: Secret;
   /** The CI run's URL: names the role session (shipshape-<repo>-<run id>) so CloudTrail shows which run did what. */
   runUrl?: string;
-}
-
-/** owner/repo, run id and attempt from https://github.com/<owner>/<repo>/actions/runs/<id>[/attempts/<n>]. */
-export function runIdentityOf(runUrl: string | undefined, environment: string): RunIdentity {
-  const m = /github\.com\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)(?:\/attempts\/(\d+))?/.exec(runUrl ?? "");
-  return { environment, ...(m ? { repository: m[1], runId: m[2], ...(m[3] ? { runAttempt: m[3] } : {}) } : {}) };
 }
 
 /** The credential provider for one environment's region; the first identity is fetched now, while a short-lived token is valid. */

@@ -1,6 +1,7 @@
 /**
  * Registry credentials, from Dagger Secrets only: Amazon ECR through the AWS SDK (a short-lived
- * token, the repository created when missing), any other registry by username and password.
+ * token, the repository created when missing) with static keys or a role assumed with GitHub's
+ * OIDC token, any other registry by username and password.
  */
 import { scryptSync } from "node:crypto";
 import { dag, type Secret } from "@dagger.io/dagger";
@@ -15,7 +16,23 @@ export interface RegistryCredentials {
   awsAccessKeyId?: Secret;
   awsSecretAccessKey?: Secret;
   awsSessionToken?: Secret;
+  /**
+   * Without keys, ECR's login assumes this role with GitHub's OIDC token (withAws --role-arn). The
+   * deploy module passes its own role session as the keys above, so keys, when given, are used.
+   */
+  awsRoleArn?: string;
+  awsWebIdentityToken?: Secret;
+  /** ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN: a fresh OIDC token for each role session. */
+  awsIdTokenRequestUrl?: Secret;
+  awsIdTokenRequestToken?: Secret;
+  /** withRun's runUrl: names the role session (shipshape-<repo>-<run id>-<attempt>) so CloudTrail shows the run. */
+  runUrl?: string;
 }
+
+/** Whether ECR can be logged in to: keys, or a role with a way to get an OIDC token (ecr.ts refuses what is half-given). */
+const hasAwsKeys = (c: RegistryCredentials) => Boolean(c.awsAccessKeyId || c.awsSecretAccessKey || c.awsSessionToken);
+const hasAwsRole = (c: RegistryCredentials) =>
+  Boolean(c.awsRoleArn?.trim() || c.awsWebIdentityToken || c.awsIdTokenRequestUrl || c.awsIdTokenRequestToken);
 
 /**
  * ECR's side of registryAuth, in supply/publish/ecr.ts with the AWS SDK. That file is imported by a
@@ -52,10 +69,13 @@ export async function registryAuth(
   const host = registryHost(registry);
   const ecr = isEcrRegistry(registry);
   if (ecr) {
-    if (!creds.awsAccessKeyId || !creds.awsSecretAccessKey) {
+    if (!hasAwsKeys(creds) && !hasAwsRole(creds)) {
       throw new Problem(
         `${host} is Amazon ECR, but no AWS credentials were given`,
-        "chain with-aws --access-key-id=env://AWS_ACCESS_KEY_ID --secret-access-key=env://AWS_SECRET_ACCESS_KEY (and --session-token for temporary keys)",
+        "chain with-aws --role-arn=arn:aws:iam::<account>:role/<role> with --web-identity-token or " +
+          "--id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN " +
+          "(GitHub OIDC), or with-aws --access-key-id=env://AWS_ACCESS_KEY_ID --secret-access-key=env://AWS_SECRET_ACCESS_KEY " +
+          "(and --session-token for temporary keys)",
       );
     }
     const { ecrPushAuth } = (await import(/* @vite-ignore */ ECR_SDK)) as { ecrPushAuth: EcrPushAuth };

@@ -1,8 +1,18 @@
 /**
- * Amazon ECR before a push: registry login and the repository the image goes to. Every AWS
- * failure leaves as a one-line Problem whose text has the credentials scrubbed out, because AWS
+ * Amazon ECR before a push: registry login and the repository the image goes to, signed with static
+ * keys or with the session of a role assumed with GitHub's OIDC token (aws/credentials.ts). Every
+ * AWS failure leaves as a one-line Problem whose text has the credentials scrubbed out, because AWS
  * messages (signature errors) can quote the access key id.
  */
+import { createHash } from "node:crypto";
+import {
+  awsCredentials,
+  githubOidcTokenSource,
+  runIdentityOf,
+  scrubAws,
+  type AwsIdentity,
+  type CredentialProvider,
+} from "../../aws/credentials.js";
 import { asAws, isRetryable, type RetryOptions } from "../../aws/retry.js";
 import {
   CreateRepositoryCommand,
@@ -15,7 +25,7 @@ import {
 import { Problem } from "../../project/problem.js";
 import { isExactTag } from "./tags.js";
 import { REGION, ecrRepositoryName, type EcrRegistry } from "./ecr-registry.js";
-import type { EcrPushAuth } from "../../gates/registry.js";
+import type { EcrPushAuth, RegistryCredentials } from "../../gates/registry.js";
 import { progress } from "../../gates/progress.js";
 import { credentialText } from "../../gates/secret-text.js";
 import { floatingTagFilters } from "./tags.js";
@@ -66,10 +76,7 @@ export function ecrClient(c: EcrCredentials): ECRClient {
 function scrub(text: string, client: ECRClient): string {
   let out = text;
   for (const secret of secretsOf.get(client) ?? []) out = out.split(secret).join("***");
-  return out
-    .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b/g, "***")
-    .replace(/Credential=[^,\s]+/g, "Credential=***")
-    .replace(/[A-Za-z0-9/+=]{40,}/g, "***");
+  return scrubAws(out);
 }
 
 // --- errors and retries --------------------------------------------------------------------
@@ -311,16 +318,70 @@ export function tagsRefusedBy(tags: string[], repo: Pick<RepositoryState, "tagMu
   return tags.filter((tag) => !isExactTag(tag) && fixed(tag));
 }
 
+// --- the identity ---------------------------------------------------------------------------
+
+/**
+ * Role sessions of this process, per role, session name and token source: a release logs in to
+ * publish and again to sign and attest, and by then a token given as is (GitHub's last 5 minutes)
+ * may have expired, while the session it bought lasts an hour (and is renewed like a deploy's).
+ * Keyed by a hash, so no token sits in the key.
+ */
+const sessions = new Map<string, CredentialProvider>();
+
+async function roleSession(key: string, make: () => CredentialProvider): Promise<AwsIdentity> {
+  const provider = sessions.get(key) ?? make();
+  try {
+    const identity = await provider();
+    sessions.set(key, provider);
+    return identity;
+  } catch (e) {
+    sessions.delete(key); // a session that can no longer be renewed starts over next time
+    throw e;
+  }
+}
+
+/** The keys to sign ECR calls with: the static ones given, or (none given) the session of the role assumed with GitHub's OIDC token. */
+async function identityFor(region: string, creds: RegistryCredentials): Promise<Omit<EcrCredentials, "region">> {
+  // Plaintext only in this process, for the SDK calls; never logged, never in a container env.
+  // Checked first: a line break inside one would reach the SDK's headers as a TypeError.
+  // Keys, when given, are used (ecrClient refuses blank or half-given ones): the deploy module
+  // passes its own role session as keys.
+  if (creds.awsAccessKeyId || creds.awsSecretAccessKey || creds.awsSessionToken) {
+    return {
+      accessKeyId: (await credentialText("AWS access key id", creds.awsAccessKeyId)) ?? "",
+      secretAccessKey: (await credentialText("AWS secret access key", creds.awsSecretAccessKey)) ?? "",
+      sessionToken: await credentialText("AWS session token", creds.awsSessionToken),
+    };
+  }
+  const requestUrl = await credentialText("OIDC token request URL", creds.awsIdTokenRequestUrl);
+  const requestToken = await credentialText("OIDC token request token", creds.awsIdTokenRequestToken);
+  if ((requestUrl === undefined) !== (requestToken === undefined))
+    throw new Problem(
+      "with-aws was given only one of --id-token-request-url and --id-token-request-token",
+      "pass both: --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    );
+  const webIdentityToken =
+    requestUrl && requestToken
+      ? githubOidcTokenSource({ requestUrl, requestToken })
+      : await credentialText("web identity token", creds.awsWebIdentityToken);
+  const roleArn = creds.awsRoleArn?.trim() || undefined;
+  const run = runIdentityOf(creds.runUrl);
+  // What the session depends on: the same role and run with the same token (or token source) reuse it.
+  const key = createHash("sha256")
+    .update(JSON.stringify([region, roleArn, run, requestUrl, requestToken, typeof webIdentityToken === "string" ? webIdentityToken : ""]))
+    .digest("hex");
+  // awsCredentials refuses a role without a token and a token without a role, naming the flag to add.
+  const id = await roleSession(key, () => awsCredentials({ region, roleArn, webIdentityToken, run }));
+  return {
+    accessKeyId: id.accessKeyId,
+    secretAccessKey: id.secretAccessKey,
+    ...(id.sessionToken ? { sessionToken: id.sessionToken } : {}),
+  };
+}
+
 /** registryAuth's ECR half (gates/registry.ts): the repository made ready for the push, then a login. */
 export const ecrPushAuth: EcrPushAuth = async (config, ecr, creds, push) => {
-  // Plaintext only in this process, for the SDK call; never logged, never in a container env.
-  // Checked first: a line break inside one would reach the SDK's headers as a TypeError.
-  const client = ecrClient({
-    region: ecr.region,
-    accessKeyId: (await credentialText("AWS access key id", creds.awsAccessKeyId)) ?? "",
-    secretAccessKey: (await credentialText("AWS secret access key", creds.awsSecretAccessKey)) ?? "",
-    sessionToken: await credentialText("AWS session token", creds.awsSessionToken),
-  });
+  const client = ecrClient({ region: ecr.region, ...(await identityFor(ecr.region, creds)) });
   if (push) {
     const name = ecrRepositoryName(ecr, push.repository);
     const repo = await ensureRepository(client, name, {
