@@ -4,8 +4,11 @@
  * The root object is the table of contents. `ci` runs every quality gate concurrently and returns the
  * combined report; each gate is its own function (and a `dagger check`) returning its report, which
  * fails the call when the gate failed. Credentials and run context are chained state set once with
- * `with*` (see src/settings.ts); `release` publishes and signs, `environment(name)` deploys.
- * Settings come from an optional shipshape.yaml at the repository root.
+ * `with*` (see deploy/src/settings.ts); `release` publishes and signs. Deploys are the deploy
+ * module's (deploy/, shipshape-deploy), which takes the digest `release` returns: kept apart so a
+ * gate call never loads the AWS SDK, pg or the deploy code (the runtime imports and type-checks
+ * every file under a module's src/ on every call). Settings come from an optional shipshape.yaml
+ * at the repository root, which both modules read.
  */
 import {
   argument,
@@ -45,6 +48,7 @@ import { test } from "./gates/test.js";
 import { typecheck } from "./gates/typecheck.js";
 import { installer } from "../deploy/src/gates/workspace.js";
 import type { ShipshapeConfig } from "../deploy/src/config/schema.js";
+import { Problem } from "../deploy/src/project/problem.js";
 import { loadConfig, loadProject } from "../deploy/src/project/load.js";
 import { ciReportOf, gateReportOf, type CiReport, type GateReport } from "./report/gate-report.js";
 import { make } from "../deploy/src/report/fields.js";
@@ -67,7 +71,7 @@ const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
 // without the source or the arguments changing (a cached verdict would outlive the deploy it judged). A gate that could not judge (ERROR: Postgres never ready,
 // a tool crash) fails its call instead of returning, so that flake is never served from the cache;
 // `ci` returns every gate's report even then, so it is "session", and the exec cache still replays
-// every unchanged command. `with*` and `environment` only copy state: the default.
+// every unchanged command. `with*` only copy state: the default.
 // `sast` is 24h whatever its rules: every sast.ignore entry has an expiry judged against the clock, and
 // a registry ruleset (p/default) changes on semgrep.dev without the source changing (its exec also
 // carries the date, so the exec cache replays a registry scan for one day at most). Local rules alone
@@ -77,7 +81,8 @@ const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
 
 /** Quality gates, supply chain and deploys for a Node/TypeScript service. */
 @object()
-export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
+// No notifications and no approver: who approved a deploy is the deploy module's to record.
+export class Shipshape implements Omit<Settings, keyof NotificationSettings | "approver"> {
   /** The service's source directory. */
   @func() source: Directory;
   /** Path of the Shipshape config file, relative to the source. */
@@ -112,7 +117,6 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
   defaultBranch?: string;
   runVersion?: string;
   repoUrl?: string;
-  approver?: string;
 
   constructor(
     /** The service's source directory (default: the repository root, without node_modules and .git). */
@@ -144,6 +148,13 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
     idTokenRequestUrl?: Secret,
     idTokenRequestToken?: Secret,
   ): Shipshape {
+    // As the deploy module's credentials refuse it (deploy/src/aws/credentials.ts): the ECR login
+    // would otherwise pick the keys without a word, and a team would believe its role was used.
+    if ((accessKeyId || secretAccessKey || sessionToken) && (roleArn || webIdentityToken || idTokenRequestUrl || idTokenRequestToken))
+      throw new Problem(
+        "both static AWS keys and a web identity token/role were given; which one to use is ambiguous",
+        "chain with-aws with either --role-arn and a web identity token (GitHub OIDC) or the --access-key-id/--secret-access-key pair, not both",
+      );
     this.awsAccessKeyId = accessKeyId;
     this.awsSecretAccessKey = secretAccessKey;
     this.awsSessionToken = sessionToken;
@@ -222,7 +233,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
   }
 
   /**
-   * Who runs what from where, for tags, provenance, the audit trail and notifications (a module cannot see CI's env).
+   * Who runs what from where, for tags, provenance and the audit trail (a module cannot see CI's env).
    * @param actor Who ran it (GITHUB_ACTOR in Actions).
    * @param runUrl Link to the CI run; also the provenance's invocation ID and the AWS role session's name.
    * @param commitSha Commit built or deployed (default: HEAD of .git).
@@ -230,7 +241,6 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
    * @param defaultBranch The repository's default branch.
    * @param version Release version, for semver tags and the audit trail (e.g. from the version function).
    * @param repoUrl Repository URL for commit links, e.g. https://github.com/acme/api.
-   * @param approver Who approved a deploy (the protected environment's reviewer), recorded when deploy --approve.
    */
   @func()
   withRun(
@@ -241,9 +251,8 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings> {
     defaultBranch: string = "main",
     version: string = "",
     repoUrl: string = "",
-    approver: string = "",
   ): Shipshape {
-    Object.assign(this, { actor, runUrl, commitSha, branch, defaultBranch, runVersion: version, repoUrl, approver });
+    Object.assign(this, { actor, runUrl, commitSha, branch, defaultBranch, runVersion: version, repoUrl });
     return this;
   }
 

@@ -28,7 +28,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   withSigner: ["Shipshape", false, ["key", "password", "idToken", "idTokenRequestUrl", "idTokenRequestToken"]],
   withVerifier: ["Shipshape", false, ["publicKey", "certificateIdentity", "certificateOidcIssuer", "insecureIgnoreTlog"]],
   withAuditTrail: ["Shipshape", false, ["databaseUrl", "trail"]],
-  withRun: ["Shipshape", false, ["actor", "runUrl", "commitSha", "branch", "defaultBranch", "version", "repoUrl", "approver"]],
+  withRun: ["Shipshape", false, ["actor", "runUrl", "commitSha", "branch", "defaultBranch", "version", "repoUrl"]],
   // Gates: one name each, returning the report, whose sync fails the call when the gate did.
   ci: ["CiReport", false, []],
   lint: ["GateReport", true, []],
@@ -186,9 +186,18 @@ describe("API contract (SDK scanner on src/ and deploy/src/)", () => {
     expect(only(ci, root)).toEqual(
       ["cosignKey", "cosignPassword", "sigstoreIdToken", "sigstoreIdTokenRequestToken", "sigstoreIdTokenRequestUrl"].sort(),
     );
-    // The deploy module alone notifies; everything else is the same setting under the same name and type.
+    // The deploy module alone notifies and records who approved; everything else is the same setting under the same name and type.
     expect(only(root, ci)).toEqual(
-      ["pagerdutyRoutingKey", "slackFailuresWebhook", "slackWebhook", "smtpPassword", "teamsWebhook", "webhookSecret", "webhookUrl"].sort(),
+      [
+        "approver",
+        "pagerdutyRoutingKey",
+        "slackFailuresWebhook",
+        "slackWebhook",
+        "smtpPassword",
+        "teamsWebhook",
+        "webhookSecret",
+        "webhookUrl",
+      ].sort(),
     );
     for (const k of Object.keys(ci).filter((k) => k in root)) expect([k, ci[k]!.type], k).toEqual([k, root[k]!.type]);
   });

@@ -44,7 +44,11 @@ describe("two modules, each loading only what its calls need", () => {
     expect(targets.map((t) => t.from).sort()).toEqual(["deploy/src/gates/registry.ts", "src/trail/ci-wiring.ts"]);
     for (const c of ci.computed) expect(existsSync(join(c.file, "..", c.specifier.replace(/\.js$/, ".ts"))), c.specifier).toBe(true);
     const lazy = importClosure(moduleFiles(SRC_DIR), { lazy: true });
-    expect([...lazy.packages].filter((p) => p.startsWith("@aws-sdk/") || p === "pg").sort()).toEqual(["@aws-sdk/client-ecr", "pg"]);
+    expect([...lazy.packages].filter((p) => p.startsWith("@aws-sdk/") || p === "pg").sort()).toEqual([
+      "@aws-sdk/client-ecr",
+      "@aws-sdk/client-sts",
+      "pg",
+    ]);
   });
 
   for (const [name, src, dir] of [

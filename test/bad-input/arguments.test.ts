@@ -77,6 +77,18 @@ describe("deploy and release arguments through the with-* chain", () => {
   let d: Driven | undefined;
   afterEach(() => d?.engine.uninstall());
 
+  it("with-aws given both static keys and a role is refused at once, as the deploy module refuses it", async () => {
+    d = await drive();
+    const root = await d.harness.root();
+    const keys = { accessKeyId: dag.setSecret("k", "AKIAIOSFODNN7EXAMPLE"), secretAccessKey: dag.setSecret("s", "x".repeat(40)) };
+    const role = "arn:aws:iam::123456789012:role/publisher";
+    const answer = await rejected(root.call("withAws", { ...keys, roleArn: role }));
+    expectClear(answer, /^both static AWS keys and a web identity token\/role were given/, /either --role-arn .* or the --access-key-id/);
+    // Either one alone is a chain that goes on.
+    expect((await root.call("withAws", keys)).type).toBe("Shipshape");
+    expect((await root.call("withAws", { roleArn: role, webIdentityToken: dag.setSecret("t", "eyJ.x.y") })).type).toBe("Shipshape");
+  });
+
   it("a with-run --commit-sha that is an option is refused by publish before anything is pushed", async () => {
     d = await drive();
     const answer = await rejected(

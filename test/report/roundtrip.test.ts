@@ -150,7 +150,9 @@ describe("report objects through the engine's JSON round trip", () => {
       "pagerdutyRoutingKey",
       "smtpPassword",
     ];
-    expect(hidden(ci.objects.Shipshape!).sort()).toEqual([...settings.filter((k) => !notifications.includes(k)), ...signer].sort());
+    expect(hidden(ci.objects.Shipshape!).sort()).toEqual(
+      [...settings.filter((k) => !notifications.includes(k) && k !== "approver"), ...signer].sort(),
+    );
     expect(hidden(dep.objects.ShipshapeDeploy!).sort()).toEqual([...settings].sort());
     expect(hidden(dep.objects.Environment!).sort()).toEqual([...settings, "source", "configPath"].sort());
   });
