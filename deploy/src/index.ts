@@ -10,11 +10,10 @@
  * shipshape.yaml at the repository root.
  */
 import { argument, func, object, type Directory, type File, type Secret } from "@dagger.io/dagger";
-import { copyDeploySettings } from "./deploy-settings.js";
+import { copyDeploySettings, type DeploySettings } from "./deploy-settings.js";
 import { deliveryMetrics, Environment } from "./environment.js";
 import type { DeliveryReport } from "./report/delivery.js";
 import { make } from "./report/fields.js";
-import type { DeploySettings } from "./deploy-settings.js";
 
 // Cache policy (README "Function caching"): `with*` and `environment` only copy state, so they keep
 // the default; `metrics` reads the live audit trail, so "never". The Environment's verbs say their own.

@@ -81,8 +81,10 @@ const given = (o: Record<string, unknown>) => Object.values(o).some((v) => v !==
  */
 export async function chained(d: Driven, a: ChainArgs = {}, module: "ci" | "deploy" = "ci"): Promise<Handle<unknown>> {
   let h: Handle<unknown> = await (module === "ci" ? d.harness : d.deploy).root();
+  // Only the flags set are sent, as the CLI sends them: a flag the module lacks fails only when used.
   const step = async (fn: string, args: Record<string, unknown>) => {
-    if (given(args)) h = await h.call(fn, args);
+    const set = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+    if (given(set)) h = await h.call(fn, set);
   };
   await step("withAws", {
     accessKeyId: a.awsAccessKeyId,
