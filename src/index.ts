@@ -56,7 +56,17 @@ import { Release, ReleasePlatform } from "./report/release.js";
 import { releaseVersionOf, type ReleaseVersion } from "./report/release-version.js";
 import { skipped } from "../deploy/src/report/outcome.js";
 import { passedAll, renderTable } from "../deploy/src/report/render.js";
-import { isRegistryOf, registryCredsFor, type NotificationSettings, type Settings } from "../deploy/src/settings.js";
+import {
+  auditSettings,
+  awsSettings,
+  isRegistryOf,
+  registryCredsFor,
+  registrySettings,
+  runSettings,
+  verifierSettings,
+  type NotificationSettings,
+  type Settings,
+} from "../deploy/src/settings.js";
 import { recordCi } from "./trail/ci-wiring.js";
 
 const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
@@ -155,14 +165,10 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
         "both static AWS keys and a web identity token/role were given; which one to use is ambiguous",
         "chain with-aws with either --role-arn and a web identity token (GitHub OIDC) or the --access-key-id/--secret-access-key pair, not both",
       );
-    this.awsAccessKeyId = accessKeyId;
-    this.awsSecretAccessKey = secretAccessKey;
-    this.awsSessionToken = sessionToken;
-    this.awsRoleArn = roleArn;
-    this.awsWebIdentityToken = webIdentityToken;
-    this.awsIdTokenRequestUrl = idTokenRequestUrl;
-    this.awsIdTokenRequestToken = idTokenRequestToken;
-    return this;
+    return Object.assign(
+      this,
+      awsSettings(accessKeyId, secretAccessKey, sessionToken, roleArn, webIdentityToken, idTokenRequestUrl, idTokenRequestToken),
+    );
   }
 
   /**
@@ -174,11 +180,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   withRegistry(address: string, username: string = "", password?: Secret, plainHttp: boolean = false): Shipshape {
-    this.registryAddress = address;
-    this.registryUsername = username;
-    this.registryPassword = password;
-    this.registryPlainHttp = plainHttp;
-    return this;
+    return Object.assign(this, registrySettings(address, username, password, plainHttp));
   }
 
   /**
@@ -213,11 +215,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     certificateOidcIssuer: string = "",
     insecureIgnoreTlog: boolean = false,
   ): Shipshape {
-    this.cosignPublicKey = publicKey;
-    this.certificateIdentity = certificateIdentity;
-    this.certificateOidcIssuer = certificateOidcIssuer;
-    this.insecureIgnoreTlog = insecureIgnoreTlog;
-    return this;
+    return Object.assign(this, verifierSettings(publicKey, certificateIdentity, certificateOidcIssuer, insecureIgnoreTlog));
   }
 
   /**
@@ -227,9 +225,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   withAuditTrail(databaseUrl?: Secret, trail?: File): Shipshape {
-    this.auditDatabaseUrl = databaseUrl;
-    this.auditTrail = trail;
-    return this;
+    return Object.assign(this, auditSettings(databaseUrl, trail));
   }
 
   /**
@@ -252,8 +248,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     version: string = "",
     repoUrl: string = "",
   ): Shipshape {
-    Object.assign(this, { actor, runUrl, commitSha, branch, defaultBranch, runVersion: version, repoUrl });
-    return this;
+    return Object.assign(this, runSettings({ actor, runUrl, commitSha, branch, defaultBranch, version, repoUrl }));
   }
 
   /** Run every quality gate concurrently (recorded when an audit trail is set); the report, failing the call with the table unless all passed. */

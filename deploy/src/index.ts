@@ -11,6 +11,7 @@
  */
 import { argument, func, object, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import { copyDeploySettings, type DeploySettings } from "./deploy-settings.js";
+import { auditSettings, awsSettings, registrySettings, runSettings, verifierSettings } from "./settings.js";
 import { deliveryMetrics, Environment } from "./environment.js";
 import type { DeliveryReport } from "./report/delivery.js";
 import { make } from "./report/fields.js";
@@ -89,14 +90,10 @@ export class ShipshapeDeploy implements DeploySettings {
     idTokenRequestUrl?: Secret,
     idTokenRequestToken?: Secret,
   ): ShipshapeDeploy {
-    this.awsAccessKeyId = accessKeyId;
-    this.awsSecretAccessKey = secretAccessKey;
-    this.awsSessionToken = sessionToken;
-    this.awsRoleArn = roleArn;
-    this.awsWebIdentityToken = webIdentityToken;
-    this.awsIdTokenRequestUrl = idTokenRequestUrl;
-    this.awsIdTokenRequestToken = idTokenRequestToken;
-    return this;
+    return Object.assign(
+      this,
+      awsSettings(accessKeyId, secretAccessKey, sessionToken, roleArn, webIdentityToken, idTokenRequestUrl, idTokenRequestToken),
+    );
   }
 
   /**
@@ -108,11 +105,7 @@ export class ShipshapeDeploy implements DeploySettings {
    */
   @func()
   withRegistry(address: string, username: string = "", password?: Secret, plainHttp: boolean = false): ShipshapeDeploy {
-    this.registryAddress = address;
-    this.registryUsername = username;
-    this.registryPassword = password;
-    this.registryPlainHttp = plainHttp;
-    return this;
+    return Object.assign(this, registrySettings(address, username, password, plainHttp));
   }
 
   /**
@@ -129,11 +122,7 @@ export class ShipshapeDeploy implements DeploySettings {
     certificateOidcIssuer: string = "",
     insecureIgnoreTlog: boolean = false,
   ): ShipshapeDeploy {
-    this.cosignPublicKey = publicKey;
-    this.certificateIdentity = certificateIdentity;
-    this.certificateOidcIssuer = certificateOidcIssuer;
-    this.insecureIgnoreTlog = insecureIgnoreTlog;
-    return this;
+    return Object.assign(this, verifierSettings(publicKey, certificateIdentity, certificateOidcIssuer, insecureIgnoreTlog));
   }
 
   /**
@@ -143,9 +132,7 @@ export class ShipshapeDeploy implements DeploySettings {
    */
   @func()
   withAuditTrail(databaseUrl?: Secret, trail?: File): ShipshapeDeploy {
-    this.auditDatabaseUrl = databaseUrl;
-    this.auditTrail = trail;
-    return this;
+    return Object.assign(this, auditSettings(databaseUrl, trail));
   }
 
   /**
@@ -194,8 +181,7 @@ export class ShipshapeDeploy implements DeploySettings {
     repoUrl: string = "",
     approver: string = "",
   ): ShipshapeDeploy {
-    Object.assign(this, { actor, runUrl, commitSha, branch, defaultBranch, runVersion: version, repoUrl, approver });
-    return this;
+    return Object.assign(this, runSettings({ actor, runUrl, commitSha, branch, defaultBranch, version, repoUrl, approver }));
   }
 
   /**

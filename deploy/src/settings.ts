@@ -80,6 +80,58 @@ export interface RunSettings {
   approver?: string;
 }
 
+/*
+ * What each `with*` sets, from its arguments: one place for both modules' roots, whose methods must
+ * each declare their own signature and docs (the engine registers every module's functions itself).
+ */
+export const awsSettings = (
+  accessKeyId?: Secret,
+  secretAccessKey?: Secret,
+  sessionToken?: Secret,
+  roleArn: string = "",
+  webIdentityToken?: Secret,
+  idTokenRequestUrl?: Secret,
+  idTokenRequestToken?: Secret,
+): AwsSettings => ({
+  awsAccessKeyId: accessKeyId,
+  awsSecretAccessKey: secretAccessKey,
+  awsSessionToken: sessionToken,
+  awsRoleArn: roleArn,
+  awsWebIdentityToken: webIdentityToken,
+  awsIdTokenRequestUrl: idTokenRequestUrl,
+  awsIdTokenRequestToken: idTokenRequestToken,
+});
+
+export const registrySettings = (
+  address: string,
+  username: string,
+  password: Secret | undefined,
+  plainHttp: boolean,
+): RegistrySettings => ({
+  registryAddress: address,
+  registryUsername: username,
+  registryPassword: password,
+  registryPlainHttp: plainHttp,
+});
+
+export const verifierSettings = (
+  publicKey: Secret | undefined,
+  certificateIdentity: string,
+  certificateOidcIssuer: string,
+  insecureIgnoreTlog: boolean,
+): VerifierSettings => ({ cosignPublicKey: publicKey, certificateIdentity, certificateOidcIssuer, insecureIgnoreTlog });
+
+export const auditSettings = (databaseUrl?: Secret, trail?: File): Pick<OutletSettings, "auditDatabaseUrl" | "auditTrail"> => ({
+  auditDatabaseUrl: databaseUrl,
+  auditTrail: trail,
+});
+
+/** withRun's arguments by name: `version` is stored as runVersion (`version` is the CI module's function). */
+export const runSettings = ({ version, ...rest }: Omit<RunSettings, "runVersion"> & { version: string }): RunSettings => ({
+  ...rest,
+  runVersion: version,
+});
+
 /** Every chained setting: the CI module's root uses all but the notifications, the deploy module's all but the signer. */
 export type Settings = AwsSettings & RegistrySettings & SignerSettings & VerifierSettings & OutletSettings & RunSettings;
 
