@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { claimsOf, githubIdToken } from "../helpers/github-id-token.js";
 
 export const ACCOUNT = "123456789012";
 export const ROLE = `arn:aws:iam::${ACCOUNT}:role/deployer`;
@@ -35,8 +36,6 @@ export async function listen(handler: (req: IncomingMessage, body: string) => An
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const b64url = (s: string) => Buffer.from(s).toString("base64url");
-
 // --- GitHub: the OIDC token endpoint of a workflow run --------------------------------------------
 
 export class FakeGithub {
@@ -50,17 +49,9 @@ export class FakeGithub {
 
   /** A token as GitHub signs it: JWT-shaped, audience as asked, valid for 5 minutes from now. */
   issue(aud = "sts.amazonaws.com", sub = this.sub, lifetimeMs = 300_000): string {
-    const now = Math.floor(Date.now() / 1000);
-    const claims = {
-      iss: "https://token.actions.githubusercontent.com",
-      aud,
-      sub,
-      iat: now,
-      exp: now + lifetimeMs / 1000,
-      // Unique, as GitHub's are: two tokens issued at the same second are still two tokens.
-      jti: `${++this.seq}-${randomUUID()}`,
-    };
-    const token = `${b64url('{"alg":"RS256","typ":"JWT"}')}.${b64url(JSON.stringify(claims))}.${b64url(`signature-${this.seq}`)}`;
+    // Unique, as GitHub's are: two tokens issued at the same second are still two tokens.
+    const jti = `${++this.seq}-${randomUUID()}`;
+    const token = githubIdToken({ aud, sub, lifetimeMs, jti, signature: `signature-${this.seq}` });
     this.issued.add(token);
     this.secrets.add(token);
     return token;
@@ -128,7 +119,7 @@ export class FakeSts {
         "InvalidIdentityToken",
         "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
       );
-    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { aud: string; sub: string; exp: number };
+    const claims = claimsOf(token);
     if (claims.aud !== "sts.amazonaws.com") return error("InvalidIdentityToken", "Incorrect token audience");
     const now = Math.floor(Date.now() / 1000);
     if (now >= claims.exp)

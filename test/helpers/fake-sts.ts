@@ -15,6 +15,7 @@ import {
   type AssumeRoleWithWebIdentityCommandOutput,
 } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
+import { claimsOf, githubIdToken } from "./github-id-token.js";
 
 export const ACCOUNT = "123456789012";
 export const ROLE = `arn:aws:iam::${ACCOUNT}:role/deployer`;
@@ -23,8 +24,6 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
 const queryError = (name: string, message: string, httpStatusCode = 400) =>
   new STSServiceException({ name, $fault: "client", $metadata: { ...meta, httpStatusCode }, message });
-
-const b64url = (s: string) => Buffer.from(s).toString("base64url");
 
 export interface IssuedSession {
   accessKeyId: string;
@@ -49,16 +48,8 @@ export class FakeSts {
 
   /** A token shaped and scoped like GitHub's: JWT, audience sts.amazonaws.com, valid 5 minutes from now. */
   issue(sub: string, aud = "sts.amazonaws.com", lifetimeMs = 300_000): string {
-    const now = Math.floor(Date.now() / 1000);
-    const claims = {
-      iss: "https://token.actions.githubusercontent.com",
-      aud,
-      sub,
-      iat: now,
-      exp: now + lifetimeMs / 1000,
-      jti: String(++this.seq),
-    };
-    const token = `${b64url('{"alg":"RS256","typ":"JWT"}')}.${b64url(JSON.stringify(claims))}.${b64url(`signature-${this.seq}`)}`;
+    const jti = String(++this.seq);
+    const token = githubIdToken({ aud, sub, lifetimeMs, jti, signature: `signature-${this.seq}` });
     this.issued.add(token);
     this.secrets.push(token);
     return token;
@@ -83,7 +74,7 @@ export class FakeSts {
           "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
         $metadata: meta,
       });
-    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { aud: string; sub: string; exp: number };
+    const claims = claimsOf(token);
     if (claims.aud !== "sts.amazonaws.com")
       throw new InvalidIdentityTokenException({ message: "Incorrect token audience", $metadata: meta });
     const now = Math.floor(Date.now() / 1000);
