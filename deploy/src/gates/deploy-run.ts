@@ -4,7 +4,7 @@
  * JSON Lines), then notifications. Neither the trail nor a notification can hide or change the
  * run's own outcome; a run refused before it started still leaves its record and its message.
  */
-import type { Directory, File, Secret } from "@dagger.io/dagger";
+import type { Directory } from "@dagger.io/dagger";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
@@ -14,6 +14,7 @@ import { eventFromDeploy, type DeployEvent, type EventKind } from "../notify/eve
 import { notifyAll, summarizeDeliveries } from "../notify/notify.js";
 import { snsWithIdentity } from "../notify/sns-identity.js";
 import type { AwsCredentials } from "./aws-auth.js";
+import type { OutletSettings } from "../settings.js";
 import { describeError } from "../project/problem.js";
 import { GuardRefusal } from "../guards/guard.js";
 import { auditTimeouts } from "../trail/config.js";
@@ -38,17 +39,7 @@ export interface RunContext {
 }
 
 /** Where the record and the news go; every URL is a Secret because it is a credential. */
-export interface Outlets {
-  auditDatabaseUrl?: Secret;
-  /** An earlier JSON Lines trail to continue (e.g. the artifact of the previous run). */
-  auditTrail?: File;
-  slackWebhook?: Secret;
-  slackFailuresWebhook?: Secret;
-  webhookUrl?: Secret;
-  webhookSecret?: Secret;
-  teamsWebhook?: Secret;
-  pagerdutyRoutingKey?: Secret;
-  smtpPassword?: Secret;
+export interface Outlets extends OutletSettings {
   /** The withAws identity, for SNS. */
   aws?: AwsCredentials;
 }

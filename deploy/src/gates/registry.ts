@@ -9,22 +9,16 @@ import type { ShipshapeConfig } from "../config/schema.js";
 import { Problem } from "../project/problem.js";
 import { isEcrRegistry, type EcrRegistry } from "../supply/publish/ecr-registry.js";
 import { checkCredential, credentialText } from "./secret-text.js";
+import type { AwsSettings } from "../settings.js";
 
-export interface RegistryCredentials {
+/**
+ * A registry's login: a username and password, or for ECR withAws's settings. Without keys, ECR's
+ * login assumes the role with GitHub's OIDC token (a fresh one per session with the request URL and
+ * token); the deploy module passes its own role session as the keys, so keys, when given, are used.
+ */
+export interface RegistryCredentials extends AwsSettings {
   username: string;
   password?: Secret;
-  awsAccessKeyId?: Secret;
-  awsSecretAccessKey?: Secret;
-  awsSessionToken?: Secret;
-  /**
-   * Without keys, ECR's login assumes this role with GitHub's OIDC token (withAws --role-arn). The
-   * deploy module passes its own role session as the keys above, so keys, when given, are used.
-   */
-  awsRoleArn?: string;
-  awsWebIdentityToken?: Secret;
-  /** ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN: a fresh OIDC token for each role session. */
-  awsIdTokenRequestUrl?: Secret;
-  awsIdTokenRequestToken?: Secret;
   /** withRun's runUrl: names the role session (shipshape-<repo>-<run id>-<attempt>) so CloudTrail shows the run. */
   runUrl?: string;
 }
