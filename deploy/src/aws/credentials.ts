@@ -18,7 +18,7 @@ import { systemClock, type Clock } from "../project/clock.js";
 import { progress } from "../gates/progress.js";
 import { checkCredential } from "../gates/secret-text.js";
 import { describeError, Problem } from "../project/problem.js";
-import { asAws, isRetryable, type RetryOptions } from "./retry.js";
+import { asAws, errorName, isRetryable, saidBy, type RetryOptions } from "./retry.js";
 import { githubIdTokens, type GithubIdTokenOptions, type TokenSource } from "../github/oidc.js";
 
 export type { TokenSource };
@@ -224,19 +224,6 @@ function cachedSession(w: WebIdentity): CredentialProvider {
     }
   };
 }
-
-const errorName = (e: unknown): string => asAws(e).name ?? "Error";
-
-/** AWS messages can quote access key ids and signing scopes (deploy/aws.ts scrubs ECS's the same way). */
-export function scrubAws(text: string): string {
-  return text
-    .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b/g, "***")
-    .replace(/Credential=[^,\s]+/g, "Credential=***")
-    .replace(/[A-Za-z0-9/+=]{40,}/g, "***");
-}
-
-/** What AWS said, on one line and bounded. */
-const saidBy = (e: unknown): string => scrubAws((asAws(e).message ?? "").split("\n")[0] ?? "").slice(0, 300);
 
 /** AWS does not echo tokens, but a message is checked anyway: the token itself and anything JWT-shaped go. */
 const redactor = (token: string) => (text: string) =>

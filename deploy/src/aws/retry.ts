@@ -1,5 +1,6 @@
 /**
- * Which AWS errors are worth another attempt, shared by every AWS call Shipshape makes (ECR, ECS).
+ * Which AWS errors are worth another attempt, shared by every AWS call Shipshape makes (ECR, ECS,
+ * STS...), and how an error reads: its name and its message, scrubbed of anything credential-like.
  * Throttling and 5xx are transient; access, credential and validation errors are not.
  */
 export interface AwsError {
@@ -48,3 +49,16 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
+
+export const errorName = (e: unknown): string => asAws(e).name ?? "Error";
+
+/** AWS messages can quote access key ids and signing scopes; nothing of that reaches a log. */
+export function scrub(text: string): string {
+  return text
+    .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b/g, "***")
+    .replace(/Credential=[^,\s]+/g, "Credential=***")
+    .replace(/[A-Za-z0-9/+=]{40,}/g, "***");
+}
+
+/** What AWS said, on one line and bounded. */
+export const saidBy = (e: unknown): string => scrub((asAws(e).message ?? "").split("\n")[0] ?? "").slice(0, 300);

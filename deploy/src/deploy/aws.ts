@@ -5,7 +5,7 @@
  */
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { Problem } from "../project/problem.js";
-import { asAws, isRetryable, type RetryOptions } from "../aws/retry.js";
+import { errorName, isRetryable, saidBy, type RetryOptions } from "../aws/retry.js";
 import { systemClock, type Clock } from "../project/clock.js";
 
 export type { RetryOptions };
@@ -33,18 +33,8 @@ export const withPolicy = <C>(client: C, opts: EcsOptions = {}): WithPolicy<C> =
 export type Ecs = WithPolicy<ECSClient>;
 export const ecsOf = (client: ECSClient, opts?: EcsOptions): Ecs => withPolicy(client, opts);
 
-export const errorName = (e: unknown): string => asAws(e).name ?? "Error";
-
-/** AWS messages can quote access key ids and signing scopes; nothing of that reaches a log. */
-export function scrub(text: string): string {
-  return text
-    .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b/g, "***")
-    .replace(/Credential=[^,\s]+/g, "Credential=***")
-    .replace(/[A-Za-z0-9/+=]{40,}/g, "***");
-}
-
-/** What AWS said, on one line and bounded. */
-export const saidBy = (e: unknown): string => scrub((asAws(e).message ?? "").split("\n")[0] ?? "").slice(0, 300);
+// How AWS errors read (name, scrubbed message) lives in aws/retry.ts, shared with STS and ECR.
+export { errorName, saidBy, scrub } from "../aws/retry.js";
 
 /** "…is not authorized to perform: ecs:UpdateService on resource…" names the permission exactly (iam:PassRole included). */
 function missingPermission(message: string): string | undefined {

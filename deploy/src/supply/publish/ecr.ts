@@ -5,15 +5,8 @@
  * messages (signature errors) can quote the access key id.
  */
 import { createHash } from "node:crypto";
-import {
-  awsCredentials,
-  githubOidcTokenSource,
-  runIdentityOf,
-  scrubAws,
-  type AwsIdentity,
-  type CredentialProvider,
-} from "../../aws/credentials.js";
-import { asAws, isRetryable, type RetryOptions } from "../../aws/retry.js";
+import { awsCredentials, githubOidcTokenSource, runIdentityOf, type AwsIdentity, type CredentialProvider } from "../../aws/credentials.js";
+import { asAws, isRetryable, scrub as scrubAws, type RetryOptions } from "../../aws/retry.js";
 import {
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
