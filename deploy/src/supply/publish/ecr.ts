@@ -16,12 +16,11 @@ import {
   type Repository,
 } from "@aws-sdk/client-ecr";
 import { Problem } from "../../project/problem.js";
-import { isExactTag } from "./tags.js";
+import { floatingTagFilters, isExactTag } from "./tags.js";
 import { REGION, ecrRepositoryName, type EcrRegistry } from "./ecr-registry.js";
 import type { EcrPushAuth, RegistryCredentials } from "../../gates/registry.js";
 import { progress } from "../../gates/progress.js";
 import { credentialText } from "../../gates/secret-text.js";
-import { floatingTagFilters } from "./tags.js";
 
 // The host rules live in ecr-registry.ts (no SDK); re-exported for the callers that also use the SDK.
 export { ecrRepositoryName, isEcrRegistry, type EcrRegistry } from "./ecr-registry.js";
