@@ -5,6 +5,10 @@
  * issue, with the wrong audience, expired, or whose `sub` the role's trust policy does not allow,
  * and answering errors as STS's XML; GitHub hands out JWT-shaped tokens that last 5 minutes, only
  * for the job's request token. Time is Date's, so tests on fake time expire tokens and sessions.
+ * Sources: the STS API reference for AssumeRoleWithWebIdentity (DurationSeconds 900 s up to the
+ * role's MaxSessionDuration, 3600 by default; errors InvalidIdentityToken, ExpiredTokenException,
+ * AccessDenied, ValidationError), as the aws-sdk-js-v3 client-sts model carries it; GitHub's
+ * "About security hardening with OpenID Connect" for the token's iss, aud and sub claims.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -127,6 +131,11 @@ export class FakeSts {
     const role = this.roles.get(params.get("RoleArn") ?? "");
     if (!role || role.sub !== claims.sub) return error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403);
     const duration = Number(params.get("DurationSeconds") ?? 3600);
+    if (duration < 900)
+      return error(
+        "ValidationError",
+        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+      );
     if (duration > role.maxSessionSeconds)
       return error("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
     const n = ++this.seq;
