@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installCommand } from "../deploy/src/gates/commands.js";
-import { SQUAWK_VERSION } from "../src/release/migrations/squawk.js";
+import { SQUAWK_VERSION } from "../lib/release/migrations/squawk.js";
 
 const service = fileURLToPath(new URL("../test/fixtures/service/", import.meta.url));
 const lock = readFileSync(join(service, "package-lock.json"));

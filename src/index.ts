@@ -7,13 +7,13 @@
  * `with*` (see deploy/src/settings.ts); `release` publishes and signs. Deploys are the deploy
  * module's (deploy/, shipshape-deploy), which takes the digest `release` returns: kept apart so a
  * gate call never loads the AWS SDK, pg or the deploy code (the runtime imports and type-checks
- * every file under a module's src/ on every call). Settings come from an optional shipshape.yaml
- * at the repository root, which both modules read.
+ * every file under a module's src/ on every call). For the same reason this file is the API alone:
+ * each function loads what it does from lib/calls/ when it is called (src/calls.ts). Settings come
+ * from an optional shipshape.yaml at the repository root, which both modules read.
  */
 import {
   argument,
   check,
-  dag,
   func,
   generate,
   object,
@@ -23,55 +23,20 @@ import {
   type File,
   type Secret,
 } from "@dagger.io/dagger";
-import { stringify } from "yaml";
-import { audit } from "./gates/audit.js";
-import { runGate, type Gate, type GateContext, type GateRun } from "../deploy/src/gates/gate.js";
-import { commitsCheck, computeVersion } from "./gates/history.js";
-import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "../deploy/src/gates/image.js";
-import { secretText } from "../deploy/src/gates/secret-text.js";
-import { githubIdTokens, type TokenSource } from "../deploy/src/github/oidc.js";
-import { assertUsableToken, SIGSTORE_AUDIENCE } from "../deploy/src/supply/signing/identity.js";
-import { platformSlug } from "../deploy/src/supply/publish/manifests.js";
-import { SBOM_FORMAT_INFO } from "../deploy/src/supply/sbom/commands.js";
-import { commentGates } from "./gates/pr-comment.js";
-import { lint } from "./gates/lint.js";
-import { lighthouseAudit } from "./gates/lighthouse.js";
-import { provenanceOf, publishImage } from "./gates/publish.js";
-import { signImage, verifyImage } from "../deploy/src/gates/sign.js";
-import { secretScan } from "./gates/secrets.js";
-import { sast } from "./gates/sast.js";
-import { describePlan } from "./generate/plan.js";
-import { generation, type GenerationRequest } from "./generate/run.js";
-import { progress } from "../deploy/src/gates/progress.js";
-import { migrations } from "./gates/migrations.js";
-import { test } from "./gates/test.js";
-import { typecheck } from "./gates/typecheck.js";
-import { installer } from "../deploy/src/gates/workspace.js";
-import type { ShipshapeConfig } from "../deploy/src/config/schema.js";
 import { Problem } from "../deploy/src/project/problem.js";
-import { loadConfig, loadProject } from "../deploy/src/project/load.js";
-import { ciReportOf, gateReportOf, type CiReport, type GateReport } from "./report/gate-report.js";
-import { make } from "../deploy/src/report/fields.js";
-import { Release, ReleasePlatform } from "./report/release.js";
-import { releaseVersionOf, type ReleaseVersion } from "./report/release-version.js";
-import { skipped } from "../deploy/src/report/outcome.js";
-import { passedAll, renderTable } from "../deploy/src/report/render.js";
 import {
   auditSettings,
   awsSettings,
-  isRegistryOf,
-  registryCredsFor,
   registrySettings,
   runSettings,
   verifierSettings,
   type NotificationSettings,
   type Settings,
 } from "../deploy/src/settings.js";
-import { recordCi } from "./trail/ci-wiring.js";
-
-const GATES = { lint, typecheck, test, audit } satisfies Record<string, Gate>;
-type GateName = keyof typeof GATES;
-const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
+import { calls } from "./calls.js";
+import type { CiReport, GateReport } from "./report/gate-report.js";
+import type { Release } from "./report/release.js";
+import type { ReleaseVersion } from "./report/release-version.js";
 
 // Cache policy, deliberate per function (README "Function caching"): the engine caches a call for 7 days
 // by default, keyed on the source, the arguments and the parent (with its chained settings). Pure gates
@@ -86,8 +51,6 @@ const ORDER: GateName[] = ["lint", "typecheck", "test", "audit"];
 // a registry ruleset (p/default) changes on semgrep.dev without the source changing (its exec also
 // carries the date, so the exec cache replays a registry scan for one day at most). Local rules alone
 // would be pure, but the expiry makes them clock-bound too.
-// Per-call memo: the runtime rebuilds this object for every call, and a memo lives for one call.
-const contexts = new WeakMap<Shipshape, Promise<GateContext>>();
 
 /** Quality gates, supply chain and deploys for a Node/TypeScript service. */
 @object()
@@ -97,7 +60,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
   @func() source: Directory;
   /** Path of the Shipshape config file, relative to the source. */
   @func() configPath: string;
-  // Chained settings (src/settings.ts): plain fields, so they travel with the object but are not API fields.
+  // Chained settings (deploy/src/settings.ts): plain fields, so they travel with the object but are not API fields.
   awsAccessKeyId?: Secret;
   awsSecretAccessKey?: Secret;
   awsSessionToken?: Secret;
@@ -254,47 +217,35 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
   /** Run every quality gate concurrently (recorded when an audit trail is set); the report, failing the call with the table unless all passed. */
   @func({ cache: "session" })
   async ci(): Promise<CiReport> {
-    const startedMs = Date.now();
-    const core = ORDER.map((g) => this.runGate(g));
-    const runs = await Promise.all([...core, ...(await this.optionalCiGates())]);
-    // Session-cached, so one `dagger call ci` records once; the write is this process's, no exec to replay (src/trail/ci-trail.ts).
-    const audit = await recordCi(
-      this,
-      runs.map((r) => r.outcome),
-      startedMs,
-    );
-    const report = ciReportOf(runs.map(toReport), audit);
-    progress("ci", `\n${report.table()}`);
-    if (audit.note) progress("audit", audit.note);
-    return report;
+    return (await calls("gates")).ci(this);
   }
 
   /** ESLint with zero warnings allowed, and Prettier --check: the report, failing the call when the gate fails. */
   @func()
   @check()
   async lint(): Promise<GateReport> {
-    return this.reported(this.runGate("lint"));
+    return (await calls("gates")).gate(this, "lint");
   }
 
   /** The project's tsc --noEmit: diagnostics and SARIF, failing the call on type errors. */
   @func()
   @check()
   async typecheck(): Promise<GateReport> {
-    return this.reported(this.runGate("typecheck"));
+    return (await calls("gates")).gate(this, "typecheck");
   }
 
   /** The project's tests against a Postgres service, with coverage thresholds: counts, JUnit and lcov. */
   @func()
   @check()
   async test(): Promise<GateReport> {
-    return this.reported(this.runGate("test"));
+    return (await calls("gates")).gate(this, "test");
   }
 
   /** Dependency audit at the configured severity: blocking advisories and the raw audit JSON. */
   @func({ cache: "24h" })
   @check()
   async audit(): Promise<GateReport> {
-    return this.reported(this.runGate("audit"));
+    return (await calls("gates")).gate(this, "audit");
   }
 
   /**
@@ -304,7 +255,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func({ cache: "never" })
   async lighthouse(url: string = "", environment: string = ""): Promise<GateReport> {
-    return this.reported(this.lighthouseRun(url, environment));
+    return (await calls("checks")).lighthouse(this, url, environment);
   }
 
   /**
@@ -319,8 +270,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     base: string = "",
     approveDestructive: boolean = false,
   ): Promise<GateReport> {
-    const gate = migrations({ base, approveDestructive, gitDir });
-    return this.reported(this.runNamed("migrations", gate, (c) => c.migrations.enabled));
+    return (await calls("history")).migrations(this, gitDir, base, approveDestructive);
   }
 
   /**
@@ -335,7 +285,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     base: string,
     head: string = "HEAD",
   ): Promise<GateReport> {
-    return this.reported(this.commitsRun(base, head, gitDir));
+    return (await calls("history")).commits(this, gitDir, base, head);
   }
 
   /**
@@ -344,8 +294,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   async version(@argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory): Promise<ReleaseVersion> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    return releaseVersionOf(await computeVersion(config, gitDir, this.repoUrl ?? "", new Date()));
+    return (await calls("history")).version(this, gitDir);
   }
 
   /**
@@ -354,15 +303,13 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   async build(platform: string = ""): Promise<Container> {
-    const project = await this.context().then((c) => c.project);
-    return builtImage(project, this.source, platform);
+    return (await calls("image")).build(this, platform);
   }
 
   /** The Dockerfile the build uses: the project's, or the generated hardened one to export and keep. */
   @func()
   async dockerfile(): Promise<File> {
-    const project = await this.context().then((c) => c.project);
-    return buildContext(project, this.source).file("Dockerfile");
+    return (await calls("image")).dockerfile(this);
   }
 
   /**
@@ -372,14 +319,14 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
   @func({ cache: "24h" })
   @check()
   async scanImage(platform: string = ""): Promise<GateReport> {
-    return this.reported(this.imageRun("scan", platform));
+    return (await calls("image")).scanImage(this, platform);
   }
 
   /** Scan the dependencies in the lockfile with Trivy (no build needed): blocking vulnerabilities and SARIF. */
   @func({ cache: "24h" })
   @check()
   async scanDependencies(): Promise<GateReport> {
-    return this.reported(this.dependenciesRun());
+    return (await calls("image")).scanDependencies(this);
   }
 
   /**
@@ -388,8 +335,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   async sbom(platform: string = ""): Promise<File> {
-    const { project } = await this.context();
-    return sbomOf(project.config, await builtImage(project, this.source, platform));
+    return (await calls("image")).sbom(this, platform);
   }
 
   /**
@@ -399,7 +345,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
   @func({ cache: "24h" })
   @check()
   async licenseCheck(platform: string = ""): Promise<GateReport> {
-    return this.reported(this.imageRun("licenses", platform));
+    return (await calls("image")).licenseCheck(this, platform);
   }
 
   /**
@@ -409,14 +355,14 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
   @func()
   @check()
   async secretScan(@argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir: Directory): Promise<GateReport> {
-    return this.reported(this.secretsRun(gitDir));
+    return (await calls("checks")).secretScan(this, gitDir);
   }
 
   /** Static analysis with Semgrep (sast.rules, p/default by default): findings by severity with sast.ignore, semgrep.json and Semgrep's SARIF. */
   @func({ cache: "24h" })
   @check()
   async sast(): Promise<GateReport> {
-    return this.reported(this.sastRun());
+    return (await calls("checks")).sast(this);
   }
 
   /**
@@ -431,8 +377,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     registry: string = "",
     repository: string = "",
   ): Promise<string> {
-    const { project } = await this.context();
-    return (await publishImage(project, this.source, gitDir, this.publishTarget(project.config, registry, repository))).ref;
+    return (await calls("release")).publish(this, gitDir, registry, repository);
   }
 
   /**
@@ -441,9 +386,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func({ cache: "never" })
   async sign(ref: string): Promise<string> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    const signing = await this.signing(ref);
-    return (await signImage(config, ref, signing)).ref;
+    return (await calls("release")).sign(this, ref);
   }
 
   /**
@@ -454,22 +397,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func({ cache: "never" })
   async verify(ref: string, provenance: boolean = false, builderId: string = ""): Promise<string> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    const v = await verifyImage(config, ref, {
-      provenance,
-      builderId,
-      publicKey: this.cosignPublicKey,
-      identity: this.certificateIdentity ?? "",
-      issuer: this.certificateOidcIssuer ?? "",
-      insecureIgnoreTlog: this.insecureIgnoreTlog ?? false,
-      creds: registryCredsFor(this, ref),
-      allowHttpRegistry: this.plainHttpFor(ref),
-    });
-    if (!v.verified)
-      throw new Error(
-        `${ref} is not verified: ${v.reason}\nhint: sign it with the matching key or identity (dagger call shipshape with-signer ... sign), and deploy only what verifies`,
-      );
-    return v.reason;
+    return (await calls("release")).verify(this, ref, provenance, builderId);
   }
 
   /**
@@ -486,57 +414,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     repository: string = "",
     builderId: string = "",
   ): Promise<Release> {
-    const idTokens = await sigstoreTokens(this.sigstoreIdTokenRequestUrl, this.sigstoreIdTokenRequestToken);
-    // Checked before anything is pushed: an unsigned image must never reach the registry.
-    if (!this.cosignKey && !this.sigstoreIdToken && !idTokens) {
-      throw new Error(
-        "release needs a signing identity: an image is never published unsigned\nhint: chain with-signer --key=file://cosign.key --password=env://COSIGN_PASSWORD, or in GitHub Actions with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-      );
-    }
-    if (!this.cosignKey && !idTokens && this.sigstoreIdToken)
-      assertUsableToken((await secretText(this.sigstoreIdToken)) ?? "", new Date(), "the build");
-    const startedOn = new Date();
-    const { project } = await this.context();
-    // Every published platform is judged, and SBOM'd, on its own: an arm64-only vulnerability blocks the release too.
-    const platforms = project.config.publish.platforms;
-    const images = await Promise.all(platforms.map((p) => builtImage(project, this.source, p)));
-    const sboms = platforms.map((platform, i) => ({ platform, sbom: sbomOf(project.config, images[i]!) }));
-    const runs = await Promise.all([
-      ...platforms.flatMap((p) => [
-        this.imageRun("scan", p, `scan-${platformSlug(p)}`),
-        this.imageRun("licenses", p, `licenses-${platformSlug(p)}`),
-      ]),
-      this.secretsRun(gitDir),
-    ]);
-    if (!passedAll(runs.map((r) => r.outcome)))
-      throw new Error(`release stopped before publishing:\n${renderTable(runs.map((r) => r.outcome))}`);
-    const published = await publishImage(project, this.source, gitDir, this.publishTarget(project.config, registry, repository));
-    const provenance = await provenanceOf(project, this.source, published, {
-      configPath: this.configPath,
-      builderId,
-      invocationId: this.runUrl ?? "",
-      startedOn,
-      finishedOn: new Date(),
-    });
-    const signed = await signImage(
-      project.config,
-      published.ref,
-      { ...(await this.signing(published.ref, idTokens)) },
-      { sboms, provenance },
-    );
-    const gates = runs.map(toReport);
-    return make(Release, {
-      ref: published.ref,
-      tags: published.tags,
-      platforms: signed.platforms.map((m, i) => make(ReleasePlatform, { platform: m.platform, ref: m.ref, sbom: sboms[i]!.sbom })),
-      gates,
-      files: sboms.reduce(
-        (dir, { platform, sbom }) =>
-          dir.withFile(`sbom/${platformSlug(platform)}.${SBOM_FORMAT_INFO[project.config.sbom.format].fileName}`, sbom),
-        gates.reduce((dir, g) => dir.withDirectory(g.gate, g.files), dag.directory()),
-      ),
-      provenance,
-    });
+    return (await calls("release")).release(this, gitDir, registry, repository, builderId);
   }
 
   /**
@@ -547,18 +425,13 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func({ cache: "never" })
   async prComment(repository: string, pullNumber: number, githubToken: Secret): Promise<string> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    const token = (await secretText(githubToken)) ?? "";
-    const gates = async () => (await Promise.all(ORDER.map((g) => this.runGate(g)))).map((r) => r.outcome);
-    const target = { repository, pullNumber, token, runUrl: this.runUrl ?? "", commitSha: this.commitSha ?? "" };
-    return commentGates(config, target, gates);
+    return (await calls("gates")).prComment(this, repository, pullNumber, githubToken);
   }
 
   /** The effective configuration (shipshape.yaml with every default filled in), as YAML. */
   @func()
   async config(): Promise<string> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    return stringify(config);
+    return (await calls("config")).config(this);
   }
 
   /**
@@ -569,10 +442,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
   @func()
   @generate()
   async scaffold(repo: string = "", ref: string = ""): Promise<Changeset> {
-    const { files, plan } = await this.generated({ repo, ref });
-    // Only new files: `dagger check` runs every generator as a check, and a team's edits are not drift.
-    const after = plan.create.reduce((dir, path) => dir.withNewFile(path, files[path]!), this.source);
-    return after.changes(this.source);
+    return (await calls("generate")).scaffold(this, repo, ref);
   }
 
   /**
@@ -584,15 +454,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   async init(force: boolean = false, repo: string = "", ref: string = "", measureCoverage: boolean = false): Promise<Directory> {
-    const { files, plan, notes } = await this.generated({ repo, ref }, measureCoverage);
-    const paths = [...plan.create, ...(force ? plan.differ.map((d) => d.path) : [])];
-    if (!force && plan.differ.length > 0)
-      progress(
-        "init",
-        `left as they are (differ): ${plan.differ.map((d) => d.path).join(", ")}; init-diff shows the diff, --force writes them`,
-      );
-    for (const note of notes) progress("init", note);
-    return paths.reduce((dir, path) => dir.withNewFile(path, files[path]!), dag.directory());
+    return (await calls("generate")).init(this, force, repo, ref, measureCoverage);
   }
 
   /**
@@ -603,176 +465,6 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
    */
   @func()
   async initDiff(repo: string = "", ref: string = "", measureCoverage: boolean = false): Promise<string> {
-    const { files, plan, notes } = await this.generated({ repo, ref }, measureCoverage);
-    return describePlan(plan, files, notes);
+    return (await calls("generate")).initDiff(this, repo, ref, measureCoverage);
   }
-
-  /** Where publish pushes, with the registry's credentials and this chain's commit, branch and version. */
-  private publishTarget(config: ShipshapeConfig, registry: string, repository: string) {
-    const creds = registryCredsFor(this, registry || config.publish.registry || "");
-    const run = {
-      sha: this.commitSha ?? "",
-      branch: this.branch ?? "",
-      defaultBranch: this.defaultBranch || "main",
-      version: this.runVersion ?? "",
-    };
-    return { registry, repository, ...run, creds };
-  }
-
-  /** The withSigner identity for signing `ref`, with its registry's credentials. */
-  private async signing(ref: string, tokens?: TokenSource) {
-    const idTokens = tokens ?? (await sigstoreTokens(this.sigstoreIdTokenRequestUrl, this.sigstoreIdTokenRequestToken));
-    return {
-      key: this.cosignKey,
-      password: this.cosignPassword,
-      idToken: this.sigstoreIdToken,
-      idTokens,
-      creds: registryCredsFor(this, ref),
-      allowHttpRegistry: this.plainHttpFor(ref),
-    };
-  }
-
-  /** Plain HTTP only to the withRegistry registry that asked for it, with or without a login. */
-  private plainHttpFor(ref: string): boolean {
-    return Boolean(this.registryPlainHttp) && isRegistryOf(this, ref);
-  }
-
-  /** One generator run; with measureCoverage, today's line coverage from the test gate itself. */
-  private async generated(target: Pick<GenerationRequest, "repo" | "ref">, measureCoverage: boolean = false) {
-    const measuredLines = measureCoverage ? (await this.runGate("test")).outcome.metrics["coverage.lines"] : undefined;
-    return generation({ source: this.source, configPath: this.configPath, ...target, measuredLines });
-  }
-
-  private context(): Promise<GateContext> {
-    let ctx = contexts.get(this);
-    if (!ctx) {
-      ctx = loadProject(this.source, this.configPath).then((project) => ({
-        project,
-        source: this.source,
-        installed: installer(project, this.source),
-      }));
-      contexts.set(this, ctx);
-    }
-    return ctx;
-  }
-
-  private commitsRun(base: string, head: string, gitDir: Directory): Promise<GateRun> {
-    return runGate(
-      "commits",
-      () => loadConfig(this.source, this.configPath),
-      ({ config }) => commitsCheck(config, gitDir, base, head),
-    );
-  }
-
-  private imageRun(gate: "scan" | "licenses", platform: string, name: string = gate): Promise<GateRun> {
-    return this.runNamed(
-      name,
-      async ({ project, source }) => {
-        const image = await builtImage(project, source, platform);
-        return gate === "scan" ? scanImage(project.config, image, source) : licenseCheck(project.config, sbomOf(project.config, image));
-      },
-      (c) => (gate === "scan" ? c.scan.enabled : c.licenses.enabled),
-    );
-  }
-
-  private lighthouseRun(url: string, environment: string): Promise<GateRun> {
-    return runGate(
-      "lighthouse",
-      () => loadConfig(this.source, this.configPath),
-      ({ config }) =>
-        lighthouseAudit(
-          { lighthouse: config.lighthouse, environments: config.environments, image: config.images.lighthouse },
-          { url, environment },
-        ),
-    );
-  }
-
-  /** Gates ci runs only when shipshape.yaml asks: lighthouse.ci (it needs a live URL). A bad config is every core gate's report already. */
-  private async optionalCiGates(): Promise<Promise<GateRun>[]> {
-    const config = await loadConfig(this.source, this.configPath).then(
-      ({ config }) => config,
-      () => undefined,
-    );
-    // sast is opt-in too (sast.enabled): a ci row only when enabled.
-    return [...(config?.lighthouse.ci ? [this.lighthouseRun("", "")] : []), ...(config?.sast.enabled ? [this.sastRun()] : [])];
-  }
-
-  private dependenciesRun(): Promise<GateRun> {
-    return this.runNamed(
-      "dependencies",
-      ({ project, source }) => scanDependencies(project.config, source),
-      (c) => c.scan.enabled,
-    );
-  }
-
-  private secretsRun(gitDir: Directory): Promise<GateRun> {
-    const load = () => loadConfig(this.source, this.configPath).then(({ config }) => config);
-    return this.runEnabled(
-      "secrets",
-      load,
-      (c) => c.secrets.enabled,
-      (c) => secretScan(c, this.source, gitDir),
-    );
-  }
-
-  private sastRun(): Promise<GateRun> {
-    const load = () => loadConfig(this.source, this.configPath).then(({ config }) => config);
-    return this.runEnabled(
-      "sast",
-      load,
-      (c) => c.sast.enabled,
-      (c) => sast(c, this.source),
-    );
-  }
-
-  private runGate(name: GateName): Promise<GateRun> {
-    return this.runNamed(name, GATES[name], (c) => c.gates[name].enabled);
-  }
-
-  private runNamed(name: string, gate: Gate, enabled: (c: ShipshapeConfig) => boolean): Promise<GateRun> {
-    return this.runEnabled(
-      name,
-      () => this.context(),
-      (ctx) => enabled(ctx.project.config),
-      gate,
-    );
-  }
-
-  /** Runs a gate unless shipshape.yaml disables it; whatever goes wrong becomes its report. */
-  private runEnabled<C>(
-    name: string,
-    load: () => Promise<C>,
-    enabled: (c: C) => boolean,
-    gate: (c: C) => ReturnType<Gate>,
-  ): Promise<GateRun> {
-    return runGate(name, load, async (ctx) => {
-      if (!enabled(ctx)) {
-        const { gate: _g, durationMs: _d, ...verdict } = skipped(name, `disabled in ${this.configPath}`);
-        return { verdict, files: dag.directory() };
-      }
-      return gate(ctx);
-    });
-  }
-
-  /** A gate's report; an ERROR (it could not judge) fails the call, so the engine never caches it. */
-  private async reported(run: Promise<GateRun>): Promise<GateReport> {
-    const { outcome, files } = await run;
-    if (outcome.status === "error") throw new Error(renderTable([outcome]));
-    return gateReportOf(outcome, files);
-  }
-}
-
-/** Fresh sigstore-audience OIDC tokens from GitHub's token request URL and token, when both were given. */
-async function sigstoreTokens(requestUrl?: Secret, requestToken?: Secret): Promise<TokenSource | undefined> {
-  const [url, token] = await Promise.all([secretText(requestUrl), secretText(requestToken)]);
-  if (!url && !token) return undefined;
-  if (!url || !token)
-    throw new Error(
-      "keyless signing needs both the OIDC token request URL and its token\nhint: chain with-signer --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    );
-  return githubIdTokens({ requestUrl: url, requestToken: token, audience: SIGSTORE_AUDIENCE });
-}
-
-function toReport(run: GateRun): GateReport {
-  return gateReportOf(run.outcome, run.files);
 }

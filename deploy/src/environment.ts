@@ -16,7 +16,7 @@ import { DeliveryReport } from "./report/delivery.js";
 import type { HealthReport } from "./report/health-report.js";
 import { deploymentOf, type Deployment } from "./report/deployment.js";
 import { make } from "./report/fields.js";
-import { registryCredsFor } from "./settings.js";
+import { registryCredsFor } from "./gates/registry.js";
 import { awsOf, outletsOf, runContextOf, type DeploySettings } from "./deploy-settings.js";
 
 /** How each kind of run ends when it did its job ("paused" waits at a gate for promote or abort by design). */

@@ -12,7 +12,6 @@
  * (Executor.buildClass), and a Secret inside it would come back as a bare ID string.
  */
 import type { File, Secret } from "@dagger.io/dagger";
-import { registryHost, type RegistryCredentials } from "./gates/registry.js";
 
 /** What `withAws` sets: static keys, or a role assumed with GitHub's OIDC token (renewed on long runs). */
 export interface AwsSettings {
@@ -134,32 +133,3 @@ export const runSettings = ({ version, ...rest }: Omit<RunSettings, "runVersion"
 
 /** Every chained setting: the CI module's root uses all but the notifications, the deploy module's all but the signer. */
 export type Settings = AwsSettings & RegistrySettings & SignerSettings & VerifierSettings & OutletSettings & RunSettings;
-
-/**
- * Credentials for the registry an image lives in: the `withRegistry` login only for the registry it
- * was given for (a password never goes to another host), the `withAws` identity for ECR (keys, or a
- * role and GitHub's OIDC token, the session named after withRun's runUrl).
- */
-export function registryCredsFor(s: AwsSettings & RegistrySettings & Pick<RunSettings, "runUrl">, image: string): RegistryCredentials {
-  const mine = isRegistryOf(s, image);
-  return {
-    username: mine ? (s.registryUsername ?? "") : "",
-    password: mine ? s.registryPassword : undefined,
-    awsAccessKeyId: s.awsAccessKeyId,
-    awsSecretAccessKey: s.awsSecretAccessKey,
-    awsSessionToken: s.awsSessionToken,
-    awsRoleArn: s.awsRoleArn,
-    awsWebIdentityToken: s.awsWebIdentityToken,
-    awsIdTokenRequestUrl: s.awsIdTokenRequestUrl,
-    awsIdTokenRequestToken: s.awsIdTokenRequestToken,
-    runUrl: s.runUrl,
-  };
-}
-
-/** Host names compare without a scheme and case-insensitively (DNS names are; a pasted https:// is not part of it). */
-const hostOf = (ref: string) => registryHost(ref.replace(/^[a-z]+:\/\//i, "")).toLowerCase();
-
-/** Whether `image` lives in the registry withRegistry was given for. */
-export function isRegistryOf(s: RegistrySettings, image: string): boolean {
-  return Boolean(s.registryAddress) && hostOf(image) === hostOf(s.registryAddress ?? "");
-}

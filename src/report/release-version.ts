@@ -1,7 +1,5 @@
 /** The next release computed from history: usable as the git tag and as image tags. */
 import { func, object } from "@dagger.io/dagger";
-import type { VersionResult } from "../gates/history.js";
-import { make } from "../../deploy/src/report/fields.js";
 
 /** The next release: version, git tag, image tags and changelog. */
 @object()
@@ -26,17 +24,4 @@ export class ReleaseVersion {
   released(): boolean {
     return this.next !== "";
   }
-}
-
-/** The release version object from what history computed. */
-export function releaseVersionOf(r: VersionResult): ReleaseVersion {
-  return make(ReleaseVersion, {
-    current: r.next.current ?? "",
-    next: r.next.next?.version ?? "",
-    bump: r.next.bump,
-    gitTag: r.next.next?.gitTag ?? "",
-    imageTags: r.next.next?.imageTags ?? [],
-    changelog: r.changelog,
-    reasons: r.next.reasons,
-  });
 }

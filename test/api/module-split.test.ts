@@ -4,7 +4,8 @@
  * TypeScript program over them (sdk/typescript runtime __dagger.entrypoint.ts, introspector scan),
  * so what the CI module's src/ reaches is what every gate call pays for. Each module's runtime also
  * installs only its own package.json's `dependencies` (npm install --omit=dev) and gets only its own
- * directory, so every package either module can import must be listed there.
+ * directory, so every package either module can import must be listed there. The CI module's src/
+ * is its API alone: each function imports its implementation from lib/calls/ when called (src/calls.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -39,16 +40,44 @@ describe("two modules, each loading only what its calls need", () => {
     expect([...dep.packages].filter((p) => p.startsWith("@aws-sdk/")).length).toBeGreaterThan(3);
   });
 
-  it("the CI module reaches the SDK and pg only through computed specifiers that resolve, on the paths that need them", () => {
-    const targets = ci.computed.map((c) => ({ from: rel(c.file), to: c.specifier }));
-    expect(targets.map((t) => t.from).sort()).toEqual(["deploy/src/gates/registry.ts", "src/trail/ci-wiring.ts"]);
-    for (const c of ci.computed) expect(existsSync(join(c.file, "..", c.specifier.replace(/\.js$/, ".ts"))), c.specifier).toBe(true);
+  it("a CI module call's scan sees the API alone: no package but the SDK, no file of lib/", () => {
+    // src/ holds the objects and their docs; what each function does is lib/calls/, loaded when called.
+    expect([...ci.packages]).toEqual(["@dagger.io/dagger"]);
+    expect([...ci.files].map(rel).filter((f) => f.startsWith("lib/"))).toEqual([]);
+    // Negative control: the same files followed lazily reach the gates, zod and the rest.
     const lazy = importClosure(moduleFiles(SRC_DIR), { lazy: true });
+    expect([...lazy.files].map(rel)).toContain("lib/gates/lint.ts");
+    expect([...lazy.packages]).toContain("zod");
+  });
+
+  it("the CI module reaches its implementations, the SDK and pg only through computed specifiers that resolve", () => {
+    const targets = ci.computed.map((c) => ({ from: rel(c.file), to: c.specifier }));
+    expect([...new Set(targets.map((t) => t.from))]).toEqual(["src/calls.ts"]);
+    expect(targets.map((t) => t.to).sort()).toEqual(
+      ["checks", "config", "gates", "generate", "history", "image", "release"].map((n) => `../lib/calls/${n}.js`),
+    );
+    const lazy = importClosure(moduleFiles(SRC_DIR), { lazy: true });
+    expect(
+      lazy.computed
+        .map((c) => rel(c.file))
+        .filter((f) => f !== "src/calls.ts")
+        .sort(),
+    ).toEqual(["deploy/src/gates/registry.ts", "lib/trail/ci-wiring.ts"]);
+    for (const c of lazy.computed) expect(existsSync(join(c.file, "..", c.specifier.replace(/\.js$/, ".ts"))), c.specifier).toBe(true);
     expect([...lazy.packages].filter((p) => p.startsWith("@aws-sdk/") || p === "pg").sort()).toEqual([
       "@aws-sdk/client-ecr",
       "@aws-sdk/client-sts",
       "pg",
     ]);
+  });
+
+  it("every lib/calls file implements its group, and the loader finds each by name", async () => {
+    const { calls, CALL_FILES } = await import("../../src/calls.js");
+    for (const name of Object.keys(CALL_FILES) as (keyof typeof CALL_FILES)[]) {
+      const impl = await calls(name);
+      expect(Object.keys(impl).length, name).toBeGreaterThan(0);
+      for (const fn of Object.values(impl)) expect(typeof fn, name).toBe("function");
+    }
   });
 
   for (const [name, src, dir] of [

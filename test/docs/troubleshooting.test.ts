@@ -1,6 +1,6 @@
 /**
  * docs/TROUBLESHOOTING.md lists every cause Shipshape can print, with its fix: every Problem,
- * ConfigError and hinted Error in src/ (read by the TypeScript compiler, test/docs/problems.ts),
+ * ConfigError and hinted Error in src/, lib/ and deploy/src/ (read by the TypeScript compiler, test/docs/problems.ts),
  * and the catalogued ones (config/errors.ts, project/problem.ts) with their hint too.
  * After adding or changing one: `npx tsx test/docs/render-troubleshooting.ts`.
  */
@@ -25,7 +25,7 @@ describe("docs/TROUBLESHOOTING.md", () => {
     expect(problems.find((p) => p.causes.includes("--config-path is empty"))!.hint).toContain("leave it out to use shipshape.yaml");
   });
 
-  it("lists every cause in both modules' src/ (run test/docs/render-troubleshooting.ts after adding one)", () => {
+  it("lists every cause in both modules' code (run test/docs/render-troubleshooting.ts after adding one)", () => {
     const missing = problems.flatMap((p) =>
       printedCauses(p)
         .filter((c) => !doc.includes(c))

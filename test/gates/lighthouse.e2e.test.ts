@@ -9,7 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { installCommands, lighthouseCommand } from "../../src/gates/lighthouse/command.js";
+import { installCommands, lighthouseCommand } from "../../lib/gates/lighthouse/command.js";
 import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
 import { LIGHTHOUSE_VERSION } from "../../deploy/src/images.js";

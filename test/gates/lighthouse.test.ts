@@ -7,11 +7,11 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../deploy/src/config/load.js";
 import { ConfigError } from "../../deploy/src/config/errors.js";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { lighthouseUrl } from "../../src/gates/lighthouse.js";
-import { installCommands, lighthouseCommand } from "../../src/gates/lighthouse/command.js";
+import { lighthouseUrl } from "../../lib/gates/lighthouse.js";
+import { installCommands, lighthouseCommand } from "../../lib/gates/lighthouse/command.js";
 import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
-import { failingAudits, judgeLighthouse } from "../../src/gates/lighthouse/policy.js";
-import { assertScored, lhrOfRun, medianRun, parseLhr, type Lhr } from "../../src/gates/lighthouse/report.js";
+import { failingAudits, judgeLighthouse } from "../../lib/gates/lighthouse/policy.js";
+import { assertScored, lhrOfRun, medianRun, parseLhr, type Lhr } from "../../lib/gates/lighthouse/report.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/lighthouse/${name}`, import.meta.url), "utf8");
 const URL_ = "http://127.0.0.1:8080/bad";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TOOL_IMAGES } from "../../deploy/src/images.js";
 import { MigrationsConfigSchema } from "../../deploy/src/release/migrations/config.js";
-import { squawkCommand } from "../../src/release/migrations/squawk.js";
+import { squawkCommand } from "../../lib/release/migrations/squawk.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";

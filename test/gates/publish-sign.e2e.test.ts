@@ -18,7 +18,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { provenanceOf, publishImage } from "../../src/gates/publish.js";
+import { provenanceOf, publishImage } from "../../lib/gates/publish.js";
 import { dockerConfig } from "../../deploy/src/gates/registry.js";
 import { COSIGN_RUN_ENV, PROVENANCE_PATH, signImage, verifyImage } from "../../deploy/src/gates/sign.js";
 import { loadProject } from "../../deploy/src/project/load.js";

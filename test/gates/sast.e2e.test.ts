@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TOOL_IMAGES } from "../../deploy/src/images.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
-import { semgrepCommand } from "../../src/supply/sast/commands.js";
+import { semgrepCommand } from "../../lib/supply/sast/commands.js";
 import { fakeSemgrep, type FakeSemgrepOptions } from "../harness/fake-semgrep.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { gateError } from "../helpers/gate-error.js";

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
+import { gitleaksCommand } from "../../lib/supply/secrets/commands.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { git } from "../helpers/git-repo.js";

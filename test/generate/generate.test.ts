@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseConfig } from "../../deploy/src/config/load.js";
-import { shipshapeYaml } from "../../src/generate/config.js";
-import { unifiedDiff } from "../../src/generate/diff.js";
-import { detectFacts, migrationGlobs, type ProjectInput } from "../../src/generate/facts.js";
-import { describePlan, generateFiles, planFiles } from "../../src/generate/plan.js";
+import { shipshapeYaml } from "../../lib/generate/config.js";
+import { unifiedDiff } from "../../lib/generate/diff.js";
+import { detectFacts, migrationGlobs, type ProjectInput } from "../../lib/generate/facts.js";
+import { describePlan, generateFiles, planFiles } from "../../lib/generate/plan.js";
 import {
   adopterWorkflows,
   deployModuleInstalled,
@@ -21,7 +21,7 @@ import {
   promotionChain,
   resolveTarget,
   type ShipshapeTarget,
-} from "../../src/generate/workflows.js";
+} from "../../lib/generate/workflows.js";
 import { SERVICE } from "../helpers/fixture.js";
 import {
   actionValidator,

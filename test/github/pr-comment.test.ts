@@ -8,7 +8,7 @@ import {
   pullNumberFromRef,
   upsertPrComment,
   type PrCommentRequest,
-} from "../../src/github/pr-comment.js";
+} from "../../lib/github/pr-comment.js";
 import { captureStderr, virtualClock } from "../notify/receiver.js";
 import { FakeGithub } from "./fake-github.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ciSummary, deploySummary, fitStepSummary, gatesSummary } from "../../src/github/summary.js";
+import { ciSummary, deploySummary, fitStepSummary, gatesSummary } from "../../lib/github/summary.js";
 import { mdLink, truncateMarkdown } from "../../deploy/src/github/markdown.js";
 import type { DeployEvent } from "../../deploy/src/notify/event.js";
 

@@ -22,10 +22,19 @@ export interface Closure {
 const BUILTIN = new Set(builtinModules);
 const packageOf = (spec: string) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
 
-/** `import(NAME)` where the file defines NAME as a string or a joined array of strings. */
+/**
+ * `import(NAME)` where the file defines NAME as a string or a joined array of strings, and
+ * `import(NAME[key])` where NAME is an object of strings (src/calls.ts's CALL_FILES): every value.
+ */
 function computedSpecifiers(text: string): string[] {
   const out: string[] = [];
-  for (const [, name] of text.matchAll(/import\(\s*(?:\/\*[^*]*\*\/\s*)?([A-Za-z_$][\w$]*)\s*\)/g)) {
+  for (const [, name, indexed] of text.matchAll(/import\(\s*(?:\/\*[^*]*\*\/\s*)?([A-Za-z_$][\w$]*)(\[[^\]]*\])?\s*\)/g)) {
+    if (indexed) {
+      const map = new RegExp(`const ${name}\\s*=\\s*\\{([^}]*)\\}`).exec(text)?.[1];
+      if (!map) throw new Error(`import(${name}[...]): no const ${name} = { key: "...", ... } in the same file`);
+      out.push(...[...map.matchAll(/:\s*"([^"]*)"/g)].map((m) => m[1]!));
+      continue;
+    }
     const def = new RegExp(`const ${name}\\s*=\\s*(\\[[^\\]]*\\]\\.join\\("/"\\)|"[^"]*")`).exec(text)?.[1];
     if (!def) throw new Error(`import(${name}): no const ${name} = "..." or [...].join("/") in the same file`);
     out.push(def.startsWith('"') ? (JSON.parse(def) as string) : (JSON.parse(def.replace(/\.join\("\/"\)$/, "")) as string[]).join("/"));

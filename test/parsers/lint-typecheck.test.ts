@@ -6,9 +6,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../deploy/src/report/diagnostic.js";
 import { toSarif } from "../../deploy/src/report/sarif.js";
-import { parseEslintJson } from "../../src/gates/lint/eslint.js";
-import { parsePrettierCheck, parsePrettierErrors, prettierDiagnostics, prettierErrorDiagnostics } from "../../src/gates/lint/prettier.js";
-import { parseTscOutput, summarizeTsc } from "../../src/gates/typecheck/tsc.js";
+import { parseEslintJson } from "../../lib/gates/lint/eslint.js";
+import { parsePrettierCheck, parsePrettierErrors, prettierDiagnostics, prettierErrorDiagnostics } from "../../lib/gates/lint/prettier.js";
+import { parseTscOutput, summarizeTsc } from "../../lib/gates/typecheck/tsc.js";
 
 // Real outputs captured by fixtures-lint/capture.sh (see fixtures-lint/README.md).
 const FIXTURES = fileURLToPath(new URL("./fixtures-lint/", import.meta.url));

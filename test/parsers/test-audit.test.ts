@@ -8,12 +8,12 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAudit, type AuditTool } from "../../src/gates/audit/parse.js";
-import { auditDiagnostics, judgeAudit, type AuditPolicyOptions } from "../../src/gates/audit/policy.js";
-import type { Advisory, AuditResult } from "../../src/gates/audit/result.js";
-import { evaluateCoverage, formatViolation } from "../../src/gates/test/coverage-policy.js";
-import { failedTestDiagnostics, parseJUnit } from "../../src/gates/test/junit.js";
-import { parseLcov, type FileCoverage } from "../../src/gates/test/lcov.js";
+import { parseAudit, type AuditTool } from "../../lib/gates/audit/parse.js";
+import { auditDiagnostics, judgeAudit, type AuditPolicyOptions } from "../../lib/gates/audit/policy.js";
+import type { Advisory, AuditResult } from "../../lib/gates/audit/result.js";
+import { evaluateCoverage, formatViolation } from "../../lib/gates/test/coverage-policy.js";
+import { failedTestDiagnostics, parseJUnit } from "../../lib/gates/test/junit.js";
+import { parseLcov, type FileCoverage } from "../../lib/gates/test/lcov.js";
 import { startAdvisoryServer, type AdvisoryServer, type AdvisoryServerOptions } from "../helpers/advisory-server.js";
 
 const FIX = join(import.meta.dirname, "fixtures-test-audit");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeError } from "../../deploy/src/project/problem.js";
-import { checkCommits, renderCommitsMarkdown } from "../../src/release/commits/check.js";
+import { checkCommits, renderCommitsMarkdown } from "../../lib/release/commits/check.js";
 import {
   gitLogCommand,
   gitProblem,

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeError } from "../../deploy/src/project/problem.js";
-import { parseAllowedSigners } from "../../src/release/commits/allowed-signers.js";
-import { signatureResult } from "../../src/release/commits/signature-report.js";
+import { parseAllowedSigners } from "../../lib/release/commits/allowed-signers.js";
+import { signatureResult } from "../../lib/release/commits/signature-report.js";
 import {
   GNUPG_HOME,
   importKeysCommand,
@@ -24,7 +24,7 @@ import {
   SIGNATURES_DIR,
   toolProblem,
   type SignatureVerdict,
-} from "../../src/release/commits/signatures.js";
+} from "../../lib/release/commits/signatures.js";
 import { run } from "../helpers/git-repo.js";
 import { GpgKeys, signedCommit, sshKey, tampered, type Signing } from "../helpers/signing-keys.js";
 

@@ -13,8 +13,8 @@ import {
   parseGitLog,
   parseLastReleaseTag,
 } from "../../deploy/src/release/commits/git.js";
-import { renderChangelog } from "../../src/release/version/changelog.js";
-import { type NextVersion, imageTags, nextVersion } from "../../src/release/version/next.js";
+import { renderChangelog } from "../../lib/release/version/changelog.js";
+import { type NextVersion, imageTags, nextVersion } from "../../lib/release/version/next.js";
 import { GitRepo, run } from "../helpers/git-repo.js";
 
 const short = (hash: string) => hash.slice(0, 7);

@@ -12,7 +12,7 @@ import { deploymentOf } from "../../deploy/src/report/deployment.js";
 import { make } from "../../deploy/src/report/fields.js";
 import { ciReportOf, gateReportOf } from "../../src/report/gate-report.js";
 import { Release, ReleasePlatform } from "../../src/report/release.js";
-import { releaseVersionOf } from "../../src/report/release-version.js";
+import { releaseVersionOf } from "../../lib/calls/history.js";
 import { DEPLOY_SETTING_KEYS } from "../../deploy/src/deploy-settings.js";
 import { healthReportOf } from "../../deploy/src/report/health-report.js";
 import { CI_MODULE, DEPLOY_MODULE, moduleFiles, scanModule, type ModuleRef, type ScannedModule } from "../harness/scan.js";

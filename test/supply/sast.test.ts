@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { exitMeaning, semgrepCommand, semgrepFailure } from "../../src/supply/sast/commands.js";
+import { exitMeaning, semgrepCommand, semgrepFailure } from "../../lib/supply/sast/commands.js";
 import { SastConfigSchema, type SastConfig } from "../../deploy/src/supply/sast/config.js";
-import { judgeSast, sastLine } from "../../src/supply/sast/policy.js";
-import { parseSemgrepJson, rewriteSemgrepSarif } from "../../src/supply/sast/report.js";
+import { judgeSast, sastLine } from "../../lib/supply/sast/policy.js";
+import { parseSemgrepJson, rewriteSemgrepSarif } from "../../lib/supply/sast/report.js";
 
 const FIX = join(import.meta.dirname, "../fixtures/semgrep");
 const read = (name: string): string => readFileSync(join(FIX, name), "utf8");

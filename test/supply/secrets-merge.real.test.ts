@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
-import { mergeSecrets, withoutBaselined } from "../../src/supply/secrets/merge.js";
-import { judgeSecrets, secretDiagnostics, secretLine } from "../../src/supply/secrets/policy.js";
-import { parseBaselineSpots, parseGitleaksJson, type SecretFinding } from "../../src/supply/secrets/report.js";
+import { gitleaksCommand } from "../../lib/supply/secrets/commands.js";
+import { mergeSecrets, withoutBaselined } from "../../lib/supply/secrets/merge.js";
+import { judgeSecrets, secretDiagnostics, secretLine } from "../../lib/supply/secrets/policy.js";
+import { parseBaselineSpots, parseGitleaksJson, type SecretFinding } from "../../lib/supply/secrets/report.js";
 import { git } from "../helpers/git-repo.js";
 import { requireTools, runTool } from "../helpers/tools.js";
 

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { toSarif } from "../../deploy/src/report/sarif.js";
-import { gitleaksCommand, gitleaksSarifCommand } from "../../src/supply/secrets/commands.js";
-import { judgeSecrets, secretDiagnostics } from "../../src/supply/secrets/policy.js";
-import { parseGitleaksJson, parseGitleaksSarif } from "../../src/supply/secrets/report.js";
+import { gitleaksCommand, gitleaksSarifCommand } from "../../lib/supply/secrets/commands.js";
+import { judgeSecrets, secretDiagnostics } from "../../lib/supply/secrets/policy.js";
+import { parseGitleaksJson, parseGitleaksSarif } from "../../lib/supply/secrets/report.js";
 
 const FIX = join(import.meta.dirname, "../fixtures/supply/tools");
 const read = (name: string): string => readFileSync(join(FIX, name), "utf8");

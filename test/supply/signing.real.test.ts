@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { gitleaksCommand } from "../../src/supply/secrets/commands.js";
-import { parseGitleaksJson } from "../../src/supply/secrets/report.js";
+import { gitleaksCommand } from "../../lib/supply/secrets/commands.js";
+import { parseGitleaksJson } from "../../lib/supply/secrets/report.js";
 import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../deploy/src/supply/provenance/slsa.js";
 import { attestationVerdict, parseAttestations } from "../../deploy/src/supply/signing/attestation.js";
 import {

@@ -1,5 +1,5 @@
 /** ci run records as `ci` writes them, built with the product's own builder. */
-import { pipelineRunRecord, type GateOutcomeLike } from "../../src/trail/pipeline-builder.js";
+import { pipelineRunRecord, type GateOutcomeLike } from "../../lib/trail/pipeline-builder.js";
 import type { PipelineRun } from "../../deploy/src/trail/pipeline-record.js";
 
 export const gate = (

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { JsonlTrail, readJsonlEntries, replayJsonl } from "../../deploy/src/trail/jsonl.js";
-import { blockingOf, pipelineRunRecord } from "../../src/trail/pipeline-builder.js";
+import { blockingOf, pipelineRunRecord } from "../../lib/trail/pipeline-builder.js";
 import { parsePipelineRun } from "../../deploy/src/trail/pipeline-record.js";
 import { parseJsonl, serialiseJsonl } from "../../deploy/src/trail/record.js";
 import type { AuditTrail, PipelineStore } from "../../deploy/src/trail/store.js";

@@ -9,7 +9,7 @@ import type { ShipshapeConfig } from "../config/schema.js";
 import { Problem } from "../project/problem.js";
 import { isEcrRegistry, type EcrRegistry } from "../supply/publish/ecr-registry.js";
 import { checkCredential, credentialText } from "./secret-text.js";
-import type { AwsSettings } from "../settings.js";
+import type { AwsSettings, RegistrySettings, RunSettings } from "../settings.js";
 
 /**
  * A registry's login: a username and password, or for ECR withAws's settings. Without keys, ECR's
@@ -106,4 +106,33 @@ export async function dockerConfig(auth: RegistryAuth): Promise<Secret> {
 export function secretOf(kind: string, plaintext: string): Secret {
   const tag = scryptSync(plaintext, `shipshape-secret-name:${kind}`, 12).toString("hex");
   return dag.setSecret(`${kind}-${tag}`, plaintext);
+}
+
+/**
+ * Credentials for the registry an image lives in: the `withRegistry` login only for the registry it
+ * was given for (a password never goes to another host), the `withAws` identity for ECR (keys, or a
+ * role and GitHub's OIDC token, the session named after withRun's runUrl).
+ */
+export function registryCredsFor(s: AwsSettings & RegistrySettings & Pick<RunSettings, "runUrl">, image: string): RegistryCredentials {
+  const mine = isRegistryOf(s, image);
+  return {
+    username: mine ? (s.registryUsername ?? "") : "",
+    password: mine ? s.registryPassword : undefined,
+    awsAccessKeyId: s.awsAccessKeyId,
+    awsSecretAccessKey: s.awsSecretAccessKey,
+    awsSessionToken: s.awsSessionToken,
+    awsRoleArn: s.awsRoleArn,
+    awsWebIdentityToken: s.awsWebIdentityToken,
+    awsIdTokenRequestUrl: s.awsIdTokenRequestUrl,
+    awsIdTokenRequestToken: s.awsIdTokenRequestToken,
+    runUrl: s.runUrl,
+  };
+}
+
+/** Host names compare without a scheme and case-insensitively (DNS names are; a pasted https:// is not part of it). */
+const hostOf = (ref: string) => registryHost(ref.replace(/^[a-z]+:\/\//i, "")).toLowerCase();
+
+/** Whether `image` lives in the registry withRegistry was given for. */
+export function isRegistryOf(s: RegistrySettings, image: string): boolean {
+  return Boolean(s.registryAddress) && hostOf(image) === hostOf(s.registryAddress ?? "");
 }

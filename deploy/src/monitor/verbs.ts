@@ -17,7 +17,7 @@ import type { NotifyTargets } from "../notify/notify.js";
 import { Problem } from "../project/problem.js";
 import { loadConfig } from "../project/load.js";
 import { healthReportOf, type HealthReport } from "../report/health-report.js";
-import { registryCredsFor } from "../settings.js";
+import { registryCredsFor } from "../gates/registry.js";
 import { awsOf, type DeploySettings } from "../deploy-settings.js";
 import { isEcrRegistry } from "../supply/publish/ecr.js";
 import { monitorEnvironment } from "./monitor.js";

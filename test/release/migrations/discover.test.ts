@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Problem } from "../../../deploy/src/project/problem.js";
 import { DEFAULT_MIGRATION_PATHS } from "../../../deploy/src/release/migrations/config.js";
-import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../../../src/release/migrations/discover.js";
+import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../../../lib/release/migrations/discover.js";
 
 describe("selectMigrations", () => {
   const files = [

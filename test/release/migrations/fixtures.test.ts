@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MigrationsConfigSchema, type MigrationsConfig } from "../../../deploy/src/release/migrations/config.js";
-import { selectMigrations } from "../../../src/release/migrations/discover.js";
-import { collectFindings, type MigrationFinding } from "../../../src/release/migrations/findings.js";
-import { judgeMigrations, type JudgeOptions, type MigrationsVerdict } from "../../../src/release/migrations/judge.js";
-import { readMigrationSource, type MigrationSource } from "../../../src/release/migrations/source.js";
-import { parseSquawkJson, squawkCommand } from "../../../src/release/migrations/squawk.js";
+import { selectMigrations } from "../../../lib/release/migrations/discover.js";
+import { collectFindings, type MigrationFinding } from "../../../lib/release/migrations/findings.js";
+import { judgeMigrations, type JudgeOptions, type MigrationsVerdict } from "../../../lib/release/migrations/judge.js";
+import { readMigrationSource, type MigrationSource } from "../../../lib/release/migrations/source.js";
+import { parseSquawkJson, squawkCommand } from "../../../lib/release/migrations/squawk.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const FIXTURES = join(ROOT, "test/fixtures/migrations");

@@ -6,8 +6,8 @@ import {
   positionFromOffset,
   splitStatements,
   statementAt,
-} from "../../../src/release/migrations/sql.js";
-import { readMigrationSource } from "../../../src/release/migrations/source.js";
+} from "../../../lib/release/migrations/sql.js";
+import { readMigrationSource } from "../../../lib/release/migrations/source.js";
 
 const texts = (sql: string) => splitStatements(sql).map((s) => s.text);
 

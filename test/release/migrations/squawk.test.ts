@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseSquawkJson, squawkCommand } from "../../../src/release/migrations/squawk.js";
+import { parseSquawkJson, squawkCommand } from "../../../lib/release/migrations/squawk.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const SQUAWK = SQUAWK_BIN;
