@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { importClosure } from "../harness/closure.js";
+import { ignored } from "../harness/ignore.js";
 import { DEPLOY_SRC_DIR, moduleFiles, SRC_DIR } from "../harness/scan.js";
 
 const ROOT = join(SRC_DIR, "..");
@@ -90,6 +91,11 @@ describe("two modules, each loading only what its calls need", () => {
       expect([...all.packages].filter((p) => !listed[p] && !RUNTIME_PROVIDED.has(p)).sort()).toEqual([]);
       // A module's runtime has only its own directory: nothing it loads may live outside it.
       expect([...all.files].map((f) => relative(dir, f)).filter((f) => f.startsWith(".."))).toEqual([]);
+      // ...and only what dagger.json's include keeps of it (lib/ too, which no static import reaches).
+      const { include } = JSON.parse(readFileSync(join(dir, "dagger.json"), "utf8")) as { include: string[] };
+      expect(include.filter((p) => !p.startsWith("!"))).toEqual([]); // exclusions only: everything else is uploaded
+      const excluded = include.map((p) => p.slice(1));
+      expect([...all.files].map((f) => relative(dir, f)).filter((f) => ignored(f, excluded))).toEqual([]);
     });
   }
 
