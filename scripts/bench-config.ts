@@ -7,7 +7,7 @@
  *   npx tsx scripts/bench-config.ts [--runs 5]
  */
 import { parseArgs } from "node:util";
-import { parseConfig } from "../deploy/src/config/load.js";
+import { parseConfig } from "../deploy/lib/config/load.js";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const runs = Number(args.runs);

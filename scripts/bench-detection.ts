@@ -14,9 +14,9 @@
  */
 import { parseArgs } from "node:util";
 import { setTimeout as delay } from "node:timers/promises";
-import { DEFAULT_QUERIES, defaultMetrics, renderQuery, type MetricInput } from "../deploy/src/deploy/analysis-config.js";
-import { runAnalysis } from "../deploy/src/deploy/analysis.js";
-import { queryPrometheus } from "../deploy/src/deploy/prometheus.js";
+import { DEFAULT_QUERIES, defaultMetrics, renderQuery, type MetricInput } from "../deploy/lib/deploy/analysis-config.js";
+import { runAnalysis } from "../deploy/lib/deploy/analysis.js";
+import { queryPrometheus } from "../deploy/lib/deploy/prometheus.js";
 import { startFakeApp, startPrometheus } from "../test/helpers/prometheus.js";
 
 const { values: args } = parseArgs({

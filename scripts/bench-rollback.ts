@@ -24,14 +24,14 @@
  */
 import { withGlobal, type InstalledClock } from "@sinonjs/fake-timers";
 import { parseArgs } from "node:util";
-import { progressiveGate } from "../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../deploy/src/deploy/config.js";
-import { deploy } from "../deploy/src/deploy/deploy.js";
-import type { GateDecision, OnPause } from "../deploy/src/deploy/hooks.js";
-import { steppedCanaryDeploy } from "../deploy/src/deploy/stepped/canary.js";
-import { steppedGate } from "../deploy/src/deploy/stepped/gate.js";
-import { sweepStepped } from "../deploy/src/deploy/stepped/commands.js";
-import { heartbeatTiming } from "../deploy/src/deploy/stepped/lease.js";
+import { progressiveGate } from "../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../deploy/lib/deploy/config.js";
+import { deploy } from "../deploy/lib/deploy/deploy.js";
+import type { GateDecision, OnPause } from "../deploy/lib/deploy/hooks.js";
+import { steppedCanaryDeploy } from "../deploy/lib/deploy/stepped/canary.js";
+import { steppedGate } from "../deploy/lib/deploy/stepped/gate.js";
+import { sweepStepped } from "../deploy/lib/deploy/stepped/commands.js";
+import { heartbeatTiming } from "../deploy/lib/deploy/stepped/lease.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE } from "../test/deploy/fake-ecs.js";
 import { steppedEnv, steppedFakes } from "../test/deploy/stepped-fixture.js";
 

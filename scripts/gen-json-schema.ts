@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { ShipshapeConfigSchema } from "../deploy/src/config/schema.js";
+import { ShipshapeConfigSchema } from "../deploy/lib/config/schema.js";
 
 export const SCHEMA_FILE = fileURLToPath(new URL("../schema/shipshape.schema.json", import.meta.url));
 

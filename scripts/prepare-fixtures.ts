@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { installCommand } from "../deploy/src/gates/commands.js";
+import { installCommand } from "../deploy/lib/gates/commands.js";
 import { SQUAWK_VERSION } from "../lib/release/migrations/squawk.js";
 
 const service = fileURLToPath(new URL("../test/fixtures/service/", import.meta.url));

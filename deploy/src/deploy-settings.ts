@@ -1,9 +1,7 @@
 /**
- * The chained settings an Environment carries, and how the deploy code reads them (settings.ts has
- * the setting types both modules use; this file's types reach into the deploy code).
+ * The chained settings an Environment carries (settings.ts has the setting types both modules use;
+ * how the deploy code reads them is deploy/lib/gates/settings-of.ts, outside the scanned src/).
  */
-import type { AwsCredentials } from "./gates/aws-auth.js";
-import type { Outlets, RunContext } from "./gates/deploy-run.js";
 import type { AwsSettings, OutletSettings, RegistrySettings, RunSettings, VerifierSettings } from "./settings.js";
 
 /** Everything a deploy needs (an Environment holds exactly this, besides its name). */
@@ -51,39 +49,3 @@ export function copyDeploySettings(from: DeploySettings, to: DeploySettings): vo
   const dst = to as Record<string, unknown>;
   for (const key of DEPLOY_SETTING_KEYS) if (src[key] !== undefined) dst[key] = src[key];
 }
-
-/** The AWS credentials for the SDK clients; the run URL names the role session. */
-export const awsOf = (s: DeploySettings): AwsCredentials => ({
-  awsAccessKeyId: s.awsAccessKeyId,
-  awsSecretAccessKey: s.awsSecretAccessKey,
-  awsSessionToken: s.awsSessionToken,
-  awsWebIdentityToken: s.awsWebIdentityToken,
-  awsRoleArn: s.awsRoleArn ?? "",
-  awsIdTokenRequestUrl: s.awsIdTokenRequestUrl,
-  awsIdTokenRequestToken: s.awsIdTokenRequestToken,
-  runUrl: s.runUrl ?? "",
-});
-
-/** Where the audit records and notifications go; SNS publishes with the deploy's AWS identity. */
-export const outletsOf = (s: DeploySettings): Outlets => ({
-  auditDatabaseUrl: s.auditDatabaseUrl,
-  auditTrail: s.auditTrail,
-  slackWebhook: s.slackWebhook,
-  slackFailuresWebhook: s.slackFailuresWebhook,
-  webhookUrl: s.webhookUrl,
-  webhookSecret: s.webhookSecret,
-  teamsWebhook: s.teamsWebhook,
-  pagerdutyRoutingKey: s.pagerdutyRoutingKey,
-  smtpPassword: s.smtpPassword,
-  aws: awsOf(s),
-});
-
-/** The run context of the audit record; the approver only counts when the call approved. */
-export const runContextOf = (s: RunSettings, approved: boolean): RunContext => ({
-  actor: s.actor ?? "",
-  approver: approved ? (s.approver ?? "") : "",
-  runUrl: s.runUrl ?? "",
-  version: s.runVersion ?? "",
-  commitSha: s.commitSha ?? "",
-  repoUrl: s.repoUrl ?? "",
-});

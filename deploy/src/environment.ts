@@ -1,31 +1,14 @@
 /**
  * One deploy target from shipshape.yaml's environments:, with the credentials and run context the
  * root object's `with*` calls set. Every verb here is a side effect or a live read, so none is cached.
+ * Each verb loads what it does from deploy/lib/calls/ when called (src/calls.ts).
  */
-import { argument, dag, func, object, type Directory, type File, type Secret } from "@dagger.io/dagger";
-import type { ShipshapeConfig } from "./config/schema.js";
-import type { DeployReport } from "./deploy/deploy.js";
-import { abortDeployment, deployImage, promoteDeployment, rollbackService, serviceStatus } from "./gates/deploy.js";
-import { recordedRun } from "./gates/deploy-run.js";
-import { readTrail, deliveryReport } from "./gates/delivery.js";
-import { secretText } from "./gates/secret-text.js";
-import type { EventKind } from "./notify/event.js";
-import { monitorVerb, rescanVerb } from "./monitor/verbs.js";
-import { loadConfig } from "./project/load.js";
-import { DeliveryReport } from "./report/delivery.js";
+import { argument, func, object, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import { calls } from "./calls.js";
+import type { DeploySettings } from "./deploy-settings.js";
+import type { DeliveryReport } from "./report/delivery.js";
+import type { Deployment } from "./report/deployment.js";
 import type { HealthReport } from "./report/health-report.js";
-import { deploymentOf, type Deployment } from "./report/deployment.js";
-import { make } from "./report/fields.js";
-import { registryCredsFor } from "./gates/registry.js";
-import { awsOf, outletsOf, runContextOf, type DeploySettings } from "./deploy-settings.js";
-
-/** How each kind of run ends when it did its job ("paused" waits at a gate for promote or abort by design). */
-const EXPECTED: Record<EventKind, DeployReport["result"][]> = {
-  deploy: ["succeeded", "paused"],
-  promote: ["succeeded", "paused"],
-  abort: ["rolled back"],
-  rollback: ["succeeded"],
-};
 
 // Built from its fields (src/report/fields.ts), never through a constructor.
 /** A deploy target: deploy, promote, abort, roll back, and read its status and delivery metrics. */
@@ -86,16 +69,7 @@ export class Environment implements DeploySettings {
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir?: Directory,
     freezeOverride: string = "",
   ): Promise<Deployment> {
-    const verify = {
-      publicKey: this.cosignPublicKey,
-      identity: this.certificateIdentity ?? "",
-      issuer: this.certificateOidcIssuer ?? "",
-      insecureIgnoreTlog: this.insecureIgnoreTlog ?? false,
-      creds: registryCredsFor(this, image),
-    };
-    return this.recorded("deploy", image, { approved: approve, failOnError, gitDir }, (config) =>
-      deployImage(config, this.name, image, { approve, aws: awsOf(this), verify, freezeOverride, actor: this.actor ?? "" }),
-    );
+    return (await calls("environment")).deploy(this, image, approve, failOnError, gitDir, freezeOverride);
   }
 
   /**
@@ -110,9 +84,7 @@ export class Environment implements DeploySettings {
     failOnError: boolean = true,
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir?: Directory,
   ): Promise<Deployment> {
-    return this.recorded("rollback", "", { approved: false, failOnError, gitDir }, (config) =>
-      rollbackService(config, this.name, to, awsOf(this)),
-    );
+    return (await calls("environment")).rollback(this, to, failOnError, gitDir);
   }
 
   /**
@@ -125,9 +97,7 @@ export class Environment implements DeploySettings {
     failOnError: boolean = true,
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir?: Directory,
   ): Promise<Deployment> {
-    return this.recorded("promote", "", { approved: false, failOnError, gitDir }, (config) =>
-      promoteDeployment(config, this.name, awsOf(this)),
-    );
+    return (await calls("environment")).promote(this, failOnError, gitDir);
   }
 
   /**
@@ -140,16 +110,13 @@ export class Environment implements DeploySettings {
     failOnError: boolean = true,
     @argument({ defaultPath: "/", ignore: ["*", "!.git", "!.git/**"] }) gitDir?: Directory,
   ): Promise<Deployment> {
-    return this.recorded("abort", "", { approved: false, failOnError, gitDir }, (config) =>
-      abortDeployment(config, this.name, awsOf(this)),
-    );
+    return (await calls("environment")).abort(this, failOnError, gitDir);
   }
 
   /** What runs here now: revision, task counts and rollout state. */
   @func({ cache: "never" })
   async status(): Promise<string> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    return serviceStatus(config, this.name, awsOf(this));
+    return (await calls("environment")).status(this);
   }
 
   /**
@@ -160,7 +127,7 @@ export class Environment implements DeploySettings {
    */
   @func({ cache: "never" })
   async metrics(period: string = "week", from: string = "", to: string = ""): Promise<DeliveryReport> {
-    return deliveryMetrics(this, this.name, { period, from, to });
+    return (await calls("metrics")).metrics(this, this.name, { period, from, to });
   }
 
   /**
@@ -171,7 +138,7 @@ export class Environment implements DeploySettings {
   // cache never: it reads live state and writes issues and notifications; meant for a schedule (every 15 minutes).
   @func({ cache: "never" })
   async monitor(githubToken: Secret, repository: string): Promise<HealthReport> {
-    return monitorVerb(this, githubToken, repository);
+    return (await calls("environment")).monitor(this, githubToken, repository);
   }
 
   /**
@@ -182,43 +149,6 @@ export class Environment implements DeploySettings {
   // cache never: it reads what ECS runs now and writes issues; the Trivy DB step itself is refreshed once a day.
   @func({ cache: "never" })
   async rescan(githubToken: Secret, repository: string): Promise<HealthReport> {
-    return rescanVerb(this, githubToken, repository);
+    return (await calls("environment")).rescan(this, githubToken, repository);
   }
-
-  /** A run with its audit records and notifications; fails the call unless it ended as this kind of run should. */
-  private async recorded(
-    kind: EventKind,
-    image: string,
-    opts: { approved: boolean; failOnError: boolean; gitDir?: Directory },
-    work: (config: ShipshapeConfig) => Promise<DeployReport>,
-  ): Promise<Deployment> {
-    const { config } = await loadConfig(this.source, this.configPath);
-    const env = config.environments[this.name];
-    const strategy = env?.steppedCanary ? ("stepped-canary" as const) : (env?.strategy ?? "rolling");
-    const gitDir = opts.gitDir ?? dag.directory();
-    const context = runContextOf(this, opts.approved);
-    const run = { kind, environment: this.name, image, strategy, context, outlets: outletsOf(this), gitDir };
-    const done = await recordedRun(config, run, () => work(config));
-    const deployment = deploymentOf(done.report, done);
-    if (opts.failOnError && !EXPECTED[kind].includes(done.report.result)) {
-      if (done.problem) throw new Error(`${done.problem.cause}\nhint: ${done.problem.hint}`);
-      const verb = kind === "deploy" ? "to" : "of";
-      throw new Error(`${kind} ${verb} ${this.name} ${done.report.result}: ${done.report.reason}\n${deployment.timeline.join("\n")}`);
-    }
-    return deployment;
-  }
-}
-
-/** The DORA report for one environment ("" for all) from the configured audit trail. */
-export async function deliveryMetrics(
-  s: DeploySettings & { source: Directory; configPath: string },
-  environment: string,
-  window: { period: string; from: string; to: string },
-): Promise<DeliveryReport> {
-  const { config } = await loadConfig(s.source, s.configPath);
-  const trail = { databaseUrl: await secretText(s.auditDatabaseUrl), jsonl: s.auditTrail ? await s.auditTrail.contents() : undefined };
-  const { records, pipelineRuns } = await readTrail(config, trail, environment);
-  const report = deliveryReport(records, { environment, ...window }, pipelineRuns);
-  const files = Object.entries(report.files).reduce((dir, [name, content]) => dir.withNewFile(name, content), dag.directory());
-  return make(DeliveryReport, { markdown: report.markdown, text: report.text, files });
 }

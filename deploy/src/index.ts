@@ -12,7 +12,8 @@
 import { argument, func, object, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import { copyDeploySettings, type DeploySettings } from "./deploy-settings.js";
 import { auditSettings, awsSettings, registrySettings, runSettings, verifierSettings } from "./settings.js";
-import { deliveryMetrics, Environment } from "./environment.js";
+import { calls } from "./calls.js";
+import { Environment } from "./environment.js";
 import type { DeliveryReport } from "./report/delivery.js";
 import { make } from "./report/fields.js";
 
@@ -206,6 +207,6 @@ export class ShipshapeDeploy implements DeploySettings {
    */
   @func({ cache: "never" })
   async metrics(environment: string = "", period: string = "week", from: string = "", to: string = ""): Promise<DeliveryReport> {
-    return deliveryMetrics(this, environment, { period, from, to });
+    return (await calls("metrics")).metrics(this, environment, { period, from, to });
   }
 }

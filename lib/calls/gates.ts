@@ -1,7 +1,7 @@
 /** The core gates (each its own function and a `dagger check`), ci, which runs them all, and the pull-request comment. */
-import type { Gate, GateRun } from "../../deploy/src/gates/gate.js";
-import { progress } from "../../deploy/src/gates/progress.js";
-import { secretText } from "../../deploy/src/gates/secret-text.js";
+import type { Gate, GateRun } from "../../deploy/lib/gates/gate.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
+import { secretText } from "../../deploy/lib/gates/secret-text.js";
 import type { CoreGate, GateCalls } from "../../src/calls.js";
 import type { Shipshape } from "../../src/index.js";
 import { ciReportOf } from "../../src/report/gate-report.js";

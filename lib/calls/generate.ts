@@ -1,6 +1,6 @@
 /** The adoption files: what scaffold, init and init-diff write or show. */
 import { dag } from "@dagger.io/dagger";
-import { progress } from "../../deploy/src/gates/progress.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
 import type { GenerateCalls } from "../../src/calls.js";
 import type { Shipshape } from "../../src/index.js";
 import { describePlan } from "../generate/plan.js";

@@ -1,5 +1,5 @@
 /** What is judged from git history: the commits of a range, the next version, and the migrations changed. */
-import { runGate } from "../../deploy/src/gates/gate.js";
+import { runGate } from "../../deploy/lib/gates/gate.js";
 import { make } from "../../deploy/src/report/fields.js";
 import type { HistoryCalls } from "../../src/calls.js";
 import { ReleaseVersion } from "../../src/report/release-version.js";

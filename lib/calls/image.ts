@@ -1,6 +1,6 @@
 /** The service's image: the build, its Dockerfile and SBOM, and the gates judged from it (Trivy, licenses). */
-import type { GateRun } from "../../deploy/src/gates/gate.js";
-import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "../../deploy/src/gates/image.js";
+import type { GateRun } from "../../deploy/lib/gates/gate.js";
+import { builtImage, buildContext, licenseCheck, sbomOf, scanDependencies, scanImage } from "../../deploy/lib/gates/image.js";
 import type { ImageCalls } from "../../src/calls.js";
 import type { Shipshape } from "../../src/index.js";
 import { context, reported, runNamed } from "./run.js";

@@ -1,16 +1,16 @@
 /** Publish, sign and verify an image by digest, and the release that publishes and signs only after its gates pass. */
 import { dag, type Secret } from "@dagger.io/dagger";
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
-import { builtImage, sbomOf } from "../../deploy/src/gates/image.js";
-import { isRegistryOf, registryCredsFor } from "../../deploy/src/gates/registry.js";
-import { secretText } from "../../deploy/src/gates/secret-text.js";
-import { signImage, verifyImage } from "../../deploy/src/gates/sign.js";
-import { githubIdTokens, type TokenSource } from "../../deploy/src/github/oidc.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
+import { builtImage, sbomOf } from "../../deploy/lib/gates/image.js";
+import { isRegistryOf, registryCredsFor } from "../../deploy/lib/gates/registry.js";
+import { secretText } from "../../deploy/lib/gates/secret-text.js";
+import { signImage, verifyImage } from "../../deploy/lib/gates/sign.js";
+import { githubIdTokens, type TokenSource } from "../../deploy/lib/github/oidc.js";
 import { make } from "../../deploy/src/report/fields.js";
 import { passedAll, renderTable } from "../../deploy/src/report/render.js";
-import { platformSlug } from "../../deploy/src/supply/publish/manifests.js";
-import { SBOM_FORMAT_INFO } from "../../deploy/src/supply/sbom/commands.js";
-import { assertUsableToken, SIGSTORE_AUDIENCE } from "../../deploy/src/supply/signing/identity.js";
+import { platformSlug } from "../../deploy/lib/supply/publish/manifests.js";
+import { SBOM_FORMAT_INFO } from "../../deploy/lib/supply/sbom/commands.js";
+import { assertUsableToken, SIGSTORE_AUDIENCE } from "../../deploy/lib/supply/signing/identity.js";
 import type { ReleaseCalls } from "../../src/calls.js";
 import type { Shipshape } from "../../src/index.js";
 import { Release, ReleasePlatform } from "../../src/report/release.js";

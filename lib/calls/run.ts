@@ -3,10 +3,10 @@
  * shipshape.yaml disables it, and turning a run into the GateReport the function returns.
  */
 import { dag } from "@dagger.io/dagger";
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
-import { runGate, type Gate, type GateContext, type GateRun } from "../../deploy/src/gates/gate.js";
-import { installer } from "../../deploy/src/gates/workspace.js";
-import { loadConfig, loadProject } from "../../deploy/src/project/load.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
+import { runGate, type Gate, type GateContext, type GateRun } from "../../deploy/lib/gates/gate.js";
+import { installer } from "../../deploy/lib/gates/workspace.js";
+import { loadConfig, loadProject } from "../../deploy/lib/project/load.js";
 import { skipped } from "../../deploy/src/report/outcome.js";
 import { renderTable } from "../../deploy/src/report/render.js";
 import type { Shipshape } from "../../src/index.js";

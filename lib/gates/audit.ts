@@ -4,13 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { dag } from "@dagger.io/dagger";
-import { auditCommand } from "../../deploy/src/gates/commands.js";
+import { auditCommand } from "../../deploy/lib/gates/commands.js";
 import { judgeAudit } from "./audit/policy.js";
 import { parseAudit } from "./audit/parse.js";
-import type { Gate } from "../../deploy/src/gates/gate.js";
-import { progress } from "../../deploy/src/gates/progress.js";
+import type { Gate } from "../../deploy/lib/gates/gate.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
 import { blockingNote, tail } from "../../deploy/src/report/outcome.js";
-import { base, run } from "../../deploy/src/gates/workspace.js";
+import { base, run } from "../../deploy/lib/gates/workspace.js";
 
 /** A value per audit run, so the exec is never answered from the exec cache. */
 export const AUDIT_RUN_ENV = "SHIPSHAPE_AUDIT_RUN";

@@ -3,7 +3,7 @@
  * range, and the next semantic version with its changelog since the last release tag.
  */
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
 import { plural } from "../../deploy/src/report/outcome.js";
 import { checkCommits, renderCommitsMarkdown } from "../release/commits/check.js";
 import {
@@ -21,7 +21,7 @@ import {
   verifyCommitCommand,
   type Commit,
   type RefArgument,
-} from "../../deploy/src/release/commits/git.js";
+} from "../../deploy/lib/release/commits/git.js";
 import { Problem, quoted } from "../../deploy/src/project/problem.js";
 import { parseAllowedSigners } from "../release/commits/allowed-signers.js";
 import { renderSignaturesMarkdown, signatureResult, signaturesJson, type SignatureResult } from "../release/commits/signature-report.js";
@@ -43,10 +43,10 @@ import {
 } from "../release/commits/signatures.js";
 import { renderChangelog } from "../release/version/changelog.js";
 import { nextVersion, type NextVersion } from "../release/version/next.js";
-import type { Verdict } from "../../deploy/src/gates/gate.js";
-import { gitContainer, safeGit } from "../../deploy/src/gates/git.js";
-import { progress } from "../../deploy/src/gates/progress.js";
-import { run } from "../../deploy/src/gates/workspace.js";
+import type { Verdict } from "../../deploy/lib/gates/gate.js";
+import { gitContainer, safeGit } from "../../deploy/lib/gates/git.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
+import { run } from "../../deploy/lib/gates/workspace.js";
 
 async function git(config: ShipshapeConfig, source: Directory, cmd: string[]) {
   return run(gitContainer(config, source), safeGit(cmd));

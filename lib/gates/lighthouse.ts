@@ -6,19 +6,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { dag, type Directory } from "@dagger.io/dagger";
-import type { EnvironmentsConfig } from "../../deploy/src/deploy/config.js";
-import { imageRef, type ImagePin } from "../../deploy/src/images.js";
+import type { EnvironmentsConfig } from "../../deploy/lib/deploy/config.js";
+import { imageRef, type ImagePin } from "../../deploy/lib/images.js";
 import { Problem, quoted } from "../../deploy/src/project/problem.js";
 import { tail } from "../../deploy/src/report/outcome.js";
-import { REPORTS_DIR } from "../../deploy/src/gates/commands.js";
-import type { Verdict } from "../../deploy/src/gates/gate.js";
+import { REPORTS_DIR } from "../../deploy/lib/gates/commands.js";
+import type { Verdict } from "../../deploy/lib/gates/gate.js";
 import { CHROMIUM_PATH, installCommands, lighthouseCommand, reportPaths } from "./lighthouse/command.js";
-import type { LighthouseConfig } from "../../deploy/src/gates/lighthouse/config.js";
+import type { LighthouseConfig } from "../../deploy/lib/gates/lighthouse/config.js";
 import { judgeLighthouse } from "./lighthouse/policy.js";
 import { assertScored, lhrOfRun, medianRun, type Lhr } from "./lighthouse/report.js";
-import { firstLine } from "../../deploy/src/gates/gate.js";
-import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
-import { readFile, run } from "../../deploy/src/gates/workspace.js";
+import { firstLine } from "../../deploy/lib/gates/gate.js";
+import { progress, waitingFor } from "../../deploy/lib/gates/progress.js";
+import { readFile, run } from "../../deploy/lib/gates/workspace.js";
 
 export interface LighthouseInput {
   lighthouse: LighthouseConfig;

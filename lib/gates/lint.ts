@@ -1,16 +1,16 @@
 /** lint: the project's own ESLint (zero warnings by default) and Prettier --check. */
 import { dag } from "@dagger.io/dagger";
-import { hasDependency } from "../../deploy/src/project/detect.js";
+import { hasDependency } from "../../deploy/lib/project/detect.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { repoRelativeText } from "../../deploy/src/report/paths.js";
 import { toSarif } from "../../deploy/src/report/sarif.js";
 import { plural, tail } from "../../deploy/src/report/outcome.js";
-import { eslintCommand, prettierCommand, REPORTS_DIR, SOURCE_DIR } from "../../deploy/src/gates/commands.js";
-import { findings, firstLine, type Gate } from "../../deploy/src/gates/gate.js";
+import { eslintCommand, prettierCommand, REPORTS_DIR, SOURCE_DIR } from "../../deploy/lib/gates/commands.js";
+import { findings, firstLine, type Gate } from "../../deploy/lib/gates/gate.js";
 import { parseEslintJson } from "./lint/eslint.js";
 import { parsePrettierCheck, parsePrettierErrors, prettierDiagnostics } from "./lint/prettier.js";
-import { progress } from "../../deploy/src/gates/progress.js";
-import { readFile, run } from "../../deploy/src/gates/workspace.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
+import { readFile, run } from "../../deploy/lib/gates/workspace.js";
 
 export const lint: Gate = async ({ project, installed }) => {
   const cfg = project.config.gates.lint;

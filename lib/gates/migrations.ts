@@ -3,7 +3,7 @@
  * judged by Shipshape's severity table; destructive changes need an explicit approval.
  */
 import { dag, type Directory } from "@dagger.io/dagger";
-import { imageRef } from "../../deploy/src/images.js";
+import { imageRef } from "../../deploy/lib/images.js";
 import { Problem, quoted } from "../../deploy/src/project/problem.js";
 import { plural, tail } from "../../deploy/src/report/outcome.js";
 import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../release/migrations/discover.js";
@@ -12,10 +12,10 @@ import { judgeMigrations, type MigrationsVerdict } from "../release/migrations/j
 import { migrationsSarif, renderMigrationsMarkdown } from "../release/migrations/report.js";
 import { readMigrationSource } from "../release/migrations/source.js";
 import { parseSquawkJson, squawkCommand, type SquawkViolation } from "../release/migrations/squawk.js";
-import { firstLine, type Gate } from "../../deploy/src/gates/gate.js";
-import { gitContainer, safeGit } from "../../deploy/src/gates/git.js";
-import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
-import { run } from "../../deploy/src/gates/workspace.js";
+import { firstLine, type Gate } from "../../deploy/lib/gates/gate.js";
+import { gitContainer, safeGit } from "../../deploy/lib/gates/git.js";
+import { progress, waitingFor } from "../../deploy/lib/gates/progress.js";
+import { run } from "../../deploy/lib/gates/workspace.js";
 
 export interface MigrationsOptions {
   /** Only files changed against this ref ("" = every migration). */

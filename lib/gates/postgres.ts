@@ -1,7 +1,7 @@
 /** The throwaway Postgres the test gate binds as host `db`. */
 import { dag, type Service } from "@dagger.io/dagger";
-import { imageRef } from "../../deploy/src/images.js";
-import type { Project } from "../../deploy/src/project/load.js";
+import { imageRef } from "../../deploy/lib/images.js";
+import type { Project } from "../../deploy/lib/project/load.js";
 
 export const DB_HOST = "db";
 export const DB_PORT = 5432;

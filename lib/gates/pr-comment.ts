@@ -1,5 +1,5 @@
 /** The gate table posted to a pull request as one comment, updated on every run (prComment). */
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
 import { upsertPrComment, type PrCommentResult } from "../github/pr-comment.js";
 import { ciSummary, type GateRow } from "../github/summary.js";
 

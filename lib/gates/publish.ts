@@ -3,18 +3,18 @@
  * of the tag strategy; returns the digest reference, which is what gets signed and deployed.
  */
 import { dag, type Directory } from "@dagger.io/dagger";
-import type { Project } from "../../deploy/src/project/load.js";
+import type { Project } from "../../deploy/lib/project/load.js";
 import { describeError, Problem } from "../../deploy/src/project/problem.js";
-import { baseImagesOf } from "../../deploy/src/supply/build/dockerfile.js";
-import { buildProvenance, DEFAULT_BUILDER_ID } from "../../deploy/src/supply/provenance/slsa.js";
-import { assertDigestRef } from "../../deploy/src/supply/signing/commands.js";
-import { defaultRepository, imageRef, imageTags } from "../../deploy/src/supply/publish/tags.js";
-import { gitContainer, safeGit } from "../../deploy/src/gates/git.js";
-import { buildContext, builtImage } from "../../deploy/src/gates/image.js";
-import { checkSha } from "../../deploy/src/release/commits/git.js";
-import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
-import { registryAuth, type RegistryCredentials } from "../../deploy/src/gates/registry.js";
-import { run } from "../../deploy/src/gates/workspace.js";
+import { baseImagesOf } from "../../deploy/lib/supply/build/dockerfile.js";
+import { buildProvenance, DEFAULT_BUILDER_ID } from "../../deploy/lib/supply/provenance/slsa.js";
+import { assertDigestRef } from "../../deploy/lib/supply/signing/commands.js";
+import { defaultRepository, imageRef, imageTags } from "../../deploy/lib/supply/publish/tags.js";
+import { gitContainer, safeGit } from "../../deploy/lib/gates/git.js";
+import { buildContext, builtImage } from "../../deploy/lib/gates/image.js";
+import { checkSha } from "../../deploy/lib/release/commits/git.js";
+import { progress, waitingFor } from "../../deploy/lib/gates/progress.js";
+import { registryAuth, type RegistryCredentials } from "../../deploy/lib/gates/registry.js";
+import { run } from "../../deploy/lib/gates/workspace.js";
 
 export interface PublishOptions {
   registry: string;

@@ -3,19 +3,19 @@
  * required); Semgrep's own SARIF, minus what the gate accepted, for GitHub code scanning.
  */
 import { dag, type Directory } from "@dagger.io/dagger";
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
-import { imageRef } from "../../deploy/src/images.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
+import { imageRef } from "../../deploy/lib/images.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { plural, tail } from "../../deploy/src/report/outcome.js";
 import { repoRelativeText } from "../../deploy/src/report/paths.js";
 import { semgrepCommand, semgrepFailure } from "../supply/sast/commands.js";
-import { isRegistryConfig } from "../../deploy/src/supply/sast/config.js";
+import { isRegistryConfig } from "../../deploy/lib/supply/sast/config.js";
 import { bySeverity, judgeSast, sastLine } from "../supply/sast/policy.js";
 import { parseSemgrepJson, rewriteSemgrepSarif, type SemgrepError, type SemgrepReport } from "../supply/sast/report.js";
-import { REPORTS_DIR, SOURCE_DIR } from "../../deploy/src/gates/commands.js";
-import type { Verdict } from "../../deploy/src/gates/gate.js";
-import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
-import { readFile, run } from "../../deploy/src/gates/workspace.js";
+import { REPORTS_DIR, SOURCE_DIR } from "../../deploy/lib/gates/commands.js";
+import type { Verdict } from "../../deploy/lib/gates/gate.js";
+import { progress, waitingFor } from "../../deploy/lib/gates/progress.js";
+import { readFile, run } from "../../deploy/lib/gates/workspace.js";
 
 const JSON_REPORT = `${REPORTS_DIR}/semgrep.json`;
 const SARIF_REPORT = `${REPORTS_DIR}/semgrep.sarif`;

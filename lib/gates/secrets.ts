@@ -3,7 +3,7 @@
  * its history; always redacted, and a report that still holds a secret is refused, not shown.
  */
 import { dag, type Directory } from "@dagger.io/dagger";
-import { imageRef } from "../../deploy/src/images.js";
+import { imageRef } from "../../deploy/lib/images.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { plural, tail } from "../../deploy/src/report/outcome.js";
 import { toSarif } from "../../deploy/src/report/sarif.js";
@@ -11,11 +11,11 @@ import { gitleaksCommand } from "../supply/secrets/commands.js";
 import { withoutBaselined } from "../supply/secrets/merge.js";
 import { judgeSecrets, secretDiagnostics, secretLine } from "../supply/secrets/policy.js";
 import { parseBaselineSpots, parseGitleaksJson, type SecretFinding } from "../supply/secrets/report.js";
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
-import { REPORTS_DIR, SOURCE_DIR } from "../../deploy/src/gates/commands.js";
-import { firstLine, type Verdict } from "../../deploy/src/gates/gate.js";
-import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
-import { readFile, run } from "../../deploy/src/gates/workspace.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
+import { REPORTS_DIR, SOURCE_DIR } from "../../deploy/lib/gates/commands.js";
+import { firstLine, type Verdict } from "../../deploy/lib/gates/gate.js";
+import { progress, waitingFor } from "../../deploy/lib/gates/progress.js";
+import { readFile, run } from "../../deploy/lib/gates/workspace.js";
 
 /** Where the .git-only directory goes: gitleaks git mode reads history through `git log`. */
 export const HISTORY_DIR = "/repo";

@@ -3,18 +3,18 @@
  * collected and the coverage policy from shipshape.yaml is enforced here, not by the runner.
  */
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
-import { detectTestRunner, hasDependency } from "../../deploy/src/project/detect.js";
-import type { Project } from "../../deploy/src/project/load.js";
+import { detectTestRunner, hasDependency } from "../../deploy/lib/project/detect.js";
+import type { Project } from "../../deploy/lib/project/load.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { plural, tail, type GateOutcome } from "../../deploy/src/report/outcome.js";
-import { REPORTS_DIR, runScriptCommand, SOURCE_DIR, testReportFlags } from "../../deploy/src/gates/commands.js";
-import type { Gate } from "../../deploy/src/gates/gate.js";
+import { REPORTS_DIR, runScriptCommand, SOURCE_DIR, testReportFlags } from "../../deploy/lib/gates/commands.js";
+import type { Gate } from "../../deploy/lib/gates/gate.js";
 import { databaseEnv, databaseWaitLabel, DB_HOST, DB_PORT, isDatabaseStartFailure, postgresService } from "./postgres.js";
-import { progress, waitingFor } from "../../deploy/src/gates/progress.js";
+import { progress, waitingFor } from "../../deploy/lib/gates/progress.js";
 import { evaluateCoverage, formatViolation, type CoverageVerdict } from "./test/coverage-policy.js";
 import { parseJUnit, repoRelativeJUnit, type JUnitSummary } from "./test/junit.js";
 import { parseLcov, repoRelativeLcov } from "./test/lcov.js";
-import { readFile, run } from "../../deploy/src/gates/workspace.js";
+import { readFile, run } from "../../deploy/lib/gates/workspace.js";
 
 /** GNU timeout exits 124; busybox's (alpine images) dies with SIGTERM, 143. */
 const TIMEOUT_EXITS = [124, 143];

@@ -1,14 +1,14 @@
 /** typecheck: the project's own `tsc --noEmit`, diagnostics parsed into SARIF. */
 import { dag } from "@dagger.io/dagger";
-import { hasDependency } from "../../deploy/src/project/detect.js";
+import { hasDependency } from "../../deploy/lib/project/detect.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { plural, tail } from "../../deploy/src/report/outcome.js";
 import { toSarif } from "../../deploy/src/report/sarif.js";
-import { tscCommand } from "../../deploy/src/gates/commands.js";
-import { findings, firstLine, type Gate } from "../../deploy/src/gates/gate.js";
-import { progress } from "../../deploy/src/gates/progress.js";
+import { tscCommand } from "../../deploy/lib/gates/commands.js";
+import { findings, firstLine, type Gate } from "../../deploy/lib/gates/gate.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
 import { parseTscOutput } from "./typecheck/tsc.js";
-import { run } from "../../deploy/src/gates/workspace.js";
+import { run } from "../../deploy/lib/gates/workspace.js";
 
 export const typecheck: Gate = async ({ project, source, installed }) => {
   const cfg = project.config.gates.typecheck;

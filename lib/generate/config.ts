@@ -6,7 +6,7 @@
  * parsed with the real loader before it is returned: a generated file is never one Shipshape refuses.
  */
 import { Document, isScalar, parseDocument, Scalar } from "yaml";
-import { parseConfig } from "../../deploy/src/config/load.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
 import type { ProjectFacts } from "./facts.js";
 import type { ShipshapeTarget } from "./workflows.js";
 

@@ -5,7 +5,7 @@
  * database the tests need. Pure: the caller reads the files (read.ts), every rule is unit-tested.
  */
 import picomatch from "picomatch";
-import { DEFAULT_MIGRATION_PATHS } from "../../deploy/src/release/migrations/config.js";
+import { DEFAULT_MIGRATION_PATHS } from "../../deploy/lib/release/migrations/config.js";
 import {
   detectNodeVersion,
   detectPackageManager,
@@ -15,7 +15,7 @@ import {
   type PackageJson,
   type PackageManagerInfo,
   type TestRunner,
-} from "../../deploy/src/project/detect.js";
+} from "../../deploy/lib/project/detect.js";
 
 /** The files the generator reads, by path relative to the source root. */
 export const READ_FILES = [

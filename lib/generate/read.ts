@@ -3,7 +3,7 @@
  * plain text. Reads a fixed list of small files, never a tree walk beyond one glob for SQL.
  */
 import type { Directory } from "@dagger.io/dagger";
-import { loadConfig } from "../../deploy/src/project/load.js";
+import { loadConfig } from "../../deploy/lib/project/load.js";
 import { READ_FILES, type ProjectInput, type ReadFile } from "./facts.js";
 
 /** Text of each path that exists (and is a file), keyed by path. */

@@ -4,9 +4,9 @@
  * agree on the files and on what would change.
  */
 import type { Directory } from "@dagger.io/dagger";
-import { generatedDockerfile } from "../../deploy/src/gates/image.js";
-import { loadProject } from "../../deploy/src/project/load.js";
-import { generateDockerignore } from "../../deploy/src/supply/build/dockerfile.js";
+import { generatedDockerfile } from "../../deploy/lib/gates/image.js";
+import { loadProject } from "../../deploy/lib/project/load.js";
+import { generateDockerignore } from "../../deploy/lib/supply/build/dockerfile.js";
 import { detectFacts } from "./facts.js";
 import { generateFiles, planFiles, type Generated, type Plan } from "./plan.js";
 import { readProject } from "./read.js";

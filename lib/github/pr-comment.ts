@@ -3,10 +3,10 @@
  * edited in place on every run instead of piling up a comment per push. A comment that cannot be
  * written is reported in the result, never thrown: it must not fail or hide the pipeline's outcome.
  */
-import { systemClock, type Clock } from "../../deploy/src/project/clock.js";
-import { progress } from "../../deploy/src/gates/progress.js";
-import { backoffMs } from "../../deploy/src/notify/deliver.js";
-import { scrub } from "../../deploy/src/notify/redact.js";
+import { systemClock, type Clock } from "../../deploy/lib/project/clock.js";
+import { progress } from "../../deploy/lib/gates/progress.js";
+import { backoffMs } from "../../deploy/lib/notify/deliver.js";
+import { scrub } from "../../deploy/lib/notify/redact.js";
 import {
   apiBase,
   DEFAULT_API_URL,
@@ -15,8 +15,8 @@ import {
   type GithubApi,
   type GithubFailure,
   type RequestContext,
-} from "../../deploy/src/github/api.js";
-import { truncateMarkdown } from "../../deploy/src/github/markdown.js";
+} from "../../deploy/lib/github/api.js";
+import { truncateMarkdown } from "../../deploy/lib/github/markdown.js";
 
 export const COMMENT_MARKER = "<!-- shipshape:ci -->";
 /** GitHub answers 422 "body is too long (maximum is 65536 characters)" past this. */

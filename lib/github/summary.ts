@@ -2,8 +2,8 @@
  * GitHub step-summary Markdown for a deploy event and for gate results. Plain data in, Markdown
  * out, so the Dagger layer returns it and the workflow appends it to $GITHUB_STEP_SUMMARY.
  */
-import { formatDuration, headline, shortSha, type DeployEvent, type EventResult, verdictTone } from "../../deploy/src/notify/event.js";
-import { cell, code, mdLink, truncateMarkdown } from "../../deploy/src/github/markdown.js";
+import { formatDuration, headline, shortSha, type DeployEvent, type EventResult, verdictTone } from "../../deploy/lib/notify/event.js";
+import { cell, code, mdLink, truncateMarkdown } from "../../deploy/lib/github/markdown.js";
 
 /** GitHub refuses a step summary over 1 MiB ("supports content up to a size of 1024k"). */
 export const STEP_SUMMARY_LIMIT = 1024 * 1024;

@@ -5,19 +5,19 @@
  * becomes the one line ci reports, and the gates' verdict stays as it is.
  */
 import type { Directory } from "@dagger.io/dagger";
-import { secretText } from "../../deploy/src/gates/secret-text.js";
-import { loadConfig } from "../../deploy/src/project/load.js";
+import { secretText } from "../../deploy/lib/gates/secret-text.js";
+import { loadConfig } from "../../deploy/lib/project/load.js";
 import { describeError } from "../../deploy/src/project/problem.js";
 import type { OutletSettings, RunSettings } from "../../deploy/src/settings.js";
-import { auditTimeouts } from "../../deploy/src/trail/config.js";
-import type { CiTrailResult, RecordCiRun } from "../../deploy/src/trail/ci-trail-api.js";
+import { auditTimeouts } from "../../deploy/lib/trail/config.js";
+import type { CiTrailResult, RecordCiRun } from "../../deploy/lib/trail/ci-trail-api.js";
 import { pipelineRunRecord, type GateOutcomeLike } from "./pipeline-builder.js";
 
 export type { CiTrailResult };
 
 // A computed specifier: the CI module imports and type-checks everything under its src/ on every
 // call, and pg (with the trail behind it) is only needed when an audit trail is set.
-const CI_TRAIL = ["..", "..", "deploy", "src", "trail", "ci-trail.js"].join("/");
+const CI_TRAIL = ["..", "..", "deploy", "lib", "trail", "ci-trail.js"].join("/");
 
 export const NOT_RECORDED: CiTrailResult = { jsonl: "", storage: "", note: "", warnings: [] };
 

@@ -11,7 +11,7 @@ import {
   type PipelineGate,
   type PipelineGateStatus,
   type PipelineRun,
-} from "../../deploy/src/trail/pipeline-record.js";
+} from "../../deploy/lib/trail/pipeline-record.js";
 
 /** The parts of a gate's outcome (src/report/outcome.ts GateOutcome) the record needs. */
 export interface GateOutcomeLike {

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-sts";
 import type { Server } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { awsCredentials, githubOidcTokenSource, sessionNameFor, type AwsCredentialOptions } from "../../deploy/src/aws/credentials.js";
+import { awsCredentials, githubOidcTokenSource, sessionNameFor, type AwsCredentialOptions } from "../../deploy/lib/aws/credentials.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { ACCOUNT, FakeGithub, FakeSts, listen, REQUEST_TOKEN, ROLE } from "./fake-sts.js";
 

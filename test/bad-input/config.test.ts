@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_CONFIG_BYTES } from "../../deploy/src/config/errors.js";
-import { checkConfigPath, parseConfig } from "../../deploy/src/config/load.js";
+import { MAX_CONFIG_BYTES } from "../../deploy/lib/config/errors.js";
+import { checkConfigPath, parseConfig } from "../../deploy/lib/config/load.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { gateError } from "../helpers/gate-error.js";

@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { APT_INSTALL, systemPackagesCommand } from "../../deploy/src/gates/commands.js";
-import { gitLogCommand, verifyCommitCommand } from "../../deploy/src/release/commits/git.js";
+import { APT_INSTALL, systemPackagesCommand } from "../../deploy/lib/gates/commands.js";
+import { gitLogCommand, verifyCommitCommand } from "../../deploy/lib/release/commits/git.js";
 import { GitRepo, run } from "../helpers/git-repo.js";
 
 const scratch = () => mkdtempSync(join(tmpdir(), "shipshape-inject-"));

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { installer } from "../../deploy/src/gates/workspace.js";
-import { loadProject } from "../../deploy/src/project/load.js";
+import { installer } from "../../deploy/lib/gates/workspace.js";
+import { loadProject } from "../../deploy/lib/project/load.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { expectClear, rejected } from "./clear.js";
 

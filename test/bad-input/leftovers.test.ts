@@ -4,10 +4,10 @@
  */
 import { dag } from "@dagger.io/dagger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
-import { readJsonlTrail, readTrail } from "../../deploy/src/gates/delivery.js";
-import { recordedRun } from "../../deploy/src/gates/deploy-run.js";
-import { serialiseJsonl } from "../../deploy/src/trail/record.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
+import { readJsonlTrail, readTrail } from "../../deploy/lib/gates/delivery.js";
+import { recordedRun } from "../../deploy/lib/gates/deploy-run.js";
+import { serialiseJsonl } from "../../deploy/lib/trail/record.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { IMAGE, pair } from "../trail/records.js";
 import { expectClear, rejected, thrown } from "./clear.js";

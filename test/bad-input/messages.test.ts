@@ -7,12 +7,12 @@ import { dag } from "@dagger.io/dagger";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { awsCredentials } from "../../deploy/src/aws/credentials.js";
-import { parseConfig } from "../../deploy/src/config/load.js";
-import { registryAuth } from "../../deploy/src/gates/registry.js";
-import { attestationVerdict } from "../../deploy/src/supply/signing/attestation.js";
-import { assertDigestRef, signatureVerdict } from "../../deploy/src/supply/signing/commands.js";
-import { cosignError } from "../../deploy/src/supply/signing/cosign-error.js";
+import { awsCredentials } from "../../deploy/lib/aws/credentials.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
+import { registryAuth } from "../../deploy/lib/gates/registry.js";
+import { attestationVerdict } from "../../deploy/lib/supply/signing/attestation.js";
+import { assertDigestRef, signatureVerdict } from "../../deploy/lib/supply/signing/commands.js";
+import { cosignError } from "../../deploy/lib/supply/signing/cosign-error.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { expectClear, rejected, thrown } from "./clear.js";
 

@@ -5,13 +5,13 @@
  */
 import { dag } from "@dagger.io/dagger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
-import type { DeployReport } from "../../deploy/src/deploy/deploy.js";
-import { recordedRun } from "../../deploy/src/gates/deploy-run.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
+import type { DeployReport } from "../../deploy/lib/deploy/deploy.js";
+import { recordedRun } from "../../deploy/lib/gates/deploy-run.js";
 import { describeError } from "../../deploy/src/project/problem.js";
-import { JsonlTrail } from "../../deploy/src/trail/jsonl.js";
-import { serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
-import { openTrail } from "../../deploy/src/trail/trail.js";
+import { JsonlTrail } from "../../deploy/lib/trail/jsonl.js";
+import { serialiseJsonl, type AuditRecord } from "../../deploy/lib/trail/record.js";
+import { openTrail } from "../../deploy/lib/trail/trail.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { IMAGE, pair } from "../trail/records.js";
 import { expectClear, rejected } from "./clear.js";

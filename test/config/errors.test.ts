@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, editDistance, formatPath, renderValue, suggestKey } from "../../deploy/src/config/errors.js";
+import { ConfigError, editDistance, formatPath, renderValue, suggestKey } from "../../deploy/lib/config/errors.js";
 
 describe("editDistance", () => {
   it.each([

@@ -1,7 +1,7 @@
 /** A shipshape.yaml that sets every key, shared by the loader and JSON Schema tests (not a test file itself). */
-import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../deploy/src/supply/config.js";
-import { PublishConfigSchema } from "../../deploy/src/supply/publish/tags.js";
-import type { ShipshapeConfig } from "../../deploy/src/config/schema.js";
+import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../deploy/lib/supply/config.js";
+import { PublishConfigSchema } from "../../deploy/lib/supply/publish/tags.js";
+import type { ShipshapeConfig } from "../../deploy/lib/config/schema.js";
 
 const NODE_DIGEST = `sha256:${"a".repeat(64)}`;
 const POSTGRES_DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;

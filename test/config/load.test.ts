@@ -1,10 +1,10 @@
-import { DEFAULT_MIGRATION_PATHS } from "../../deploy/src/release/migrations/config.js";
-import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../deploy/src/supply/config.js";
-import { PublishConfigSchema } from "../../deploy/src/supply/publish/tags.js";
+import { DEFAULT_MIGRATION_PATHS } from "../../deploy/lib/release/migrations/config.js";
+import { LicensesConfigSchema, ScanConfigSchema, SecretsConfigSchema } from "../../deploy/lib/supply/config.js";
+import { PublishConfigSchema } from "../../deploy/lib/supply/publish/tags.js";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../deploy/src/config/errors.js";
-import { parseConfig, validateConfig } from "../../deploy/src/config/load.js";
-import { DEFAULT_CONFIG, type ShipshapeConfig } from "../../deploy/src/config/schema.js";
+import { ConfigError } from "../../deploy/lib/config/errors.js";
+import { parseConfig, validateConfig } from "../../deploy/lib/config/load.js";
+import { DEFAULT_CONFIG, type ShipshapeConfig } from "../../deploy/lib/config/schema.js";
 import { FULL_EXAMPLE_CONFIG, FULL_EXAMPLE_YAML } from "./example.js";
 
 const SCHEMA_HINT = "hint: fix the value in shipshape.yaml; the JSON Schema at schema/shipshape.schema.json gives editor completion";

@@ -3,9 +3,9 @@
 // and a misspelt metric or dimension is a configuration error at once.
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { defaultCloudWatchMetrics, type MetricInput } from "../../deploy/src/deploy/analysis-config.js";
-import { runAnalysis, type AnalysisDeps } from "../../deploy/src/deploy/analysis.js";
-import { ecsTrafficContext } from "../../deploy/src/deploy/analysis-traffic.js";
+import { defaultCloudWatchMetrics, type MetricInput } from "../../deploy/lib/deploy/analysis-config.js";
+import { runAnalysis, type AnalysisDeps } from "../../deploy/lib/deploy/analysis.js";
+import { ecsTrafficContext } from "../../deploy/lib/deploy/analysis-traffic.js";
 import { ALB_DIMENSION, BLUE, FakeBlueGreen, GREEN } from "./fake-bluegreen.js";
 import { FakeCloudWatch } from "./fake-cloudwatch.js";
 import { onFakeTime } from "./fake-ecs.js";

@@ -2,8 +2,8 @@
 // and samples, canary vs baseline through the one context object, and what a per-revision query
 // does without one. Prometheus semantics are in analysis-revision.test.ts (a real Prometheus).
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../deploy/src/config/errors.js";
-import { parseAnalysisConfig, type MetricInput } from "../../deploy/src/deploy/analysis-config.js";
+import { ConfigError } from "../../deploy/lib/config/errors.js";
+import { parseAnalysisConfig, type MetricInput } from "../../deploy/lib/deploy/analysis-config.js";
 import {
   compareWithBaseline,
   runAnalysis,
@@ -11,10 +11,10 @@ import {
   type AnalysisDeps,
   type MetricProvider,
   type Reading,
-} from "../../deploy/src/deploy/analysis.js";
-import { trafficContext } from "../../deploy/src/deploy/checks.js";
-import type { TrafficTargets } from "../../deploy/src/deploy/analysis-traffic.js";
-import type { EnvironmentConfig } from "../../deploy/src/deploy/config.js";
+} from "../../deploy/lib/deploy/analysis.js";
+import { trafficContext } from "../../deploy/lib/deploy/checks.js";
+import type { TrafficTargets } from "../../deploy/lib/deploy/analysis-traffic.js";
+import type { EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
 
 const metric = (over: Partial<MetricInput> = {}): MetricInput => ({
   name: "errors",

@@ -6,9 +6,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultMetrics, type MetricInput } from "../../deploy/src/deploy/analysis-config.js";
-import { runAnalysis, type AnalysisContext } from "../../deploy/src/deploy/analysis.js";
-import { queryPrometheus } from "../../deploy/src/deploy/prometheus.js";
+import { defaultMetrics, type MetricInput } from "../../deploy/lib/deploy/analysis-config.js";
+import { runAnalysis, type AnalysisContext } from "../../deploy/lib/deploy/analysis.js";
+import { queryPrometheus } from "../../deploy/lib/deploy/prometheus.js";
 import { startFakeApp, startPrometheus, type FakeApp, type PrometheusInstance } from "../helpers/prometheus.js";
 
 const window = "5s";

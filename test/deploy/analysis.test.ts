@@ -2,16 +2,16 @@
 // real Prometheus 2.x scraping a local app (scrape_interval 1s) whose error rate the test sets.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as delay } from "node:timers/promises";
-import { ConfigError } from "../../deploy/src/config/errors.js";
+import { ConfigError } from "../../deploy/lib/config/errors.js";
 import {
   DEFAULT_QUERIES,
   defaultMetrics,
   parseAnalysisConfig,
   renderQuery,
   type MetricInput,
-} from "../../deploy/src/deploy/analysis-config.js";
-import { evaluate, runAnalysis, watchAfterDeploy, type AnalysisDeps, type MetricProvider } from "../../deploy/src/deploy/analysis.js";
-import { queryPrometheus } from "../../deploy/src/deploy/prometheus.js";
+} from "../../deploy/lib/deploy/analysis-config.js";
+import { evaluate, runAnalysis, watchAfterDeploy, type AnalysisDeps, type MetricProvider } from "../../deploy/lib/deploy/analysis.js";
+import { queryPrometheus } from "../../deploy/lib/deploy/prometheus.js";
 import { startFakeApp, startPrometheus, type FakeApp, type PrometheusInstance } from "../helpers/prometheus.js";
 
 const PROM = { prometheus: { address: "http://127.0.0.1:9", query: "up" } };

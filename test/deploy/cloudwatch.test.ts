@@ -11,16 +11,16 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { ConfigError } from "../../deploy/src/config/errors.js";
+import { ConfigError } from "../../deploy/lib/config/errors.js";
 import {
   defaultCloudWatchMetrics,
   elbDimension,
   parseAnalysisConfig,
   type AnalysisConfigInput,
   type MetricInput,
-} from "../../deploy/src/deploy/analysis-config.js";
-import { runAnalysis, watchAfterDeploy, type AnalysisDeps } from "../../deploy/src/deploy/analysis.js";
-import { cloudwatchMetricProvider, readResults, toMetricDataQueries } from "../../deploy/src/deploy/cloudwatch.js";
+} from "../../deploy/lib/deploy/analysis-config.js";
+import { runAnalysis, watchAfterDeploy, type AnalysisDeps } from "../../deploy/lib/deploy/analysis.js";
+import { cloudwatchMetricProvider, readResults, toMetricDataQueries } from "../../deploy/lib/deploy/cloudwatch.js";
 import { cwThrottling, FakeCloudWatch, type FakeMetric } from "./fake-cloudwatch.js";
 import { onFakeTime } from "./fake-ecs.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
-import { EnvironmentsConfigSchema } from "../../deploy/src/deploy/config.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
+import { EnvironmentsConfigSchema } from "../../deploy/lib/deploy/config.js";
 
 const base = { cluster: "main", service: "api", region: "eu-west-1", containerName: "app" };
 
@@ -152,7 +152,7 @@ describe("EnvironmentsConfigSchema", () => {
 describe("CloudWatch units", () => {
   it("lists exactly the SDK's StandardUnit values (the config keeps its own copy so it never loads the SDK)", async () => {
     const { StandardUnit } = await import("@aws-sdk/client-cloudwatch");
-    const { UNITS } = await import("../../deploy/src/deploy/analysis-config.js");
+    const { UNITS } = await import("../../deploy/lib/deploy/analysis-config.js");
     const typed: readonly import("@aws-sdk/client-cloudwatch").StandardUnit[] = UNITS;
     expect([...typed].sort()).toEqual(Object.values(StandardUnit).sort());
   });

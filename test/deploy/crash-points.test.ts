@@ -11,19 +11,19 @@
  */
 import type { ContinueServiceDeploymentCommandInput, DeploymentLifecycleHook, UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, lockMinutes, type DeployReport, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import { HOOK_TAG } from "../../deploy/src/deploy/hook-mark.js";
-import { DEPLOY_LOCK_TAG } from "../../deploy/src/deploy/lock.js";
-import { abortDeployment } from "../../deploy/src/deploy/promote.js";
-import { steppedCanaryDeploy } from "../../deploy/src/deploy/stepped/canary.js";
-import { steppedLockMinutes } from "../../deploy/src/deploy/stepped/lease.js";
-import { STEPPED_TAG } from "../../deploy/src/deploy/stepped/mark.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, lockMinutes, type DeployReport, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import { HOOK_TAG } from "../../deploy/lib/deploy/hook-mark.js";
+import { DEPLOY_LOCK_TAG } from "../../deploy/lib/deploy/lock.js";
+import { abortDeployment } from "../../deploy/lib/deploy/promote.js";
+import { steppedCanaryDeploy } from "../../deploy/lib/deploy/stepped/canary.js";
+import { steppedLockMinutes } from "../../deploy/lib/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../deploy/lib/deploy/stepped/mark.js";
 import { Problem } from "../../deploy/src/project/problem.js";
-import type { OnPause } from "../../deploy/src/deploy/hooks.js";
-import { rollbackEnvironment } from "../../deploy/src/deploy/rollback.js";
-import { environmentStatus } from "../../deploy/src/deploy/status.js";
+import type { OnPause } from "../../deploy/lib/deploy/hooks.js";
+import { rollbackEnvironment } from "../../deploy/lib/deploy/rollback.js";
+import { environmentStatus } from "../../deploy/lib/deploy/status.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 import { CANARY, STABLE, passingGate, steppedEnv, steppedFakes, type SteppedFakes } from "./stepped-fixture.js";
 

@@ -1,8 +1,8 @@
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import { DEPLOY_LOCK_TAG, encodeLock } from "../../deploy/src/deploy/lock.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import { DEPLOY_LOCK_TAG, encodeLock } from "../../deploy/lib/deploy/lock.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 

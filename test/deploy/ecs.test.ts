@@ -23,8 +23,8 @@ import {
   runMigration,
   updateService,
   type MigrationOptions,
-} from "../../deploy/src/deploy/ecs.js";
-import { renderTaskDefinition } from "../../deploy/src/deploy/taskdef.js";
+} from "../../deploy/lib/deploy/ecs.js";
+import { renderTaskDefinition } from "../../deploy/lib/deploy/taskdef.js";
 import { ALB_WITH_ADVANCED_CONFIG, CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 let fake: FakeEcs;

@@ -7,11 +7,11 @@
  */
 import { ClientException, DescribeServicesCommand, UpdateServiceCommand, type DeploymentLifecycleHook } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import { HOOK_TAG } from "../../deploy/src/deploy/hook-mark.js";
-import { abortDeployment } from "../../deploy/src/deploy/promote.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import { HOOK_TAG } from "../../deploy/lib/deploy/hook-mark.js";
+import { abortDeployment } from "../../deploy/lib/deploy/promote.js";
 import { ALB_WITH_ADVANCED_CONFIG, CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 const APP1 = arnOf("task-definition/app:1");

@@ -4,13 +4,13 @@
  * respect it, and a migration task left running by a cancelled run blocks the next one and is named.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import type { OnPause } from "../../deploy/src/deploy/hooks.js";
-import { DEPLOY_LOCK_TAG, encodeLock, LockHeld } from "../../deploy/src/deploy/lock.js";
-import { promoteDeployment } from "../../deploy/src/deploy/promote.js";
-import { rollbackEnvironment } from "../../deploy/src/deploy/rollback.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import type { OnPause } from "../../deploy/lib/deploy/hooks.js";
+import { DEPLOY_LOCK_TAG, encodeLock, LockHeld } from "../../deploy/lib/deploy/lock.js";
+import { promoteDeployment } from "../../deploy/lib/deploy/promote.js";
+import { rollbackEnvironment } from "../../deploy/lib/deploy/rollback.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 

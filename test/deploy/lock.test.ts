@@ -7,7 +7,7 @@ import {
   encodeLock,
   releaseDeployLock,
   withDeployLock,
-} from "../../deploy/src/deploy/lock.js";
+} from "../../deploy/lib/deploy/lock.js";
 import { FakeEcs, arnOf } from "./fake-ecs.js";
 
 const T0 = new Date("2026-11-20T10:00:00Z");

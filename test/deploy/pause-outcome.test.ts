@@ -4,13 +4,13 @@
  * status or deploy reports it as a decision, and the paused run's audit record is corrected.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import { HOOK_TAG } from "../../deploy/src/deploy/hook-mark.js";
-import { abandonedCorrection } from "../../deploy/src/deploy/last-good.js";
-import { environmentStatus } from "../../deploy/src/deploy/status.js";
-import { completeRecord, endFromDeploy, startRecord } from "../../deploy/src/trail/builders.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import { HOOK_TAG } from "../../deploy/lib/deploy/hook-mark.js";
+import { abandonedCorrection } from "../../deploy/lib/deploy/last-good.js";
+import { environmentStatus } from "../../deploy/lib/deploy/status.js";
+import { completeRecord, endFromDeploy, startRecord } from "../../deploy/lib/trail/builders.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 const APP1 = arnOf("task-definition/app:1");

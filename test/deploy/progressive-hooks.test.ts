@@ -1,6 +1,6 @@
 import type { DeploymentLifecycleHook } from "@aws-sdk/client-ecs";
 import { describe, expect, it } from "vitest";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
 import {
   foreignPauseAt,
   gateStageOf,
@@ -11,8 +11,8 @@ import {
   withGateHooks,
   type GateStage,
   type HookMark,
-} from "../../deploy/src/deploy/hooks.js";
-import { hooksPerDeployment } from "../../deploy/src/deploy/progressive.js";
+} from "../../deploy/lib/deploy/hooks.js";
+import { hooksPerDeployment } from "../../deploy/lib/deploy/progressive.js";
 
 const base = { cluster: "main", service: "api", region: "us-east-1", containerName: "app" };
 const envOf = (settings: Record<string, unknown>): EnvironmentConfig =>

@@ -13,12 +13,12 @@ import type {
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployReport, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import type { OnPause } from "../../deploy/src/deploy/hooks.js";
-import { DEPLOY_LOCK_TAG } from "../../deploy/src/deploy/lock.js";
-import { abortDeployment, promoteDeployment } from "../../deploy/src/deploy/promote.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployReport, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import type { OnPause } from "../../deploy/lib/deploy/hooks.js";
+import { DEPLOY_LOCK_TAG } from "../../deploy/lib/deploy/lock.js";
+import { abortDeployment, promoteDeployment } from "../../deploy/lib/deploy/promote.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { ALB_WITH_ADVANCED_CONFIG, FakeEcs, IMAGE, arnOf, onFakeTime, trackFetches } from "./fake-ecs.js";
 

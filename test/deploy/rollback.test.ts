@@ -5,11 +5,11 @@
  */
 import { DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { judgedRevisions } from "../../deploy/src/deploy/last-good.js";
-import { rollbackEnvironment } from "../../deploy/src/deploy/rollback.js";
-import { completeRecord, correctionRecord, startRecord } from "../../deploy/src/trail/builders.js";
-import type { AuditRecord } from "../../deploy/src/trail/record.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { judgedRevisions } from "../../deploy/lib/deploy/last-good.js";
+import { rollbackEnvironment } from "../../deploy/lib/deploy/rollback.js";
+import { completeRecord, correctionRecord, startRecord } from "../../deploy/lib/trail/builders.js";
+import type { AuditRecord } from "../../deploy/lib/trail/record.js";
 import { CLUSTER, FakeEcs, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 const APP = (n: number) => arnOf(`task-definition/app:${n}`);

@@ -6,11 +6,11 @@
  */
 import { DescribeServicesCommand, type UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
-import type { OnPause } from "../../deploy/src/deploy/hooks.js";
-import { DEPLOY_LOCK_TAG } from "../../deploy/src/deploy/lock.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
+import type { OnPause } from "../../deploy/lib/deploy/hooks.js";
+import { DEPLOY_LOCK_TAG } from "../../deploy/lib/deploy/lock.js";
 import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 const APP1 = arnOf("task-definition/app:1");

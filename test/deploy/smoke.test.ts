@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError } from "../../deploy/src/config/errors.js";
-import { backoffMs, runSmokeChecks, type SmokeProgress } from "../../deploy/src/deploy/smoke.js";
+import { ConfigError } from "../../deploy/lib/config/errors.js";
+import { backoffMs, runSmokeChecks, type SmokeProgress } from "../../deploy/lib/deploy/smoke.js";
 import { freePort } from "../helpers/prometheus.js";
 
 const servers: Server[] = [];

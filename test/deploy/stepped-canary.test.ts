@@ -1,15 +1,15 @@
 import type { UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { DEPLOY_LOCK_TAG, encodeLock } from "../../deploy/src/deploy/lock.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { DEPLOY_LOCK_TAG, encodeLock } from "../../deploy/lib/deploy/lock.js";
 import {
   steppedCanaryDeploy,
   type CanaryGate,
   type GateStep,
   type GateVerdict,
   type SteppedCanaryRequest,
-} from "../../deploy/src/deploy/stepped/canary.js";
-import { SteppedCanaryConfigSchema, type SteppedCanaryConfig } from "../../deploy/src/deploy/stepped/config.js";
+} from "../../deploy/lib/deploy/stepped/canary.js";
+import { SteppedCanaryConfigSchema, type SteppedCanaryConfig } from "../../deploy/lib/deploy/stepped/config.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 import { FakeElb, LISTENER, elbThrottling, tgArnOf } from "./fake-elb.js";

@@ -4,14 +4,14 @@
  * first. The run's own lock and its migration and alarms: stepped-safety.test.ts.
  */
 import { describe, expect, it, vi } from "vitest";
-import type { EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { DEPLOY_LOCK_TAG } from "../../deploy/src/deploy/lock.js";
-import { abortDeployment, promoteDeployment } from "../../deploy/src/deploy/promote.js";
-import { rollbackEnvironment } from "../../deploy/src/deploy/rollback.js";
-import { environmentStatus } from "../../deploy/src/deploy/status.js";
-import type { CanaryGate } from "../../deploy/src/deploy/stepped/canary.js";
-import { steppedLockMinutes } from "../../deploy/src/deploy/stepped/lease.js";
-import { STEPPED_TAG } from "../../deploy/src/deploy/stepped/mark.js";
+import type { EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { DEPLOY_LOCK_TAG } from "../../deploy/lib/deploy/lock.js";
+import { abortDeployment, promoteDeployment } from "../../deploy/lib/deploy/promote.js";
+import { rollbackEnvironment } from "../../deploy/lib/deploy/rollback.js";
+import { environmentStatus } from "../../deploy/lib/deploy/status.js";
+import type { CanaryGate } from "../../deploy/lib/deploy/stepped/canary.js";
+import { steppedLockMinutes } from "../../deploy/lib/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../deploy/lib/deploy/stepped/mark.js";
 import { arnOf, onFakeTime } from "./fake-ecs.js";
 import { passingGate, type SteppedFakes, steppedActions, useSteppedFakes } from "./stepped-fixture.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
-import { SteppedCanaryConfigSchema } from "../../deploy/src/deploy/stepped/config.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
+import { SteppedCanaryConfigSchema } from "../../deploy/lib/deploy/stepped/config.js";
 
 const ELB = "arn:aws:elasticloadbalancing:us-east-1:123456789012";
 const RULE = `${ELB}:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`;

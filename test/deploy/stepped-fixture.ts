@@ -4,8 +4,8 @@
  * between them. The two fakes share one crash counter (one process calls both services).
  */
 import { afterEach, beforeEach, vi } from "vitest";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { steppedCanaryDeploy, type CanaryGate, type GateStep } from "../../deploy/src/deploy/stepped/canary.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { steppedCanaryDeploy, type CanaryGate, type GateStep } from "../../deploy/lib/deploy/stepped/canary.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import type { FakeCloudWatch } from "./fake-cloudwatch.js";
 import { FakeEcs, IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";

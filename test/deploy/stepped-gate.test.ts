@@ -6,10 +6,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { QueryVars } from "../../deploy/src/deploy/analysis-problem.js";
-import type { GateDecision } from "../../deploy/src/deploy/hooks.js";
-import { steppedGate } from "../../deploy/src/deploy/stepped/gate.js";
-import type { GateStep } from "../../deploy/src/deploy/stepped/types.js";
+import type { QueryVars } from "../../deploy/lib/deploy/analysis-problem.js";
+import type { GateDecision } from "../../deploy/lib/deploy/hooks.js";
+import { steppedGate } from "../../deploy/lib/deploy/stepped/gate.js";
+import type { GateStep } from "../../deploy/lib/deploy/stepped/types.js";
 import { CANARY, STABLE, steppedEnv } from "./stepped-fixture.js";
 
 const RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6d";

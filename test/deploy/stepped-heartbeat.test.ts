@@ -5,13 +5,13 @@
  * cannot be renewed in time sends the weights back to stable before it lapses.
  */
 import { describe, expect, it, vi } from "vitest";
-import type { EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { DEPLOY_LOCK_TAG, decodeLock } from "../../deploy/src/deploy/lock.js";
-import { environmentStatus } from "../../deploy/src/deploy/status.js";
-import { steppedCanaryDeploy, type CanaryGate } from "../../deploy/src/deploy/stepped/canary.js";
-import { sweepStepped, type SteppedSweep } from "../../deploy/src/deploy/stepped/commands.js";
-import { heartbeatTiming } from "../../deploy/src/deploy/stepped/lease.js";
-import { STEPPED_TAG } from "../../deploy/src/deploy/stepped/mark.js";
+import type { EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { DEPLOY_LOCK_TAG, decodeLock } from "../../deploy/lib/deploy/lock.js";
+import { environmentStatus } from "../../deploy/lib/deploy/status.js";
+import { steppedCanaryDeploy, type CanaryGate } from "../../deploy/lib/deploy/stepped/canary.js";
+import { sweepStepped, type SteppedSweep } from "../../deploy/lib/deploy/stepped/commands.js";
+import { heartbeatTiming } from "../../deploy/lib/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../deploy/lib/deploy/stepped/mark.js";
 import { IMAGE, arnOf, onFakeTime } from "./fake-ecs.js";
 import { CANARY, STABLE, type SteppedFakes, useSteppedFakes } from "./stepped-fixture.js";
 

@@ -4,12 +4,12 @@
  */
 import type { UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { describe, expect, it } from "vitest";
-import type { EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { DEPLOY_LOCK_TAG, decodeLock } from "../../deploy/src/deploy/lock.js";
-import { environmentStatus } from "../../deploy/src/deploy/status.js";
-import type { CanaryGate, SteppedCanaryReport } from "../../deploy/src/deploy/stepped/canary.js";
-import { heartbeatTiming, steppedLockMinutes } from "../../deploy/src/deploy/stepped/lease.js";
-import { STEPPED_TAG } from "../../deploy/src/deploy/stepped/mark.js";
+import type { EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { DEPLOY_LOCK_TAG, decodeLock } from "../../deploy/lib/deploy/lock.js";
+import { environmentStatus } from "../../deploy/lib/deploy/status.js";
+import type { CanaryGate, SteppedCanaryReport } from "../../deploy/lib/deploy/stepped/canary.js";
+import { heartbeatTiming, steppedLockMinutes } from "../../deploy/lib/deploy/stepped/lease.js";
+import { STEPPED_TAG } from "../../deploy/lib/deploy/stepped/mark.js";
 import { FakeCloudWatch } from "./fake-cloudwatch.js";
 import { arnOf, onFakeTime } from "./fake-ecs.js";
 import { passingGate, steppedActions, steppedEnv, type SteppedFakes, useSteppedFakes } from "./stepped-fixture.js";

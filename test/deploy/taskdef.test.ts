@@ -1,7 +1,7 @@
 import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { READ_ONLY_TASK_DEFINITION_FIELDS, assertDigestImage, renderTaskDefinition } from "../../deploy/src/deploy/taskdef.js";
+import { READ_ONLY_TASK_DEFINITION_FIELDS, assertDigestImage, renderTaskDefinition } from "../../deploy/lib/deploy/taskdef.js";
 import { FakeEcs, IMAGE } from "./fake-ecs.js";
 
 let fake: FakeEcs;

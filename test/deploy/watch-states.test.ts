@@ -5,9 +5,9 @@
  */
 import { RegisterTaskDefinitionCommand, ServerException, UpdateServiceCommand, type UpdateServiceCommandInput } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { progressiveGate, type CheckDeps } from "../../deploy/src/deploy/checks.js";
-import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { deploy, type DeployRequest } from "../../deploy/src/deploy/deploy.js";
+import { progressiveGate, type CheckDeps } from "../../deploy/lib/deploy/checks.js";
+import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { deploy, type DeployRequest } from "../../deploy/lib/deploy/deploy.js";
 import { ALB_WITH_ADVANCED_CONFIG, CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime } from "./fake-ecs.js";
 
 const APP1 = arnOf("task-definition/app:1");

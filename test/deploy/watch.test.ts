@@ -7,15 +7,15 @@ import {
   type UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { describeTaskDefinition, registerTaskDefinition, updateService } from "../../deploy/src/deploy/ecs.js";
-import { renderTaskDefinition } from "../../deploy/src/deploy/taskdef.js";
+import { describeTaskDefinition, registerTaskDefinition, updateService } from "../../deploy/lib/deploy/ecs.js";
+import { renderTaskDefinition } from "../../deploy/lib/deploy/taskdef.js";
 import {
   rollbackTo,
   rollbackToPrevious,
   watchDeployment,
   type DeploymentProgress,
   type WatchOptions,
-} from "../../deploy/src/deploy/watch.js";
+} from "../../deploy/lib/deploy/watch.js";
 import { CLUSTER, FakeEcs, IMAGE, SERVICE, arnOf, onFakeTime, type DeploymentScript } from "./fake-ecs.js";
 
 const T0 = new Date("2026-11-20T10:00:00Z");

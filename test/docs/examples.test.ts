@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseConfig } from "../../deploy/src/config/load.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
 import {
   actionValidator,
   callerProblems,

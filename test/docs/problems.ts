@@ -7,12 +7,12 @@
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
-import { DEPLOY_SRC_DIR, LIB_DIR, moduleFiles, SRC_DIR } from "../harness/scan.js";
+import { DEPLOY_LIB_DIR, DEPLOY_SRC_DIR, LIB_DIR, moduleFiles, SRC_DIR } from "../harness/scan.js";
 
 export interface Cause {
   /** Relative to its module's src/, or lib/ (gates/lint.ts): the area is its first segment. */
   file: string;
-  /** Relative to the repository (lib/gates/lint.ts, deploy/src/deploy/ecs.ts), as the docs cite it. */
+  /** Relative to the repository (lib/gates/lint.ts, deploy/lib/deploy/ecs.ts), as the docs cite it. */
   path: string;
   line: number;
   /** The cause as printed, `…` where a value goes; several when the cause is a conditional. */
@@ -75,7 +75,7 @@ export function problemsIn(path: string): Cause[] {
     if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.arguments) {
       const [first, second] = node.arguments;
       const line = sf.getLineAndCharacterOfPosition(node.getStart()).line + 1;
-      const src = [DEPLOY_SRC_DIR, LIB_DIR].find((d) => path.startsWith(d)) ?? SRC_DIR;
+      const src = [DEPLOY_SRC_DIR, DEPLOY_LIB_DIR, LIB_DIR].find((d) => path.startsWith(d)) ?? SRC_DIR;
       const file = relative(src, path);
       const repoPath = relative(join(SRC_DIR, ".."), path);
       const kind = node.expression.text;
@@ -102,6 +102,9 @@ export function problemsIn(path: string): Cause[] {
   return out;
 }
 
-/** Every cause in both modules' code (the CI module's src/ and lib/, deploy/src), in file order. */
+/** Every cause in both modules' code (src/ and lib/ of each), in file order. */
 export const allProblems = (): Cause[] =>
-  [...moduleFiles(SRC_DIR), ...moduleFiles(LIB_DIR), ...moduleFiles(DEPLOY_SRC_DIR)].sort().flatMap(problemsIn);
+  [SRC_DIR, LIB_DIR, DEPLOY_SRC_DIR, DEPLOY_LIB_DIR]
+    .flatMap((d) => moduleFiles(d))
+    .sort()
+    .flatMap(problemsIn);

@@ -26,7 +26,7 @@ export const AREAS: Record<string, string> = {
   metrics: "Delivery metrics",
   generate: "The generator: init, init-diff, scaffold",
   "index.ts": "Function arguments",
-  calls: "Function calls: what publish, sign, verify and release need from their settings",
+  calls: "Function calls: what a function needs from its arguments and settings",
 };
 
 const areaOf = (c: Cause) => (c.file.includes("/") ? c.file.split("/")[0]! : c.file);

@@ -1,6 +1,6 @@
 /**
  * docs/TROUBLESHOOTING.md lists every cause Shipshape can print, with its fix: every Problem,
- * ConfigError and hinted Error in src/, lib/ and deploy/src/ (read by the TypeScript compiler, test/docs/problems.ts),
+ * ConfigError and hinted Error in src/ and lib/ of both modules (read by the TypeScript compiler, test/docs/problems.ts),
  * and the catalogued ones (config/errors.ts, project/problem.ts) with their hint too.
  * After adding or changing one: `npx tsx test/docs/render-troubleshooting.ts`.
  */
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allProblems, problemsIn } from "./problems.js";
 import { BEGIN, DOC, END, escapeHint, printedCauses, renderCatalogue } from "./render-troubleshooting.js";
-import { DEPLOY_SRC_DIR } from "../harness/scan.js";
+import { DEPLOY_LIB_DIR, DEPLOY_SRC_DIR } from "../harness/scan.js";
 
 const doc = readFileSync(DOC, "utf8");
 const problems = allProblems();
@@ -35,8 +35,8 @@ describe("docs/TROUBLESHOOTING.md", () => {
   });
 
   it("gives the catalogued causes (config file, bad arguments) with their fix", () => {
-    for (const file of ["config/errors.ts", "project/problem.ts"]) {
-      const catalogued = problemsIn(join(DEPLOY_SRC_DIR, file));
+    for (const file of [join(DEPLOY_LIB_DIR, "config/errors.ts"), join(DEPLOY_SRC_DIR, "project/problem.ts")]) {
+      const catalogued = problemsIn(file);
       expect(catalogued.length, file).toBeGreaterThanOrEqual(4);
       for (const p of catalogued)
         for (const c of printedCauses(p)) expect(doc, c).toContain(`\`${c}\`  \n  **fix:** ${escapeHint(p.hint)}`);

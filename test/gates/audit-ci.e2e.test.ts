@@ -3,7 +3,7 @@
  * a loopback advisory registry, and all gates together on the fixture service.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { auditCommand } from "../../deploy/src/gates/commands.js";
+import { auditCommand } from "../../deploy/lib/gates/commands.js";
 import {
   PG_PROTOCOL_ADVISORY,
   PG_PROTOCOL_GHSA,

@@ -8,7 +8,7 @@
 import { dag } from "@dagger.io/dagger";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryReport } from "../../deploy/src/report/delivery.js";
-import { serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
+import { serialiseJsonl, type AuditRecord } from "../../deploy/lib/trail/record.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { chained, environmentOf } from "../helpers/ship-calls.js";
 import { pair } from "../trail/records.js";

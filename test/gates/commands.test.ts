@@ -8,8 +8,8 @@ import {
   systemPackagesCommand,
   testReportFlags,
   tscCommand,
-} from "../../deploy/src/gates/commands.js";
-import type { PackageManagerInfo } from "../../deploy/src/project/detect.js";
+} from "../../deploy/lib/gates/commands.js";
+import type { PackageManagerInfo } from "../../deploy/lib/project/detect.js";
 
 const npm: PackageManagerInfo = { name: "npm", yarnBerry: false, lockfile: "package-lock.json" };
 const pnpm: PackageManagerInfo = { name: "pnpm", yarnBerry: false, lockfile: "pnpm-lock.yaml" };

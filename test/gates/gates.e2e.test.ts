@@ -4,8 +4,8 @@
  * Postgres) against the fixture service and its broken variants.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eslintCommand, prettierCommand, tscCommand } from "../../deploy/src/gates/commands.js";
-import { TOOL_IMAGES } from "../../deploy/src/images.js";
+import { eslintCommand, prettierCommand, tscCommand } from "../../deploy/lib/gates/commands.js";
+import { TOOL_IMAGES } from "../../deploy/lib/images.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import type { State } from "../harness/invoke.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitLogCommand } from "../../deploy/src/release/commits/git.js";
+import { gitLogCommand } from "../../deploy/lib/release/commits/git.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import type { ReleaseVersion } from "../../src/report/release-version.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";

@@ -6,9 +6,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { builtImage, licenseCheck, sbomOf, scanImage } from "../../deploy/src/gates/image.js";
-import { TOOL_IMAGES } from "../../deploy/src/images.js";
-import { loadProject } from "../../deploy/src/project/load.js";
+import { builtImage, licenseCheck, sbomOf, scanImage } from "../../deploy/lib/gates/image.js";
+import { TOOL_IMAGES } from "../../deploy/lib/images.js";
+import { loadProject } from "../../deploy/lib/project/load.js";
 import { fakeTrivy } from "../harness/fake-trivy.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import type { File } from "@dagger.io/dagger";

@@ -10,9 +10,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
 import { installCommands, lighthouseCommand } from "../../lib/gates/lighthouse/command.js";
-import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
+import { LighthouseConfigSchema } from "../../deploy/lib/gates/lighthouse/config.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
-import { LIGHTHOUSE_VERSION } from "../../deploy/src/images.js";
+import { LIGHTHOUSE_VERSION } from "../../deploy/lib/images.js";
 import { servePages } from "../fixtures/lighthouse/serve.mjs";
 import { fakeLighthouse, type LighthouseRun } from "../harness/fake-lighthouse.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_PATH, lighthouseCommand, reportPaths } from "../../lib/gates/lighthouse/command.js";
-import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
+import { LighthouseConfigSchema } from "../../deploy/lib/gates/lighthouse/config.js";
 import { failingAudits, judgeLighthouse } from "../../lib/gates/lighthouse/policy.js";
 import { lhrOfRun } from "../../lib/gates/lighthouse/report.js";
 import { Problem } from "../../deploy/src/project/problem.js";

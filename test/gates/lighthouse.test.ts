@@ -4,12 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
-import { ConfigError } from "../../deploy/src/config/errors.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
+import { ConfigError } from "../../deploy/lib/config/errors.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { lighthouseUrl } from "../../lib/gates/lighthouse.js";
 import { installCommands, lighthouseCommand } from "../../lib/gates/lighthouse/command.js";
-import { LighthouseConfigSchema } from "../../deploy/src/gates/lighthouse/config.js";
+import { LighthouseConfigSchema } from "../../deploy/lib/gates/lighthouse/config.js";
 import { failingAudits, judgeLighthouse } from "../../lib/gates/lighthouse/policy.js";
 import { assertScored, lhrOfRun, medianRun, parseLhr, type Lhr } from "../../lib/gates/lighthouse/report.js";
 

@@ -5,8 +5,8 @@
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { TOOL_IMAGES } from "../../deploy/src/images.js";
-import { MigrationsConfigSchema } from "../../deploy/src/release/migrations/config.js";
+import { TOOL_IMAGES } from "../../deploy/lib/images.js";
+import { MigrationsConfigSchema } from "../../deploy/lib/release/migrations/config.js";
 import { squawkCommand } from "../../lib/release/migrations/squawk.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import type { GateReport } from "../../src/report/gate-report.js";

@@ -1,6 +1,6 @@
 /** waitingFor: what a long await waits for and for how long, at a bounded rate, on fake time. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { elapsed, progress, waitingFor } from "../../deploy/src/gates/progress.js";
+import { elapsed, progress, waitingFor } from "../../deploy/lib/gates/progress.js";
 
 let lines: string[] = [];
 const write = (step: string, message: string) => lines.push(`${step}: ${message}`);

@@ -19,17 +19,17 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { provenanceOf, publishImage } from "../../lib/gates/publish.js";
-import { dockerConfig } from "../../deploy/src/gates/registry.js";
-import { COSIGN_RUN_ENV, PROVENANCE_PATH, signImage, verifyImage } from "../../deploy/src/gates/sign.js";
-import { loadProject } from "../../deploy/src/project/load.js";
-import { SLSA_PROVENANCE_V1 } from "../../deploy/src/supply/provenance/slsa.js";
+import { dockerConfig } from "../../deploy/lib/gates/registry.js";
+import { COSIGN_RUN_ENV, PROVENANCE_PATH, signImage, verifyImage } from "../../deploy/lib/gates/sign.js";
+import { loadProject } from "../../deploy/lib/project/load.js";
+import { SLSA_PROVENANCE_V1 } from "../../deploy/lib/supply/provenance/slsa.js";
 import {
   attestCommand,
   signCommand,
   signingConfigCommand,
   verifyAttestationCommand,
   verifyCommand,
-} from "../../deploy/src/supply/signing/commands.js";
+} from "../../deploy/lib/supply/signing/commands.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { FakeRegistry, jwt } from "../helpers/fake-registry.js";
 import { run as git } from "../helpers/git-repo.js";

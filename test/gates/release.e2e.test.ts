@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Release } from "../../src/report/release.js";
-import { attestCommand, signCommand } from "../../deploy/src/supply/signing/commands.js";
+import { attestCommand, signCommand } from "../../deploy/lib/supply/signing/commands.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { FakeGithubOidc, FakeRegistry, jwt } from "../helpers/fake-registry.js";

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readFile, run } from "../../deploy/src/gates/workspace.js";
+import { readFile, run } from "../../deploy/lib/gates/workspace.js";
 import { fakeSemgrep } from "../harness/fake-semgrep.js";
 import { drive, type Driven } from "../helpers/drive.js";
 

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { TOOL_IMAGES } from "../../deploy/src/images.js";
+import { TOOL_IMAGES } from "../../deploy/lib/images.js";
 import type { CiReport, GateReport } from "../../src/report/gate-report.js";
 import { semgrepCommand } from "../../lib/supply/sast/commands.js";
 import { fakeSemgrep, type FakeSemgrepOptions } from "../harness/fake-semgrep.js";

@@ -12,8 +12,8 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readlinkSync, writeFileSync 
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { installer } from "../../deploy/src/gates/workspace.js";
-import { loadProject } from "../../deploy/src/project/load.js";
+import { installer } from "../../deploy/lib/gates/workspace.js";
+import { loadProject } from "../../deploy/lib/project/load.js";
 import { runOnHost } from "../harness/host-exec.js";
 import { fromId, ModuleHarness } from "../harness/invoke.js";
 import { StubEngine } from "../harness/stub-engine.js";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseConfig } from "../../deploy/src/config/load.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
 import { shipshapeYaml } from "../../lib/generate/config.js";
 import { unifiedDiff } from "../../lib/generate/diff.js";
 import { detectFacts, migrationGlobs, type ProjectInput } from "../../lib/generate/facts.js";

@@ -1,8 +1,8 @@
 // The incident issue against the stateful fake GitHub: one issue per environment and kind, found by
 // label and hidden marker (never by title), commented while failing, closed with its duration.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { reconcileIncident, type IncidentRequest } from "../../deploy/src/github/incident.js";
-import { INCIDENT_LABEL, markerLine, readMarker, withMarker } from "../../deploy/src/github/incident-marker.js";
+import { reconcileIncident, type IncidentRequest } from "../../deploy/lib/github/incident.js";
+import { INCIDENT_LABEL, markerLine, readMarker, withMarker } from "../../deploy/lib/github/incident-marker.js";
 import { virtualClock } from "../notify/receiver.js";
 import { FakeGithub } from "./fake-github.js";
 

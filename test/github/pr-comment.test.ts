@@ -1,6 +1,6 @@
 // The PR comment against a stateful local fake of the GitHub REST API.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { nextLink } from "../../deploy/src/github/api.js";
+import { nextLink } from "../../deploy/lib/github/api.js";
 import {
   COMMENT_LIMIT,
   COMMENT_MARKER,

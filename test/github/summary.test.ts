@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ciSummary, deploySummary, fitStepSummary, gatesSummary } from "../../lib/github/summary.js";
-import { mdLink, truncateMarkdown } from "../../deploy/src/github/markdown.js";
-import type { DeployEvent } from "../../deploy/src/notify/event.js";
+import { mdLink, truncateMarkdown } from "../../deploy/lib/github/markdown.js";
+import type { DeployEvent } from "../../deploy/lib/notify/event.js";
 
 const IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:" + "a".repeat(64);
 const event: DeployEvent = {

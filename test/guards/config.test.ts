@@ -3,7 +3,7 @@
  * place and what to do, parsed through the real loader.
  */
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
 import { expectClear, thrown } from "../bad-input/clear.js";
 
 const ENV = "{ cluster: main, service: api, region: eu-west-1, containerName: app";

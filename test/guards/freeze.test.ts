@@ -1,8 +1,8 @@
 /** Which freeze is open when, what a refusal says, and what an override records. */
 import { describe, expect, it } from "vitest";
-import { FreezesConfigSchema, type Freeze } from "../../deploy/src/guards/freeze-config.js";
-import { checkFreeze, openFreeze, overrideReason } from "../../deploy/src/guards/freeze.js";
-import { spansOf } from "../../deploy/src/guards/windows.js";
+import { FreezesConfigSchema, type Freeze } from "../../deploy/lib/guards/freeze-config.js";
+import { checkFreeze, openFreeze, overrideReason } from "../../deploy/lib/guards/freeze.js";
+import { spansOf } from "../../deploy/lib/guards/windows.js";
 import { describeError } from "../../deploy/src/project/problem.js";
 
 const freezes = (input: unknown): Freeze[] => FreezesConfigSchema.parse(input);

@@ -5,14 +5,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { EnvironmentConfig } from "../../deploy/src/deploy/config.js";
-import { EnvironmentsConfigSchema } from "../../deploy/src/deploy/config.js";
-import { checkPromotion, latestVerdict } from "../../deploy/src/guards/promotion.js";
+import type { EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { EnvironmentsConfigSchema } from "../../deploy/lib/deploy/config.js";
+import { checkPromotion, latestVerdict } from "../../deploy/lib/guards/promotion.js";
 import { describeError } from "../../deploy/src/project/problem.js";
-import { correctionRecord } from "../../deploy/src/trail/builders.js";
-import { JsonlTrail } from "../../deploy/src/trail/jsonl.js";
-import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
-import { serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
+import { correctionRecord } from "../../deploy/lib/trail/builders.js";
+import { JsonlTrail } from "../../deploy/lib/trail/jsonl.js";
+import { PostgresTrail } from "../../deploy/lib/trail/postgres.js";
+import { serialiseJsonl, type AuditRecord } from "../../deploy/lib/trail/record.js";
 import { freshDatabase } from "../trail/db.js";
 import { DIGEST, IMAGE, REV, pair } from "../trail/records.js";
 

@@ -4,7 +4,7 @@
  * 01:00Z back; US: second Sunday of March 02:00 local forward, first Sunday of November back).
  */
 import { describe, expect, it } from "vitest";
-import { describeInstant, instantOf, isTimeZone, localOf } from "../../deploy/src/guards/zoned.js";
+import { describeInstant, instantOf, isTimeZone, localOf } from "../../deploy/lib/guards/zoned.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -3,8 +3,9 @@
  * way the engine carries it (sdk/typescript module/entrypoint/entrypoint.js, invoke.js, load.js;
  * core/object.go, core/modfunc.go):
  *
- * - every call is a fresh module: the module graph under src/ is loaded anew (vi.resetModules), so
- *   a memo in module memory lives for one call only, as in the runtime's process-per-call;
+ * - every call is a fresh module: the module graph under src/ is loaded anew (vi.resetModules),
+ *   with the lib/calls implementations its functions import, so a memo in module memory lives for
+ *   one call only, as in the runtime's process-per-call;
  * - the parent object arrives as JSON and is rebuilt with Object.create + Object.assign (the SDK's
  *   Executor.buildClass): its constructor does not run, and only what survived JSON is there;
  * - the SDK's own `invoke` decodes the arguments and encodes the result (loadResult: core objects
@@ -322,15 +323,29 @@ export class ModuleHarness {
 }
 
 // Concurrent calls (dagger check runs checks in parallel) each get their own module graph: loading
-// is one at a time, so a reset cannot land in the middle of another call's imports.
+// is one at a time, so a reset cannot land in the middle of another call's imports. That includes
+// the implementations a module's functions import when called (src/calls.ts loads lib/calls/):
+// they are imported here, in the same fresh graph, as a process of its own would hold them; a later
+// reset would otherwise hand a call's import another graph's classes. Loading them up front also
+// keeps fake time still while they load (an engine's import takes real milliseconds, not the fake
+// hours a settle loop would spin past it). The calls still go through the module's own loader.
 let loading: Promise<unknown> = Promise.resolve();
 function freshModules(module: ModuleRef): Promise<unknown[]> {
-  const load = loading.then(() => {
+  const load = loading.then(async () => {
     vi.resetModules();
-    return Promise.all(moduleFiles(module.src).map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
+    const modules = await Promise.all(moduleFiles(module.src).map((f) => import(/* @vite-ignore */ f) as Promise<unknown>));
+    for (const m of modules as Partial<CallLoader>[])
+      if (m.CALL_FILES && m.calls) await Promise.all(Object.keys(m.CALL_FILES).map((name) => m.calls!(name)));
+    return modules;
   });
   loading = load.catch(() => undefined);
   return load;
+}
+
+/** What a module's src/calls.ts exports: its implementations' files by group, and the loader. */
+interface CallLoader {
+  CALL_FILES: Record<string, string>;
+  calls: (name: string) => Promise<unknown>;
 }
 
 function returnedObject(method: ScannedFunction | undefined, mod: Live): string {

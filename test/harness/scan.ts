@@ -13,6 +13,8 @@ export const SRC_DIR = fileURLToPath(new URL("../../src", import.meta.url));
 export const DEPLOY_SRC_DIR = fileURLToPath(new URL("../../deploy/src", import.meta.url));
 /** What the CI module's functions do, loaded when called (src/calls.ts); not scanned, not listed by the entrypoint. */
 export const LIB_DIR = fileURLToPath(new URL("../../lib", import.meta.url));
+/** The same for the deploy module (deploy/src/calls.ts). */
+export const DEPLOY_LIB_DIR = fileURLToPath(new URL("../../deploy/lib", import.meta.url));
 
 /** One of the repository's Dagger modules: its dagger.json name and the src/ the runtime lists. */
 export interface ModuleRef {

@@ -8,7 +8,7 @@ import { dag } from "@dagger.io/dagger";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installCommand } from "../../deploy/src/gates/commands.js";
+import { installCommand } from "../../deploy/lib/gates/commands.js";
 import { Shipshape } from "../../src/index.js";
 import { runOnHost } from "../harness/host-exec.js";
 import { Directory, File } from "@dagger.io/dagger";

@@ -1,10 +1,10 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { crc32 as zlibCrc32, inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { COLOURS } from "../../deploy/src/metrics/chart-model.js";
-import { metricsChartSvg } from "../../deploy/src/metrics/chart.js";
-import { deliveryMetrics, type DeliveryMetrics } from "../../deploy/src/metrics/dora.js";
-import { metricsChartPng } from "../../deploy/src/metrics/png.js";
+import { COLOURS } from "../../deploy/lib/metrics/chart-model.js";
+import { metricsChartSvg } from "../../deploy/lib/metrics/chart.js";
+import { deliveryMetrics, type DeliveryMetrics } from "../../deploy/lib/metrics/dora.js";
+import { metricsChartPng } from "../../deploy/lib/metrics/png.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { NOW, trail, type RunSpec } from "./trail.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { deliveryMetrics, type EnvironmentMetrics } from "../../deploy/src/metrics/dora.js";
+import { deliveryMetrics, type EnvironmentMetrics } from "../../deploy/lib/metrics/dora.js";
 import { Problem } from "../../deploy/src/project/problem.js";
-import type { DeliveryRecord } from "../../deploy/src/metrics/records.js";
+import type { DeliveryRecord } from "../../deploy/lib/metrics/records.js";
 import { HOUR, MINUTE, NOW, run, trail } from "./trail.js";
 
 const week = (records: DeliveryRecord[], extra: Record<string, unknown> = {}) =>

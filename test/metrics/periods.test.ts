@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { bandOf } from "../../deploy/src/metrics/bands.js";
-import { bucketsBetween, periodLabel, periodStart } from "../../deploy/src/metrics/periods.js";
-import { parseInstant } from "../../deploy/src/metrics/records.js";
-import { percentile } from "../../deploy/src/metrics/stats.js";
+import { bandOf } from "../../deploy/lib/metrics/bands.js";
+import { bucketsBetween, periodLabel, periodStart } from "../../deploy/lib/metrics/periods.js";
+import { parseInstant } from "../../deploy/lib/metrics/records.js";
+import { percentile } from "../../deploy/lib/metrics/stats.js";
 
 const at = (iso: string) => Date.parse(iso);
 const weekOf = (iso: string) => periodLabel(periodStart(at(iso), "week"), "week");

@@ -5,10 +5,10 @@
 import { XMLParser } from "fast-xml-parser";
 import { inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { COLOURS } from "../../deploy/src/metrics/chart-model.js";
-import { deliveryMetrics } from "../../deploy/src/metrics/dora.js";
-import { PIPELINE_COLOURS, pipelineChartPng, pipelineChartSvg } from "../../deploy/src/metrics/pipeline-chart.js";
-import { metricsMarkdown, metricsText } from "../../deploy/src/metrics/table.js";
+import { COLOURS } from "../../deploy/lib/metrics/chart-model.js";
+import { deliveryMetrics } from "../../deploy/lib/metrics/dora.js";
+import { PIPELINE_COLOURS, pipelineChartPng, pipelineChartSvg } from "../../deploy/lib/metrics/pipeline-chart.js";
+import { metricsMarkdown, metricsText } from "../../deploy/lib/metrics/table.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { ciRun, gate } from "../trail/ci-runs.js";
 import { NOW, trail } from "./trail.js";

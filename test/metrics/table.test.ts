@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { deliveryMetrics } from "../../deploy/src/metrics/dora.js";
-import type { DeliveryRecord } from "../../deploy/src/metrics/records.js";
-import { metricsMarkdown, metricsText } from "../../deploy/src/metrics/table.js";
-import { formatDuration } from "../../deploy/src/metrics/format.js";
+import { deliveryMetrics } from "../../deploy/lib/metrics/dora.js";
+import type { DeliveryRecord } from "../../deploy/lib/metrics/records.js";
+import { metricsMarkdown, metricsText } from "../../deploy/lib/metrics/table.js";
+import { formatDuration } from "../../deploy/lib/metrics/format.js";
 import { NOW, trail } from "./trail.js";
 
 const records: DeliveryRecord[] = trail(

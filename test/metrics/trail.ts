@@ -1,5 +1,5 @@
 /** Hand-built audit trails: one started and (unless left open) one completed record per run. */
-import type { DeliveryKind, DeliveryOutcome, DeliveryRecord } from "../../deploy/src/metrics/records.js";
+import type { DeliveryKind, DeliveryOutcome, DeliveryRecord } from "../../deploy/lib/metrics/records.js";
 
 export const NOW = Date.parse("2026-11-20T12:00:00Z"); // a Friday, in ISO week 2026-W47
 

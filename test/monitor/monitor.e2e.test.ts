@@ -13,7 +13,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readMarker } from "../../deploy/src/github/incident-marker.js";
+import { readMarker } from "../../deploy/lib/github/incident-marker.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { FakeEcs, IMAGE } from "../deploy/fake-ecs.js";
 import { FakeGithub } from "../github/fake-github.js";

@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
-import { readMarker } from "../../deploy/src/github/incident-marker.js";
-import { rescanEnvironment, type RescanRequest } from "../../deploy/src/monitor/rescan.js";
-import type { RunningImage } from "../../deploy/src/monitor/running.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
+import { readMarker } from "../../deploy/lib/github/incident-marker.js";
+import { rescanEnvironment, type RescanRequest } from "../../deploy/lib/monitor/rescan.js";
+import type { RunningImage } from "../../deploy/lib/monitor/running.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { FIXTURES } from "../helpers/fixture.js";

@@ -2,8 +2,8 @@
 // definition names a digest, or (a tag) the running tasks' containers[].imageDigest say which.
 import type { Task } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
-import { runningImages } from "../../deploy/src/monitor/running.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
+import { runningImages } from "../../deploy/lib/monitor/running.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { ACCOUNT, arnOf, CLUSTER, DIGEST, FakeEcs, REGION } from "../deploy/fake-ecs.js";
 

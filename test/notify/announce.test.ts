@@ -1,7 +1,7 @@
 // src/monitor/announce.ts: what an incident's reconcile result becomes as a notification.
 import { describe, expect, it } from "vitest";
-import type { IncidentResult } from "../../deploy/src/github/incident.js";
-import { incidentEvent, type Announcement } from "../../deploy/src/monitor/announce.js";
+import type { IncidentResult } from "../../deploy/lib/github/incident.js";
+import { incidentEvent, type Announcement } from "../../deploy/lib/monitor/announce.js";
 
 const health: Announcement = {
   environment: "production",

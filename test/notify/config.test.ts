@@ -1,8 +1,8 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
-import { NotificationsConfigSchema, policyFrom } from "../../deploy/src/notify/config.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
+import { NotificationsConfigSchema, policyFrom } from "../../deploy/lib/notify/config.js";
 
 const issues = (input: unknown) => {
   const r = NotificationsConfigSchema.safeParse(input, { error: configErrorMap, reportInput: true });

@@ -2,8 +2,8 @@
 // on vitest's fake timers, to prove product sleeps use the global setTimeout); requests, timeouts
 // and refused connections are real.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { backoffMs, deliver, parseRetryAfter, type DeliveryTarget } from "../../deploy/src/notify/deliver.js";
-import { slackHint } from "../../deploy/src/notify/slack.js";
+import { backoffMs, deliver, parseRetryAfter, type DeliveryTarget } from "../../deploy/lib/notify/deliver.js";
+import { slackHint } from "../../deploy/lib/notify/slack.js";
 import { freePort } from "../helpers/prometheus.js";
 import { captureStderr, closeAll, receiver, virtualClock } from "./receiver.js";
 

@@ -4,10 +4,10 @@
 // certificate nobody said to trust, a temporary 421.
 import * as nodemailer from "nodemailer";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NotificationsConfigSchema, type NotificationsConfigInput } from "../../deploy/src/notify/config.js";
-import type { DeployEvent } from "../../deploy/src/notify/event.js";
-import { notifyAll, summarizeDeliveries } from "../../deploy/src/notify/notify.js";
-import type { MailTransport, SmtpTransportOptions } from "../../deploy/src/notify/email.js";
+import { NotificationsConfigSchema, type NotificationsConfigInput } from "../../deploy/lib/notify/config.js";
+import type { DeployEvent } from "../../deploy/lib/notify/event.js";
+import { notifyAll, summarizeDeliveries } from "../../deploy/lib/notify/notify.js";
+import type { MailTransport, SmtpTransportOptions } from "../../deploy/lib/notify/email.js";
 import { captureStderr, virtualClock } from "./receiver.js";
 import { closeSmtp, decoded, makeCert, smtpServer } from "./smtp.js";
 

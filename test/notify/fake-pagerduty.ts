@@ -3,7 +3,7 @@
 // alert per (routing key, dedup_key); a trigger opens it or appends to the open one; a resolve
 // closes the open one and is accepted but does nothing when none is open or when it comes through
 // another routing key; 202 when accepted, 400 for a bad event, 429 when rate limited (01-Overview.md).
-import type { PagerDutyEvent } from "../../deploy/src/notify/pagerduty.js";
+import type { PagerDutyEvent } from "../../deploy/lib/notify/pagerduty.js";
 import { receiver, type Received, type Reply } from "./receiver.js";
 
 export interface FakeAlert {

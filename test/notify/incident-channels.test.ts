@@ -2,14 +2,14 @@
 // failed". Builders are pure, so most of this is on their output; SNS goes through the SDK fake
 // (fake-sns.ts), which refuses a Subject the SNS API model refuses.
 import { afterEach, describe, expect, it } from "vitest";
-import { NotificationsConfigSchema } from "../../deploy/src/notify/config.js";
-import { emailMessage } from "../../deploy/src/notify/email.js";
-import { headline, type DeployEvent, type IncidentEvent } from "../../deploy/src/notify/event.js";
-import { notifyAll } from "../../deploy/src/notify/notify.js";
-import { slackMessage } from "../../deploy/src/notify/slack.js";
-import { sdkPublisher, snsPublish } from "../../deploy/src/notify/sns.js";
-import { teamsMessage } from "../../deploy/src/notify/teams.js";
-import { INCIDENT_SCHEMA, WEBHOOK_SCHEMA, webhookPayload, webhookRequest } from "../../deploy/src/notify/webhook.js";
+import { NotificationsConfigSchema } from "../../deploy/lib/notify/config.js";
+import { emailMessage } from "../../deploy/lib/notify/email.js";
+import { headline, type DeployEvent, type IncidentEvent } from "../../deploy/lib/notify/event.js";
+import { notifyAll } from "../../deploy/lib/notify/notify.js";
+import { slackMessage } from "../../deploy/lib/notify/slack.js";
+import { sdkPublisher, snsPublish } from "../../deploy/lib/notify/sns.js";
+import { teamsMessage } from "../../deploy/lib/notify/teams.js";
+import { INCIDENT_SCHEMA, WEBHOOK_SCHEMA, webhookPayload, webhookRequest } from "../../deploy/lib/notify/webhook.js";
 import { FakeSns } from "./fake-sns.js";
 import { virtualClock } from "./receiver.js";
 

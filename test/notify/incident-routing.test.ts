@@ -2,11 +2,11 @@
 // stateful Events API v2 fake (fake-pagerduty.ts: a resolve of an unknown or closed key is accepted
 // and does nothing), and how notifications.on and notifications.routes carry them.
 import { afterEach, describe, expect, it } from "vitest";
-import { NotificationsConfigSchema, type NotificationsConfigInput } from "../../deploy/src/notify/config.js";
-import type { DeployEvent, IncidentEvent, Notification } from "../../deploy/src/notify/event.js";
-import { notifyAll } from "../../deploy/src/notify/notify.js";
-import type { PagerDutyEvent } from "../../deploy/src/notify/pagerduty.js";
-import { routed, severityOf } from "../../deploy/src/notify/routes.js";
+import { NotificationsConfigSchema, type NotificationsConfigInput } from "../../deploy/lib/notify/config.js";
+import type { DeployEvent, IncidentEvent, Notification } from "../../deploy/lib/notify/event.js";
+import { notifyAll } from "../../deploy/lib/notify/notify.js";
+import type { PagerDutyEvent } from "../../deploy/lib/notify/pagerduty.js";
+import { routed, severityOf } from "../../deploy/lib/notify/routes.js";
 import { pagerDuty } from "./fake-pagerduty.js";
 import { closeAll, receiver, virtualClock } from "./receiver.js";
 

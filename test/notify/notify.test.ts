@@ -1,11 +1,11 @@
 // notifyAll against real local receivers: routing by result, the failures channel, signing, and
 // the promise that a broken target never breaks the others or throws.
 import { afterEach, describe, expect, it } from "vitest";
-import { NotificationsConfigSchema } from "../../deploy/src/notify/config.js";
-import { eventFromDeploy, type DeployEvent } from "../../deploy/src/notify/event.js";
-import { notifyAll, summarizeDeliveries } from "../../deploy/src/notify/notify.js";
-import type { SlackMessage } from "../../deploy/src/notify/slack.js";
-import { verifySignature, type WebhookPayloadV1 } from "../../deploy/src/notify/webhook.js";
+import { NotificationsConfigSchema } from "../../deploy/lib/notify/config.js";
+import { eventFromDeploy, type DeployEvent } from "../../deploy/lib/notify/event.js";
+import { notifyAll, summarizeDeliveries } from "../../deploy/lib/notify/notify.js";
+import type { SlackMessage } from "../../deploy/lib/notify/slack.js";
+import { verifySignature, type WebhookPayloadV1 } from "../../deploy/lib/notify/webhook.js";
 import { captureStderr, closeAll, receiver, virtualClock } from "./receiver.js";
 
 afterEach(closeAll);

@@ -1,10 +1,10 @@
 // PagerDuty and Microsoft Teams through notifyAll, against real local receivers. The PagerDuty
 // receiver (fake-pagerduty.ts) keeps alerts the way the Events API v2 documents them.
 import { afterEach, describe, expect, it } from "vitest";
-import { NotificationsConfigSchema } from "../../deploy/src/notify/config.js";
-import type { DeployEvent } from "../../deploy/src/notify/event.js";
-import { notifyAll, summarizeDeliveries } from "../../deploy/src/notify/notify.js";
-import type { PagerDutyEvent } from "../../deploy/src/notify/pagerduty.js";
+import { NotificationsConfigSchema } from "../../deploy/lib/notify/config.js";
+import type { DeployEvent } from "../../deploy/lib/notify/event.js";
+import { notifyAll, summarizeDeliveries } from "../../deploy/lib/notify/notify.js";
+import type { PagerDutyEvent } from "../../deploy/lib/notify/pagerduty.js";
 import { pagerDuty } from "./fake-pagerduty.js";
 import { closeAll, receiver, virtualClock } from "./receiver.js";
 

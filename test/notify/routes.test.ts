@@ -1,13 +1,13 @@
 // notifications.routes: results by name and least severity to channels, against real local
 // receivers. Without routes nothing changes (notify.test.ts and pagerduty-teams.test.ts pin that).
 import { afterEach, describe, expect, it } from "vitest";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
-import { NotificationsConfigSchema, type NotificationsConfigInput } from "../../deploy/src/notify/config.js";
-import type { DeployEvent, EventResult } from "../../deploy/src/notify/event.js";
-import { notifyAll } from "../../deploy/src/notify/notify.js";
-import type { PagerDutyEvent } from "../../deploy/src/notify/pagerduty.js";
-import { routed, severityOf } from "../../deploy/src/notify/routes.js";
-import { sdkPublisher } from "../../deploy/src/notify/sns.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
+import { NotificationsConfigSchema, type NotificationsConfigInput } from "../../deploy/lib/notify/config.js";
+import type { DeployEvent, EventResult } from "../../deploy/lib/notify/event.js";
+import { notifyAll } from "../../deploy/lib/notify/notify.js";
+import type { PagerDutyEvent } from "../../deploy/lib/notify/pagerduty.js";
+import { routed, severityOf } from "../../deploy/lib/notify/routes.js";
+import { sdkPublisher } from "../../deploy/lib/notify/sns.js";
 import { FakeSns } from "./fake-sns.js";
 import { closeAll, receiver, virtualClock } from "./receiver.js";
 

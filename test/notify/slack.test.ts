@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { DeployEvent } from "../../deploy/src/notify/event.js";
-import { escapeMrkdwn, link, SLACK_LIMITS, slackHint, slackMessage, truncate, type SlackBlock } from "../../deploy/src/notify/slack.js";
+import type { DeployEvent } from "../../deploy/lib/notify/event.js";
+import { escapeMrkdwn, link, SLACK_LIMITS, slackHint, slackMessage, truncate, type SlackBlock } from "../../deploy/lib/notify/slack.js";
 
 const DIGEST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:" + "a".repeat(64);
 

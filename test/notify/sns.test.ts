@@ -3,10 +3,10 @@
 import * as snsSdkModule from "@aws-sdk/client-sns";
 import type { PublishCommandInput } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
-import { NotificationsConfigSchema } from "../../deploy/src/notify/config.js";
-import type { DeployEvent } from "../../deploy/src/notify/event.js";
-import { notifyAll, summarizeDeliveries, type NotifyOptions } from "../../deploy/src/notify/notify.js";
-import { MAX_SNS_BYTES, sdkPublisher, snsPublish, snsSubject, type SnsPublish, type SnsSdk } from "../../deploy/src/notify/sns.js";
+import { NotificationsConfigSchema } from "../../deploy/lib/notify/config.js";
+import type { DeployEvent } from "../../deploy/lib/notify/event.js";
+import { notifyAll, summarizeDeliveries, type NotifyOptions } from "../../deploy/lib/notify/notify.js";
+import { MAX_SNS_BYTES, sdkPublisher, snsPublish, snsSubject, type SnsPublish, type SnsSdk } from "../../deploy/lib/notify/sns.js";
 import { FakeSns } from "./fake-sns.js";
 import { captureStderr, virtualClock } from "./receiver.js";
 

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { DeployEvent } from "../../deploy/src/notify/event.js";
+import type { DeployEvent } from "../../deploy/lib/notify/event.js";
 import {
   SIGNATURE_HEADER,
   signBody,
@@ -8,7 +8,7 @@ import {
   WEBHOOK_SCHEMA,
   webhookPayload,
   webhookRequest,
-} from "../../deploy/src/notify/webhook.js";
+} from "../../deploy/lib/notify/webhook.js";
 
 const AT = new Date("2026-11-20T10:00:00Z");
 const minimal: DeployEvent = {

@@ -5,7 +5,7 @@ import {
   detectPackageManager,
   detectTestRunner,
   parsePackageJson,
-} from "../../deploy/src/project/detect.js";
+} from "../../deploy/lib/project/detect.js";
 import { describeError, Problem } from "../../deploy/src/project/problem.js";
 
 const pkg = (extra: object = {}) => parsePackageJson(JSON.stringify({ name: "svc", ...extra }));

@@ -14,7 +14,7 @@ import {
   parseIsShallow,
   parseLastReleaseTag,
   shallowProblem,
-} from "../../deploy/src/release/commits/git.js";
+} from "../../deploy/lib/release/commits/git.js";
 import { GitRepo, run } from "../helpers/git-repo.js";
 
 const short = (hash: string) => hash.slice(0, 7);

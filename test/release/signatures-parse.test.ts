@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { describeError } from "../../deploy/src/project/problem.js";
 import { matchPrincipals, parseAllowedSigners, parseSshTime } from "../../lib/release/commits/allowed-signers.js";
-import { SignaturesConfigSchema } from "../../deploy/src/release/commits/config.js";
+import { SignaturesConfigSchema } from "../../deploy/lib/release/commits/config.js";
 import { renderSignaturesMarkdown, signatureResult, signaturesJson } from "../../lib/release/commits/signature-report.js";
 import { checkArmoredKeys, judgeSignature, type SignedCommit } from "../../lib/release/commits/signatures.js";
 import { sshKey } from "../helpers/signing-keys.js";

@@ -12,7 +12,7 @@ import {
   lastReleaseTagCommand,
   parseGitLog,
   parseLastReleaseTag,
-} from "../../deploy/src/release/commits/git.js";
+} from "../../deploy/lib/release/commits/git.js";
 import { renderChangelog } from "../../lib/release/version/changelog.js";
 import { type NextVersion, imageTags, nextVersion } from "../../lib/release/version/next.js";
 import { GitRepo, run } from "../helpers/git-repo.js";

@@ -7,8 +7,8 @@
  */
 import { dag, type Directory } from "@dagger.io/dagger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeployReport } from "../../deploy/src/deploy/deploy.js";
-import { deploymentOf } from "../../deploy/src/report/deployment.js";
+import type { DeployReport } from "../../deploy/lib/deploy/deploy.js";
+import { deploymentOf } from "../../deploy/lib/gates/deployment-of.js";
 import { make } from "../../deploy/src/report/fields.js";
 import { ciReportOf, gateReportOf } from "../../src/report/gate-report.js";
 import { Release, ReleasePlatform } from "../../src/report/release.js";

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { migrationsSummary } from "../../lib/gates/migrations.js";
-import { MigrationsConfigSchema } from "../../deploy/src/release/migrations/config.js";
+import { MigrationsConfigSchema } from "../../deploy/lib/release/migrations/config.js";
 import { collectFindings } from "../../lib/release/migrations/findings.js";
 import { judgeMigrations } from "../../lib/release/migrations/judge.js";
 import { readMigrationSource } from "../../lib/release/migrations/source.js";

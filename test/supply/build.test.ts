@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectPackageManager, parsePackageJson, type PackageManagerInfo } from "../../deploy/src/project/detect.js";
+import { detectPackageManager, parsePackageJson, type PackageManagerInfo } from "../../deploy/lib/project/detect.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import {
   generateDockerfile,
@@ -16,7 +16,7 @@ import {
   healthcheckCommand,
   startCommandFrom,
   type DockerfileInput,
-} from "../../deploy/src/supply/build/dockerfile.js";
+} from "../../deploy/lib/supply/build/dockerfile.js";
 
 const IMAGE = `node:24.13.1-alpine@sha256:${"a".repeat(64)}`;
 const NPM: PackageManagerInfo = { name: "npm", yarnBerry: false, lockfile: "package-lock.json" };

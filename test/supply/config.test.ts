@@ -1,7 +1,7 @@
 /** The `scan`, `licenses` and `secrets` config sections: defaults, and plain-words errors. */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
 import {
   DEFAULT_ALLOWED_LICENSES,
   DEFAULT_DENIED_LICENSES,
@@ -11,7 +11,7 @@ import {
   isExpired,
   isSingleLicense,
   splitPackageSpec,
-} from "../../deploy/src/supply/config.js";
+} from "../../deploy/lib/supply/config.js";
 
 function issues(schema: z.ZodType, input: unknown): string[] {
   const r = schema.safeParse(input, { error: configErrorMap });

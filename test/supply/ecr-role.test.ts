@@ -24,10 +24,10 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import type { Server } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_CONFIG } from "../../deploy/src/config/schema.js";
-import { registryAuth, type RegistryCredentials } from "../../deploy/src/gates/registry.js";
+import { DEFAULT_CONFIG } from "../../deploy/lib/config/schema.js";
+import { registryAuth, type RegistryCredentials } from "../../deploy/lib/gates/registry.js";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { ecrPushAuth, isEcrRegistry } from "../../deploy/src/supply/publish/ecr.js";
+import { ecrPushAuth, isEcrRegistry } from "../../deploy/lib/supply/publish/ecr.js";
 import { StubEngine } from "../harness/stub-engine.js";
 import { drive, type Driven } from "../helpers/drive.js";
 import { callWith } from "../helpers/ship-calls.js";

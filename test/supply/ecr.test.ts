@@ -29,8 +29,8 @@ import {
   isEcrRegistry,
   tagsRefusedBy,
   type RepositorySettings,
-} from "../../deploy/src/supply/publish/ecr.js";
-import { floatingTagFilters, imageTags } from "../../deploy/src/supply/publish/tags.js";
+} from "../../deploy/lib/supply/publish/ecr.js";
+import { floatingTagFilters, imageTags } from "../../deploy/lib/supply/publish/tags.js";
 
 const ACCOUNT = "123456789012";
 const HOST = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { LicensesConfigSchema, type LicensesConfig } from "../../deploy/src/supply/config.js";
-import { parseCycloneDx, type SbomComponent } from "../../deploy/src/supply/licenses/cyclonedx.js";
-import { resolveLicense, treeText } from "../../deploy/src/supply/licenses/expression.js";
-import { judgeLicenses, licenseDiagnostics } from "../../deploy/src/supply/licenses/policy.js";
+import { LicensesConfigSchema, type LicensesConfig } from "../../deploy/lib/supply/config.js";
+import { parseCycloneDx, type SbomComponent } from "../../deploy/lib/supply/licenses/cyclonedx.js";
+import { resolveLicense, treeText } from "../../deploy/lib/supply/licenses/expression.js";
+import { judgeLicenses, licenseDiagnostics } from "../../deploy/lib/supply/licenses/policy.js";
 
 const FIX = join(import.meta.dirname, "../fixtures/supply");
 const SERVICE = join(import.meta.dirname, "../fixtures/service");

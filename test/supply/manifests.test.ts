@@ -1,8 +1,8 @@
 /** Which manifest of a published image is which platform's, and the OIDC token checks keyless signing makes. */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { platformManifests, platformSlug } from "../../deploy/src/supply/publish/manifests.js";
-import { assertUsableToken, tokenExpiry } from "../../deploy/src/supply/signing/identity.js";
+import { platformManifests, platformSlug } from "../../deploy/lib/supply/publish/manifests.js";
+import { assertUsableToken, tokenExpiry } from "../../deploy/lib/supply/signing/identity.js";
 import { jwt } from "../helpers/fake-registry.js";
 
 const digestOf = (body: string) => `sha256:${createHash("sha256").update(body).digest("hex")}`;

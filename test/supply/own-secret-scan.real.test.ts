@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../deploy/src/config/load.js";
+import { parseConfig } from "../../deploy/lib/config/load.js";
 import type { GateReport } from "../../src/report/gate-report.js";
 import { gitleaksCommand } from "../../lib/supply/secrets/commands.js";
 import { parseGitleaksJson } from "../../lib/supply/secrets/report.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { baseImagesOf, generateDockerfile } from "../../deploy/src/supply/build/dockerfile.js";
+import { baseImagesOf, generateDockerfile } from "../../deploy/lib/supply/build/dockerfile.js";
 import {
   baseImageDescriptor,
   buildProvenance,
@@ -19,8 +19,8 @@ import {
   SHIPSHAPE_BUILD_TYPE,
   SLSA_PROVENANCE_V1,
   type ProvenanceInput,
-} from "../../deploy/src/supply/provenance/slsa.js";
-import { attestationVerdict, parseAttestations } from "../../deploy/src/supply/signing/attestation.js";
+} from "../../deploy/lib/supply/provenance/slsa.js";
+import { attestationVerdict, parseAttestations } from "../../deploy/lib/supply/signing/attestation.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const NODE_DIGEST = "sha256:4f696fbf39f383c1e486030ba6b289a5d9af541642fc78ab197e584a113b9c03";

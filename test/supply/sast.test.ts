@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { exitMeaning, semgrepCommand, semgrepFailure } from "../../lib/supply/sast/commands.js";
-import { SastConfigSchema, type SastConfig } from "../../deploy/src/supply/sast/config.js";
+import { SastConfigSchema, type SastConfig } from "../../deploy/lib/supply/sast/config.js";
 import { judgeSast, sastLine } from "../../lib/supply/sast/policy.js";
 import { parseSemgrepJson, rewriteSemgrepSarif } from "../../lib/supply/sast/report.js";
 

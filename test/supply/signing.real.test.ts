@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { gitleaksCommand } from "../../lib/supply/secrets/commands.js";
 import { parseGitleaksJson } from "../../lib/supply/secrets/report.js";
-import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../deploy/src/supply/provenance/slsa.js";
-import { attestationVerdict, parseAttestations } from "../../deploy/src/supply/signing/attestation.js";
+import { buildProvenance, SLSA_PROVENANCE_V1 } from "../../deploy/lib/supply/provenance/slsa.js";
+import { attestationVerdict, parseAttestations } from "../../deploy/lib/supply/signing/attestation.js";
 import {
   attestCommand,
   parseVerifyOutput,
@@ -23,7 +23,7 @@ import {
   signingConfigCommand,
   verifyAttestationCommand,
   verifyCommand,
-} from "../../deploy/src/supply/signing/commands.js";
+} from "../../deploy/lib/supply/signing/commands.js";
 import { GitRepo } from "../helpers/git-repo.js";
 import { requireTools, runTool, runToolOk, startCraneRegistry } from "../helpers/tools.js";
 

@@ -7,12 +7,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LicensesConfigSchema, SbomConfigSchema } from "../../deploy/src/supply/config.js";
-import { parseCycloneDx } from "../../deploy/src/supply/licenses/cyclonedx.js";
-import { judgeLicenses } from "../../deploy/src/supply/licenses/policy.js";
-import { parseSbom, sbomFormatOf } from "../../deploy/src/supply/licenses/sbom.js";
-import { parseSpdxJson } from "../../deploy/src/supply/licenses/spdx.js";
-import { SBOM_FORMAT_INFO, syftCommand } from "../../deploy/src/supply/sbom/commands.js";
+import { LicensesConfigSchema, SbomConfigSchema } from "../../deploy/lib/supply/config.js";
+import { parseCycloneDx } from "../../deploy/lib/supply/licenses/cyclonedx.js";
+import { judgeLicenses } from "../../deploy/lib/supply/licenses/policy.js";
+import { parseSbom, sbomFormatOf } from "../../deploy/lib/supply/licenses/sbom.js";
+import { parseSpdxJson } from "../../deploy/lib/supply/licenses/spdx.js";
+import { SBOM_FORMAT_INFO, syftCommand } from "../../deploy/lib/supply/sbom/commands.js";
 
 const read = (rel: string): string => readFileSync(join(import.meta.dirname, "../fixtures/supply", rel), "utf8");
 const NOW = new Date("2026-06-15T12:00:00Z");

@@ -1,7 +1,7 @@
 /** Image tags per build, and the `publish:` config section. */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import {
   PublishConfigSchema,
@@ -12,7 +12,7 @@ import {
   imageTags,
   isExactTag,
   type TagStrategy,
-} from "../../deploy/src/supply/publish/tags.js";
+} from "../../deploy/lib/supply/publish/tags.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ALL: TagStrategy = { sha: true, branch: true, semver: true, latest: true };

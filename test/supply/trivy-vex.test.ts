@@ -7,12 +7,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
-import { ScanConfigSchema } from "../../deploy/src/supply/config.js";
-import { trivyFsCommand } from "../../deploy/src/supply/trivy/commands.js";
-import { judgeScan } from "../../deploy/src/supply/trivy/policy.js";
-import { parseTrivyJson } from "../../deploy/src/supply/trivy/report.js";
-import { suppressedDiagnostics, suppressedLine, suppressionReason, vexMountPath } from "../../deploy/src/supply/trivy/vex.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
+import { ScanConfigSchema } from "../../deploy/lib/supply/config.js";
+import { trivyFsCommand } from "../../deploy/lib/supply/trivy/commands.js";
+import { judgeScan } from "../../deploy/lib/supply/trivy/policy.js";
+import { parseTrivyJson } from "../../deploy/lib/supply/trivy/report.js";
+import { suppressedDiagnostics, suppressedLine, suppressionReason, vexMountPath } from "../../deploy/lib/supply/trivy/vex.js";
 
 const read = (rel: string): string => readFileSync(join(import.meta.dirname, "../fixtures/supply", rel), "utf8");
 const NOW = new Date("2026-06-15T12:00:00Z");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { ScanConfigSchema, type ScanConfig } from "../../deploy/src/supply/config.js";
+import { ScanConfigSchema, type ScanConfig } from "../../deploy/lib/supply/config.js";
 import {
   COMPROMISED_TRIVY_VERSIONS,
   assertTrivyVersion,
@@ -16,10 +16,10 @@ import {
   trivyFsCommand,
   trivyImageCommand,
   trivySarifCommand,
-} from "../../deploy/src/supply/trivy/commands.js";
-import { ignoreMatches, parsePurl, trivyIgnoreYaml } from "../../deploy/src/supply/trivy/ignore.js";
-import { judgeScan, scanDiagnostics } from "../../deploy/src/supply/trivy/policy.js";
-import { parseTrivyJson, type TrivyFinding } from "../../deploy/src/supply/trivy/report.js";
+} from "../../deploy/lib/supply/trivy/commands.js";
+import { ignoreMatches, parsePurl, trivyIgnoreYaml } from "../../deploy/lib/supply/trivy/ignore.js";
+import { judgeScan, scanDiagnostics } from "../../deploy/lib/supply/trivy/policy.js";
+import { parseTrivyJson, type TrivyFinding } from "../../deploy/lib/supply/trivy/report.js";
 
 const FIX = join(import.meta.dirname, "../fixtures/supply/trivy");
 const read = (name: string): string => readFileSync(join(FIX, name), "utf8");

@@ -1,6 +1,6 @@
 /** ci run records as `ci` writes them, built with the product's own builder. */
 import { pipelineRunRecord, type GateOutcomeLike } from "../../lib/trail/pipeline-builder.js";
-import type { PipelineRun } from "../../deploy/src/trail/pipeline-record.js";
+import type { PipelineRun } from "../../deploy/lib/trail/pipeline-record.js";
 
 export const gate = (
   name: string,

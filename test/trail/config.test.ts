@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { configErrorMap, formatZodIssues } from "../../deploy/src/config/errors.js";
-import { AuditConfigSchema, auditTimeouts } from "../../deploy/src/trail/config.js";
+import { configErrorMap, formatZodIssues } from "../../deploy/lib/config/errors.js";
+import { AuditConfigSchema, auditTimeouts } from "../../deploy/lib/trail/config.js";
 
 function issues(input: unknown): string[] {
   const r = AuditConfigSchema.safeParse(input, { error: configErrorMap });

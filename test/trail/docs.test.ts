@@ -1,8 +1,8 @@
 /** The example queries in docs/AUDIT.md run against a real trail and answer what their headings promise. */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { correctionRecord } from "../../deploy/src/trail/builders.js";
-import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
+import { correctionRecord } from "../../deploy/lib/trail/builders.js";
+import { PostgresTrail } from "../../deploy/lib/trail/postgres.js";
 import { admin, freshDatabase, type FreshDb } from "./db.js";
 import { ciRun, gate } from "./ci-runs.js";
 import { pair } from "./records.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { parseTarget, scrubSecrets } from "../../deploy/src/trail/pg-errors.js";
-import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
+import { parseTarget, scrubSecrets } from "../../deploy/lib/trail/pg-errors.js";
+import { PostgresTrail } from "../../deploy/lib/trail/postgres.js";
 import { PG_HOST } from "../helpers/pg.js";
 import { admin, closedPort, freshDatabase, hangsAfterLoginServer, silentServer, wrongPasswordServer, type FreshDb } from "./db.js";
 

@@ -4,12 +4,12 @@
  * unreachable database, a role without the new grant or a bad record each become its one line.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRecord } from "../../deploy/src/trail/builders.js";
-import { recordCiRun } from "../../deploy/src/trail/ci-trail.js";
-import { readJsonlEntries } from "../../deploy/src/trail/jsonl.js";
-import { MIGRATIONS, migrate } from "../../deploy/src/trail/migrations.js";
-import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
-import { serialiseJsonl } from "../../deploy/src/trail/record.js";
+import { startRecord } from "../../deploy/lib/trail/builders.js";
+import { recordCiRun } from "../../deploy/lib/trail/ci-trail.js";
+import { readJsonlEntries } from "../../deploy/lib/trail/jsonl.js";
+import { MIGRATIONS, migrate } from "../../deploy/lib/trail/migrations.js";
+import { PostgresTrail } from "../../deploy/lib/trail/postgres.js";
+import { serialiseJsonl } from "../../deploy/lib/trail/record.js";
 import { ciRun, gate } from "./ci-runs.js";
 import { admin, closedPort, freshDatabase, type FreshDb } from "./db.js";
 import { pair } from "./records.js";

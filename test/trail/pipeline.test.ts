@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { JsonlTrail, readJsonlEntries, replayJsonl } from "../../deploy/src/trail/jsonl.js";
+import { JsonlTrail, readJsonlEntries, replayJsonl } from "../../deploy/lib/trail/jsonl.js";
 import { blockingOf, pipelineRunRecord } from "../../lib/trail/pipeline-builder.js";
-import { parsePipelineRun } from "../../deploy/src/trail/pipeline-record.js";
-import { parseJsonl, serialiseJsonl } from "../../deploy/src/trail/record.js";
-import type { AuditTrail, PipelineStore } from "../../deploy/src/trail/store.js";
+import { parsePipelineRun } from "../../deploy/lib/trail/pipeline-record.js";
+import { parseJsonl, serialiseJsonl } from "../../deploy/lib/trail/record.js";
+import type { AuditTrail, PipelineStore } from "../../deploy/lib/trail/store.js";
 import { ciRun, gate, gates } from "./ci-runs.js";
 import { pair } from "./records.js";
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { correctionRecord } from "../../deploy/src/trail/builders.js";
-import { MIGRATIONS, MIGRATIONS_TABLE, checksum, migrate, type Migration } from "../../deploy/src/trail/migrations.js";
-import { JsonlTrail, replayJsonl } from "../../deploy/src/trail/jsonl.js";
-import { PostgresTrail } from "../../deploy/src/trail/postgres.js";
+import { correctionRecord } from "../../deploy/lib/trail/builders.js";
+import { MIGRATIONS, MIGRATIONS_TABLE, checksum, migrate, type Migration } from "../../deploy/lib/trail/migrations.js";
+import { JsonlTrail, replayJsonl } from "../../deploy/lib/trail/jsonl.js";
+import { PostgresTrail } from "../../deploy/lib/trail/postgres.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import { admin, freshDatabase, type FreshDb } from "./db.js";
 import { pair } from "./records.js";

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { DeployReport } from "../../deploy/src/deploy/deploy.js";
-import type { DeliveryRecord } from "../../deploy/src/metrics/records.js";
+import type { DeployReport } from "../../deploy/lib/deploy/deploy.js";
+import type { DeliveryRecord } from "../../deploy/lib/metrics/records.js";
 import { Problem } from "../../deploy/src/project/problem.js";
 import {
   ciContext,
@@ -9,9 +9,9 @@ import {
   endFromDeploy,
   startRecord,
   type DeployLike,
-} from "../../deploy/src/trail/builders.js";
-import { JsonlTrail } from "../../deploy/src/trail/jsonl.js";
-import { parseJsonl, parseRecord, serialiseJsonl, type AuditRecord } from "../../deploy/src/trail/record.js";
+} from "../../deploy/lib/trail/builders.js";
+import { JsonlTrail } from "../../deploy/lib/trail/jsonl.js";
+import { parseJsonl, parseRecord, serialiseJsonl, type AuditRecord } from "../../deploy/lib/trail/record.js";
 import { DIGEST, IMAGE, REV, pair, run } from "./records.js";
 
 const T0 = Date.parse("2026-11-20T10:00:00Z");

@@ -1,6 +1,6 @@
 /** Records as a real run would write them, built with the product's own builders. */
-import { completeRecord, startRecord, type RunStart } from "../../deploy/src/trail/builders.js";
-import type { AuditRecord } from "../../deploy/src/trail/record.js";
+import { completeRecord, startRecord, type RunStart } from "../../deploy/lib/trail/builders.js";
+import type { AuditRecord } from "../../deploy/lib/trail/record.js";
 
 export const DIGEST = `sha256:${"ab".repeat(32)}`;
 export const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@${DIGEST}`;

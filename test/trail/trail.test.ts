@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Problem } from "../../deploy/src/project/problem.js";
-import { parseJsonl } from "../../deploy/src/trail/record.js";
-import { auditRun, completeRecord, endFromDeploy, openTrail, startRecord, type Trail } from "../../deploy/src/trail/trail.js";
+import { parseJsonl } from "../../deploy/lib/trail/record.js";
+import { auditRun, completeRecord, endFromDeploy, openTrail, startRecord, type Trail } from "../../deploy/lib/trail/trail.js";
 import { admin, closedPort, freshDatabase, proxyToPostgres, silentServer, type FreshDb } from "./db.js";
 import { REV, pair, run } from "./records.js";
 

@@ -3,8 +3,8 @@
  * src/images.ts, on the pinned Node image's Debian variant. The real-tool test runs these very
  * argv on this machine (Debian's chromium, lighthouse from npm), and the stub engine runs them too.
  */
-import { LIGHTHOUSE_VERSION } from "../../../deploy/src/images.js";
-import { LIGHTHOUSE_CATEGORIES, type LighthouseConfig } from "../../../deploy/src/gates/lighthouse/config.js";
+import { LIGHTHOUSE_VERSION } from "../../../deploy/lib/images.js";
+import { LIGHTHOUSE_CATEGORIES, type LighthouseConfig } from "../../../deploy/lib/gates/lighthouse/config.js";
 
 /** Where Debian's chromium package puts the browser; chrome-launcher reads CHROME_PATH. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";

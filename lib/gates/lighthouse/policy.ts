@@ -3,14 +3,14 @@
  * category under budget the audits that cost it the most points.
  */
 import { MAX_FINDINGS } from "../../../deploy/src/report/outcome.js";
-import type { Verdict } from "../../../deploy/src/gates/gate.js";
+import type { Verdict } from "../../../deploy/lib/gates/gate.js";
 import {
   CATEGORY_TITLES,
   LIGHTHOUSE_CATEGORIES,
   thresholdOf,
   type LighthouseCategory,
   type LighthouseThresholds,
-} from "../../../deploy/src/gates/lighthouse/config.js";
+} from "../../../deploy/lib/gates/lighthouse/config.js";
 import { categoryScore, type Lhr, type LhrAudit } from "./report.js";
 
 /** An audit passes at 0.9 and up, as Lighthouse's report colours it (shared/util.js PASS_THRESHOLD). */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { Problem } from "../../../deploy/src/project/problem.js";
-import { LIGHTHOUSE_CATEGORIES, type LighthouseCategory } from "../../../deploy/src/gates/lighthouse/config.js";
+import { LIGHTHOUSE_CATEGORIES, type LighthouseCategory } from "../../../deploy/lib/gates/lighthouse/config.js";
 
 const score = z.number().min(0).max(1).nullable();
 

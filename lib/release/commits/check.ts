@@ -4,7 +4,7 @@
  * to error. Warning-level rules (body/footer-leading-blank) never fail commitlint, so they are left out.
  */
 import semver from "semver";
-import type { Commit } from "../../../deploy/src/release/commits/git.js";
+import type { Commit } from "../../../deploy/lib/release/commits/git.js";
 import { field, parseForLint } from "./parse.js";
 
 /** config-conventional's type-enum, in the order people usually read it. */

@@ -3,7 +3,7 @@
  */
 import picomatch from "picomatch";
 import { Problem, quoted } from "../../../deploy/src/project/problem.js";
-import { checkRefArgument } from "../../../deploy/src/release/commits/git.js";
+import { checkRefArgument } from "../../../deploy/lib/release/commits/git.js";
 
 const normalize = (file: string) => file.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
 

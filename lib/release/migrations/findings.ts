@@ -6,7 +6,7 @@
 import type { MigrationSource, SkippedFile } from "./source.js";
 import { skippedNote } from "./source.js";
 import type { SquawkViolation } from "./squawk.js";
-import { rulePolicy, type MigrationSeverity, type ShipshapeRule } from "../../../deploy/src/release/migrations/severity.js";
+import { rulePolicy, type MigrationSeverity, type ShipshapeRule } from "../../../deploy/lib/release/migrations/severity.js";
 import { lineStarts, positionFromBytes, positionFromOffset, splitStatements, statementAt, type Statement } from "./sql.js";
 
 export interface MigrationFinding {

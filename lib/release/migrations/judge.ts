@@ -9,7 +9,7 @@ import {
   MIGRATION_SEVERITIES,
   severityRank,
   type MigrationSeverity,
-} from "../../../deploy/src/release/migrations/severity.js";
+} from "../../../deploy/lib/release/migrations/severity.js";
 import type { SkippedFile } from "./source.js";
 
 /** The pull-request label the GitHub wrapper turns into approvedDestructive. */

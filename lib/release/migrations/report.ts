@@ -3,7 +3,7 @@ import type { Diagnostic } from "../../../deploy/src/report/diagnostic.js";
 import { toSarif, type SarifLog } from "../../../deploy/src/report/sarif.js";
 import type { MigrationFinding } from "./findings.js";
 import type { MigrationsVerdict } from "./judge.js";
-import { severityRank } from "../../../deploy/src/release/migrations/severity.js";
+import { severityRank } from "../../../deploy/lib/release/migrations/severity.js";
 import { oneLine } from "./sql.js";
 import { SQUAWK_VERSION } from "./squawk.js";
 

@@ -8,8 +8,8 @@
  * - a `.squawk.toml` in the working directory or any parent is read as well (excluded_rules etc.).
  */
 import { z } from "zod";
-import type { MigrationsConfig } from "../../../deploy/src/release/migrations/config.js";
-import { SQUAWK_EXCLUDABLE } from "../../../deploy/src/release/migrations/severity.js";
+import type { MigrationsConfig } from "../../../deploy/lib/release/migrations/config.js";
+import { SQUAWK_EXCLUDABLE } from "../../../deploy/lib/release/migrations/severity.js";
 
 export const SQUAWK_VERSION = "2.66.0";
 

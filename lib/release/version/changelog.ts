@@ -4,7 +4,7 @@
  * then Features, Bug Fixes, Performance Improvements, Reverts; other types only when they carry a
  * breaking change. Issue references are left as written (no links).
  */
-import type { Commit } from "../../../deploy/src/release/commits/git.js";
+import type { Commit } from "../../../deploy/lib/release/commits/git.js";
 import { field } from "../commits/parse.js";
 import { analyseCommits, type NextVersion } from "./next.js";
 

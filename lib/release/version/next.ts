@@ -15,7 +15,7 @@
  */
 import semver from "semver";
 import { Problem } from "../../../deploy/src/project/problem.js";
-import type { Commit } from "../../../deploy/src/release/commits/git.js";
+import type { Commit } from "../../../deploy/lib/release/commits/git.js";
 import { field, parseForRelease, type ParsedMessage } from "../commits/parse.js";
 
 export type Bump = "major" | "minor" | "patch" | "none";

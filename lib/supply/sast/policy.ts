@@ -3,9 +3,9 @@
  * runs without --error (exit 0 whatever it finds) so that it can say which finding blocked, which
  * one an ignore entry let through and why; only the policy here can tell.
  */
-import { isExpired } from "../../../deploy/src/supply/config.js";
-import { pathsMatch } from "../../../deploy/src/supply/trivy/ignore.js";
-import { SAST_SEVERITIES, type SastConfig, type SastIgnoreEntry, type SastSeverity } from "../../../deploy/src/supply/sast/config.js";
+import { isExpired } from "../../../deploy/lib/supply/config.js";
+import { pathsMatch } from "../../../deploy/lib/supply/trivy/ignore.js";
+import { SAST_SEVERITIES, type SastConfig, type SastIgnoreEntry, type SastSeverity } from "../../../deploy/lib/supply/sast/config.js";
 import type { SastFinding } from "./report.js";
 
 export type SastCounts = Record<SastSeverity, number> & { total: number };

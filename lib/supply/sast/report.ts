@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { Problem } from "../../../deploy/src/project/problem.js";
 import { repoRelative } from "../../../deploy/src/report/paths.js";
-import type { SastSeverity } from "../../../deploy/src/supply/sast/config.js";
+import type { SastSeverity } from "../../../deploy/lib/supply/sast/config.js";
 
 /**
  * match_severity onto Semgrep's current scale (the atd: "Error -> High, Warning -> Medium");

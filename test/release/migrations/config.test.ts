@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configErrorMap, formatZodIssues } from "../../../deploy/src/config/errors.js";
-import { DEFAULT_MIGRATION_PATHS, MigrationsConfigSchema } from "../../../deploy/src/release/migrations/config.js";
-import { SQUAWK_RULES } from "../../../deploy/src/release/migrations/severity.js";
+import { configErrorMap, formatZodIssues } from "../../../deploy/lib/config/errors.js";
+import { DEFAULT_MIGRATION_PATHS, MigrationsConfigSchema } from "../../../deploy/lib/release/migrations/config.js";
+import { SQUAWK_RULES } from "../../../deploy/lib/release/migrations/severity.js";
 
 /** As src/config/load.ts parses shipshape.yaml. */
 function issues(input: unknown): string[] {

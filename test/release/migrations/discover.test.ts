@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Problem } from "../../../deploy/src/project/problem.js";
-import { DEFAULT_MIGRATION_PATHS } from "../../../deploy/src/release/migrations/config.js";
+import { DEFAULT_MIGRATION_PATHS } from "../../../deploy/lib/release/migrations/config.js";
 import { changedFilesCommand, changedFilesProblem, parseChangedFiles, selectMigrations } from "../../../lib/release/migrations/discover.js";
 
 describe("selectMigrations", () => {

@@ -7,7 +7,7 @@ import { SQUAWK_BIN } from "../../helpers/tools.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MigrationsConfigSchema, type MigrationsConfig } from "../../../deploy/src/release/migrations/config.js";
+import { MigrationsConfigSchema, type MigrationsConfig } from "../../../deploy/lib/release/migrations/config.js";
 import { selectMigrations } from "../../../lib/release/migrations/discover.js";
 import { collectFindings, type MigrationFinding } from "../../../lib/release/migrations/findings.js";
 import { judgeMigrations, type JudgeOptions, type MigrationsVerdict } from "../../../lib/release/migrations/judge.js";

@@ -3,7 +3,7 @@ import { Problem } from "../../../deploy/src/project/problem.js";
 import type { MigrationFinding } from "../../../lib/release/migrations/findings.js";
 import { judgeMigrations, migrationsErrorVerdict } from "../../../lib/release/migrations/judge.js";
 import { migrationDiagnostics, migrationsSarif, renderMigrationsMarkdown } from "../../../lib/release/migrations/report.js";
-import { rulePolicy } from "../../../deploy/src/release/migrations/severity.js";
+import { rulePolicy } from "../../../deploy/lib/release/migrations/severity.js";
 
 function finding(rule: string, file: string, line: number, statement: string, message = "m"): MigrationFinding {
   const { severity, destructive, guidance } = rulePolicy(rule);
