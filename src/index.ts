@@ -121,7 +121,7 @@ export class Shipshape implements Omit<Settings, keyof NotificationSettings | "a
     idTokenRequestUrl?: Secret,
     idTokenRequestToken?: Secret,
   ): Shipshape {
-    // As the deploy module's credentials refuse it (deploy/src/aws/credentials.ts): the ECR login
+    // As the deploy module's credentials refuse it (deploy/lib/aws/credentials.ts): the ECR login
     // would otherwise pick the keys without a word, and a team would believe its role was used.
     if ((accessKeyId || secretAccessKey || sessionToken) && (roleArn || webIdentityToken || idTokenRequestUrl || idTokenRequestToken))
       throw new Problem(

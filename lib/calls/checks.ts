@@ -1,7 +1,6 @@
 /** Scans of the source (secrets, SAST) and Lighthouse's audit of a live page. */
 import type { Directory } from "@dagger.io/dagger";
-import type { GateRun } from "../../deploy/lib/gates/gate.js";
-import { runGate } from "../../deploy/lib/gates/gate.js";
+import { runGate, type GateRun } from "../../deploy/lib/gates/gate.js";
 import type { CheckCalls } from "../../src/calls.js";
 import type { Shipshape } from "../../src/index.js";
 import { lighthouseAudit } from "../gates/lighthouse.js";

@@ -42,7 +42,7 @@ export const calls: GateCalls = {
   async ci(s) {
     const startedMs = Date.now();
     const runs = await Promise.all([...ORDER.map((g) => runCore(s, g)), ...(await optionalCiGates(s))]);
-    // Session-cached, so one `dagger call ci` records once; the write is this process's, no exec to replay (deploy/src/trail/ci-trail.ts).
+    // Session-cached, so one `dagger call ci` records once; the write is this process's, no exec to replay (deploy/lib/trail/ci-trail.ts).
     const { recordCi } = await import("../trail/ci-wiring.js");
     const audit = await recordCi(
       s,

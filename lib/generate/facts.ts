@@ -94,7 +94,7 @@ export function detectFacts(input: ProjectInput): ProjectFacts {
 
 /**
  * Whether the test gate gets an lcov report from this runner without extra config: vitest with a
- * coverage provider installed, or jest (built in), exactly as the gate decides (src/gates/test.ts).
+ * coverage provider installed, or jest (built in), exactly as the gate decides (lib/gates/test.ts).
  */
 export function producesCoverage(pkg: PackageJson, runner: TestRunner | undefined): boolean {
   if (runner === "vitest") return ["@vitest/coverage-v8", "@vitest/coverage-istanbul"].some((d) => hasDependency(pkg, d));

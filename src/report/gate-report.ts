@@ -167,7 +167,7 @@ export function gateReportOf(raw: GateOutcome, files: Directory): GateReport {
   });
 }
 
-/** What recording the run gave (src/trail/ci-trail.ts): the JSON Lines to hand back, where it went, one line. */
+/** What recording the run gave (deploy/lib/trail/ci-trail.ts): the JSON Lines to hand back, where it went, one line. */
 export interface CiAudit {
   jsonl: string;
   storage: string;

@@ -18,7 +18,7 @@ const SDK = import.meta.resolve("@dagger.io/dagger");
 
 /** name -> [return type, isCheck, argument names]; the whole public surface of Shipshape. */
 const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
-  // Chained settings: credentials and run context, set once (src/settings.ts).
+  // Chained settings: credentials and run context, set once (deploy/src/settings.ts).
   withAws: [
     "Shipshape",
     false,
@@ -55,7 +55,7 @@ const SHIPSHAPE: Record<string, [string, boolean, string[]]> = {
   release: ["Release", false, ["gitDir", "registry", "repository", "builderId"]],
   prComment: ["STRING_KIND", false, ["repository", "pullNumber", "githubToken"]],
   config: ["STRING_KIND", false, []],
-  // The generator (src/generate/): a changeset for dagger generate, the files, and the diff against what exists.
+  // The generator (lib/generate/): a changeset for dagger generate, the files, and the diff against what exists.
   scaffold: ["Changeset", false, ["repo", "ref"]],
   init: ["Directory", false, ["force", "repo", "ref", "measureCoverage"]],
   initDiff: ["STRING_KIND", false, ["repo", "ref", "measureCoverage"]],
@@ -167,7 +167,7 @@ describe("API contract (SDK scanner on src/ and deploy/src/)", () => {
   });
 
   it("carries chained settings as private state, the same on the deploy root and the Environment", () => {
-    // Plain fields (no @func): serialized with the object, not registered as API fields (src/settings.ts).
+    // Plain fields (no @func): serialized with the object, not registered as API fields (deploy/src/settings.ts).
     const ci = mod.objects.Shipshape!.properties;
     const root = dep.objects.ShipshapeDeploy!.properties;
     const env = dep.objects.Environment!.properties;
@@ -337,7 +337,7 @@ describe("API contract (SDK scanner on src/ and deploy/src/)", () => {
       const objects = new Set(typedefs.defined.filter((t) => t.kind === "object").map((t) => t.name));
       const internal = typedefs.constructorArgs.filter((a) => !(a.kind === "scalar" || core.has(a.type) || objects.has(a.type)));
       expect(internal.map((a) => `${a.owner}(${a.name}: ${a.kind} ${a.type})`)).toEqual([]);
-      // Report objects are built from their fields (src/report/fields.ts): only the module's own object has a constructor.
+      // Report objects are built from their fields (deploy/src/report/fields.ts): only the module's own object has a constructor.
       expect([...new Set(typedefs.constructorArgs.map((a) => a.owner))]).toEqual([root]);
     });
 

@@ -4,7 +4,7 @@
  * `modSource.ContextDirectory().Directory(cfg.subPath).Directory("src")`) with the generated client
  * bindings: the SDK resolves, the module's own dependencies and anything it imports from outside src/
  * do not. The CI module imports the shared files from
- * deploy/src, so its exposed API must not need them: scanned from a copy of src/ alone, each module
+ * deploy/, so its exposed API must not need them: scanned from a copy of src/ alone, each module
  * must register exactly what it registers from the repository.
  */
 import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";

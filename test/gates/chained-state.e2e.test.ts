@@ -1,7 +1,7 @@
 /**
  * Chained settings as `dagger call with-audit-trail --trail ... environment --name production metrics`
  * runs them: every step a call of its own, a fresh module rebuilt from the previous step's JSON
- * state (src/settings.ts: plain fields, carried as the object's private fields). What withAuditTrail
+ * state (deploy/src/settings.ts: plain fields, carried as the object's private fields). What withAuditTrail
  * set on the root must reach the Environment it returns and the root's own functions, through any
  * later with* step.
  */

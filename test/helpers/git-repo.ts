@@ -10,7 +10,7 @@ export interface GitRun {
   stderr: string;
 }
 
-/** Runs an argv (as built by src/release/commits/git.ts) in `cwd`, never through a shell. */
+/** Runs an argv (as built by deploy/lib/release/commits/git.ts) in `cwd`, never through a shell. */
 export function run(argv: string[], cwd: string, env: Record<string, string> = {}): GitRun {
   const [cmd = "git", ...args] = argv;
   // Fixed identity and dates keep hashes out of the test's control but messages and order exact;

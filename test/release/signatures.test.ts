@@ -1,6 +1,6 @@
 /**
  * Signed commits against real git, ssh-keygen and gpg: keys made at run time, commits signed by
- * git itself, and the very argv src/release/commits/signatures.ts builds (its /shipshape paths
+ * git itself, and the very argv lib/release/commits/signatures.ts builds (its /shipshape paths
  * mapped to a temp folder, as the stub engine maps them).
  */
 import { execFileSync } from "node:child_process";

@@ -365,7 +365,7 @@ describe("gitleaks on a real git repository with fake secrets", () => {
     ]);
     expect(git.findings.every((f) => /^[0-9a-f]{40}$/.test(f.commit))).toBe(true);
     const dir = await scan("dir", "dir.json");
-    // shape and spot are Shipshape's value-free keys for merging and the baseline (src/supply/secrets/report.ts).
+    // shape and spot are Shipshape's value-free keys for merging and the baseline (lib/supply/secrets/report.ts).
     expect(dir.findings.map(({ rule, file, line, commit, fingerprint }) => ({ rule, file, line, commit, fingerprint }))).toEqual([
       { rule: "github-pat", file: "config/app.env", line: 3, commit: "", fingerprint: "config/app.env:github-pat:3" },
     ]);

@@ -103,7 +103,7 @@ export interface DeliveryMetricsOptions extends MetricsQueryInput {
   now: number | Date;
   /** Commit subjects that mark a deploy as fixing the one before it; null turns the rule off. */
   fixPattern?: RegExp | null;
-  /** ci runs from the trail (src/trail/pipeline-record.ts); none or empty leaves `pipeline` out. */
+  /** ci runs from the trail (lib/trail/pipeline-record.ts); none or empty leaves `pipeline` out. */
   pipelineRuns?: readonly PipelineRunLike[];
 }
 

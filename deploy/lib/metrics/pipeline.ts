@@ -19,7 +19,7 @@ import { bucketIndex, type Bucket } from "./periods.js";
 import { parseInstant } from "./records.js";
 import { percentile } from "./stats.js";
 
-/** The parts of a ci run record (src/trail/pipeline-record.ts) the metrics read. */
+/** The parts of a ci run record (lib/trail/pipeline-record.ts) the metrics read. */
 export interface PipelineRunLike {
   runId: string;
   startedAt: string;

@@ -1,5 +1,5 @@
 /**
- * What the CI module's ci asks of the trail (src/trail/ci-wiring.ts), and what ci-trail.ts answers:
+ * What the CI module's ci asks of the trail (the CI module's lib/trail/ci-wiring.ts), and what ci-trail.ts answers:
  * types only, so the CI module can name them without loading the trail (pg) until a run is recorded.
  */
 import type { PgTimeouts } from "./pg-errors.js";

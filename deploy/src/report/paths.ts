@@ -1,6 +1,6 @@
 /**
  * Repository-relative paths in everything a person or a code-scanning upload reads. Gates run
- * their tools on container paths (src/gates/commands.ts SOURCE_DIR and REPORTS_DIR, squawk's
+ * their tools on container paths (deploy/lib/gates/commands.ts SOURCE_DIR and REPORTS_DIR, squawk's
  * /data, history's /repo, the image tarball under /scan, VEX files under /vex), and tools echo
  * them back: ESLint's filePath, Node's stack traces, tsc's "Cannot read file", Trivy's Target.
  * This is the one place that knows those mount points, so no gate has to remember them.

@@ -1,7 +1,7 @@
 /**
  * shipshape.yaml `sast:` (Semgrep). Same rules as the other sections: strict objects, a default for
  * every key, `.describe()` on every field (the JSON Schema) and `expecting` phrases. Ignore entries
- * are scan.ignore's (src/supply/config.ts) with a Semgrep rule id instead of a CVE, and an expiry that
+ * are scan.ignore's (lib/supply/config.ts) with a Semgrep rule id instead of a CVE, and an expiry that
  * is required: a code finding accepted for ever is a finding nobody looks at again.
  */
 import { z } from "zod";

@@ -25,7 +25,7 @@ export interface TrivyScanOptions {
   /**
    * Trivy cache (DB and scan cache): the directory the DB step filled, in the container's own
    * filesystem. Not a cache volume: its contents are outside the exec cache, and on a SHARED one
-   * concurrent scans fight over the scan cache's lock (see src/gates/image.ts).
+   * concurrent scans fight over the scan cache's lock (see lib/gates/image.ts).
    */
   cacheDir: string;
   /** VEX sources, each given with its own --vex: OpenVEX file paths, or "oci"/"repo" (those need the network). */
