@@ -70,8 +70,8 @@ import {
   type UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { mockClient } from "aws-sdk-client-mock";
-import { vi } from "vitest";
 import { FakeAwsService } from "./fake-aws.js";
+import { clockTurn } from "../helpers/fake-clock.js";
 
 export const REGION = "us-east-1";
 export const ACCOUNT = "123456789012";
@@ -1083,8 +1083,7 @@ export async function onFakeTime<T>(promise: Promise<T>, stepMs = 1000, limitMs 
       }
     }
     waitingSince = undefined;
-    await vi.advanceTimersByTimeAsync(stepMs);
-    waited += stepMs;
+    waited += await clockTurn(stepMs);
   }
   return tracked;
 }

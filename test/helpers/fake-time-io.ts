@@ -5,10 +5,12 @@
  * every pg connect/query/end in flight holds the clock, for at most `patienceMs` of real time
  * (1.5 s: enough for a connect on a loaded 2-core CI machine): after that the peer counts as
  * hanging and the clock jumps to the next timer (the timeout that ends the wait), so a hanging
- * receiver costs real milliseconds, not its timeout.
+ * receiver costs real milliseconds, not its timeout. With no timer waiting the clock stands still
+ * (fake-clock.ts).
  */
 import pg from "pg";
 import { vi } from "vitest";
+import { clockTurn } from "./fake-clock.js";
 
 let inFlight = 0;
 
@@ -81,7 +83,7 @@ export async function settle<T>(promise: Promise<T>, opts: SettleOptions = {}): 
       continue;
     }
     waitingSince = undefined;
-    await vi.advanceTimersByTimeAsync(stepMs);
+    await clockTurn(stepMs);
   }
   return tracked;
 }
