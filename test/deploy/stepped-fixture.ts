@@ -3,7 +3,11 @@
  * canary service `api-canary` (0 tasks) behind api-canary, and a listener rule weighted 100/0
  * between them. The two fakes share one crash counter (one process calls both services).
  */
+import { ModifyRuleCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { afterEach, beforeEach, vi } from "vitest";
+import { DEPLOY_LOCK_TAG, encodeLock } from "../../deploy/lib/deploy/lock.js";
+import { STEPPED_TAG, encodeSteppedMark } from "../../deploy/lib/deploy/stepped/mark.js";
 import { EnvironmentsConfigSchema, type EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
 import { steppedCanaryDeploy, type CanaryGate, type GateStep } from "../../deploy/lib/deploy/stepped/canary.js";
 import { Problem } from "../../deploy/src/project/problem.js";
@@ -42,6 +46,25 @@ export function steppedFakes(): SteppedFakes {
   return { ecs, elb, rule };
 }
 
+const MAIN_SERVICE_ARN = arnOf("service/main/api");
+
+/** What a run killed at 20% leaves: the rule at 80/20, the canary service up, its mark, and its lock expiring at `expiresAt`. */
+export async function deadRunAt20(f: SteppedFakes, expiresAt: number): Promise<void> {
+  const forward = [
+    { TargetGroupArn: STABLE, Weight: 80 },
+    { TargetGroupArn: CANARY, Weight: 20 },
+  ];
+  await f.elb.client.send(
+    new ModifyRuleCommand({ RuleArn: f.rule, Actions: [{ Type: "forward", ForwardConfig: { TargetGroups: forward } }] }),
+  );
+  await f.ecs.client.send(new UpdateServiceCommand({ cluster: "main", service: "api-canary", desiredCount: 2 }));
+  const startedAt = new Date(expiresAt - 20 * 60_000).toISOString();
+  f.ecs.tags.set(MAIN_SERVICE_ARN, [
+    ...(f.ecs.tags.get(MAIN_SERVICE_ARN) ?? []),
+    { key: DEPLOY_LOCK_TAG, value: encodeLock({ runId: "gh-dead", startedAt, expiresAt: new Date(expiresAt).toISOString() }) },
+    { key: STEPPED_TAG, value: encodeSteppedMark({ runId: "gh-dead", revision: "app:2", startedAt }) },
+  ]);
+}
 /** The environment with a 5 → 20 → 50 → 100 stepped canary on `rule`, plus `settings`. */
 export const steppedEnv = (rule: string, settings: Record<string, unknown> = {}): EnvironmentConfig =>
   EnvironmentsConfigSchema.parse({

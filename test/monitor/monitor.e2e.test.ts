@@ -24,6 +24,11 @@ import { parseGateError } from "../helpers/gate-error.js";
 import { allowEcrLogin } from "../helpers/signed-image.js";
 import { environmentOf, type ChainArgs } from "../helpers/ship-calls.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
+import { deadRunAt20, STABLE, CANARY, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
+import { startRecord } from "../../deploy/lib/trail/builders.js";
+import { openTrail } from "../../deploy/lib/trail/trail.js";
+import { parseJsonl } from "../../deploy/lib/trail/record.js";
+import { freshDatabase } from "../trail/db.js";
 
 let gh: FakeGithub;
 let hook: Receiver;
@@ -175,5 +180,73 @@ describe("environment rescan", () => {
     expect(r.failure).toMatchObject({ status: "ERROR" });
     expect(r.failure!.cause).toMatch(/no AWS credentials/);
     expect(fake.calls).toEqual([]);
+  });
+});
+
+describe("environment monitor of a stepped canary, with-audit-trail on Postgres", () => {
+  let f: SteppedFakes;
+  beforeEach(() => {
+    f = steppedFakes();
+    process.env.SHIPSHAPE_TEST_AKID = "AKIA" + "FAKEFAKE0EXAMPLE";
+    process.env.SHIPSHAPE_TEST_SAK = "s".repeat(40);
+  });
+  afterEach(() => {
+    f.ecs.restore();
+    f.elb.restore();
+    delete process.env.SHIPSHAPE_TEST_AUDIT_DB;
+  });
+  const steppedYaml = () => `notifications:
+  github: { apiUrl: "${gh.apiUrl}" }
+environments:
+  production:
+    cluster: main
+    service: api
+    region: us-east-1
+    containerName: app
+    smoke: { baseUrl: "${base}", testHeader: {}, checks: [{ name: health, path: /healthz, retries: 1 }] }
+    steppedCanary:
+      listenerRuleArn: "${f.rule}"
+      stableTargetGroupArn: "${STABLE}"
+      canaryTargetGroupArn: "${CANARY}"
+      canaryService: api-canary
+      steps: [{ weight: 20, pauseMinutes: 10 }, { weight: 100, pauseMinutes: 10 }]
+`;
+
+  it("ends the dead run's canary and corrects its record in the chained trail, which the call hands back too", async () => {
+    const db = await freshDatabase("shipshape_monitor_e2e");
+    try {
+      const seed = await openTrail({ databaseUrl: db.url(), required: true });
+      await seed.append(startRecord({ runId: "gh-dead", kind: "deploy", environment: "production", actor: "ci" }));
+      await seed.close();
+      await deadRunAt20(f, Date.now() - 60_000);
+      process.env.SHIPSHAPE_TEST_AUDIT_DB = db.url();
+      current = await drive({ files: { "shipshape.yaml": steppedYaml() } });
+      const r = await verb("monitor", {
+        ...chain(),
+        awsAccessKeyId: dag.secret("env://SHIPSHAPE_TEST_AKID"),
+        awsSecretAccessKey: dag.secret("env://SHIPSHAPE_TEST_SAK"),
+        auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_DB"),
+      });
+      expect(r.failure!.cause).toMatch(
+        /^production is unhealthy: a dead deploy run's stepped canary was ended by the monitor: run gh-dead/,
+      );
+      expect(f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight).toBe(0);
+      expect(r.report.findings).toContain("audit: run gh-dead's record corrected: rolled back (postgres)");
+      const check = await openTrail({ databaseUrl: db.url(), required: true });
+      const rows = await check.read({ environment: "production" }).finally(() => check.close());
+      expect(rows.map((x) => [x.runId, x.phase, x.outcome])).toEqual([
+        ["gh-dead", "started", "unknown"],
+        ["gh-dead", "correction", "rolled back"],
+      ]);
+      // The lock the monitor took and the correction carry one run id.
+      expect(rows[1]!.reason).toMatch(/found by run shipshape-[0-9a-f-]{36}: .*\(corrected by run shipshape-[0-9a-f-]{36} at /);
+      const files = await dirOf(r.report.files);
+      expect(await files.entries()).toEqual(["audit.jsonl", "monitor.json"]);
+      const jsonl = parseJsonl(await files.file("audit.jsonl").contents(), "audit.jsonl");
+      expect(jsonl.map((x) => x.phase)).toEqual(["correction"]);
+      expect(JSON.stringify(r.report)).not.toContain(db.url());
+    } finally {
+      await db.drop();
+    }
   });
 });

@@ -117,6 +117,14 @@ async function openRunTrail(config: ShipshapeConfig, outlets: Outlets): Promise<
   }
 }
 
+/** The outlets' trail outside a recorded run (the monitor's corrections); a required database it cannot reach throws. */
+export async function outletTrail(config: ShipshapeConfig, outlets: Outlets): Promise<Trail> {
+  const { trail, refusal } = await openRunTrail(config, outlets);
+  if (!refusal) return trail;
+  await trail.close();
+  throw refusal;
+}
+
 const scopes = new AsyncLocalStorage<{ trail: AuditTrail; runId: string }>();
 
 /**

@@ -6,6 +6,7 @@
  * an error when health could not be judged or GitHub could not be told. For a stepped canary it
  * first ends a dead run's canary (observe.ts sweepCanary): the safety net of that mode.
  */
+import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { CheckDeps } from "../deploy/checks.js";
 import { environment } from "../gates/deploy.js";
@@ -13,8 +14,10 @@ import type { Verdict } from "../gates/gate.js";
 import { reconcileIncident, type IncidentOptions, type IncidentResult } from "../github/incident.js";
 import { cell } from "../github/markdown.js";
 import type { NotifyTargets } from "../notify/notify.js";
+import type { Trail } from "../trail/trail.js";
 import { announceIncident } from "./announce.js";
 import { observe, sweepCanary, withSweep, type Observation, type SteppedDeps } from "./observe.js";
+import { recordRecovery } from "./record.js";
 
 export interface MonitorRequest {
   config: ShipshapeConfig;
@@ -31,13 +34,15 @@ export interface MonitorRequest {
   now?: () => number;
   /** ECS and ELB, required for an environment with a stepped canary: the monitor ends a dead run's canary. */
   stepped?: SteppedDeps;
-  /** The run id its lock is taken under (default: a fresh one). */
+  /** The run id its lock is taken under and its corrections are signed with (default: a fresh one). */
   runId?: string;
+  /** Opens the audit trail; called only to correct the record of a dead run whose canary the monitor ended. */
+  trail?: () => Promise<Trail>;
 }
 
 export interface MonitorRun {
   verdict: Verdict;
-  /** monitor.json: what was seen and done, for machines. */
+  /** monitor.json: what was seen and done, for machines; audit.jsonl when it corrected a record. */
   files: Record<string, string>;
 }
 
@@ -80,13 +85,17 @@ export async function monitorEnvironment(req: MonitorRequest): Promise<MonitorRu
   const env = environment(req.config, req.environment);
   const now = req.now ?? Date.now;
   // Traffic first: a dead run's canary share goes back to stable before production is judged.
-  const sweep = await sweepCanary(req.environment, env, req.stepped, req.runId);
+  const runId = req.runId ?? `shipshape-${randomUUID()}`;
+  const sweep = await sweepCanary(req.environment, env, req.stepped, runId);
+  // Recorded before anything else is judged: the canary is ended, and the trail must say so whatever comes next.
+  const audit = sweep?.ended ? await recordRecovery(req.trail, sweep.ended, runId) : { lines: [] };
   const obs = withSweep(await observe(req.environment, env, { ...(req.now ? { now: req.now } : {}), ...req.checks }), sweep);
   const at = new Date(now()).toISOString();
-  const findings = [...(sweep?.lines ?? []), ...obs.decisions.map((d) => `${d.gate} ${d.verdict}: ${d.reason}`)];
+  const findings = [...(sweep?.lines ?? []), ...audit.lines, ...obs.decisions.map((d) => `${d.gate} ${d.verdict}: ${d.reason}`)];
   const recovered = sweep?.ended;
   const files = (incident?: IncidentResult, notifications: string[] = []) => ({
-    "monitor.json": `${JSON.stringify({ environment: req.environment, at, health: obs.health, cause: obs.cause, decisions: obs.decisions, incident, notifications, ...(recovered ? { recovered } : {}) }, null, 2)}\n`,
+    "monitor.json": `${JSON.stringify({ environment: req.environment, at, health: obs.health, cause: obs.cause, decisions: obs.decisions, incident, notifications, ...(recovered ? { recovered, audit: audit.lines } : {}) }, null, 2)}\n`,
+    ...(audit.jsonl ? { "audit.jsonl": audit.jsonl } : {}),
   });
   if (obs.health === "unknown") {
     // No data proves neither health nor an outage: the incident stays as it is.

@@ -9,6 +9,7 @@ import { dag, type Container, type Directory, type Secret } from "@dagger.io/dag
 import { createHash } from "node:crypto";
 import { awsClients, type AwsClients } from "../gates/aws-auth.js";
 import { environment } from "../gates/deploy.js";
+import { outletTrail } from "../gates/deploy-run.js";
 import { runGate } from "../gates/gate.js";
 import { scanImage } from "../gates/image.js";
 import { registryAuth } from "../gates/registry.js";
@@ -19,7 +20,7 @@ import { loadConfig } from "../project/load.js";
 import { healthReportOf, type HealthReport } from "../../src/report/health-report.js";
 import { registryCredsFor } from "../gates/registry.js";
 import type { DeploySettings } from "../../src/deploy-settings.js";
-import { awsOf } from "../gates/settings-of.js";
+import { awsOf, outletsOf } from "../gates/settings-of.js";
 import { isEcrRegistry } from "../supply/publish/ecr.js";
 import { monitorEnvironment } from "./monitor.js";
 import { rescanEnvironment } from "./rescan.js";
@@ -74,6 +75,8 @@ export async function monitorVerb(s: EnvironmentSettings, githubToken: Secret, r
         ...(clients && cloudwatch ? { checks: { cloudwatch: clients.cloudwatch } } : {}),
         ...(clients && env.steppedCanary ? { stepped: { ecs: clients.ecs, elb: clients.elb() } } : {}),
         ...(s.runUrl ? { runUrl: s.runUrl } : {}),
+        // with-audit-trail's trail, where the dead run's record is corrected when its canary is ended.
+        trail: () => outletTrail(config, outletsOf(s)),
       });
       return { verdict: out.verdict, files: filesOf(out.files) };
     },
