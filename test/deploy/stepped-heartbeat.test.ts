@@ -4,8 +4,10 @@
  * live run keeps beating; AWS trouble while renewing is retried within the TTL, and a lock that
  * cannot be renewed in time sends the weights back to stable before it lapses.
  */
+import type { TagResourceCommandInput } from "@aws-sdk/client-ecs";
 import { describe, expect, it, vi } from "vitest";
 import type { EnvironmentConfig } from "../../deploy/lib/deploy/config.js";
+import { lockMinutes } from "../../deploy/lib/deploy/deploy.js";
 import { DEPLOY_LOCK_TAG, decodeLock } from "../../deploy/lib/deploy/lock.js";
 import { environmentStatus } from "../../deploy/lib/deploy/status.js";
 import { steppedCanaryDeploy, type CanaryGate } from "../../deploy/lib/deploy/stepped/canary.js";
@@ -80,6 +82,23 @@ describe("a stepped canary run killed at 20%", () => {
     expect(f.ecs.service("api-canary").desiredCount).toBe(0);
     expect(tag(STEPPED_TAG)).toBeUndefined();
     expect(late.stepped?.decisions[0]?.reason).toMatch(/^run gh-dead ended without finishing with app:2 unjudged at canary 20%/);
+  });
+
+  it("is ended by a status that holds the lock as a run does: on the short TTL, so a status that dies keeps others out one TTL at most", async () => {
+    const { ttlMinutes } = heartbeatTiming(env);
+    expect(lockMinutes(env)).toBeGreaterThan(ttlMinutes); // a deploy's long TTL would tell apart
+    await killedAt20();
+    vi.setSystemTime(lockExpiry() + 1000);
+    await status("gh-late");
+    const [taken] = f.ecs
+      .inputs<TagResourceCommandInput>("TagResource")
+      .flatMap((i) => i.tags ?? [])
+      .filter((t) => t.key === DEPLOY_LOCK_TAG)
+      .map((t) => decodeLock(t.value ?? ""))
+      .filter((l) => l?.runId === "gh-late");
+    expect(taken).toBeDefined();
+    expect(Date.parse(taken!.expiresAt) - Date.parse(taken!.startedAt)).toBeLessThanOrEqual(ttlMinutes * 60_000);
+    expect(tag(DEPLOY_LOCK_TAG)).toBeUndefined(); // released when it finished
   });
 
   it("is ended by the monitor's sweep once the TTL passed, with a record; before that the sweep only reports the live lock", async () => {

@@ -14,6 +14,7 @@ import { LockHeld, withDeployLock } from "./lock.js";
 import { recover, type Recovered } from "./recover.js";
 import { recoverSteppedUnder, steppedOf } from "./stepped/commands.js";
 import { describeStepped, observeStepped, type SteppedRecovery } from "./stepped/inflight.js";
+import { Lease, steppedLockMinutes } from "./stepped/lease.js";
 
 export interface StatusRequest {
   environment: string;
@@ -39,20 +40,29 @@ export async function environmentStatus(client: ECSClient, req: StatusRequest, o
   let steppedRecovery: SteppedRecovery | undefined;
   const notes: string[] = [];
   try {
+    // A stepped canary's commands hold the lock as its runs do, on a short TTL kept beating (lease.ts),
+    // so a status that dies while it works keeps the next run out for one TTL, not a whole deploy's.
+    const ttlMinutes = stepped ? steppedLockMinutes(env) : lockMinutes(env);
     recovered = await withDeployLock(
       client,
-      { serviceArn: found.serviceArn ?? "", runId: req.runId ?? `shipshape-${randomUUID()}`, ttlMinutes: lockMinutes(env) },
+      { serviceArn: found.serviceArn ?? "", runId: req.runId ?? `shipshape-${randomUUID()}`, ttlMinutes },
       async (lock) => {
-        // Traffic first: a dead run's canary share goes back to stable before anything else is looked at.
-        if (stepped) steppedRecovery = await recoverSteppedUnder(lock, stepped.clients, env, stepped.canary, opts);
-        return recover({
-          client,
-          environment: req.environment,
-          env,
-          serviceArn: found.serviceArn ?? "",
-          ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
-          ...(opts ? { opts } : {}),
-        });
+        const lease = stepped ? new Lease(client, lock, env, opts) : undefined;
+        lease?.start();
+        try {
+          // Traffic first: a dead run's canary share goes back to stable before anything else is looked at.
+          if (stepped) steppedRecovery = await recoverSteppedUnder(lock, stepped.clients, env, stepped.canary, opts);
+          return await recover({
+            client,
+            environment: req.environment,
+            env,
+            serviceArn: found.serviceArn ?? "",
+            ...(lock.tookOver ? { tookOver: lock.tookOver } : {}),
+            ...(opts ? { opts } : {}),
+          });
+        } finally {
+          await lease?.stop();
+        }
       },
       opts,
     );
