@@ -13,9 +13,10 @@ import { parseJsonl } from "../../deploy/lib/trail/record.js";
 import { openTrail, type Trail } from "../../deploy/lib/trail/trail.js";
 import { arnOf } from "../deploy/fake-ecs.js";
 import { STEPPED_TAG } from "../../deploy/lib/deploy/stepped/mark.js";
-import { CANARY, deadRunAt20, STABLE, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
+import { CANARY, deadRunAt20, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
+import { steppedMonitorYaml } from "./stepped-config.js";
 import { freshDatabase, type FreshDb } from "../trail/db.js";
 
 const SERVICE_ARN = arnOf("service/main/api");
@@ -41,24 +42,8 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const yaml = () => `notifications:
-  github: { apiUrl: "${gh.apiUrl}" }
-environments:
-  production:
-    cluster: main
-    service: api
-    region: us-east-1
-    containerName: app
-    smoke: { baseUrl: "${base}", testHeader: {}, checks: [{ name: health, path: /healthz, retries: 1 }] }
-    steppedCanary:
-      listenerRuleArn: "${f.rule}"
-      stableTargetGroupArn: "${STABLE}"
-      canaryTargetGroupArn: "${CANARY}"
-      canaryService: api-canary
-      steps: [{ weight: 20, pauseMinutes: 10 }, { weight: 100, pauseMinutes: 10 }]
-`;
 const request = (over: Partial<MonitorRequest> = {}): MonitorRequest => ({
-  config: parseConfig(yaml()).config,
+  config: parseConfig(steppedMonitorYaml(gh.apiUrl, base, f.rule)).config,
   environment: "production",
   repository: "acme/shop",
   token: gh.token,

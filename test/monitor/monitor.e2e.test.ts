@@ -24,7 +24,8 @@ import { parseGateError } from "../helpers/gate-error.js";
 import { allowEcrLogin } from "../helpers/signed-image.js";
 import { environmentOf, type ChainArgs } from "../helpers/ship-calls.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
-import { deadRunAt20, STABLE, CANARY, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
+import { steppedMonitorYaml } from "./stepped-config.js";
+import { deadRunAt20, CANARY, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
 import { startRecord } from "../../deploy/lib/trail/builders.js";
 import { openTrail } from "../../deploy/lib/trail/trail.js";
 import { parseJsonl } from "../../deploy/lib/trail/record.js";
@@ -195,22 +196,6 @@ describe("environment monitor of a stepped canary, with-audit-trail on Postgres"
     f.elb.restore();
     delete process.env.SHIPSHAPE_TEST_AUDIT_DB;
   });
-  const steppedYaml = () => `notifications:
-  github: { apiUrl: "${gh.apiUrl}" }
-environments:
-  production:
-    cluster: main
-    service: api
-    region: us-east-1
-    containerName: app
-    smoke: { baseUrl: "${base}", testHeader: {}, checks: [{ name: health, path: /healthz, retries: 1 }] }
-    steppedCanary:
-      listenerRuleArn: "${f.rule}"
-      stableTargetGroupArn: "${STABLE}"
-      canaryTargetGroupArn: "${CANARY}"
-      canaryService: api-canary
-      steps: [{ weight: 20, pauseMinutes: 10 }, { weight: 100, pauseMinutes: 10 }]
-`;
 
   it("ends the dead run's canary and corrects its record in the chained trail, which the call hands back too", async () => {
     const db = await freshDatabase("shipshape_monitor_e2e");
@@ -220,7 +205,7 @@ environments:
       await seed.close();
       await deadRunAt20(f, Date.now() - 60_000);
       process.env.SHIPSHAPE_TEST_AUDIT_DB = db.url();
-      current = await drive({ files: { "shipshape.yaml": steppedYaml() } });
+      current = await drive({ files: { "shipshape.yaml": steppedMonitorYaml(gh.apiUrl, base, f.rule) } });
       const r = await verb("monitor", {
         ...chain(),
         awsAccessKeyId: dag.secret("env://SHIPSHAPE_TEST_AKID"),
