@@ -16,7 +16,7 @@ import { STEPPED_TAG } from "../../deploy/lib/deploy/stepped/mark.js";
 import { CANARY, deadRunAt20, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
 import { FakeGithub } from "../github/fake-github.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
-import { steppedMonitorYaml } from "./stepped-config.js";
+import { steppedMonitorYaml } from "./config.js";
 import { freshDatabase, type FreshDb } from "../trail/db.js";
 
 const SERVICE_ARN = arnOf("service/main/api");

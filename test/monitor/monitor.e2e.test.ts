@@ -24,7 +24,7 @@ import { parseGateError } from "../helpers/gate-error.js";
 import { allowEcrLogin } from "../helpers/signed-image.js";
 import { environmentOf, type ChainArgs } from "../helpers/ship-calls.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
-import { steppedMonitorYaml } from "./stepped-config.js";
+import { steppedMonitorYaml } from "./config.js";
 import { deadRunAt20, CANARY, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
 import { startRecord } from "../../deploy/lib/trail/builders.js";
 import { openTrail } from "../../deploy/lib/trail/trail.js";

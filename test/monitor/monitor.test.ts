@@ -13,6 +13,7 @@ import { monitorEnvironment, type MonitorRequest } from "../../deploy/lib/monito
 import { FakeGithub } from "../github/fake-github.js";
 import { startFakeApp, startPrometheus, type FakeApp, type PrometheusInstance } from "../helpers/prometheus.js";
 import { closeAll, receiver, virtualClock, type Receiver } from "../notify/receiver.js";
+import { productionYaml } from "./config.js";
 
 let gh: FakeGithub;
 let hook: Receiver;
@@ -40,16 +41,12 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const yaml = (extra = "") => `notifications:
-  github: { apiUrl: "${gh.apiUrl}" }
-environments:
-  production:
-    cluster: main
-    service: api
-    region: us-east-1
-    containerName: app
-    smoke: { baseUrl: "${base}", checks: [{ name: health, path: /healthz, retries: 2, backoff: { initialMs: 10, maxMs: 10 } }] }
-${extra}`;
+const yaml = (extra = "") =>
+  productionYaml(
+    gh.apiUrl,
+    `{ baseUrl: "${base}", checks: [{ name: health, path: /healthz, retries: 2, backoff: { initialMs: 10, maxMs: 10 } }] }`,
+    extra,
+  );
 const request = (over: Partial<MonitorRequest> = {}, config = yaml()): MonitorRequest => ({
   config: parseConfig(config).config,
   environment: "production",
