@@ -3,7 +3,7 @@
  * from ssh-keygen and GPG keys from gpg in a temp GNUPGHOME, and commits signed with them by git.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,6 +21,28 @@ export function sshKey(name: string): SshKey {
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path], { env: ENV });
   const [type = "", base64 = ""] = readFileSync(`${path}.pub`, "utf8").split(" ");
   return { path, publicKey: `${type} ${base64}` };
+}
+
+/**
+ * `user`'s key certified by `ca` for `principals` (ssh-keygen -s), valid from a day ago for `validity`
+ * (ssh-keygen -V, default a month): signing with it (user.signingkey = the certificate) makes git
+ * sign with the certificate, as an organisation's SSH CA hands them out.
+ */
+export function sshCertificate(ca: SshKey, user: SshKey, principals: string[], validity = "-1d:+30d"): SshKey {
+  const dir = mkdtempSync(join(tmpdir(), "shipshape-ssh-cert-"));
+  const path = join(dir, "id");
+  copyFileSync(user.path, path);
+  chmodSync(path, 0o600);
+  copyFileSync(`${user.path}.pub`, `${path}.pub`);
+  execFileSync(
+    "ssh-keygen",
+    ["-q", "-s", ca.path, "-I", principals[0] ?? "cert", "-n", principals.join(","), "-V", validity, `${path}.pub`],
+    {
+      env: ENV,
+    },
+  );
+  // ssh-keygen -Y sign -f id-cert.pub signs with the private key beside it, id.
+  return { path: `${path}-cert.pub`, publicKey: user.publicKey };
 }
 
 /** One GnuPG home holding every test key; its agent (started to sign) is stopped by close(). */

@@ -37,11 +37,20 @@ describe("parseAllowedSigners", () => {
       namespaces: undefined,
       validAfter: undefined,
       validBefore: undefined,
+      certAuthority: false,
       keyType: "ssh-ed25519",
       fingerprint,
     });
     expect(second).toMatchObject({ line: 4, principals: ["a b@example.com"], namespaces: ["git", "file"], fingerprint });
     expect(second?.validBefore?.toISOString()).toBe("2027-01-02T03:04:00.000Z");
+  });
+
+  it("reads a cert-authority line: the CA's key, for the certificates it signs for the principals", () => {
+    const [ca] = parseAllowedSigners(PATH, `"*@example.com" cert-authority,namespaces="git" ${key.publicKey}\n`);
+    expect(ca).toMatchObject({ principals: ["*@example.com"], certAuthority: true, namespaces: ["git"], keyType: "ssh-ed25519" });
+    expect(refused(`*@example.com cert-authority="yes" ${key.publicKey}`).cause).toMatch(
+      /line 1: unknown option "cert-authority=\\"yes\\""/,
+    );
   });
 
   it.each<[string, string, RegExp]>([
@@ -60,7 +69,6 @@ describe("parseAllowedSigners", () => {
       /valid-before="2027-01-01" is not a time ssh-keygen reads/,
     ],
     ["an unterminated quote", `"dev@example.com ${key.publicKey}`, /line 1: an unterminated quote$/],
-    ["a certificate authority", `*@example.com cert-authority ${key.publicKey}`, /cert-authority \(certificate\) lines are not supported/],
     ["an empty principal", `dev@example.com,, ${key.publicKey}`, /has an empty entry/],
   ])("%s is one line naming the line, with the format as hint", (_name, text, cause) => {
     const answer = refused(`# ok\n${text}`.replace(/^# ok\n/, ""));

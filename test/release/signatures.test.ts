@@ -26,7 +26,7 @@ import {
   type SignatureVerdict,
 } from "../../lib/release/commits/signatures.js";
 import { run } from "../helpers/git-repo.js";
-import { GpgKeys, signedCommit, sshKey, tampered, type Signing } from "../helpers/signing-keys.js";
+import { GpgKeys, signedCommit, sshCertificate, sshKey, tampered, type Signing } from "../helpers/signing-keys.js";
 
 const gpg = new GpgKeys();
 afterAll(() => gpg.close());
@@ -123,6 +123,47 @@ describe("SSH signatures with an allowed signers file", () => {
       ["feat: dave, by pattern", "ok"],
     ]);
     expect(verdicts[0]!.detail).toMatch(/allowed signers line 2 does not cover this commit's date$/);
+  });
+});
+
+describe("SSH certificates from a cert-authority line", () => {
+  const ca = sshKey("ca");
+  const otherCa = sshKey("other-ca");
+  const allowedSigners = `*@example.com cert-authority ${ca.publicKey}\n`;
+
+  it("passes a certificate of the CA for its committer; another CA, another principal or an expired certificate fail", () => {
+    const { dir, base, hashes } = history({ allowedSigners }, [
+      ["alice@example.com", { ssh: sshCertificate(ca, alice, ["alice@example.com"]) }, "feat: alice's certificate"],
+      ["bob@example.com", { ssh: sshCertificate(ca, alice, ["alice@example.com"]) }, "feat: alice's certificate, bob commits"],
+      ["alice@example.com", { ssh: sshCertificate(otherCa, alice, ["alice@example.com"]) }, "feat: another CA"],
+      ["alice@example.com", { ssh: sshCertificate(ca, alice, ["alice@corp.test"]) }, "feat: a principal the line does not cover"],
+      ["alice@example.com", { ssh: sshCertificate(ca, alice, ["alice@example.com"], "20200101:20200102") }, "feat: expired certificate"],
+      // The CA's own key, signing as a plain key: a cert-authority line allows certificates only.
+      ["alice@example.com", { ssh: ca }, "feat: the CA key itself"],
+    ]);
+    const verdicts = verify(dir, base, hashes.at(-1)!, { allowedSigners });
+    expect(problems(verdicts)).toEqual([
+      ["feat: the CA key itself", "not allowed"],
+      ["feat: expired certificate", "not allowed"],
+      ["feat: a principal the line does not cover", "not allowed"],
+      ["feat: another CA", "not allowed"],
+      ["feat: alice's certificate, bob commits", "not the committer"],
+      ["feat: alice's certificate", "ok"],
+    ]);
+    expect(verdicts.at(-1)!.detail).toMatch(
+      /^signed by an SSH certificate \(key SHA256:\S+\) for "alice@example\.com" from the cert-authority on line 1$/,
+    );
+    expect(verdicts[4]!.detail).toMatch(/for "alice@example\.com" from the cert-authority on line 1, but committed as "bob@example\.com"$/);
+  });
+
+  it("a certificate counts only while its CA's line covers the commit's date", () => {
+    const file = `*@example.com cert-authority,valid-before="20200101Z" ${ca.publicKey}\n`;
+    const { dir, base, hashes } = history({ allowedSigners: file }, [
+      ["alice@example.com", { ssh: sshCertificate(ca, alice, ["alice@example.com"]) }, "feat: after the CA was retired"],
+    ]);
+    expect(problems(verify(dir, base, hashes.at(-1)!, { allowedSigners: file }))).toEqual([
+      ["feat: after the CA was retired", "not allowed"],
+    ]);
   });
 });
 

@@ -15,12 +15,14 @@ export interface AllowedSigner {
   namespaces: string[] | undefined;
   validAfter: Date | undefined;
   validBefore: Date | undefined;
+  /** cert-authority: the key is a CA's, and the line allows the certificates it signed for its principals. */
+  certAuthority: boolean;
   keyType: string;
   /** "SHA256:<base64, unpadded>", as ssh-keygen -l and git's %GK print it. */
   fingerprint: string;
 }
 
-/** The key types sshkey.c reads for a plain key (a certificate line needs cert-authority). */
+/** The key types sshkey.c reads for a plain key; a cert-authority line lists its CA's key, one of these too. */
 const KEY_TYPES = [
   "ssh-ed25519",
   "ssh-rsa",
@@ -59,6 +61,7 @@ export function parseSshTime(text: string): Date | undefined {
 }
 
 interface Options {
+  certAuthority?: boolean;
   namespaces?: string[];
   validAfter?: Date;
   validBefore?: Date;
@@ -71,7 +74,7 @@ function parseOptions(text: string): Options | string {
     const name = m?.[1]?.toLowerCase();
     const value = m?.[2];
     if (name === "cert-authority" && value === undefined) {
-      return "cert-authority (certificate) lines are not supported: list each signer's own key";
+      opts.certAuthority = true;
     } else if (name === "namespaces" && value !== undefined) {
       opts.namespaces = value.split(",");
     } else if ((name === "valid-after" || name === "valid-before") && value !== undefined) {
@@ -81,7 +84,7 @@ function parseOptions(text: string): Options | string {
     } else if (/^(ssh|ecdsa|sk)-/.test(opt)) {
       return `${quoted(opt)} is not an SSH key type (ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, ...)`;
     } else {
-      return `unknown option ${quoted(opt)} (ssh-keygen knows namespaces="...", valid-after="...", valid-before="...")`;
+      return `unknown option ${quoted(opt)} (ssh-keygen knows cert-authority, namespaces="...", valid-after="...", valid-before="...")`;
     }
   }
   return opts;
@@ -117,7 +120,8 @@ function parseLine(text: string): Omit<AllowedSigner, "line"> | string {
   if (!KEY_TYPES.includes(keyType)) return `${quoted(keyType)} is not an SSH key type (ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, ...)`;
   const fingerprint = keyFingerprint(keyType, base64);
   if (!fingerprint) return `the ${keyType} key is not valid base64 of an ${keyType} key (cut short or pasted wrongly?)`;
-  return { principals, namespaces: opts.namespaces, validAfter: opts.validAfter, validBefore: opts.validBefore, keyType, fingerprint };
+  const { namespaces, validAfter, validBefore } = opts;
+  return { principals, namespaces, validAfter, validBefore, certAuthority: opts.certAuthority === true, keyType, fingerprint };
 }
 
 /** Every signer in the file, or the Problem naming its first bad line. An empty list is bad too. */

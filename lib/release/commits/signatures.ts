@@ -178,6 +178,23 @@ export interface Trust {
 const ssh = (c: SignedCommit) => c.key.startsWith("SHA256:");
 const notIn = (path: string | undefined, kind: string) => (path ? `which is not in ${path}` : `and no ${kind} file is configured`);
 
+/**
+ * A good SSH signature by a key no plain line lists: only a certificate explains it. git's %GK is
+ * then the certificate's own key and %GS the certificate's principal that ssh-keygen matched
+ * against a cert-authority line (sshsig.c: the CA checked the certificate, valid at the commit's
+ * date). The CA's key is not in git's output, so our own reading checks what it can: a CA line that
+ * covers this principal at that date, and the principal is the committer. Undefined: no such line.
+ */
+function certified(c: SignedCommit, trust: Trust, when: Date): SignatureVerdict | undefined {
+  const cas = trust.signers.filter((s) => s.certAuthority && appliesAt(s, when) && matchPrincipals(c.signer, s.principals));
+  if (cas.length === 0) return undefined;
+  const v = (problem: SignatureProblem | undefined, detail: string) => ({ hash: c.hash.slice(0, 7), subject: c.subject, problem, detail });
+  const by = `signed by an SSH certificate (key ${c.key}) for ${quoted(c.signer)} from the cert-authority on line ${cas[0]?.line}`;
+  // ssh-keygen compares principals case-sensitively (match_pattern), and so does this.
+  if (c.signer === c.committerEmail) return v(undefined, by);
+  return v("not the committer", `${by}, but committed as ${quoted(c.committerEmail)}`);
+}
+
 /** One commit's signature, judged. Only G passes, and only when the signer is the committer. */
 export function judgeSignature(c: SignedCommit, trust: Trust): SignatureVerdict {
   const v = (problem: SignatureProblem | undefined, detail: string) => ({ hash: c.hash.slice(0, 7), subject: c.subject, problem, detail });
@@ -197,9 +214,8 @@ export function judgeSignature(c: SignedCommit, trust: Trust): SignatureVerdict 
       return v("unsigned", "not signed");
     case "G":
       if (ssh(c)) {
-        const valid = lines.filter((s) => appliesAt(s, when));
-        // git 2.39 says U when no line names the key; judged on our own reading too, whatever git says.
-        if (valid.length === 0) return notAllowed();
+        const valid = lines.filter((s) => !s.certAuthority && appliesAt(s, when));
+        if (valid.length === 0) return certified(c, trust, when) ?? notAllowed();
         if (valid.some((s) => matchPrincipals(c.committerEmail, s.principals))) return v(undefined, `signed by SSH key ${c.key}`);
         const names = valid.flatMap((s) => s.principals).join(",");
         return v("not the committer", `signed by SSH key ${c.key} of ${names}, but committed as ${who}`);
