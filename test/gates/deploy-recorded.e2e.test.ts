@@ -549,6 +549,18 @@ describe("AWS credentials from GitHub OIDC", () => {
     expectNoSecrets(`${both.message}\n${none.message}`, sts.secrets);
   });
 
+  it("refuses GitHub's token request URL without its token, as the ECR login does, before any AWS call", async () => {
+    signed();
+    const half = { awsRoleArn: ROLE, awsIdTokenRequestUrl: secret("REQ_URL", "http://127.0.0.1:9/token?audience=sts") };
+    const err = await failureOf(callDeploy(current, "staging", IMAGE, withoutKeys(half)));
+    expect(err.message).toBe(
+      "with-aws was given only one of --id-token-request-url and --id-token-request-token\n" +
+        "hint: pass both: --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    );
+    expect(sts.calls).toEqual([]);
+    expect(fake.calls).toEqual([]);
+  });
+
   it("a role whose trust policy does not allow this workflow: refused before any change, with the sub it expects", async () => {
     signed();
     const token = sts.issue("repo:acme/api:ref:refs/heads/main");

@@ -7,7 +7,8 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Secret } from "@dagger.io/dagger";
-import { awsCredentials, githubOidcTokenSource, runIdentityOf, type CredentialProvider } from "../aws/credentials.js";
+import { awsCredentials, runIdentityOf, type CredentialProvider } from "../aws/credentials.js";
+import { webIdentityOf } from "../aws/web-identity.js";
 import { secretText } from "./secret-text.js";
 
 export interface AwsCredentials {
@@ -26,9 +27,7 @@ export interface AwsCredentials {
 
 /** The credential provider for one environment's region; the first identity is fetched now, while a short-lived token is valid. */
 export async function credentialsFor(region: string, aws: AwsCredentials, environment: string): Promise<CredentialProvider> {
-  const [url, requestToken] = [await secretText(aws.awsIdTokenRequestUrl), await secretText(aws.awsIdTokenRequestToken)];
-  const webIdentityToken =
-    url && requestToken ? githubOidcTokenSource({ requestUrl: url, requestToken }) : await secretText(aws.awsWebIdentityToken);
+  const { webIdentityToken } = await webIdentityOf(aws);
   const credentials = awsCredentials({
     region,
     accessKeyId: await secretText(aws.awsAccessKeyId),

@@ -5,7 +5,8 @@
  * messages (signature errors) can quote the access key id.
  */
 import { createHash } from "node:crypto";
-import { awsCredentials, githubOidcTokenSource, runIdentityOf, type AwsIdentity, type CredentialProvider } from "../../aws/credentials.js";
+import { awsCredentials, runIdentityOf, type AwsIdentity, type CredentialProvider } from "../../aws/credentials.js";
+import { webIdentityOf } from "../../aws/web-identity.js";
 import { asAws, isRetryable, scrub as scrubAws, type RetryOptions } from "../../aws/retry.js";
 import {
   CreateRepositoryCommand,
@@ -345,17 +346,7 @@ async function identityFor(region: string, creds: RegistryCredentials): Promise<
       sessionToken: await credentialText("AWS session token", creds.awsSessionToken),
     };
   }
-  const requestUrl = await credentialText("OIDC token request URL", creds.awsIdTokenRequestUrl);
-  const requestToken = await credentialText("OIDC token request token", creds.awsIdTokenRequestToken);
-  if ((requestUrl === undefined) !== (requestToken === undefined))
-    throw new Problem(
-      "with-aws was given only one of --id-token-request-url and --id-token-request-token",
-      "pass both: --id-token-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL --id-token-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    );
-  const webIdentityToken =
-    requestUrl && requestToken
-      ? githubOidcTokenSource({ requestUrl, requestToken })
-      : await credentialText("web identity token", creds.awsWebIdentityToken);
+  const { webIdentityToken, requestUrl, requestToken } = await webIdentityOf(creds);
   const roleArn = creds.awsRoleArn?.trim() || undefined;
   const run = runIdentityOf(creds.runUrl);
   // What the session depends on: the same role and run with the same token (or token source) reuse it.
