@@ -159,8 +159,8 @@ export const callPromote = async (d: Driven, env: string, a: AwsArgs & RunArgs =
 export const callAbort = async (d: Driven, env: string, a: AwsArgs & RunArgs = {}): Promise<Handle<Deployment>> =>
   (await environmentOf(d, env, a)).call<Deployment>("abort", { failOnError: a.failOnError });
 
-/** `... environment --name <env> status`. */
-export const callStatus = async (d: Driven, env: string, a: AwsArgs = {}): Promise<Handle<string>> =>
+/** `with-... environment --name <env> status` (with-audit-trail too: status corrects a dead run's record). */
+export const callStatus = async (d: Driven, env: string, a: ChainArgs = {}): Promise<Handle<string>> =>
   (await environmentOf(d, env, a)).call<string>("status");
 
 /** `dagger call with-... <fn> [args]` on the root: publish, sign, verify, release, metrics, pr-comment. */

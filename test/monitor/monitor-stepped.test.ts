@@ -156,7 +156,7 @@ describe("monitor of a stepped canary environment", () => {
     it("says so when it cannot be corrected, and the canary is still ended and the incident still opened", async () => {
       await deadRunAt20(f, Date.now() - 60_000);
       const none = await monitorEnvironment(request());
-      expect(none.verdict.findings[1]).toBe("audit: run gh-dead's record was not corrected: the monitor was given no audit trail");
+      expect(none.verdict.findings[1]).toBe("audit: run gh-dead's record was not corrected: no audit trail was given");
       await deadRunAt20(f, Date.now() - 60_000);
       const empty = await monitorEnvironment(request({ trail: () => openTrail() }));
       expect(empty.verdict.findings[1]).toMatch(/^audit: the trail has no uncorrected record of run gh-dead \(chain with-audit-trail/);

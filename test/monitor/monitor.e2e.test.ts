@@ -22,7 +22,7 @@ import { dirOf, drive, type Driven } from "../helpers/drive.js";
 import { FIXTURES } from "../helpers/fixture.js";
 import { parseGateError } from "../helpers/gate-error.js";
 import { allowEcrLogin } from "../helpers/signed-image.js";
-import { environmentOf, type ChainArgs } from "../helpers/ship-calls.js";
+import { callStatus, environmentOf, type ChainArgs } from "../helpers/ship-calls.js";
 import { closeAll, receiver, type Receiver } from "../notify/receiver.js";
 import { steppedMonitorYaml } from "./config.js";
 import { deadRunAt20, CANARY, steppedFakes, type SteppedFakes } from "../deploy/stepped-fixture.js";
@@ -184,7 +184,7 @@ describe("environment rescan", () => {
   });
 });
 
-describe("environment monitor of a stepped canary, with-audit-trail on Postgres", () => {
+describe("a stepped canary a dead run left: monitor and status correct its record in with-audit-trail's trail", () => {
   let f: SteppedFakes;
   beforeEach(() => {
     f = steppedFakes();
@@ -230,6 +230,43 @@ describe("environment monitor of a stepped canary, with-audit-trail on Postgres"
       const jsonl = parseJsonl(await files.file("audit.jsonl").contents(), "audit.jsonl");
       expect(jsonl.map((x) => x.phase)).toEqual(["correction"]);
       expect(JSON.stringify(r.report)).not.toContain(db.url());
+    } finally {
+      await db.drop();
+    }
+  });
+
+  const awsKeys = (): ChainArgs => ({
+    awsAccessKeyId: dag.secret("env://SHIPSHAPE_TEST_AKID"),
+    awsSecretAccessKey: dag.secret("env://SHIPSHAPE_TEST_SAK"),
+  });
+
+  it("status ends it too, and its correction goes to the database; with JSON Lines only it says it kept none", async () => {
+    const db = await freshDatabase("shipshape_status_e2e");
+    try {
+      const seed = await openTrail({ databaseUrl: db.url(), required: true });
+      await seed.append(startRecord({ runId: "gh-dead", kind: "deploy", environment: "production", actor: "ci" }));
+      await seed.close();
+      await deadRunAt20(f, Date.now() - 60_000);
+      process.env.SHIPSHAPE_TEST_AUDIT_DB = db.url();
+      current = await drive({ files: { "shipshape.yaml": steppedMonitorYaml(gh.apiUrl, base, f.rule) } });
+      const out = (await callStatus(current, "production", { ...awsKeys(), auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_DB") }))
+        .json;
+      expect(f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight).toBe(0);
+      expect(out.split("\n")).toContain("audit: run gh-dead's record corrected: rolled back (postgres)");
+      const check = await openTrail({ databaseUrl: db.url(), required: true });
+      const rows = await check.read({ environment: "production" }).finally(() => check.close());
+      expect(rows.map((x) => [x.runId, x.phase, x.outcome])).toEqual([
+        ["gh-dead", "started", "unknown"],
+        ["gh-dead", "correction", "rolled back"],
+      ]);
+
+      // The same leftovers, no database: status returns text, so a JSON Lines correction would be lost.
+      await deadRunAt20(f, Date.now() - 60_000);
+      const text = (await callStatus(current, "production", awsKeys())).json;
+      expect(f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight).toBe(0);
+      expect(text.split("\n").at(-1)).toMatch(
+        /^audit: run gh-dead's record was not corrected: it ended as rolled back, but this call returns no file to keep a JSON Lines correction in \(chain with-audit-trail --database-url\)$/,
+      );
     } finally {
       await db.drop();
     }

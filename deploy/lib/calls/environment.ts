@@ -69,7 +69,7 @@ export const calls: EnvironmentCalls = {
     recorded(e, "abort", "", { approved: false, failOnError, gitDir }, (config) => abortDeployment(config, e.name, awsOf(e))),
   async status(e) {
     const { config } = await loadConfig(e.source, e.configPath);
-    return serviceStatus(config, e.name, awsOf(e));
+    return serviceStatus(config, e.name, awsOf(e), outletsOf(e));
   },
   // Imported when called: monitor and rescan bring Trivy's and GitHub's issue code, which a deploy does not need.
   monitor: async (e, githubToken, repository) => (await import("../monitor/verbs.js")).monitorVerb(e, githubToken, repository),

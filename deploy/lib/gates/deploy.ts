@@ -14,7 +14,8 @@ import { abortDeployment as abortCore, promoteDeployment as promoteCore } from "
 import { rollbackEnvironment } from "../deploy/rollback.js";
 import { environmentStatus } from "../deploy/status.js";
 import type { AuditTrail } from "../trail/store.js";
-import { runIdOf, runTrail } from "./deploy-run.js";
+import { outletTrail, runIdOf, runTrail, type Outlets } from "./deploy-run.js";
+import { recordRecovery } from "./recovery-record.js";
 import { guardDeploy } from "../guards/guard.js";
 import { runSteppedDeploy } from "../deploy/stepped/gate.js";
 import type { DeploymentProgress } from "../deploy/watch.js";
@@ -232,9 +233,14 @@ export async function rollbackService(
 }
 
 /** What serves, and the clean-up a dead run left (taken only when no live run holds the lock). */
-export async function serviceStatus(config: ShipshapeConfig, envName: string, aws: AwsCredentials): Promise<string> {
+export async function serviceStatus(config: ShipshapeConfig, envName: string, aws: AwsCredentials, outlets: Outlets): Promise<string> {
   const env = environment(config, envName);
   const clients = await awsClients(env.region, aws, envName);
   const elb = env.steppedCanary ? { elb: clients.elb() } : {};
-  return (await environmentStatus(clients.ecs, { environment: envName, config: env, ...elb })).lines.join("\n");
+  const runId = `shipshape-${randomUUID()}`;
+  const status = await environmentStatus(clients.ecs, { environment: envName, config: env, runId, ...elb });
+  // What it ended of a dead run goes into that run's record, as the next deploy would have put it.
+  const abandoned = status.recovered?.abandoned ?? status.stepped?.abandoned;
+  const audit = await recordRecovery(() => outletTrail(config, outlets), envName, abandoned, runId, false);
+  return [...status.lines, ...audit.lines].join("\n");
 }

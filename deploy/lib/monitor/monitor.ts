@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { ShipshapeConfig } from "../config/schema.js";
 import type { CheckDeps } from "../deploy/checks.js";
 import { environment } from "../gates/deploy.js";
+import { recordRecovery } from "../gates/recovery-record.js";
 import type { Verdict } from "../gates/gate.js";
 import { reconcileIncident, type IncidentOptions, type IncidentResult } from "../github/incident.js";
 import { cell } from "../github/markdown.js";
@@ -17,7 +18,6 @@ import type { NotifyTargets } from "../notify/notify.js";
 import type { Trail } from "../trail/trail.js";
 import { announceIncident } from "./announce.js";
 import { observe, sweepCanary, withSweep, type Observation, type SteppedDeps } from "./observe.js";
-import { recordRecovery } from "./record.js";
 
 export interface MonitorRequest {
   config: ShipshapeConfig;
@@ -88,7 +88,7 @@ export async function monitorEnvironment(req: MonitorRequest): Promise<MonitorRu
   const runId = req.runId ?? `shipshape-${randomUUID()}`;
   const sweep = await sweepCanary(req.environment, env, req.stepped, runId);
   // Recorded before anything else is judged: the canary is ended, and the trail must say so whatever comes next.
-  const audit = sweep?.ended ? await recordRecovery(req.trail, sweep.ended, runId) : { lines: [] };
+  const audit = await recordRecovery(req.trail, req.environment, sweep?.ended?.abandoned, runId);
   const obs = withSweep(await observe(req.environment, env, { ...(req.now ? { now: req.now } : {}), ...req.checks }), sweep);
   const at = new Date(now()).toISOString();
   const findings = [...(sweep?.lines ?? []), ...audit.lines, ...obs.decisions.map((d) => `${d.gate} ${d.verdict}: ${d.reason}`)];
