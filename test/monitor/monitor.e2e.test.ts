@@ -29,7 +29,7 @@ import { deadRunAt20, CANARY, steppedFakes, type SteppedFakes } from "../deploy/
 import { startRecord } from "../../deploy/lib/trail/builders.js";
 import { openTrail } from "../../deploy/lib/trail/trail.js";
 import { parseJsonl } from "../../deploy/lib/trail/record.js";
-import { freshDatabase } from "../trail/db.js";
+import { freshDatabase, type FreshDb } from "../trail/db.js";
 
 let gh: FakeGithub;
 let hook: Receiver;
@@ -186,89 +186,69 @@ describe("environment rescan", () => {
 
 describe("a stepped canary a dead run left: monitor and status correct its record in with-audit-trail's trail", () => {
   let f: SteppedFakes;
-  beforeEach(() => {
+  let db: FreshDb;
+  beforeEach(async () => {
     f = steppedFakes();
     process.env.SHIPSHAPE_TEST_AKID = "AKIA" + "FAKEFAKE0EXAMPLE";
     process.env.SHIPSHAPE_TEST_SAK = "s".repeat(40);
+    // The dead run's 'started' record in the database, its canary at 20% and its lock lapsed.
+    db = await freshDatabase("shipshape_recovery_e2e");
+    const seed = await openTrail({ databaseUrl: db.url(), required: true });
+    await seed.append(startRecord({ runId: "gh-dead", kind: "deploy", environment: "production", actor: "ci" }));
+    await seed.close();
+    await deadRunAt20(f, Date.now() - 60_000);
+    process.env.SHIPSHAPE_TEST_AUDIT_DB = db.url();
+    current = await drive({ files: { "shipshape.yaml": steppedMonitorYaml(gh.apiUrl, base, f.rule) } });
   });
-  afterEach(() => {
+  afterEach(async () => {
     f.ecs.restore();
     f.elb.restore();
     delete process.env.SHIPSHAPE_TEST_AUDIT_DB;
+    await db.drop();
   });
-
-  it("ends the dead run's canary and corrects its record in the chained trail, which the call hands back too", async () => {
-    const db = await freshDatabase("shipshape_monitor_e2e");
-    try {
-      const seed = await openTrail({ databaseUrl: db.url(), required: true });
-      await seed.append(startRecord({ runId: "gh-dead", kind: "deploy", environment: "production", actor: "ci" }));
-      await seed.close();
-      await deadRunAt20(f, Date.now() - 60_000);
-      process.env.SHIPSHAPE_TEST_AUDIT_DB = db.url();
-      current = await drive({ files: { "shipshape.yaml": steppedMonitorYaml(gh.apiUrl, base, f.rule) } });
-      const r = await verb("monitor", {
-        ...chain(),
-        awsAccessKeyId: dag.secret("env://SHIPSHAPE_TEST_AKID"),
-        awsSecretAccessKey: dag.secret("env://SHIPSHAPE_TEST_SAK"),
-        auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_DB"),
-      });
-      expect(r.failure!.cause).toMatch(
-        /^production is unhealthy: a dead deploy run's stepped canary was ended by the monitor: run gh-dead/,
-      );
-      expect(f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight).toBe(0);
-      expect(r.report.findings).toContain("audit: run gh-dead's record corrected: rolled back (postgres)");
-      const check = await openTrail({ databaseUrl: db.url(), required: true });
-      const rows = await check.read({ environment: "production" }).finally(() => check.close());
-      expect(rows.map((x) => [x.runId, x.phase, x.outcome])).toEqual([
-        ["gh-dead", "started", "unknown"],
-        ["gh-dead", "correction", "rolled back"],
-      ]);
-      // The lock the monitor took and the correction carry one run id.
-      expect(rows[1]!.reason).toMatch(/found by run shipshape-[0-9a-f-]{36}: .*\(corrected by run shipshape-[0-9a-f-]{36} at /);
-      const files = await dirOf(r.report.files);
-      expect(await files.entries()).toEqual(["audit.jsonl", "monitor.json"]);
-      const jsonl = parseJsonl(await files.file("audit.jsonl").contents(), "audit.jsonl");
-      expect(jsonl.map((x) => x.phase)).toEqual(["correction"]);
-      expect(JSON.stringify(r.report)).not.toContain(db.url());
-    } finally {
-      await db.drop();
-    }
-  });
-
   const awsKeys = (): ChainArgs => ({
     awsAccessKeyId: dag.secret("env://SHIPSHAPE_TEST_AKID"),
     awsSecretAccessKey: dag.secret("env://SHIPSHAPE_TEST_SAK"),
   });
+  const withDb = (): ChainArgs => ({ ...awsKeys(), auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_DB") });
+  const canaryWeight = () => f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight;
+  async function rows() {
+    const check = await openTrail({ databaseUrl: db.url(), required: true });
+    return check.read({ environment: "production" }).finally(() => check.close());
+  }
+  const CORRECTED = [
+    ["gh-dead", "started", "unknown"],
+    ["gh-dead", "correction", "rolled back"],
+  ];
+
+  it("the monitor ends it and corrects the record in the chained trail, which the call hands back too", async () => {
+    const r = await verb("monitor", { ...chain(), ...withDb() });
+    expect(r.failure!.cause).toMatch(/^production is unhealthy: a dead deploy run's stepped canary was ended by the monitor: run gh-dead/);
+    expect(canaryWeight()).toBe(0);
+    expect(r.report.findings).toContain("audit: run gh-dead's record corrected: rolled back (postgres)");
+    const found = await rows();
+    expect(found.map((x) => [x.runId, x.phase, x.outcome])).toEqual(CORRECTED);
+    // The lock the monitor took and the correction carry one run id.
+    expect(found[1]!.reason).toMatch(/found by run shipshape-[0-9a-f-]{36}: .*\(corrected by run shipshape-[0-9a-f-]{36} at /);
+    const files = await dirOf(r.report.files);
+    expect(await files.entries()).toEqual(["audit.jsonl", "monitor.json"]);
+    const jsonl = parseJsonl(await files.file("audit.jsonl").contents(), "audit.jsonl");
+    expect(jsonl.map((x) => x.phase)).toEqual(["correction"]);
+    expect(JSON.stringify(r.report)).not.toContain(db.url());
+  });
 
   it("status ends it too, and its correction goes to the database; with JSON Lines only it says it kept none", async () => {
-    const db = await freshDatabase("shipshape_status_e2e");
-    try {
-      const seed = await openTrail({ databaseUrl: db.url(), required: true });
-      await seed.append(startRecord({ runId: "gh-dead", kind: "deploy", environment: "production", actor: "ci" }));
-      await seed.close();
-      await deadRunAt20(f, Date.now() - 60_000);
-      process.env.SHIPSHAPE_TEST_AUDIT_DB = db.url();
-      current = await drive({ files: { "shipshape.yaml": steppedMonitorYaml(gh.apiUrl, base, f.rule) } });
-      const out = (await callStatus(current, "production", { ...awsKeys(), auditDatabaseUrl: dag.secret("env://SHIPSHAPE_TEST_AUDIT_DB") }))
-        .json;
-      expect(f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight).toBe(0);
-      expect(out.split("\n")).toContain("audit: run gh-dead's record corrected: rolled back (postgres)");
-      const check = await openTrail({ databaseUrl: db.url(), required: true });
-      const rows = await check.read({ environment: "production" }).finally(() => check.close());
-      expect(rows.map((x) => [x.runId, x.phase, x.outcome])).toEqual([
-        ["gh-dead", "started", "unknown"],
-        ["gh-dead", "correction", "rolled back"],
-      ]);
+    const out = (await callStatus(current!, "production", withDb())).json;
+    expect(canaryWeight()).toBe(0);
+    expect(out.split("\n")).toContain("audit: run gh-dead's record corrected: rolled back (postgres)");
+    expect((await rows()).map((x) => [x.runId, x.phase, x.outcome])).toEqual(CORRECTED);
 
-      // The same leftovers, no database: status returns text, so a JSON Lines correction would be lost.
-      await deadRunAt20(f, Date.now() - 60_000);
-      const text = (await callStatus(current, "production", awsKeys())).json;
-      expect(f.elb.weightsOf(f.rule).find((w) => w.arn === CANARY)?.weight).toBe(0);
-      expect(text.split("\n").at(-1)).toMatch(
-        /^audit: run gh-dead's record was not corrected: it ended as rolled back, but this call returns no file to keep a JSON Lines correction in \(chain with-audit-trail --database-url\)$/,
-      );
-    } finally {
-      await db.drop();
-    }
+    // The same leftovers, no database: status returns text, so a JSON Lines correction would be lost.
+    await deadRunAt20(f, Date.now() - 60_000);
+    const text = (await callStatus(current!, "production", awsKeys())).json;
+    expect(canaryWeight()).toBe(0);
+    expect(text.split("\n").at(-1)).toMatch(
+      /^audit: run gh-dead's record was not corrected: it ended as rolled back, but this call returns no file to keep a JSON Lines correction in \(chain with-audit-trail --database-url\)$/,
+    );
   });
 });
