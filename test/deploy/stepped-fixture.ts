@@ -65,6 +65,7 @@ export async function deadRunAt20(f: SteppedFakes, expiresAt: number): Promise<v
     { key: STEPPED_TAG, value: encodeSteppedMark({ runId: "gh-dead", revision: "app:2", startedAt }) },
   ]);
 }
+
 /** The environment with a 5 → 20 → 50 → 100 stepped canary on `rule`, plus `settings`. */
 export const steppedEnv = (rule: string, settings: Record<string, unknown> = {}): EnvironmentConfig =>
   EnvironmentsConfigSchema.parse({

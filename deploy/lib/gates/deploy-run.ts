@@ -117,7 +117,7 @@ async function openRunTrail(config: ShipshapeConfig, outlets: Outlets): Promise<
   }
 }
 
-/** The outlets' trail outside a recorded run (the monitor's corrections); a required database it cannot reach throws. */
+/** The outlets' trail outside a recorded run (status' and the monitor's corrections); a required database it cannot reach throws. */
 export async function outletTrail(config: ShipshapeConfig, outlets: Outlets): Promise<Trail> {
   const { trail, refusal } = await openRunTrail(config, outlets);
   if (!refusal) return trail;

@@ -241,6 +241,7 @@ export async function serviceStatus(config: ShipshapeConfig, envName: string, aw
   const status = await environmentStatus(clients.ecs, { environment: envName, config: env, runId, ...elb });
   // What it ended of a dead run goes into that run's record, as the next deploy would have put it.
   const abandoned = status.recovered?.abandoned ?? status.stepped?.abandoned;
-  const audit = await recordRecovery(() => outletTrail(config, outlets), envName, abandoned, runId, false);
+  const open = () => outletTrail(config, outlets);
+  const audit = await recordRecovery({ open, environment: envName, abandoned, by: runId, handsBackJsonl: false });
   return [...status.lines, ...audit.lines].join("\n");
 }

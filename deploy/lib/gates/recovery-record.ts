@@ -17,15 +17,20 @@ export interface RecoveryRecord {
   jsonl?: string;
 }
 
-/** Writes the correction of `abandoned`'s record, signed by run `by`; never throws. */
-export async function recordRecovery(
-  open: (() => Promise<Trail>) | undefined,
-  environment: string,
-  abandoned: AbandonedRun | undefined,
-  by: string,
+export interface Recovery {
+  /** Opens the audit trail; absent when the caller has none. */
+  open: (() => Promise<Trail>) | undefined;
+  environment: string;
+  /** The dead run's deployment and how it ended; nothing to record without one. */
+  abandoned: AbandonedRun | undefined;
+  /** The run id of the command that ended it, which signs the correction. */
+  by: string;
   /** Whether the caller hands the JSON Lines back (a report's files); status returns text only. */
-  handsBackJsonl = true,
-): Promise<RecoveryRecord> {
+  handsBackJsonl: boolean;
+}
+
+/** Writes the correction of the abandoned run's record; never throws. */
+export async function recordRecovery({ open, environment, abandoned, by, handsBackJsonl }: Recovery): Promise<RecoveryRecord> {
   if (!abandoned) return { lines: [] };
   const run = `run ${abandoned.runId}`;
   if (!open) return { lines: [`audit: ${run}'s record was not corrected: no audit trail was given`] };

@@ -88,7 +88,13 @@ export async function monitorEnvironment(req: MonitorRequest): Promise<MonitorRu
   const runId = req.runId ?? `shipshape-${randomUUID()}`;
   const sweep = await sweepCanary(req.environment, env, req.stepped, runId);
   // Recorded before anything else is judged: the canary is ended, and the trail must say so whatever comes next.
-  const audit = await recordRecovery(req.trail, req.environment, sweep?.ended?.abandoned, runId);
+  const audit = await recordRecovery({
+    open: req.trail,
+    environment: req.environment,
+    abandoned: sweep?.ended?.abandoned,
+    by: runId,
+    handsBackJsonl: true,
+  });
   const obs = withSweep(await observe(req.environment, env, { ...(req.now ? { now: req.now } : {}), ...req.checks }), sweep);
   const at = new Date(now()).toISOString();
   const findings = [...(sweep?.lines ?? []), ...audit.lines, ...obs.decisions.map((d) => `${d.gate} ${d.verdict}: ${d.reason}`)];

@@ -176,6 +176,15 @@ export interface Trust {
 }
 
 const ssh = (c: SignedCommit) => c.key.startsWith("SHA256:");
+/** The verdict on `c`, with its short hash and subject. */
+const verdictOn =
+  (c: SignedCommit) =>
+  (problem: SignatureProblem | undefined, detail: string): SignatureVerdict => ({
+    hash: c.hash.slice(0, 7),
+    subject: c.subject,
+    problem,
+    detail,
+  });
 const notIn = (path: string | undefined, kind: string) => (path ? `which is not in ${path}` : `and no ${kind} file is configured`);
 
 /**
@@ -188,7 +197,7 @@ const notIn = (path: string | undefined, kind: string) => (path ? `which is not 
 function certified(c: SignedCommit, trust: Trust, when: Date): SignatureVerdict | undefined {
   const cas = trust.signers.filter((s) => s.certAuthority && appliesAt(s, when) && matchPrincipals(c.signer, s.principals));
   if (cas.length === 0) return undefined;
-  const v = (problem: SignatureProblem | undefined, detail: string) => ({ hash: c.hash.slice(0, 7), subject: c.subject, problem, detail });
+  const v = verdictOn(c);
   const by = `signed by an SSH certificate (key ${c.key}) for ${quoted(c.signer)} from the cert-authority on line ${cas[0]?.line}`;
   // ssh-keygen compares principals case-sensitively (match_pattern), and so does this.
   if (c.signer === c.committerEmail) return v(undefined, by);
@@ -197,7 +206,7 @@ function certified(c: SignedCommit, trust: Trust, when: Date): SignatureVerdict 
 
 /** One commit's signature, judged. Only G passes, and only when the signer is the committer. */
 export function judgeSignature(c: SignedCommit, trust: Trust): SignatureVerdict {
-  const v = (problem: SignatureProblem | undefined, detail: string) => ({ hash: c.hash.slice(0, 7), subject: c.subject, problem, detail });
+  const v = verdictOn(c);
   const who = quoted(c.committerEmail);
   const lines = trust.signers.filter((s) => s.fingerprint === c.key);
   const when = new Date(c.committerDate);
