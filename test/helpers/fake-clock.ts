@@ -6,7 +6,12 @@
  * tokens and lock leases by fake minutes that an engine, whose clock runs at real speed, never
  * spends: a token issued a moment before the call expired in CI that way. Returns the fake
  * milliseconds the clock moved. The turn yields on node:timers' setImmediate, which fake timers leave
- * real (they replace the global one), so the code's pending microtasks and I/O run before the next.
+ * real (@sinonjs/fake-timers, behind vi.useFakeTimers, replaces the globals named in toFake, not the
+ * module's exports), so the code's pending microtasks and I/O run before the next.
+ *
+ * Where this is kinder than the real thing: real time passes during real work (milliseconds to a
+ * second for an import), fake time does not. Nothing Shipshape times is within seconds of that:
+ * the 5-minute OIDC token, the lease's minutes-long TTL, 900-second role sessions.
  */
 import { setImmediate } from "node:timers";
 import { vi } from "vitest";
